@@ -1,0 +1,36 @@
+import { connectPostgres, createLogger, loadConfig, runMain } from "@starlane/shared";
+import { embeddedConfig } from "./config.js";
+import { createEmbedded } from "./index.js";
+import { startEmbeddedPostgres } from "./postgres.js";
+
+runMain("starlane", async (life) => {
+  const config = loadConfig(embeddedConfig, process.env);
+  const log = createLogger("starlane", config.logLevel);
+
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === undefined) {
+    const pg = await startEmbeddedPostgres(config.dataDir);
+    life.defer("embedded postgres", pg.stop);
+    databaseUrl = pg.url;
+  }
+  const db = await connectPostgres(databaseUrl, { max: 4 });
+  life.defer("postgres pool", () => db.end());
+
+  const starlane = createEmbedded({ log, db }, config);
+  const { frontDoor } = starlane.listen();
+  life.defer("front door", frontDoor.close);
+  life.exitOnSignals(log);
+
+  const base = `http://${config.publicHost}:${frontDoor.port}`;
+  log.info({ frontDoor: base, database: config.databaseUrl ? "DATABASE_URL" : config.dataDir }, "starlane is up");
+  process.stdout.write(
+    [
+      "",
+      "Starlane is running (embedded mode: in-process presence, embedded PostgreSQL).",
+      `  browser client   ${base}/`,
+      `  health           ${base}/healthz   ${base}/readyz   ${base}/metrics`,
+      "Ctrl-C stops it.",
+      "",
+    ].join("\n"),
+  );
+});

@@ -1,0 +1,28 @@
+export { ConfigError, describeConfig, loadConfig, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
+export {
+  createApp,
+  listen,
+  ListenError,
+  mountNotFound,
+  mountOps,
+  readJson,
+  reply,
+  toStarlaneError,
+  type App,
+  type HttpRequest,
+  type HttpResponse,
+  type Listening,
+  type Reply,
+} from "./http.js";
+export { createLogger, type Logger } from "./logger.js";
+export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";
+export {
+  ClientMessage,
+  CloseCode,
+  ErrorCode,
+  ServerMessage,
+  StarlaneError,
+  type ErrorBody,
+} from "./protocol.js";
+export { connectPostgres, connectRedis, UnreachableError } from "./stores.js";
+export { Lifecycle, runMain } from "./lifecycle.js";

@@ -1,0 +1,119 @@
+// The wire contract. Server, browser client and bots import these tables; nothing else defines a
+// message name, an error code or a close code. Every entry is documented in shared/PROTOCOL.md
+// (a test checks that).
+
+/** Messages on the zone room connection (Colyseus message types). */
+export const ClientMessage = {
+  /** { seq, thrust, turn, fire } one control sample, stamped with an increasing sequence number */
+  Input: "input",
+  /** { kind, target? } a discrete action: mine, sell, buy, respawn */
+  Action: "action",
+} as const;
+export type ClientMessage = (typeof ClientMessage)[keyof typeof ClientMessage];
+
+export const ServerMessage = {
+  /** { code, message } a request was refused; the connection stays open */
+  Error: "error",
+  /** { roomId, reservation, address } your ship now belongs to another room: join it */
+  Handoff: "handoff",
+} as const;
+export type ServerMessage = (typeof ServerMessage)[keyof typeof ServerMessage];
+
+/**
+ * WebSocket close codes. 1000-1015 are the RFC's, 4000-4010 are Colyseus's own; Starlane's
+ * application codes start at 4100 so the two never collide.
+ */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  /** The access token was missing, malformed, expired or not ours. Log in again. */
+  Unauthorized: 4100,
+  /** More messages per second than the limit. Reconnect after a pause. */
+  RateLimited: 4101,
+  /** A frame over the size limit. */
+  MessageTooLarge: 4102,
+  /** A frame that is not a message of the protocol. */
+  Malformed: 4103,
+  /** The same player connected again elsewhere; this older connection is closed. */
+  Replaced: 4104,
+  /** The server is shutting down; reconnect (another process takes over). */
+  ShuttingDown: 4105,
+  /** The region moved to another zone process; reconnect through world entry. */
+  RegionMoved: 4106,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+interface ErrorSpec {
+  /** HTTP status when the error answers a request. */
+  status: number;
+  /** Close code when the error ends a connection, if it does. */
+  close?: CloseCode;
+  /** What the client is told. Never the internal cause. */
+  message: string;
+}
+
+/** Every error a client can see. The key is the stable code clients switch on. */
+export const ErrorCode = {
+  STARLANE_ERR_BAD_JSON: { status: 400, message: "The request body is not valid JSON." },
+  STARLANE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },
+  STARLANE_ERR_BODY_TOO_LARGE: { status: 413, message: "The request body is too large." },
+  STARLANE_ERR_VALIDATION: { status: 400, message: "The request is missing a field or a field is invalid." },
+  STARLANE_ERR_NOT_FOUND: { status: 404, message: "No such endpoint." },
+  STARLANE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: "That method is not allowed here." },
+  STARLANE_ERR_BAD_NAME: {
+    status: 400,
+    message: "Account names are 3-20 characters: letters, digits and underscore.",
+  },
+  STARLANE_ERR_WEAK_PASSWORD: { status: 400, message: "Passwords are 8-128 characters." },
+  STARLANE_ERR_NAME_TAKEN: { status: 409, message: "That account name is taken." },
+  STARLANE_ERR_BAD_CREDENTIALS: { status: 401, message: "Wrong account name or password." },
+  STARLANE_ERR_UNAUTHORIZED: {
+    status: 401,
+    close: CloseCode.Unauthorized,
+    message: "A valid access token is required.",
+  },
+  STARLANE_ERR_REFRESH_INVALID: { status: 401, message: "The refresh token is invalid, expired or revoked." },
+  STARLANE_ERR_RATE_LIMITED: { status: 429, close: CloseCode.RateLimited, message: "Too many requests; slow down." },
+  STARLANE_ERR_MESSAGE_TOO_LARGE: { status: 413, close: CloseCode.MessageTooLarge, message: "Message too large." },
+  STARLANE_ERR_MALFORMED_MESSAGE: { status: 400, close: CloseCode.Malformed, message: "Malformed message." },
+  STARLANE_ERR_INVALID_INPUT: { status: 400, message: "The input was out of range or malformed and was dropped." },
+  STARLANE_ERR_NOT_YOUR_SHIP: { status: 403, message: "You can only act for your own ship." },
+  STARLANE_ERR_SEAT_INVALID: { status: 403, message: "That seat reservation is not valid for you or this region." },
+  STARLANE_ERR_HANDOFF_REFUSED: { status: 403, message: "Handoffs are started by the server only." },
+  STARLANE_ERR_REGION_UNAVAILABLE: {
+    status: 503,
+    message: "The region is not served right now; retry shortly.",
+  },
+  STARLANE_ERR_ACTION_REFUSED: { status: 409, message: "That action is not possible here or now." },
+  STARLANE_ERR_UNAVAILABLE: { status: 503, message: "The service is not ready; retry shortly." },
+  STARLANE_ERR_INTERNAL: { status: 500, message: "Something went wrong on our side." },
+} as const satisfies Record<`STARLANE_ERR_${string}`, ErrorSpec>;
+export type ErrorCode = keyof typeof ErrorCode;
+
+/** The body of every error response and error message. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Which field was wrong, for validation errors. */
+  field?: string;
+}
+
+/** An error meant for the client. `cause` is for the log only and never sent. */
+export class StarlaneError extends Error {
+  override name = "StarlaneError";
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode[code].message, options);
+    this.status = ErrorCode[code].status;
+  }
+
+  toBody(): ErrorBody {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+}
