@@ -26,3 +26,4 @@ export {
 } from "./protocol.js";
 export { connectPostgres, connectRedis, UnreachableError } from "./stores.js";
 export { Lifecycle, runMain } from "./lifecycle.js";
+export { loadMigrations, migrate, type Migration } from "./migrate.js";
