@@ -27,3 +27,14 @@ export {
 export { connectPostgres, connectRedis, UnreachableError } from "./stores.js";
 export { Lifecycle, runMain } from "./lifecycle.js";
 export { loadMigrations, migrate, type Migration } from "./migrate.js";
+export {
+  ACCESS_TOKEN_TYPE,
+  bearerToken,
+  createTokenVerifier,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type AccessClaims,
+  type TokenVerifier,
+  type VerifierOptions,
+} from "./auth.js";

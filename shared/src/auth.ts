@@ -1,0 +1,89 @@
+// Access-token verification, used by every service that accepts players (zone, chat). Tokens are
+// issued by the login service; here the algorithm is pinned and issuer, audience, type and expiry
+// are all checked. Keys come from the login service's JWKS, cached, with a cooldown so a flood of
+// unknown `kid`s cannot make us refetch more than once per cooldown.
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
+import { StarlaneError } from "./protocol.js";
+
+export const TOKEN_ISSUER = "starlane-login";
+export const TOKEN_AUDIENCE = "starlane";
+export const ACCESS_TOKEN_TYPE = "access";
+/** The one signing algorithm the login service issues and verifiers accept. */
+export const TOKEN_ALGORITHM = "EdDSA";
+
+export interface AccessClaims {
+  /** The account id. */
+  sub: string;
+  /** The account name, for display. */
+  name: string;
+  exp: number;
+}
+
+export interface TokenVerifier {
+  /** Resolves the claims of a valid access token; rejects with STARLANE_ERR_UNAUTHORIZED. */
+  verify(token: string | undefined): Promise<AccessClaims>;
+}
+
+export interface VerifierOptions {
+  /** Where to fetch keys: the login service's JWKS URL, or a key set in this process (embedded). */
+  keys: URL | JSONWebKeySet | JWTVerifyGetKey;
+  /** Minimum time between two JWKS fetches triggered by unknown kids (default 30 s). */
+  cooldownMs?: number;
+  /** How long fetched keys are trusted without a refetch (default 10 min). */
+  cacheMaxAgeMs?: number;
+  /** Clock skew tolerated on exp/nbf, in seconds (default 5). */
+  clockToleranceS?: number;
+}
+
+export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  const getKey: JWTVerifyGetKey =
+    options.keys instanceof URL
+      ? createRemoteJWKSet(options.keys, {
+          cooldownDuration: options.cooldownMs ?? 30_000,
+          cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+          timeoutDuration: 2_000,
+        })
+      : typeof options.keys === "function"
+        ? options.keys
+        : createLocalJWKSet(options.keys);
+  return {
+    async verify(token) {
+      if (!token || token.length > 4096) throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
+      try {
+        const { payload, protectedHeader } = await jwtVerify(token, getKey, {
+          algorithms: [TOKEN_ALGORITHM],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          typ: ACCESS_TOKEN_TYPE,
+          requiredClaims: ["sub", "exp", "iat"],
+          clockTolerance: options.clockToleranceS ?? 5,
+        });
+        if (!protectedHeader.kid) throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
+        if (typeof payload.sub !== "string" || typeof payload.name !== "string") {
+          throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
+        }
+        return { sub: payload.sub, name: payload.name, exp: payload.exp as number };
+      } catch (cause) {
+        if (cause instanceof StarlaneError) throw cause;
+        // Every JOSE failure (bad signature, alg, claims, unknown kid, expiry) looks the same to the
+        // client; anything else (e.g. the JWKS fetch failing) too, but keeps its cause for the log.
+        throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED", undefined, {
+          cause: cause instanceof errors.JOSEError ? undefined : cause,
+        });
+      }
+    },
+  };
+}
+
+/** Reads `Bearer <token>` from an Authorization header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = header ? /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(header.trim()) : null;
+  return m?.[1];
+}
