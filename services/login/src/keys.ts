@@ -1,0 +1,138 @@
+// The JWT signing keys. They live in PostgreSQL (login_signing_keys) so restarting login, or
+// running several instances, keeps every issued token valid. The newest key signs; the JWKS
+// publishes it and the one before it, so a rotation never invalidates a token that is still
+// within its lifetime (rotate less often than the access-token lifetime, 15 minutes).
+import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from "jose";
+import type pg from "pg";
+import { randomUUID } from "node:crypto";
+
+/** Published keys: the current one and the previous one. */
+const PUBLISHED = 2;
+// Serialises key creation and rotation across instances (distinct from the migration lock).
+const KEYS_LOCK = 0x4b657973; // "Keys"
+
+export interface SigningKeys {
+  /** A signed access token for this account, valid `ttlS` seconds. */
+  signAccess(account: { id: string; name: string }, ttlS: number): Promise<string>;
+  /** The public keys, current first, as served at /.well-known/jwks.json. */
+  jwks(): JSONWebKeySet;
+  /** For verifiers in this process: always the latest published keys, no HTTP round trip. */
+  readonly getKey: JWTVerifyGetKey;
+  /** Makes a new current key; the old current becomes the previous. Returns the new kid. */
+  rotate(): Promise<string>;
+  /** Rereads the keys (another instance may have rotated them). */
+  reload(): Promise<void>;
+}
+
+interface Loaded {
+  kid: string;
+  privateKey: Awaited<ReturnType<typeof importJWK>>;
+  publicJwks: JSONWebKeySet;
+  getKey: JWTVerifyGetKey;
+}
+
+async function newKeyRow(client: pg.PoolClient): Promise<string> {
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+  const pub = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(pub);
+  const publicJwk: JWK = { ...pub, kid, alg: TOKEN_ALGORITHM, use: "sig" };
+  await client.query("INSERT INTO login_signing_keys (kid, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)", [
+    kid,
+    TOKEN_ALGORITHM,
+    JSON.stringify(await exportJWK(privateKey)),
+    JSON.stringify(publicJwk),
+  ]);
+  return kid;
+}
+
+async function locked<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [KEYS_LOCK]);
+    const out = await work(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Loads the keys, creating the first one if there is none (once, even with two instances booting). */
+export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
+  const read = async (): Promise<Loaded | undefined> => {
+    const { rows } = await db.query<{ kid: string; alg: string; private_jwk: JWK; public_jwk: JWK }>(
+      "SELECT kid, alg, private_jwk, public_jwk FROM login_signing_keys WHERE alg = $1 ORDER BY seq DESC LIMIT $2",
+      [TOKEN_ALGORITHM, PUBLISHED],
+    );
+    const current = rows[0];
+    if (!current) return undefined;
+    const publicJwks = { keys: rows.map((r) => r.public_jwk) };
+    return {
+      kid: current.kid,
+      privateKey: await importJWK(current.private_jwk, TOKEN_ALGORITHM),
+      publicJwks,
+      getKey: createLocalJWKSet(publicJwks),
+    };
+  };
+
+  let loaded = await read();
+  if (!loaded) {
+    await locked(db, async (client) => {
+      const { rows } = await client.query("SELECT 1 FROM login_signing_keys WHERE alg = $1 LIMIT 1", [TOKEN_ALGORITHM]);
+      if (rows.length === 0) await newKeyRow(client);
+    });
+    loaded = await read();
+  }
+  if (!loaded) throw new Error("no signing key after creating one");
+  let keys: Loaded = loaded;
+
+  const reload = async () => {
+    keys = (await read()) ?? keys;
+  };
+
+  return {
+    signAccess(account, ttlS) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ name: account.name })
+        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setSubject(account.id)
+        .setJti(randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(now + ttlS)
+        .sign(keys.privateKey);
+    },
+    jwks: () => keys.publicJwks,
+    getKey: (header, token) => keys.getKey(header, token),
+    async rotate() {
+      const kid = await locked(db, async (client) => {
+        const kid = await newKeyRow(client);
+        // Keys past the published ones can verify nothing any more: do not keep their private halves.
+        await client.query(
+          "DELETE FROM login_signing_keys WHERE seq NOT IN (SELECT seq FROM login_signing_keys ORDER BY seq DESC LIMIT $1)",
+          [PUBLISHED],
+        );
+        return kid;
+      });
+      await reload();
+      return kid;
+    },
+    reload,
+  };
+}
