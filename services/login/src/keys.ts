@@ -1,7 +1,10 @@
 // The JWT signing keys. They live in PostgreSQL (login_signing_keys) so restarting login, or
-// running several instances, keeps every issued token valid. The newest key signs; the JWKS
-// publishes it and the one before it, so a rotation never invalidates a token that is still
-// within its lifetime (rotate less often than the access-token lifetime, 15 minutes).
+// running several instances, keeps every issued token valid. Three keys are published: the
+// previous (tokens signed before the last rotation stay valid), the current (signs), and the next
+// (signs after the next rotation). Publishing the next key early matters: a verifier that cached
+// the key set a moment before a rotation already knows the new signing key, instead of rejecting
+// new tokens until its refetch cooldown ends. Rotate less often than the access-token lifetime
+// (15 minutes) and the verifiers' cache age (10 minutes) and no valid token is ever refused.
 import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
 import {
   calculateJwkThumbprint,
@@ -17,15 +20,15 @@ import {
 import type pg from "pg";
 import { randomUUID } from "node:crypto";
 
-/** Published keys: the current one and the previous one. */
-const PUBLISHED = 2;
+/** Published keys, newest first: next, current, previous. */
+const PUBLISHED = 3;
 // Serialises key creation and rotation across instances (distinct from the migration lock).
 const KEYS_LOCK = 0x4b657973; // "Keys"
 
 export interface SigningKeys {
   /** A signed access token for this account, valid `ttlS` seconds. */
   signAccess(account: { id: string; name: string }, ttlS: number): Promise<string>;
-  /** The public keys, current first, as served at /.well-known/jwks.json. */
+  /** The public keys (current, next, previous) as served at /.well-known/jwks.json. */
   jwks(): JSONWebKeySet;
   /** For verifiers in this process: always the latest published keys, no HTTP round trip. */
   readonly getKey: JWTVerifyGetKey;
@@ -79,9 +82,9 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
       "SELECT kid, alg, private_jwk, public_jwk FROM login_signing_keys WHERE alg = $1 ORDER BY seq DESC LIMIT $2",
       [TOKEN_ALGORITHM, PUBLISHED],
     );
-    const current = rows[0];
-    if (!current) return undefined;
-    const publicJwks = { keys: rows.map((r) => r.public_jwk) };
+    const [next, current, previous] = rows;
+    if (!next || !current) return undefined;
+    const publicJwks = { keys: [current, next, ...(previous ? [previous] : [])].map((r) => r.public_jwk) };
     return {
       kid: current.kid,
       privateKey: await importJWK(current.private_jwk, TOKEN_ALGORITHM),
@@ -93,8 +96,11 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
   let loaded = await read();
   if (!loaded) {
     await locked(db, async (client) => {
-      const { rows } = await client.query("SELECT 1 FROM login_signing_keys WHERE alg = $1 LIMIT 1", [TOKEN_ALGORITHM]);
-      if (rows.length === 0) await newKeyRow(client);
+      const { rows } = await client.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM login_signing_keys WHERE alg = $1",
+        [TOKEN_ALGORITHM],
+      );
+      for (let n = rows[0]!.n; n < 2; n++) await newKeyRow(client);
     });
     loaded = await read();
   }
@@ -121,17 +127,16 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
     jwks: () => keys.publicJwks,
     getKey: (header, token) => keys.getKey(header, token),
     async rotate() {
-      const kid = await locked(db, async (client) => {
-        const kid = await newKeyRow(client);
+      await locked(db, async (client) => {
+        await newKeyRow(client);
         // Keys past the published ones can verify nothing any more: do not keep their private halves.
         await client.query(
           "DELETE FROM login_signing_keys WHERE seq NOT IN (SELECT seq FROM login_signing_keys ORDER BY seq DESC LIMIT $1)",
           [PUBLISHED],
         );
-        return kid;
       });
       await reload();
-      return kid;
+      return keys.kid;
     },
     reload,
   };
