@@ -57,6 +57,7 @@ export async function databaseFixture(): Promise<Fixture> {
 export interface Answer {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields directly and assert them
   body: any;
 }
 

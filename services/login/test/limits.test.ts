@@ -1,0 +1,113 @@
+// Abuse limits through the real HTTP API, in both modes: in-process counters (embedded) and Redis
+// counters (cluster). The window is stepped with an injected clock.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { connectRedis } from "@starlane/shared";
+import { TEST_REDIS_URL, testRedisPrefix } from "@starlane/shared/testing";
+import type { Redis } from "ioredis";
+import { call, databaseFixture, type Fixture, type Running, startLogin } from "./helpers.js";
+
+let fx: Fixture;
+let redis: Redis;
+const prefix = testRedisPrefix();
+before(async () => {
+  fx = await databaseFixture();
+  redis = await connectRedis(TEST_REDIS_URL);
+});
+after(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+  await fx.close();
+});
+
+const LIMITS = {
+  STARLANE_LOGIN_RATE_WINDOW_S: "60",
+  STARLANE_LOGIN_RATE_REGISTER_PER_IP: "3",
+  STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT: "2",
+  STARLANE_LOGIN_RATE_LOGIN_PER_IP: "6",
+  STARLANE_LOGIN_RATE_LOGIN_PER_ACCOUNT: "2",
+};
+
+for (const mode of ["in-process", "redis"] as const) {
+  describe(`rate limits (${mode})`, () => {
+    let now = 60_000 * 30_000_000 + (mode === "redis" ? 60_000 : 0);
+    let login: Running;
+    before(async () => {
+      login = await startLogin(
+        fx.pool,
+        { ...LIMITS, STARLANE_REDIS_PREFIX: `${prefix}${mode}:` },
+        { clock: () => now, ...(mode === "redis" ? { redis } : {}) },
+      );
+    });
+    after(() => login.close());
+
+    const post = (path: string, body: unknown) => call(login.base, "POST", path, body);
+    const tag = mode === "redis" ? "r" : "l";
+
+    test("register: per IP, with Retry-After, and open again in the next window", async () => {
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await post("/v1/accounts", { name: `reg_${tag}_${i}`, password: "correct horse" })).status, 201);
+      }
+      now += 20_000;
+      const refused = await post("/v1/accounts", { name: `reg_${tag}_3`, password: "correct horse" });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.code, "STARLANE_ERR_RATE_LIMITED");
+      assert.equal(refused.headers.get("retry-after"), "40");
+      now += 40_000;
+      assert.equal((await post("/v1/accounts", { name: `reg_${tag}_3`, password: "correct horse" })).status, 201);
+      if (mode === "redis") {
+        assert.ok((await redis.keys(`${prefix}redis:ratelimit:*`)).length > 0, "counters live in Redis");
+      }
+    });
+
+    test("log in: per account even with the right password; other accounts are unaffected", async () => {
+      now += 60_000;
+      const name = `reg_${tag}_0`;
+      assert.equal((await post("/v1/sessions", { name, password: "wrong horse" })).status, 401);
+      assert.equal((await post("/v1/sessions", { name: name.toUpperCase(), password: "wrong horse" })).status, 401);
+      const refused = await post("/v1/sessions", { name, password: "correct horse" });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers.get("retry-after"), "60");
+      assert.equal((await post("/v1/sessions", { name: `reg_${tag}_1`, password: "correct horse" })).status, 200);
+      now += 60_000;
+      assert.equal((await post("/v1/sessions", { name, password: "correct horse" })).status, 200);
+    });
+
+    test("log in: per IP across many account names, including unknown ones", async () => {
+      now += 60_000;
+      for (let i = 0; i < 6; i++) {
+        assert.equal((await post("/v1/sessions", { name: `ghost_${i}`, password: "guess guess" })).status, 401);
+      }
+      const refused = await post("/v1/sessions", { name: `reg_${tag}_2`, password: "correct horse" });
+      assert.equal(refused.status, 429);
+      assert.ok(Number(refused.headers.get("retry-after")) > 0);
+    });
+  });
+}
+
+test("a burst past the hash queue gets 503 with Retry-After; the server keeps answering", async () => {
+  const burst = await startLogin(fx.pool, {
+    STARLANE_LOGIN_SCRYPT_LOG_N: "17",
+    STARLANE_LOGIN_HASH_CONCURRENCY: "1",
+    STARLANE_LOGIN_HASH_QUEUE: "0",
+  });
+  try {
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        call(burst.base, "POST", "/v1/accounts", { name: `burst_${i}`, password: "correct horse" }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    assert.ok(statuses.includes(201), statuses.join());
+    const busy = answers.filter((a) => a.status === 503);
+    assert.ok(busy.length > 0, statuses.join());
+    for (const b of busy) {
+      assert.equal(b.body.code, "STARLANE_ERR_UNAVAILABLE");
+      assert.equal(b.headers.get("retry-after"), "1");
+    }
+    assert.equal((await call(burst.base, "GET", "/healthz")).status, 200);
+  } finally {
+    await burst.close();
+  }
+});
