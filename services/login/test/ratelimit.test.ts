@@ -49,7 +49,8 @@ for (const kind of kinds) {
     test("allows `limit` hits per window, then refuses with the time left in the window", async () => {
       let now = 60_000 * 20_000_000; // on a window boundary
       const [limiter] = await kind.make(() => now);
-      for (let i = 1; i <= 3; i++) assert.deepEqual(await limiter.hit("ip:1", 3, 60_000), { allowed: true, count: i, retryAfterMs: 0 });
+      for (let i = 1; i <= 3; i++)
+        assert.deepEqual(await limiter.hit("ip:1", 3, 60_000), { allowed: true, count: i, retryAfterMs: 0 });
       now += 15_000;
       const refused = await limiter.hit("ip:1", 3, 60_000);
       assert.equal(refused.allowed, false);
