@@ -53,7 +53,7 @@ export interface Login {
   /** New current signing key; the old one stays published as the previous. Returns the new kid. */
   rotateKeys(): Promise<string>;
   /** Wires world entry after the fact (the zone may need `verificationKeys` before it exists). */
-  setWorldEntry(entry: WorldEntry): void;
+  setWorldEntry(entry: WorldEntry | undefined): void;
   /** Stops the key reload timer. The pool and Redis belong to the caller. */
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // reuse), log out, JWKS and rotation, world entry's auth, and every kind of bad input.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createTokenVerifier, TOKEN_ALGORITHM } from "@starlane/shared";
+import { createTokenVerifier, StarlaneError, TOKEN_ALGORITHM } from "@starlane/shared";
 import { decodeProtectedHeader, decodeJwt } from "jose";
 import { call, databaseFixture, type Fixture, type Running, startLogin } from "./helpers.js";
 
@@ -201,6 +201,40 @@ describe("world entry", () => {
     const r = await post("/v1/world/enter", undefined, { headers: { authorization: `Bearer ${s.accessToken}` } });
     assert.equal(r.status, 503);
     assert.equal(r.body.code, "STARLANE_ERR_UNAVAILABLE");
+  });
+});
+
+describe("world entry failures", () => {
+  after(() => login.server.setWorldEntry(undefined));
+  const enter = async () => {
+    const s = (await logIn("Enterer")).body;
+    return post("/v1/world/enter", undefined, { headers: { authorization: `Bearer ${s.accessToken}` } });
+  };
+
+  test("a refusal from the world is passed on with its code, for the verified player", async () => {
+    const seen: string[] = [];
+    login.server.setWorldEntry({
+      enter: async (claims) => {
+        seen.push(claims.name);
+        throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
+      },
+    });
+    const r = await enter();
+    assert.equal(r.status, 503);
+    assert.equal(r.body.code, "STARLANE_ERR_REGION_UNAVAILABLE");
+    assert.deepEqual(seen, ["Enterer"]);
+  });
+
+  test("an unexpected failure is a 500 that does not leak its cause", async () => {
+    login.server.setWorldEntry({
+      enter: async () => {
+        throw new Error("redis exploded at 10.0.0.7");
+      },
+    });
+    const r = await enter();
+    assert.equal(r.status, 500);
+    assert.equal(r.body.code, "STARLANE_ERR_INTERNAL");
+    assert.doesNotMatch(JSON.stringify(r.body), /exploded|10\.0\.0\.7/);
   });
 });
 
