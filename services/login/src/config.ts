@@ -43,7 +43,7 @@ export const loginConfig = {
   hashQueue: setting.int(
     "STARLANE_LOGIN_HASH_QUEUE",
     "password hashes allowed to wait; beyond it logins get 503 with Retry-After",
-    64,
+    16,
     0,
     100_000,
   ),

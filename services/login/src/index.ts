@@ -23,6 +23,7 @@ import type pg from "pg";
 import { createAccountStore } from "./accounts.js";
 import type { loginConfig } from "./config.js";
 import { loadSigningKeys } from "./keys.js";
+import { createLoginMetrics } from "./metrics.js";
 import { createPasswordHasher } from "./passwords.js";
 import { type Clock, createLocalRateLimiter, createRedisRateLimiter } from "./ratelimit.js";
 import { createRefreshTokens } from "./refresh.js";
@@ -41,6 +42,8 @@ export interface LoginDeps {
   redis?: Redis;
   /** Omitted until the zone and persistence services are wired; world entry answers 503 meanwhile. */
   worldEntry?: WorldEntry;
+  /** Where login's metrics go (the front door's or the standalone server's registry). */
+  registry?: Registry;
   /** Time for the rate-limit windows (tests step it). */
   clock?: Clock;
 }
@@ -68,16 +71,23 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     ? createRedisRateLimiter(deps.redis, config.redisPrefix, deps.clock)
     : createLocalRateLimiter(deps.clock);
   let worldEntry = deps.worldEntry;
+  const log = deps.log.child({ component: "login" });
+  const hasher = createPasswordHasher({
+    logN: config.scryptLogN,
+    concurrency: config.hashConcurrency,
+    queue: config.hashQueue,
+  });
+  const metrics = createLoginMetrics(deps.registry, hasher);
   mountRoutes(app, {
-    log: deps.log.child({ component: "login" }),
+    log,
+    metrics,
     accounts: createAccountStore(deps.db),
-    refresh: createRefreshTokens(deps.db, config.refreshTokenTtlS),
-    keys,
-    hasher: createPasswordHasher({
-      logN: config.scryptLogN,
-      concurrency: config.hashConcurrency,
-      queue: config.hashQueue,
+    refresh: createRefreshTokens(deps.db, config.refreshTokenTtlS, (family, player) => {
+      metrics.refreshReuse();
+      log.warn({ family, player }, "spent refresh token presented again: session revoked");
     }),
+    keys,
+    hasher,
     limiter,
     verifier: createTokenVerifier({ keys: keys.getKey }),
     limits: {
@@ -119,9 +129,9 @@ export interface LoginServer extends Login {
 /** The standalone login process: the API plus /healthz, /readyz, /metrics and a JSON 404. */
 export async function createLoginServer(deps: LoginDeps, config: LoginConfig): Promise<LoginServer> {
   const app = createApp();
-  const registry = createRegistry("login");
+  const registry = deps.registry ?? createRegistry("login");
   mountOps(app, { registry, notReadyReason: () => null });
-  const login = await mountLogin(app, deps, config);
+  const login = await mountLogin(app, { ...deps, registry }, config);
   mountNotFound(app);
   let listening: Listening | undefined;
   return {

@@ -36,7 +36,11 @@ async function transaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Prom
   }
 }
 
-export function createRefreshTokens(db: pg.Pool, ttlS: number): RefreshTokens {
+export function createRefreshTokens(
+  db: pg.Pool,
+  ttlS: number,
+  onReuse: (familyId: string, accountId: string) => void = () => {},
+): RefreshTokens {
   const insert = async (q: pg.PoolClient, familyId: string) => {
     const token = randomBytes(32).toString("base64url");
     await q.query(
@@ -89,6 +93,7 @@ export function createRefreshTokens(db: pg.Pool, ttlS: number): RefreshTokens {
         const t = token.rows[0]!;
         if (t.used) {
           await client.query("UPDATE login_refresh_families SET revoked_at = now() WHERE id = $1", [family.family_id]);
+          onReuse(family.family_id, family.account_id);
           return undefined;
         }
         if (t.expired) return undefined;

@@ -15,6 +15,7 @@ import {
   type TokenVerifier,
 } from "@starlane/shared";
 import type { AccountStore } from "./accounts.js";
+import type { LoginMetrics } from "./metrics.js";
 import type { SigningKeys } from "./keys.js";
 import { asObject, parseName, parsePassword, parseRefreshToken } from "./names.js";
 import type { PasswordHasher } from "./passwords.js";
@@ -34,6 +35,7 @@ export interface RouteLimits {
 
 export interface RouteDeps {
   log: Logger;
+  metrics: LoginMetrics;
   accounts: AccountStore;
   refresh: RefreshTokens;
   keys: SigningKeys;
@@ -68,7 +70,7 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
   const { log, accounts, refresh, keys, hasher, limiter, limits } = deps;
 
   const handle =
-    (handler: Handler, withBody: boolean) =>
+    (route: string, handler: Handler, withBody: boolean) =>
     (res: HttpResponse, req: HttpRequest): void => {
       const r = reply(res);
       // Everything from req and the socket is read now, before any await.
@@ -77,10 +79,14 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
       const body = withBody ? readJson(res, req, BODY_LIMIT) : Promise.resolve(undefined);
       body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled
       handler({ ip, authorization, body: () => body }).then(
-        ({ status, body, headers }) =>
-          body === undefined ? r.text(status, "", undefined, headers) : r.json(status, body, headers),
+        ({ status, body, headers }) => {
+          deps.metrics.answered(route, "ok");
+          if (body === undefined) r.text(status, "", undefined, headers);
+          else r.json(status, body, headers);
+        },
         (err: unknown) => {
           const e = toStarlaneError(err);
+          deps.metrics.answered(route, e.code);
           if (e.status >= 500 && e.code !== "STARLANE_ERR_UNAVAILABLE") log.error({ err }, "request failed");
           r.error(e, err instanceof RetryLater ? { "retry-after": String(err.retryAfterS) } : undefined);
         },
@@ -198,7 +204,9 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     ["/v1/world/enter", "post", enterWorld, false],
     ["/.well-known/jwks.json", "get", jwks, false],
   ];
-  for (const [path, method, handler, withBody] of routes) app[method](path, handle(handler, withBody));
+  for (const [path, method, handler, withBody] of routes) {
+    app[method](path, handle(`${method === "del" ? "DELETE" : method.toUpperCase()} ${path}`, handler, withBody));
+  }
   for (const path of new Set(routes.map(([p]) => p))) {
     app.any(path, (res) => {
       reply(res).error(new StarlaneError("STARLANE_ERR_METHOD_NOT_ALLOWED"));

@@ -129,6 +129,19 @@ describe("accounts and sessions", () => {
   });
 });
 
+describe("metrics", () => {
+  test("/metrics counts answers by route and code, and refresh-token reuse", async () => {
+    const text = (await call(login.base, "GET", "/metrics")).body as string;
+    assert.match(text, /starlane_login_answers_total\{route="POST \/v1\/accounts",code="ok",service="login"\} \d+/);
+    assert.match(
+      text,
+      /starlane_login_answers_total\{route="POST \/v1\/sessions",code="STARLANE_ERR_BAD_CREDENTIALS",service="login"\} [1-9]/,
+    );
+    assert.match(text, /starlane_login_refresh_reuse_total\{service="login"\} [1-9]/);
+    assert.match(text, /starlane_login_hashes_waiting\{service="login"\} 0/);
+  });
+});
+
 describe("JWKS and key rotation", () => {
   test("rotation keeps old tokens valid for one more rotation; keys survive a restart", async () => {
     const before = (await register("Rotator")).body.accessToken as string;
