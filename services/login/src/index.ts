@@ -62,6 +62,7 @@ export interface Login {
 }
 
 const MIGRATIONS = fileURLToPath(new URL("../migrations", import.meta.url));
+const PURGE_EVERY_MS = 3_600_000;
 
 /** Migrates the schema, loads the keys and registers the login routes on `app`. */
 export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig): Promise<Login> {
@@ -78,14 +79,15 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     queue: config.hashQueue,
   });
   const metrics = createLoginMetrics(deps.registry, hasher);
+  const refresh = createRefreshTokens(deps.db, config.refreshTokenTtlS, (family, player) => {
+    metrics.refreshReuse();
+    log.warn({ family, player }, "spent refresh token presented again: session revoked");
+  });
   mountRoutes(app, {
     log,
     metrics,
     accounts: createAccountStore(deps.db),
-    refresh: createRefreshTokens(deps.db, config.refreshTokenTtlS, (family, player) => {
-      metrics.refreshReuse();
-      log.warn({ family, player }, "spent refresh token presented again: session revoked");
-    }),
+    refresh,
     keys,
     hasher,
     limiter,
@@ -105,6 +107,10 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     keys.reload().catch((err) => deps.log.warn({ err }, "signing key reload failed"));
   }, config.keyReloadMs);
   reload.unref();
+  const purge = setInterval(() => {
+    refresh.purgeExpired().catch((err) => log.warn({ err }, "expired session purge failed"));
+  }, PURGE_EVERY_MS);
+  purge.unref();
   return {
     jwks: keys.jwks,
     verificationKeys: keys.getKey,
@@ -114,6 +120,7 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     },
     async close() {
       clearInterval(reload);
+      clearInterval(purge);
       await limiter.close();
     },
   };

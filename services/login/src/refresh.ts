@@ -19,6 +19,8 @@ export interface RefreshTokens {
   rotate(token: string): Promise<{ account: Account; token: string }>;
   /** Ends the session `token` belongs to. Unknown tokens are ignored. */
   revoke(token: string): Promise<void>;
+  /** Deletes sessions whose every token has expired, so the tables do not grow forever. */
+  purgeExpired(): Promise<number>;
 }
 
 async function transaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -112,6 +114,15 @@ export function createRefreshTokens(
           WHERE id = (SELECT family_id FROM login_refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
         [sha256(token)],
       );
+    },
+
+    async purgeExpired() {
+      // A family is dead once its newest token has expired; its spent tokens go with it (cascade).
+      const { rowCount } = await db.query(
+        `DELETE FROM login_refresh_families f
+          WHERE NOT EXISTS (SELECT 1 FROM login_refresh_tokens t WHERE t.family_id = f.id AND t.expires_at > now())`,
+      );
+      return rowCount ?? 0;
     },
   };
 }
