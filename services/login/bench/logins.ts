@@ -89,11 +89,26 @@ try {
   const elapsed = (Date.now() - started) / 1000;
   const raw = await rawScrypt(Math.min(10, SECONDS), config.hashConcurrency);
 
+  // Unknown account vs wrong password, one at a time and interleaved: the answer must not say
+  // which (the dummy hash makes both cost one scrypt).
+  const timing = { unknown: [] as number[], wrong: [] as number[] };
+  for (let i = 0; i < 8; i++) {
+    for (const kind of ["unknown", "wrong"] as const) {
+      const t = process.hrtime.bigint();
+      const name = kind === "unknown" ? `nobody_${i}` : `bench_${i % ACCOUNTS}`;
+      await (await post("/v1/sessions", { name, password: "wrong horse" })).text();
+      timing[kind].push(ms(t));
+    }
+  }
+
   console.log(
     `scrypt N=2^${config.scryptLogN} r=8 p=1, hash concurrency ${config.hashConcurrency}, ${CLIENTS} clients, ${SECONDS} s; machine shared with other work`,
   );
   console.log(
     `logins/s ${(latencies.length / elapsed).toFixed(2)} (${latencies.length} ok, ${failures} failed)   latency ms p50 ${pct(latencies, 0.5).toFixed(0)} p99 ${pct(latencies, 0.99).toFixed(0)}`,
+  );
+  console.log(
+    `failed login ms, one at a time: unknown account p50 ${pct(timing.unknown, 0.5).toFixed(0)}   wrong password p50 ${pct(timing.wrong, 0.5).toFixed(0)}`,
   );
   console.log(`baseline raw scrypt hashes/s at concurrency ${config.hashConcurrency}: ${raw.toFixed(2)}`);
   console.log(
