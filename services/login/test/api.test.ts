@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createTokenVerifier, StarlaneError, TOKEN_ALGORITHM } from "@starlane/shared";
+import { waitFor } from "@starlane/shared/testing";
 import { decodeProtectedHeader, decodeJwt } from "jose";
 import { call, databaseFixture, type Fixture, type Running, startLogin } from "./helpers.js";
 
@@ -97,6 +98,25 @@ describe("accounts and sessions", () => {
     // Another session of the same account is untouched.
     const other = (await logIn("Refresher")).body;
     assert.equal((await post("/v1/sessions/refresh", { refreshToken: other.refreshToken })).status, 200);
+  });
+
+  test("a password hashed at a lower cost is upgraded at the next log-in", async () => {
+    await register("Upgrader");
+    const stronger = await startLogin(fx.pool, { STARLANE_LOGIN_SCRYPT_LOG_N: "15" });
+    try {
+      assert.equal(
+        (await call(stronger.base, "POST", "/v1/sessions", { name: "Upgrader", password: "correct horse" })).status,
+        200,
+      );
+      await waitFor("the rehash", async () => {
+        const { rows } = await fx.pool.query("SELECT password_hash FROM login_accounts WHERE name = 'Upgrader'");
+        return rows[0].password_hash.startsWith("scrypt$15$");
+      });
+      assert.equal((await logIn("Upgrader")).status, 200);
+      assert.equal((await logIn("Upgrader", "wrong horse")).status, 401);
+    } finally {
+      await stronger.close();
+    }
   });
 
   test("two uses of one refresh token at once: at most one succeeds, and the family ends", async () => {
