@@ -94,7 +94,15 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     };
 
   const limit = async (what: string, key: string, max: number) => {
-    const d = await limiter.hit(`${what}:${key}`, max, limits.windowMs);
+    let d: Awaited<ReturnType<RateLimiter["hit"]>>;
+    try {
+      d = await limiter.hit(`${what}:${key}`, max, limits.windowMs);
+    } catch (err) {
+      // No counters, no guessing: refuse (a brute force must not get through while Redis is
+      // away) but as "retry shortly", since it is our fault, not the client's.
+      log.warn({ err }, "rate limiter unavailable");
+      throw new RetryLater("STARLANE_ERR_UNAVAILABLE", 1);
+    }
     if (!d.allowed) throw new RetryLater("STARLANE_ERR_RATE_LIMITED", Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
   };
 

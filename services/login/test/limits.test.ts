@@ -1,9 +1,13 @@
 // Abuse limits through the real HTTP API, in both modes: in-process counters (embedded) and Redis
-// counters (cluster). The window is stepped with an injected clock.
+// counters (cluster). The window is stepped with an injected clock. The outage test kills its own
+// redis-server, never the shared one.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { connectRedis } from "@starlane/shared";
-import { TEST_REDIS_URL, testRedisPrefix } from "@starlane/shared/testing";
+import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { call, databaseFixture, type Fixture, type Running, startLogin } from "./helpers.js";
 
@@ -111,3 +115,51 @@ test("a burst past the hash queue gets 503 with Retry-After; the server keeps an
     await burst.close();
   }
 });
+
+test("with Redis gone, register and log in answer 503 with Retry-After (not 500, no crash); they recover", async () => {
+  const port = await freePort();
+  const start = () =>
+    spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
+  let server = start();
+  const own = await waitFor("own redis-server", async () => {
+    try {
+      return await connectRedis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    } catch {
+      return undefined;
+    }
+  });
+  const login = await startLogin(fx.pool, LIMITS, { redis: own });
+  try {
+    const register = (name: string) => call(login.base, "POST", "/v1/accounts", { name, password: "correct horse" });
+    assert.equal((await register("before_outage")).status, 201);
+
+    server.kill("SIGKILL");
+    await once(server, "exit");
+    for (const r of [
+      await register("during_outage"),
+      await call(login.base, "POST", "/v1/sessions", { name: "before_outage", password: "correct horse" }),
+    ]) {
+      assert.equal(r.status, 503);
+      assert.equal(r.body.code, "STARLANE_ERR_UNAVAILABLE");
+      assert.equal(r.headers.get("retry-after"), "1");
+    }
+    assert.equal((await call(login.base, "GET", "/healthz")).status, 200);
+
+    server = start();
+    await waitFor("recovery", async () => (await register("after_outage")).status === 201, 10_000, 100);
+  } finally {
+    await login.close();
+    own.disconnect();
+    server.kill("SIGKILL");
+  }
+});
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
