@@ -23,6 +23,7 @@ let privateKey: PrivateKey;
 let publicJwk: JWK;
 let server: Server;
 let fetches = 0;
+let jwksDown = false;
 let jwksUrl: URL;
 
 before(async () => {
@@ -35,6 +36,10 @@ before(async () => {
       return;
     }
     fetches++;
+    if (jwksDown) {
+      res.writeHead(503).end();
+      return;
+    }
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -174,6 +179,62 @@ test("an unknown-kid flood fetches the JWKS at most once per cooldown", async ()
     assert.equal(fetches, 2);
     assert.equal((await verifier.verify(good)).sub, "account-1");
   } finally {
+    mock.timers.reset();
+  }
+});
+
+test("a JWKS outage: the last keys keep verifying, and fetch attempts stay at one per cooldown", async () => {
+  mock.timers.enable({ apis: ["Date"], now: Date.now() });
+  try {
+    fetches = 0;
+    const verifier = createTokenVerifier({ keys: jwksUrl, cooldownMs: 30_000, cacheMaxAgeMs: 60_000 });
+    const good = await token({ expiresIn: 3600 });
+    const forged = await token({ kid: "forged" });
+    await verifier.verify(good);
+    assert.equal(fetches, 1);
+
+    jwksDown = true;
+    mock.timers.tick(61_000); // the cached set is now too old: the next verify tries to refetch
+    assert.equal((await verifier.verify(good)).sub, "account-1");
+    assert.equal(fetches, 2);
+    const flood = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => verifier.verify(i % 2 ? good : forged)),
+    );
+    assert.equal(flood.filter((r) => r.status === "fulfilled").length, 100);
+    assert.equal(fetches, 2, "no refetch inside the cooldown after a failure");
+
+    mock.timers.tick(31_000);
+    assert.equal((await verifier.verify(good)).sub, "account-1");
+    assert.equal(fetches, 3);
+
+    jwksDown = false;
+    mock.timers.tick(31_000);
+    assert.equal((await verifier.verify(good)).sub, "account-1");
+    assert.equal(fetches, 4);
+    await verifier.verify(good);
+    assert.equal(fetches, 4, "fresh again: served from the cache");
+  } finally {
+    jwksDown = false;
+    mock.timers.reset();
+  }
+});
+
+test("a JWKS never reached: tokens are refused, and the flood makes one fetch per cooldown", async () => {
+  mock.timers.enable({ apis: ["Date"], now: Date.now() });
+  try {
+    fetches = 0;
+    jwksDown = true;
+    const verifier = createTokenVerifier({ keys: jwksUrl, cooldownMs: 30_000 });
+    const good = await token();
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => verifier.verify(good)));
+    assert.ok(results.every((r) => r.status === "rejected" && r.reason.code === "STARLANE_ERR_UNAUTHORIZED"));
+    assert.equal(fetches, 1);
+    jwksDown = false;
+    mock.timers.tick(31_000);
+    assert.equal((await verifier.verify(good)).sub, "account-1");
+    assert.equal(fetches, 2);
+  } finally {
+    jwksDown = false;
     mock.timers.reset();
   }
 });

@@ -50,11 +50,7 @@ export interface VerifierOptions {
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   const getKey: JWTVerifyGetKey =
     options.keys instanceof URL
-      ? createRemoteJWKSet(options.keys, {
-          cooldownDuration: options.cooldownMs ?? 30_000,
-          cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
-          timeoutDuration: 2_000,
-        })
+      ? remoteKeys(options.keys, options.cooldownMs ?? 30_000, options.cacheMaxAgeMs ?? 600_000)
       : typeof options.keys === "function"
         ? options.keys
         : createLocalJWKSet(options.keys);
@@ -84,6 +80,41 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         });
       }
     },
+  };
+}
+
+/**
+ * Keys from the login service's JWKS, cached for `maxAgeMs` and refetched on an unknown kid at most
+ * once per `cooldownMs` (jose's remote set). On top of jose: when a fetch fails (login down or
+ * restarting), the last keys we had keep verifying, and the next attempt waits a cooldown, so a
+ * login outage neither rejects valid tokens nor turns every incoming token into a fetch.
+ */
+function remoteKeys(url: URL, cooldownMs: number, maxAgeMs: number): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, {
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: maxAgeMs,
+    timeoutDuration: 2_000,
+  });
+  let failedAt = Number.NEGATIVE_INFINITY;
+  let failure: unknown;
+  let lastKnown: { jwks: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
+  const stale: JWTVerifyGetKey = (header, token) => {
+    const jwks = remote.jwks();
+    if (!jwks) throw new Error(`JWKS at ${url.href} unavailable`, { cause: failure });
+    if (lastKnown?.jwks !== jwks) lastKnown = { jwks, getKey: createLocalJWKSet(jwks) };
+    return lastKnown.getKey(header, token);
+  };
+  return async (header, token) => {
+    if (Date.now() - failedAt < cooldownMs) return stale(header, token);
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      // An unknown kid after a successful fetch is the token's fault, not the fetch's.
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      failedAt = Date.now();
+      failure = err;
+      return stale(header, token);
+    }
   };
 }
 
