@@ -5,6 +5,7 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  customFetch,
   errors,
   type JSONWebKeySet,
   type JWTVerifyGetKey,
@@ -90,30 +91,46 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
  * login outage neither rejects valid tokens nor turns every incoming token into a fetch.
  */
 function remoteKeys(url: URL, cooldownMs: number, maxAgeMs: number): JWTVerifyGetKey {
+  let failedAt = Number.NEGATIVE_INFINITY;
+  let failures = 0;
+  let failure: unknown;
+  let fetched = 0;
   const remote = createRemoteJWKSet(url, {
     cooldownDuration: cooldownMs,
     cacheMaxAge: maxAgeMs,
     timeoutDuration: 2_000,
+    // Watch the fetches themselves, so a failed fetch is never confused with a bad token.
+    [customFetch]: async (href, init) => {
+      try {
+        const res = await fetch(href, init);
+        if (res.status !== 200) throw new Error(`JWKS at ${href} answered HTTP ${res.status}`);
+        fetched++;
+        return res;
+      } catch (err) {
+        failedAt = Date.now();
+        failures++;
+        failure = err;
+        throw err;
+      }
+    },
   });
-  let failedAt = Number.NEGATIVE_INFINITY;
-  let failure: unknown;
-  let lastKnown: { jwks: JSONWebKeySet; getKey: JWTVerifyGetKey } | undefined;
-  const stale: JWTVerifyGetKey = (header, token) => {
-    const jwks = remote.jwks();
-    if (!jwks) throw new Error(`JWKS at ${url.href} unavailable`, { cause: failure });
-    if (lastKnown?.jwks !== jwks) lastKnown = { jwks, getKey: createLocalJWKSet(jwks) };
-    return lastKnown.getKey(header, token);
+  let stale: { generation: number; getKey: JWTVerifyGetKey } | undefined;
+  const lastKnown: JWTVerifyGetKey = (header, token) => {
+    if (stale?.generation !== fetched) {
+      const jwks = remote.jwks();
+      if (!jwks) throw new Error(`JWKS at ${url.href} unavailable`, { cause: failure });
+      stale = { generation: fetched, getKey: createLocalJWKSet(jwks) };
+    }
+    return stale.getKey(header, token);
   };
   return async (header, token) => {
-    if (Date.now() - failedAt < cooldownMs) return stale(header, token);
+    if (Date.now() - failedAt < cooldownMs) return lastKnown(header, token);
+    const before = failures;
     try {
       return await remote(header, token);
     } catch (err) {
-      // An unknown kid after a successful fetch is the token's fault, not the fetch's.
-      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-      failedAt = Date.now();
-      failure = err;
-      return stale(header, token);
+      if (failures === before) throw err; // the keys were fine: the token is not
+      return lastKnown(header, token);
     }
   };
 }
