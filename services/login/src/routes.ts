@@ -215,9 +215,14 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
   for (const [path, method, handler, withBody] of routes) {
     app[method](path, handle(`${method === "del" ? "DELETE" : method.toUpperCase()} ${path}`, handler, withBody));
   }
+  // 405 for the other methods, registered per method: uWS prefers a method's own wildcard (the
+  // front door's GET /* for the browser client) to an `any` route, even on an exact path.
+  const notAllowed = (res: HttpResponse) => reply(res).error(new StarlaneError("STARLANE_ERR_METHOD_NOT_ALLOWED"));
   for (const path of new Set(routes.map(([p]) => p))) {
-    app.any(path, (res) => {
-      reply(res).error(new StarlaneError("STARLANE_ERR_METHOD_NOT_ALLOWED"));
-    });
+    const taken = new Set<string>(routes.filter(([p]) => p === path).map(([, m]) => m));
+    for (const method of ["get", "post", "put", "patch", "del", "head", "options"] as const) {
+      if (!taken.has(method)) app[method](path, notAllowed);
+    }
+    app.any(path, notAllowed);
   }
 }
