@@ -47,6 +47,13 @@ export const loginConfig = {
     0,
     100_000,
   ),
+  trustedProxyHops: setting.int(
+    "STARLANE_LOGIN_TRUSTED_PROXY_HOPS",
+    "proxies in front of login whose X-Forwarded-For entries are trusted for per-IP limits (0: use the socket address)",
+    0,
+    0,
+    10,
+  ),
   rateWindowS: setting.int("STARLANE_LOGIN_RATE_WINDOW_S", "rate-limit window, seconds", 60, 1, 86_400),
   loginPerIp: setting.int("STARLANE_LOGIN_RATE_LOGIN_PER_IP", "log-ins per IP per window", 30, 1, 1_000_000),
   loginPerAccount: setting.int(

@@ -100,6 +100,7 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
       registerPerAccount: config.registerPerAccount,
     },
     accessTokenTtlS: config.accessTokenTtlS,
+    trustedProxyHops: config.trustedProxyHops,
     worldEntry: () => worldEntry,
   });
   // Another instance may rotate: pick its keys up so our JWKS publishes them and we sign with them.

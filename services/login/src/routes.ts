@@ -15,6 +15,7 @@ import {
   type TokenVerifier,
 } from "@starlane/shared";
 import type { AccountStore } from "./accounts.js";
+import { clientIp } from "./client-ip.js";
 import type { LoginMetrics } from "./metrics.js";
 import type { SigningKeys } from "./keys.js";
 import { asObject, parseName, parsePassword, parseRefreshToken } from "./names.js";
@@ -44,6 +45,8 @@ export interface RouteDeps {
   verifier: TokenVerifier;
   limits: RouteLimits;
   accessTokenTtlS: number;
+  /** Proxies we run in front of login (X-Forwarded-For entries to trust). */
+  trustedProxyHops: number;
   worldEntry: () => WorldEntry | undefined;
 }
 
@@ -74,7 +77,11 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     (res: HttpResponse, req: HttpRequest): void => {
       const r = reply(res);
       // Everything from req and the socket is read now, before any await.
-      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const ip = clientIp(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        req.getHeader("x-forwarded-for"),
+        deps.trustedProxyHops,
+      );
       const authorization = req.getHeader("authorization");
       const body = withBody ? readJson(res, req, BODY_LIMIT) : Promise.resolve(undefined);
       body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled

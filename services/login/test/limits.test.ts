@@ -90,6 +90,34 @@ for (const mode of ["in-process", "redis"] as const) {
   });
 }
 
+test("per-IP limits use X-Forwarded-For only from trusted proxies", async () => {
+  let now = 60_000 * 40_000_000;
+  const env = { ...LIMITS, STARLANE_LOGIN_RATE_LOGIN_PER_ACCOUNT: "1000" };
+  const direct = await startLogin(fx.pool, env, { clock: () => now });
+  const proxied = await startLogin(fx.pool, { ...env, STARLANE_LOGIN_TRUSTED_PROXY_HOPS: "1" }, { clock: () => now });
+  try {
+    const attempt = (base: string, forwardedFor: string) =>
+      call(
+        base,
+        "POST",
+        "/v1/sessions",
+        { name: "proxy_user", password: "guess guess" },
+        { headers: { "x-forwarded-for": forwardedFor } },
+      );
+    // Directly exposed: rotating a forged header does not buy more attempts.
+    const direct7 = [];
+    for (let i = 0; i < 7; i++) direct7.push((await attempt(direct.base, `198.51.100.${i}`)).status);
+    assert.deepEqual(direct7, [401, 401, 401, 401, 401, 401, 429]);
+    // Behind one proxy: each client has its own bucket, and a forged first entry does not help.
+    now += 60_000;
+    for (let i = 0; i < 6; i++) assert.equal((await attempt(proxied.base, `6.6.6.${i}, 203.0.113.1`)).status, 401);
+    assert.equal((await attempt(proxied.base, "203.0.113.1")).status, 429);
+    assert.equal((await attempt(proxied.base, "203.0.113.2")).status, 401);
+  } finally {
+    await Promise.all([direct.close(), proxied.close()]);
+  }
+});
+
 test("a burst past the hash queue gets 503 with Retry-After; the server keeps answering", async () => {
   const burst = await startLogin(fx.pool, {
     STARLANE_LOGIN_SCRYPT_LOG_N: "17",
