@@ -100,7 +100,13 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
     hash,
     verify,
     async verifyDummy(password) {
-      dummy ??= hash(randomBytes(16).toString("hex"));
+      if (!dummy) {
+        dummy = hash(randomBytes(16).toString("hex"));
+        // A refused first attempt (queue full) must not leave a rejected dummy behind for good.
+        dummy.catch(() => {
+          dummy = undefined;
+        });
+      }
       await verify(password, await dummy);
       return false;
     },

@@ -167,10 +167,10 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     if (!account || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
     if (hasher.needsRehash(account.passwordHash)) {
       // The cost was raised since this password was set: upgrade it now that we know it.
-      hasher.hash(password).then(
-        (h) => accounts.setPasswordHash(account.id, h),
-        () => {},
-      );
+      hasher
+        .hash(password)
+        .then((h) => accounts.setPasswordHash(account.id, h))
+        .catch((err) => log.warn({ err, player: account.id }, "password rehash failed; kept the old hash"));
     }
     return { status: 200, body: await session(account) };
   };

@@ -46,6 +46,14 @@ test("past the queue, hashing is refused with UNAVAILABLE instead of piling up",
   await hasher.hash("four four four"); // the queue drained: accepted again
 });
 
+test("a dummy compare refused while the queue is full works once the queue drains", async () => {
+  const hasher = createPasswordHasher({ logN: 14, concurrency: 1, queue: 0 });
+  const busy = hasher.hash("keeps the only slot");
+  await assert.rejects(hasher.verifyDummy("unknown account"), { code: "STARLANE_ERR_UNAVAILABLE" });
+  await busy;
+  assert.equal(await hasher.verifyDummy("unknown account"), false);
+});
+
 test("a malformed or weaker stored hash never verifies by accident, and asks for a rehash", async () => {
   const hasher = createPasswordHasher({ logN: 15, concurrency: 1, queue: 4 });
   for (const bad of ["", "plain", "scrypt$17$8$1$$", "bcrypt$whatever"]) {
