@@ -85,19 +85,18 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
       const authorization = req.getHeader("authorization");
       const body = withBody ? readJson(res, req, BODY_LIMIT) : Promise.resolve(undefined);
       body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled
-      handler({ ip, authorization, body: () => body }).then(
-        ({ status, body, headers }) => {
-          deps.metrics.answered(route, "ok");
+      handler({ ip, authorization, body: () => body })
+        .then(({ status, body, headers }) => {
           if (body === undefined) r.text(status, "", undefined, headers);
-          else r.json(status, body, headers);
-        },
-        (err: unknown) => {
+          else r.json(status, body, headers); // may throw (an unserialisable body): answered below
+          deps.metrics.answered(route, "ok");
+        })
+        .catch((err: unknown) => {
           const e = toStarlaneError(err);
           deps.metrics.answered(route, e.code);
           if (e.status >= 500 && e.code !== "STARLANE_ERR_UNAVAILABLE") log.error({ err }, "request failed");
           r.error(e, err instanceof RetryLater ? { "retry-after": String(err.retryAfterS) } : undefined);
-        },
-      );
+        });
     };
 
   const limit = async (what: string, key: string, max: number) => {

@@ -258,6 +258,15 @@ describe("world entry failures", () => {
     assert.deepEqual(seen, ["Enterer"]);
   });
 
+  test("a seat that cannot be serialised is a 500, not a crash", async () => {
+    login.server.setWorldEntry({
+      enter: async () => ({ roomId: "r1", reservation: { n: 1n }, address: "ws://x" }),
+    });
+    const r = await enter();
+    assert.equal(r.status, 500);
+    assert.equal(r.body.code, "STARLANE_ERR_INTERNAL");
+  });
+
   test("an unexpected failure is a 500 that does not leak its cause", async () => {
     login.server.setWorldEntry({
       enter: async () => {
