@@ -16,6 +16,7 @@ import {
 } from "@starlane/shared";
 import type { AccountStore } from "./accounts.js";
 import { clientIp } from "./client-ip.js";
+import { isStoreUnavailable } from "./store-errors.js";
 import type { LoginMetrics } from "./metrics.js";
 import type { SigningKeys } from "./keys.js";
 import { asObject, parseName, parsePassword, parseRefreshToken } from "./names.js";
@@ -91,7 +92,12 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
           else r.json(status, body, headers); // may throw (an unserialisable body): answered below
           deps.metrics.answered(route, "ok");
         })
-        .catch((err: unknown) => {
+        .catch((caught: unknown) => {
+          let err = caught;
+          if (!(err instanceof StarlaneError) && isStoreUnavailable(err)) {
+            log.warn({ err }, "PostgreSQL unavailable");
+            err = new RetryLater("STARLANE_ERR_UNAVAILABLE", 1);
+          }
           const e = toStarlaneError(err);
           deps.metrics.answered(route, e.code);
           if (e.status >= 500 && e.code !== "STARLANE_ERR_UNAVAILABLE") log.error({ err }, "request failed");
