@@ -24,6 +24,13 @@ export const loginConfig = {
     60,
     365 * 24 * 3600,
   ),
+  keyRotationH: setting.int(
+    "STARLANE_LOGIN_KEY_ROTATION_H",
+    "rotate the signing key when it is this many hours old (0: only by rotateKeys())",
+    168,
+    0,
+    8760,
+  ),
   keyReloadMs: setting.int(
     "STARLANE_LOGIN_KEY_RELOAD_MS",
     "how often an instance rereads the signing keys (another instance may have rotated them)",

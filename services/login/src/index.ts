@@ -103,9 +103,17 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     trustedProxyHops: config.trustedProxyHops,
     worldEntry: () => worldEntry,
   });
-  // Another instance may rotate: pick its keys up so our JWKS publishes them and we sign with them.
+  // Rotate when due (one instance does it), and pick up another instance's rotation so our JWKS
+  // publishes its keys and we sign with them.
   const reload = setInterval(() => {
-    keys.reload().catch((err) => deps.log.warn({ err }, "signing key reload failed"));
+    const rotation =
+      config.keyRotationH > 0 ? keys.rotateIfDue(config.keyRotationH * 3600) : Promise.resolve(undefined);
+    rotation
+      .then((kid) => {
+        if (kid) log.info({ kid }, "signing key rotated");
+        return keys.reload();
+      })
+      .catch((err) => log.warn({ err }, "signing key rotation or reload failed"));
   }, config.keyReloadMs);
   reload.unref();
   const purge = setInterval(() => {

@@ -34,6 +34,8 @@ export interface SigningKeys {
   readonly getKey: JWTVerifyGetKey;
   /** Makes a new current key; the old current becomes the previous. Returns the new kid. */
   rotate(): Promise<string>;
+  /** Rotates if the last rotation is at least `everyS` seconds old; returns the new kid if it did. */
+  rotateIfDue(everyS: number): Promise<string | undefined>;
   /** Rereads the keys (another instance may have rotated them). */
   reload(): Promise<void>;
 }
@@ -73,6 +75,15 @@ async function locked<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T
   } finally {
     client.release();
   }
+}
+
+async function rotateIn(client: pg.PoolClient): Promise<void> {
+  await newKeyRow(client);
+  // Keys past the published ones can verify nothing any more: do not keep their private halves.
+  await client.query(
+    "DELETE FROM login_signing_keys WHERE seq NOT IN (SELECT seq FROM login_signing_keys ORDER BY seq DESC LIMIT $1)",
+    [PUBLISHED],
+  );
 }
 
 /** Loads the keys, creating the first one if there is none (once, even with two instances booting). */
@@ -127,14 +138,27 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
     jwks: () => keys.publicJwks,
     getKey: (header, token) => keys.getKey(header, token),
     async rotate() {
-      await locked(db, async (client) => {
-        await newKeyRow(client);
-        // Keys past the published ones can verify nothing any more: do not keep their private halves.
-        await client.query(
-          "DELETE FROM login_signing_keys WHERE seq NOT IN (SELECT seq FROM login_signing_keys ORDER BY seq DESC LIMIT $1)",
-          [PUBLISHED],
-        );
+      await locked(db, rotateIn);
+      await reload();
+      return keys.kid;
+    },
+    async rotateIfDue(everyS) {
+      const due = (q: pg.Pool | pg.PoolClient) =>
+        q
+          .query<{ due: boolean }>(
+            // The newest (next) key was made at the last rotation: its age is the current key's.
+            "SELECT created_at <= now() - make_interval(secs => $1) AS due FROM login_signing_keys ORDER BY seq DESC LIMIT 1",
+            [everyS],
+          )
+          .then((r) => r.rows[0]?.due === true);
+      if (!(await due(db))) return undefined;
+      // Checked again under the lock: of several instances finding it due, one rotates.
+      const rotated = await locked(db, async (client) => {
+        if (!(await due(client))) return false;
+        await rotateIn(client);
+        return true;
       });
+      if (!rotated) return undefined;
       await reload();
       return keys.kid;
     },
