@@ -57,7 +57,7 @@ export interface Login {
   rotateKeys(): Promise<string>;
   /** Wires world entry after the fact (the zone may need `verificationKeys` before it exists). */
   setWorldEntry(entry: WorldEntry | undefined): void;
-  /** Stops the key reload timer. The pool and Redis belong to the caller. */
+  /** Stops the key rotation/reload and purge timers. The pool and Redis belong to the caller. */
   close(): Promise<void>;
 }
 
