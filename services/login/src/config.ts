@@ -1,0 +1,87 @@
+import { setting } from "@starlane/shared";
+
+/** Settings of the login service. Limits are "N requests per window" per client IP or account name. */
+export const loginConfig = {
+  host: setting.string("STARLANE_HOST", "address the listeners bind to", "127.0.0.1"),
+  port: setting.port("STARLANE_LOGIN_PORT", "login HTTP API (standalone; embedded uses the front door)", 8080),
+  databaseUrl: setting.url("DATABASE_URL", "PostgreSQL for accounts, refresh tokens and signing keys", [
+    "postgres",
+    "postgresql",
+  ]),
+  redisUrl: setting.url("REDIS_URL", "Redis for rate-limit counters (cluster mode)", ["redis", "rediss"]),
+  redisPrefix: setting.string("STARLANE_REDIS_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
+  logLevel: setting.oneOf(
+    "STARLANE_LOG_LEVEL",
+    "log level",
+    ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const,
+    "info",
+  ),
+  accessTokenTtlS: setting.int("STARLANE_ACCESS_TOKEN_TTL_S", "access token lifetime, seconds", 900, 30, 3600),
+  refreshTokenTtlS: setting.int(
+    "STARLANE_REFRESH_TOKEN_TTL_S",
+    "refresh token lifetime, seconds",
+    30 * 24 * 3600,
+    60,
+    365 * 24 * 3600,
+  ),
+  keyRotationH: setting.int(
+    "STARLANE_LOGIN_KEY_ROTATION_H",
+    "rotate the signing key when it is this many hours old (0: only by rotateKeys())",
+    168,
+    0,
+    8760,
+  ),
+  keyReloadMs: setting.int(
+    "STARLANE_LOGIN_KEY_RELOAD_MS",
+    "how often an instance rereads the signing keys (another instance may have rotated them)",
+    30_000,
+    100,
+    3_600_000,
+  ),
+  // OWASP: scrypt N=2^17, r=8, p=1. Lower only for tests; 2^14 is the floor.
+  scryptLogN: setting.int("STARLANE_LOGIN_SCRYPT_LOG_N", "scrypt cost: log2 of N (OWASP: 17)", 17, 14, 20),
+  hashConcurrency: setting.int(
+    "STARLANE_LOGIN_HASH_CONCURRENCY",
+    "password hashes run at once (libuv threadpool has 4 threads; leave some for other work)",
+    2,
+    1,
+    64,
+  ),
+  hashQueue: setting.int(
+    "STARLANE_LOGIN_HASH_QUEUE",
+    "password hashes allowed to wait; beyond it logins get 503 with Retry-After",
+    16,
+    0,
+    100_000,
+  ),
+  trustedProxyHops: setting.int(
+    "STARLANE_LOGIN_TRUSTED_PROXY_HOPS",
+    "proxies in front of login whose X-Forwarded-For entries are trusted for per-IP limits (0: use the socket address)",
+    0,
+    0,
+    10,
+  ),
+  rateWindowS: setting.int("STARLANE_LOGIN_RATE_WINDOW_S", "rate-limit window, seconds", 60, 1, 86_400),
+  loginPerIp: setting.int("STARLANE_LOGIN_RATE_LOGIN_PER_IP", "log-ins per IP per window", 30, 1, 1_000_000),
+  loginPerAccount: setting.int(
+    "STARLANE_LOGIN_RATE_LOGIN_PER_ACCOUNT",
+    "log-ins per account name per window",
+    10,
+    1,
+    1_000_000,
+  ),
+  registerPerIp: setting.int(
+    "STARLANE_LOGIN_RATE_REGISTER_PER_IP",
+    "registrations per IP per window",
+    10,
+    1,
+    1_000_000,
+  ),
+  registerPerAccount: setting.int(
+    "STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT",
+    "registration attempts per account name per window",
+    5,
+    1,
+    1_000_000,
+  ),
+};

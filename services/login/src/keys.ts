@@ -1,0 +1,167 @@
+// The JWT signing keys. They live in PostgreSQL (login_signing_keys) so restarting login, or
+// running several instances, keeps every issued token valid. Three keys are published: the
+// previous (tokens signed before the last rotation stay valid), the current (signs), and the next
+// (signs after the next rotation). Publishing the next key early matters: a verifier that cached
+// the key set a moment before a rotation already knows the new signing key, instead of rejecting
+// new tokens until its refetch cooldown ends. Rotate less often than the access-token lifetime
+// (15 minutes) and the verifiers' cache age (10 minutes) and no valid token is ever refused.
+import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from "jose";
+import type pg from "pg";
+import { randomUUID } from "node:crypto";
+
+/** Published keys, newest first: next, current, previous. */
+const PUBLISHED = 3;
+// Serialises key creation and rotation across instances (distinct from the migration lock).
+const KEYS_LOCK = 0x4b657973; // "Keys"
+
+export interface SigningKeys {
+  /** A signed access token for this account, valid `ttlS` seconds. */
+  signAccess(account: { id: string; name: string }, ttlS: number): Promise<string>;
+  /** The public keys (current, next, previous) as served at /.well-known/jwks.json. */
+  jwks(): JSONWebKeySet;
+  /** For verifiers in this process: always the latest published keys, no HTTP round trip. */
+  readonly getKey: JWTVerifyGetKey;
+  /** Makes a new current key; the old current becomes the previous. Returns the new kid. */
+  rotate(): Promise<string>;
+  /** Rotates if the last rotation is at least `everyS` seconds old; returns the new kid if it did. */
+  rotateIfDue(everyS: number): Promise<string | undefined>;
+  /** Rereads the keys (another instance may have rotated them). */
+  reload(): Promise<void>;
+}
+
+interface Loaded {
+  kid: string;
+  privateKey: Awaited<ReturnType<typeof importJWK>>;
+  publicJwks: JSONWebKeySet;
+  getKey: JWTVerifyGetKey;
+}
+
+async function newKeyRow(client: pg.PoolClient): Promise<string> {
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+  const pub = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(pub);
+  const publicJwk: JWK = { ...pub, kid, alg: TOKEN_ALGORITHM, use: "sig" };
+  await client.query("INSERT INTO login_signing_keys (kid, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)", [
+    kid,
+    TOKEN_ALGORITHM,
+    JSON.stringify(await exportJWK(privateKey)),
+    JSON.stringify(publicJwk),
+  ]);
+  return kid;
+}
+
+async function locked<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [KEYS_LOCK]);
+    const out = await work(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function rotateIn(client: pg.PoolClient): Promise<void> {
+  await newKeyRow(client);
+  // Keys past the published ones can verify nothing any more: do not keep their private halves.
+  await client.query(
+    "DELETE FROM login_signing_keys WHERE seq NOT IN (SELECT seq FROM login_signing_keys ORDER BY seq DESC LIMIT $1)",
+    [PUBLISHED],
+  );
+}
+
+/** Loads the keys, creating the first one if there is none (once, even with two instances booting). */
+export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
+  const read = async (): Promise<Loaded | undefined> => {
+    const { rows } = await db.query<{ kid: string; alg: string; private_jwk: JWK; public_jwk: JWK }>(
+      "SELECT kid, alg, private_jwk, public_jwk FROM login_signing_keys WHERE alg = $1 ORDER BY seq DESC LIMIT $2",
+      [TOKEN_ALGORITHM, PUBLISHED],
+    );
+    const [next, current, previous] = rows;
+    if (!next || !current) return undefined;
+    const publicJwks = { keys: [current, next, ...(previous ? [previous] : [])].map((r) => r.public_jwk) };
+    return {
+      kid: current.kid,
+      privateKey: await importJWK(current.private_jwk, TOKEN_ALGORITHM),
+      publicJwks,
+      getKey: createLocalJWKSet(publicJwks),
+    };
+  };
+
+  let loaded = await read();
+  if (!loaded) {
+    await locked(db, async (client) => {
+      const { rows } = await client.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM login_signing_keys WHERE alg = $1",
+        [TOKEN_ALGORITHM],
+      );
+      for (let n = rows[0]!.n; n < 2; n++) await newKeyRow(client);
+    });
+    loaded = await read();
+  }
+  if (!loaded) throw new Error("no signing key after creating one");
+  let keys: Loaded = loaded;
+
+  const reload = async () => {
+    keys = (await read()) ?? keys;
+  };
+
+  return {
+    signAccess(account, ttlS) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ name: account.name })
+        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setSubject(account.id)
+        .setJti(randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(now + ttlS)
+        .sign(keys.privateKey);
+    },
+    jwks: () => keys.publicJwks,
+    getKey: (header, token) => keys.getKey(header, token),
+    async rotate() {
+      await locked(db, rotateIn);
+      await reload();
+      return keys.kid;
+    },
+    async rotateIfDue(everyS) {
+      const due = (q: pg.Pool | pg.PoolClient) =>
+        q
+          .query<{ due: boolean }>(
+            // The newest (next) key was made at the last rotation: its age is the current key's.
+            "SELECT created_at <= now() - make_interval(secs => $1) AS due FROM login_signing_keys ORDER BY seq DESC LIMIT 1",
+            [everyS],
+          )
+          .then((r) => r.rows[0]?.due === true);
+      if (!(await due(db))) return undefined;
+      // Checked again under the lock: of several instances finding it due, one rotates.
+      const rotated = await locked(db, async (client) => {
+        if (!(await due(client))) return false;
+        await rotateIn(client);
+        return true;
+      });
+      if (!rotated) return undefined;
+      await reload();
+      return keys.kid;
+    },
+    reload,
+  };
+}

@@ -1,0 +1,128 @@
+// Refresh tokens: 32 random bytes (base64url) given to the client once; only their SHA-256 is
+// stored. Every use marks the token used and issues its successor in the same family. A used token
+// presented again means it was copied: the whole family is revoked, so the thief and the owner are
+// both logged out and the owner logs in again.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { StarlaneError } from "@starlane/shared";
+import type pg from "pg";
+import type { Account } from "./accounts.js";
+
+const sha256 = (token: string) => createHash("sha256").update(token).digest();
+const invalid = () => new StarlaneError("STARLANE_ERR_REFRESH_INVALID");
+// Ours are 43 characters; anything much longer is not worth hashing.
+const MAX_TOKEN_LENGTH = 128;
+
+export interface RefreshTokens {
+  /** Starts a new family (a new session) for the account and returns its first token. */
+  issue(accountId: string): Promise<string>;
+  /** Spends `token` and returns its successor; rejects with REFRESH_INVALID (and revokes on reuse). */
+  rotate(token: string): Promise<{ account: Account; token: string }>;
+  /** Ends the session `token` belongs to. Unknown tokens are ignored. */
+  revoke(token: string): Promise<void>;
+  /** Deletes sessions whose every token has expired, so the tables do not grow forever. */
+  purgeExpired(): Promise<number>;
+}
+
+async function transaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    const out = await work(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export function createRefreshTokens(
+  db: pg.Pool,
+  ttlS: number,
+  onReuse: (familyId: string, accountId: string) => void = () => {},
+): RefreshTokens {
+  const insert = async (q: pg.PoolClient, familyId: string) => {
+    const token = randomBytes(32).toString("base64url");
+    await q.query(
+      `INSERT INTO login_refresh_tokens (token_hash, family_id, expires_at)
+       VALUES ($1, $2, now() + make_interval(secs => $3))`,
+      [sha256(token), familyId, ttlS],
+    );
+    return token;
+  };
+
+  return {
+    issue: (accountId) =>
+      transaction(db, async (client) => {
+        const familyId = randomUUID();
+        await client.query("INSERT INTO login_refresh_families (id, account_id) VALUES ($1, $2)", [
+          familyId,
+          accountId,
+        ]);
+        return insert(client, familyId);
+      }),
+
+    async rotate(token) {
+      if (token.length > MAX_TOKEN_LENGTH) throw invalid();
+      const hash = sha256(token);
+      // Reuse must revoke and still answer "invalid": the revocation commits, then we throw.
+      const outcome = await transaction(db, async (client) => {
+        // Locking the family serialises two uses of one token, and a use against a log-out.
+        const { rows } = await client.query<{
+          family_id: string;
+          account_id: string;
+          name: string;
+          revoked: boolean;
+        }>(
+          `SELECT f.id AS family_id, f.account_id, a.name, f.revoked_at IS NOT NULL AS revoked
+             FROM login_refresh_tokens t
+             JOIN login_refresh_families f ON f.id = t.family_id
+             JOIN login_accounts a ON a.id = f.account_id
+            WHERE t.token_hash = $1
+              FOR UPDATE OF f`,
+          [hash],
+        );
+        const family = rows[0];
+        if (!family || family.revoked) return undefined;
+        // Read the token after the lock: a concurrent rotation may have spent it meanwhile.
+        const token = await client.query<{ used: boolean; expired: boolean }>(
+          `SELECT used_at IS NOT NULL AS used, expires_at <= now() AS expired
+             FROM login_refresh_tokens WHERE token_hash = $1`,
+          [hash],
+        );
+        const t = token.rows[0]!;
+        if (t.used) {
+          await client.query("UPDATE login_refresh_families SET revoked_at = now() WHERE id = $1", [family.family_id]);
+          onReuse(family.family_id, family.account_id);
+          return undefined;
+        }
+        if (t.expired) return undefined;
+        await client.query("UPDATE login_refresh_tokens SET used_at = now() WHERE token_hash = $1", [hash]);
+        const next = await insert(client, family.family_id);
+        return { account: { id: family.account_id, name: family.name }, token: next };
+      });
+      if (!outcome) throw invalid();
+      return outcome;
+    },
+
+    async revoke(token) {
+      if (token.length > MAX_TOKEN_LENGTH) return;
+      await db.query(
+        `UPDATE login_refresh_families SET revoked_at = now()
+          WHERE id = (SELECT family_id FROM login_refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
+        [sha256(token)],
+      );
+    },
+
+    async purgeExpired() {
+      // A family is dead once its newest token has expired; its spent tokens go with it (cascade).
+      const { rowCount } = await db.query(
+        `DELETE FROM login_refresh_families f
+          WHERE NOT EXISTS (SELECT 1 FROM login_refresh_tokens t WHERE t.family_id = f.id AND t.expires_at > now())`,
+      );
+      return rowCount ?? 0;
+    },
+  };
+}

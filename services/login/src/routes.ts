@@ -1,0 +1,240 @@
+// The login HTTP API on uWebSockets.js. Each handler copies what it needs from `req` synchronously
+// (uWS forbids touching it after the first await), answers through `reply()` (onAborted first,
+// corked writes) and turns every failure into a code from the shared table: bad input is a 4xx,
+// never a 500 or a crash.
+import {
+  type App,
+  bearerToken,
+  type HttpRequest,
+  type HttpResponse,
+  type Logger,
+  readJson,
+  reply,
+  StarlaneError,
+  toStarlaneError,
+  type TokenVerifier,
+} from "@starlane/shared";
+import type { AccountStore } from "./accounts.js";
+import { clientIp } from "./client-ip.js";
+import { isStoreUnavailable } from "./store-errors.js";
+import type { LoginMetrics } from "./metrics.js";
+import type { SigningKeys } from "./keys.js";
+import { asObject, parseName, parsePassword, parseRefreshToken } from "./names.js";
+import type { PasswordHasher } from "./passwords.js";
+import type { RateLimiter } from "./ratelimit.js";
+import type { RefreshTokens } from "./refresh.js";
+import type { WorldEntry } from "./world-entry.js";
+
+export const BODY_LIMIT = 16 * 1024;
+
+export interface RouteLimits {
+  windowMs: number;
+  loginPerIp: number;
+  loginPerAccount: number;
+  registerPerIp: number;
+  registerPerAccount: number;
+}
+
+export interface RouteDeps {
+  log: Logger;
+  metrics: LoginMetrics;
+  accounts: AccountStore;
+  refresh: RefreshTokens;
+  keys: SigningKeys;
+  hasher: PasswordHasher;
+  limiter: RateLimiter;
+  verifier: TokenVerifier;
+  limits: RouteLimits;
+  accessTokenTtlS: number;
+  /** Proxies we run in front of login (X-Forwarded-For entries to trust). */
+  trustedProxyHops: number;
+  worldEntry: () => WorldEntry | undefined;
+}
+
+/** A refusal that tells the client when to come back. */
+class RetryLater extends StarlaneError {
+  constructor(
+    code: "STARLANE_ERR_RATE_LIMITED" | "STARLANE_ERR_UNAVAILABLE",
+    readonly retryAfterS: number,
+  ) {
+    super(code);
+  }
+}
+
+interface Request {
+  ip: string;
+  authorization: string;
+  body: () => Promise<unknown>;
+}
+
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+type Handler = (request: Request) => Promise<Answer>;
+
+export function mountRoutes(app: App, deps: RouteDeps): void {
+  const { log, accounts, refresh, keys, hasher, limiter, limits } = deps;
+
+  const handle =
+    (route: string, handler: Handler, withBody: boolean) =>
+    (res: HttpResponse, req: HttpRequest): void => {
+      const r = reply(res);
+      // Everything from req and the socket is read now, before any await.
+      const ip = clientIp(
+        Buffer.from(res.getRemoteAddressAsText()).toString(),
+        req.getHeader("x-forwarded-for"),
+        deps.trustedProxyHops,
+      );
+      const authorization = req.getHeader("authorization");
+      const body = withBody ? readJson(res, req, BODY_LIMIT) : Promise.resolve(undefined);
+      body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled
+      handler({ ip, authorization, body: () => body })
+        .then(({ status, body, headers }) => {
+          if (body === undefined) r.text(status, "", undefined, headers);
+          else r.json(status, body, headers); // may throw (an unserialisable body): answered below
+          deps.metrics.answered(route, "ok");
+        })
+        .catch((caught: unknown) => {
+          let err = caught;
+          if (!(err instanceof StarlaneError) && isStoreUnavailable(err)) {
+            log.warn({ err }, "PostgreSQL unavailable");
+            err = new RetryLater("STARLANE_ERR_UNAVAILABLE", 1);
+          }
+          const e = toStarlaneError(err);
+          deps.metrics.answered(route, e.code);
+          if (e.status >= 500 && e.code !== "STARLANE_ERR_UNAVAILABLE") log.error({ err }, "request failed");
+          r.error(e, err instanceof RetryLater ? { "retry-after": String(err.retryAfterS) } : undefined);
+        });
+    };
+
+  const limit = async (what: string, key: string, max: number) => {
+    let d: Awaited<ReturnType<RateLimiter["hit"]>>;
+    try {
+      d = await limiter.hit(`${what}:${key}`, max, limits.windowMs);
+    } catch (err) {
+      // No counters, no guessing: refuse (a brute force must not get through while Redis is
+      // away) but as "retry shortly", since it is our fault, not the client's.
+      log.warn({ err }, "rate limiter unavailable");
+      throw new RetryLater("STARLANE_ERR_UNAVAILABLE", 1);
+    }
+    if (!d.allowed) throw new RetryLater("STARLANE_ERR_RATE_LIMITED", Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
+  };
+
+  // Hash queue full: the burst is ours to absorb, so ask the client to come back shortly.
+  const busy = (err: unknown): never => {
+    if (err instanceof StarlaneError && err.code === "STARLANE_ERR_UNAVAILABLE" && !(err instanceof RetryLater)) {
+      throw new RetryLater("STARLANE_ERR_UNAVAILABLE", 1);
+    }
+    throw err;
+  };
+
+  const session = async (account: { id: string; name: string }) => ({
+    account: { id: account.id, name: account.name },
+    accessToken: await keys.signAccess(account, deps.accessTokenTtlS),
+    tokenType: "Bearer",
+    expiresIn: deps.accessTokenTtlS,
+    refreshToken: await refresh.issue(account.id),
+  });
+
+  const register: Handler = async ({ ip, body }) => {
+    const input = asObject(await body());
+    await limit("register:ip", ip, limits.registerPerIp);
+    const name = parseName(input.name);
+    const password = parsePassword(input.password);
+    await limit("register:name", name.toLowerCase(), limits.registerPerAccount);
+    // Checked before hashing so a taken name costs a query, not 128 MiB of scrypt; the unique
+    // index still decides a race between two registrations.
+    if (await accounts.nameTaken(name)) throw new StarlaneError("STARLANE_ERR_NAME_TAKEN", "name");
+    const hash = await hasher.hash(password).catch(busy);
+    const account = await accounts.create(name, hash);
+    log.info({ player: account.id }, "account registered");
+    return { status: 201, body: await session(account) };
+  };
+
+  const login: Handler = async ({ ip, body }) => {
+    const input = asObject(await body());
+    if (typeof input.name !== "string") throw new StarlaneError("STARLANE_ERR_VALIDATION", "name");
+    if (typeof input.password !== "string") throw new StarlaneError("STARLANE_ERR_VALIDATION", "password");
+    await limit("login:ip", ip, limits.loginPerIp);
+    let name: string;
+    try {
+      name = parseName(input.name);
+    } catch {
+      // No account can have this name; say the same thing as for any unknown account.
+      throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
+    }
+    await limit("login:name", name.toLowerCase(), limits.loginPerAccount);
+    const password = input.password.normalize("NFKC");
+    if (password.length > 1024) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
+    const account = await accounts.find(name);
+    // Unknown account or wrong password: the same error after the same amount of work.
+    const ok = account
+      ? await hasher.verify(password, account.passwordHash).catch(busy)
+      : await hasher.verifyDummy(password).catch(busy);
+    if (!account || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
+    if (hasher.needsRehash(account.passwordHash)) {
+      // The cost was raised since this password was set: upgrade it now that we know it.
+      hasher
+        .hash(password)
+        .then((h) => accounts.setPasswordHash(account.id, h))
+        .catch((err) => log.warn({ err, player: account.id }, "password rehash failed; kept the old hash"));
+    }
+    return { status: 200, body: await session(account) };
+  };
+
+  const refreshSession: Handler = async ({ body }) => {
+    const token = parseRefreshToken(asObject(await body()).refreshToken);
+    const { account, token: next } = await refresh.rotate(token);
+    return {
+      status: 200,
+      body: {
+        account,
+        accessToken: await keys.signAccess(account, deps.accessTokenTtlS),
+        tokenType: "Bearer",
+        expiresIn: deps.accessTokenTtlS,
+        refreshToken: next,
+      },
+    };
+  };
+
+  const logout: Handler = async ({ body }) => {
+    await refresh.revoke(parseRefreshToken(asObject(await body()).refreshToken));
+    return { status: 204 };
+  };
+
+  const enterWorld: Handler = async ({ authorization }) => {
+    const claims = await deps.verifier.verify(bearerToken(authorization));
+    const entry = deps.worldEntry();
+    if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
+    const seat = await entry.enter(claims);
+    return { status: 200, body: { roomId: seat.roomId, reservation: seat.reservation, address: seat.address } };
+  };
+
+  // Verifiers cache keys themselves (and refetch on an unknown kid); a short HTTP max-age keeps
+  // a CDN or proxy from serving a key set from before a rotation for long.
+  const jwks: Handler = async () => ({
+    status: 200,
+    body: keys.jwks(),
+    headers: { "cache-control": "public, max-age=60" },
+  });
+
+  const routes: [path: string, method: "post" | "get" | "del", handler: Handler, withBody: boolean][] = [
+    ["/v1/accounts", "post", register, true],
+    ["/v1/sessions", "post", login, true],
+    ["/v1/sessions", "del", logout, true],
+    ["/v1/sessions/refresh", "post", refreshSession, true],
+    ["/v1/world/enter", "post", enterWorld, false],
+    ["/.well-known/jwks.json", "get", jwks, false],
+  ];
+  for (const [path, method, handler, withBody] of routes) {
+    app[method](path, handle(`${method === "del" ? "DELETE" : method.toUpperCase()} ${path}`, handler, withBody));
+  }
+  // 405 for the other methods, registered per method: uWS prefers a method's own wildcard (the
+  // front door's GET /* for the browser client) to an `any` route, even on an exact path.
+  const notAllowed = (res: HttpResponse) => reply(res).error(new StarlaneError("STARLANE_ERR_METHOD_NOT_ALLOWED"));
+  for (const path of new Set(routes.map(([p]) => p))) {
+    const taken = new Set<string>(routes.filter(([p]) => p === path).map(([, m]) => m));
+    for (const method of ["get", "post", "put", "patch", "del", "head", "options"] as const) {
+      if (!taken.has(method)) app[method](path, notAllowed);
+    }
+    app.any(path, notAllowed);
+  }
+}
