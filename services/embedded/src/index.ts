@@ -1,9 +1,10 @@
 // Every Starlane service in one process: what `npm start` runs. Services join here as they land.
 import { fileURLToPath } from "node:url";
+import { type Login, type LoginConfig, mountLogin } from "@starlane/login";
 import {
+  type ConfigOf,
   createApp,
   createRegistry,
-  type ConfigOf,
   listen,
   type Listening,
   type Logger,
@@ -19,19 +20,37 @@ export interface EmbeddedDeps {
   db: pg.Pool;
 }
 
+export interface EmbeddedConfig {
+  embedded: ConfigOf<typeof embeddedConfig>;
+  login: LoginConfig;
+}
+
 export interface Embedded {
+  login: Login;
+  /** Listens on every port; returns the front door's. */
   listen(): { frontDoor: Listening };
+  close(): Promise<void>;
 }
 
 const CLIENT_DIR = fileURLToPath(new URL("../../../client-demo/public", import.meta.url));
 
-export function createEmbedded(deps: EmbeddedDeps, config: ConfigOf<typeof embeddedConfig>): Embedded {
+export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig): Promise<Embedded> {
   const registry = createRegistry("front-door");
   const frontDoor = createApp();
   mountOps(frontDoor, { registry, notReadyReason: () => null });
+  const login = await mountLogin(frontDoor, { log: deps.log, db: deps.db, registry }, config.login);
   mountStatic(frontDoor, CLIENT_DIR);
   mountNotFound(frontDoor);
+  let frontDoorListening: Listening | undefined;
   return {
-    listen: () => ({ frontDoor: listen(frontDoor, config.host, config.frontDoorPort) }),
+    login,
+    listen: () => {
+      frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
+      return { frontDoor: frontDoorListening };
+    },
+    async close() {
+      frontDoorListening?.close();
+      await login.close();
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { loginConfig } from "@starlane/login";
 import { connectPostgres, createLogger, loadConfig, runMain } from "@starlane/shared";
 import { embeddedConfig } from "./config.js";
 import { createEmbedded } from "./index.js";
@@ -5,6 +6,7 @@ import { startEmbeddedPostgres } from "./postgres.js";
 
 runMain("starlane", async (life) => {
   const config = loadConfig(embeddedConfig, process.env);
+  const login = loadConfig(loginConfig, process.env);
   const log = createLogger("starlane", config.logLevel);
 
   let databaseUrl = config.databaseUrl;
@@ -16,9 +18,9 @@ runMain("starlane", async (life) => {
   const db = await connectPostgres(databaseUrl, { max: 4 });
   life.defer("postgres pool", () => db.end());
 
-  const starlane = createEmbedded({ log, db }, config);
+  const starlane = await createEmbedded({ log, db }, { embedded: config, login });
+  life.defer("services", starlane.close);
   const { frontDoor } = starlane.listen();
-  life.defer("front door", frontDoor.close);
   life.exitOnSignals(log);
 
   const base = `http://${config.publicHost}:${frontDoor.port}`;
