@@ -1,4 +1,12 @@
-export { ConfigError, describeConfig, loadConfig, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
+export {
+  ConfigError,
+  describeConfig,
+  loadConfig,
+  setting,
+  type ConfigOf,
+  type ConfigSpec,
+  type Setting,
+} from "./config.js";
 export {
   createApp,
   listen,
@@ -38,3 +46,22 @@ export {
   type TokenVerifier,
   type VerifierOptions,
 } from "./auth.js";
+export {
+  createInProcessShipQueue,
+  createRedisShipPublisher,
+  decodeShipEntry,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PUBLISH_INTERVAL_MS,
+  FlushTimeoutError,
+  SHIP_FIELD,
+  validateShipState,
+  writeBehindKeys,
+  type InProcessShipQueue,
+  type PublisherStats,
+  type QueuedShip,
+  type RedisPublisherOptions,
+  type ShipState,
+  type ShipStatePublisher,
+  type Validation,
+  type WriteBehindKeys,
+} from "./writebehind.js";
