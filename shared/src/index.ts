@@ -1,12 +1,4 @@
-export {
-  ConfigError,
-  describeConfig,
-  loadConfig,
-  setting,
-  type ConfigOf,
-  type ConfigSpec,
-  type Setting,
-} from "./config.js";
+export { ConfigError, describeConfig, loadConfig, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
 export {
   createApp,
   listen,
@@ -45,6 +37,7 @@ export {
   type AccessClaims,
   type TokenVerifier,
   type VerifierOptions,
+} from "./auth.js";
 } from "./auth.js";
 export {
   createInProcessShipQueue,
