@@ -38,7 +38,6 @@ export {
   type TokenVerifier,
   type VerifierOptions,
 } from "./auth.js";
-} from "./auth.js";
 export {
   createInProcessShipQueue,
   createRedisShipPublisher,
