@@ -1,7 +1,10 @@
 // Test scaffolding: a fresh database with the persistence schema, ship states, and an isolated
 // Redis prefix that is cleaned up afterwards.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { connectPostgres, type ShipState } from "@starlane/shared";
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from "@starlane/shared/testing";
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, waitFor } from "@starlane/shared/testing";
 import { Redis } from "ioredis";
 import type pg from "pg";
 import { migratePersistence } from "../src/index.js";
@@ -46,8 +49,8 @@ export function ship(playerId: string, version: number, extra: Partial<ShipState
   };
 }
 
-export const redisClient = (): Redis => {
-  const r = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+export const redisClient = (url = TEST_REDIS_URL): Redis => {
+  const r = new Redis(url, { maxRetriesPerRequest: null });
   r.on("error", () => {});
   return r;
 };
@@ -62,4 +65,48 @@ export async function versions(pool: pg.Pool): Promise<Map<string, number>> {
     "SELECT player_id, version FROM characters",
   );
   return new Map(rows.map((r) => [r.player_id, Number(r.version)]));
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+
+/** A redis-server of the test's own (to pause or kill), never the shared one. */
+export async function ownRedis(): Promise<{ url: string; proc: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const proc = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    {
+      stdio: "ignore",
+    },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => 20 });
+  probe.on("error", () => {});
+  await waitFor(
+    "own redis-server",
+    () =>
+      probe.ping().then(
+        (p) => p === "PONG",
+        () => false,
+      ),
+    5000,
+    20,
+  );
+  probe.disconnect();
+  return {
+    url,
+    proc,
+    stop: async () => {
+      proc.kill("SIGCONT");
+      proc.kill("SIGKILL");
+      if (proc.exitCode === null) await once(proc, "exit");
+    },
+  };
 }
