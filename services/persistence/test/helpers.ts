@@ -1,13 +1,19 @@
 // Test scaffolding: a fresh database with the persistence schema, ship states, and an isolated
 // Redis prefix that is cleaned up afterwards.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { connectPostgres, type ShipState } from "@starlane/shared";
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, waitFor } from "@starlane/shared/testing";
 import { Redis } from "ioredis";
 import type pg from "pg";
 import { migratePersistence } from "../src/index.js";
+
+const execFileAsync = promisify(execFile);
 
 export interface Db {
   db: TestDatabase;
@@ -109,4 +115,46 @@ export async function ownRedis(): Promise<{ url: string; proc: ChildProcess; sto
       if (proc.exitCode === null) await once(proc, "exit");
     },
   };
+}
+
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+export interface OwnPostgres {
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL of the test's own in a temp folder on a free port, to stop and start at will (the
+ * machine's shared one is never touched). initdb refuses to run as root: run it as `postgres`.
+ */
+export async function ownPostgres(): Promise<OwnPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), "starlane-pg-"));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) execFileSync("chown", ["postgres", dir]);
+  const run = (bin: string, args: string[]) =>
+    asRoot
+      ? execFileAsync("runuser", ["-u", "postgres", "--", `${PG_BIN}/${bin}`, ...args])
+      : execFileAsync(`${PG_BIN}/${bin}`, args);
+  const port = await freePort();
+  const data = join(dir, "data");
+  await run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-N"]);
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const pg = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start: async () => {
+      await run("pg_ctl", ["-D", data, "-o", opts, "-l", join(dir, "log"), "-w", "start"]);
+    },
+    stop: async () => {
+      await run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
+    },
+    destroy: async () => {
+      await pg.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await pg.start();
+  return pg;
 }
