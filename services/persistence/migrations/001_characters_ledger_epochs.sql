@@ -27,7 +27,9 @@ CREATE TABLE characters (
   ledger_version bigint NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
-);
+) WITH (fillfactor = 80);
+-- Free space on each page lets the every-second update of a ship stay a heap-only (HOT) update:
+-- no new index entry per write.
 
 -- One row per applied trade or sale, keyed by the caller's idempotency key: a retry finds it and
 -- gets the same answer instead of applying twice.
