@@ -74,6 +74,7 @@ interface Movement {
 async function transact(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<TradeResult>): Promise<TradeResult> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
+    client.on("error", ignore); // see writeShipBatch: the rejected query is what we act on
     let broken = false;
     try {
       await client.query("BEGIN");
@@ -90,10 +91,13 @@ async function transact(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<Tr
       if ((err as { code?: string }).code === "40P01" && attempt < 3) continue;
       throw err;
     } finally {
+      client.off("error", ignore);
       client.release(broken);
     }
   }
 }
+
+const ignore = () => {};
 
 /**
  * Applies `movements` (player parties must exist and stay non-negative) once for `key`. A second

@@ -75,6 +75,9 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
   if (states.length === 0) return { applied: 0, stale: 0, superseded: 0 };
   const cols = columns(states);
   const client = await pool.connect();
+  // A connection killed between queries (PostgreSQL shutting down) emits "error" on the checked-out
+  // client; unheard, it would crash the process. The next query rejects, which is what we act on.
+  client.on("error", ignore);
   let broken = false;
   try {
     await client.query("BEGIN");
@@ -91,9 +94,12 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
     );
     throw err;
   } finally {
+    client.off("error", ignore);
     client.release(broken);
   }
 }
+
+const ignore = () => {};
 
 export interface Spawn {
   region: string;

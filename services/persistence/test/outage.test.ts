@@ -11,13 +11,14 @@ import {
 } from "@starlane/shared";
 import { testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type pg from "pg";
-import { createPersistence, migratePersistence } from "../src/index.js";
+import { createPersistence, migratePersistence, type Persistence } from "../src/index.js";
 import { dropPrefix, type OwnPostgres, ownPostgres, redisClient, ship, versions } from "./helpers.js";
 
 const redis = redisClient();
 const prefix = testRedisPrefix();
 let server: OwnPostgres;
 let pool: pg.Pool;
+let persistence: Persistence | undefined;
 
 before(async () => {
   server = await ownPostgres();
@@ -25,6 +26,7 @@ before(async () => {
   await migratePersistence(pool);
 });
 after(async () => {
+  await persistence?.stop();
   await pool.end();
   await server.destroy();
   await dropPrefix(redis, prefix);
@@ -34,11 +36,12 @@ after(async () => {
 test("PostgreSQL stopped and restarted under load: retries, nothing acknowledged early, catches up, nothing lost", async () => {
   const registry = createRegistry("persistence");
   const log = createLogger("persistence-test", "silent");
-  const persistence = createPersistence(
+  const consumer = createPersistence(
     { pool, redis, log, registry },
     { keyPrefix: prefix, blockMs: 50, batchSize: 500, maxRetryMs: 200 },
   );
-  await persistence.start();
+  persistence = consumer;
+  await consumer.start();
   const { stream, group } = writeBehindKeys(prefix);
   const publisher = createRedisShipPublisher(redis, { prefix });
   const ships = 300;
@@ -52,7 +55,7 @@ test("PostgreSQL stopped and restarted under load: retries, nothing acknowledged
     await waitFor("writes flowing", async () => ((await versions(pool)).get("out-0") ?? 0) >= 3, 10_000);
     await server.stop();
     const stoppedAt = version;
-    await waitFor("failures seen", () => persistence.notReadyReason() !== null, 5000);
+    await waitFor("failures seen", () => consumer.notReadyReason() !== null, 5000);
     await waitFor("the zones keep publishing", () => version >= stoppedAt + 40, 5000);
     // Entries wait in the stream: the batch in hand is pending, not acknowledged.
     assert.ok(((await redis.xpending(stream, group)) as [number])[0] > 0, "batch in hand still pending");
@@ -61,7 +64,7 @@ test("PostgreSQL stopped and restarted under load: retries, nothing acknowledged
     assert.ok((errors ?? 0) >= 2, `retried (${errors} failed attempts)`);
 
     await server.start();
-    await waitFor("consumer healthy again", () => persistence.notReadyReason() === null, 10_000);
+    await waitFor("consumer healthy again", () => consumer.notReadyReason() === null, 10_000);
   } finally {
     clearInterval(load);
   }
@@ -74,6 +77,5 @@ test("PostgreSQL stopped and restarted under load: retries, nothing acknowledged
   );
   const vs = await versions(pool);
   for (let i = 0; i < ships; i++) assert.equal(vs.get(`out-${i}`), last, `out-${i} at its last published version`);
-  await persistence.stop();
   publisher.close();
 });
