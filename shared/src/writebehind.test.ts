@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { after, test } from "node:test";
 import { Redis } from "ioredis";
-import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "./testing.js";
+import { TEST_REDIS_URL, testRedisPrefix } from "./testing.js";
 import {
   createInProcessShipQueue,
   createRedisShipPublisher,
@@ -171,6 +171,7 @@ test("in-process queue: entries stay until acknowledged, flush waits for the con
     [3],
   );
   queue.ack(next.map((e) => e.id));
-  await waitFor("flush", () => flushed, 1000);
+  await flush;
+  assert.equal(flushed, true);
   assert.equal(queue.lag(), 0);
 });

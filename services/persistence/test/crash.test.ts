@@ -103,8 +103,9 @@ test("kill -9 mid-batch, then restart: nothing lost, nothing applied twice, no r
     for (let attempt = 1; attempt <= 8 && committedOrphans === 0; attempt++) {
       const child = startPersistence(env);
       await child.port;
-      const base = await appliedCount(tag);
-      await waitFor("commits", async () => (await appliedCount(tag)) > base, 20_000, 5);
+      // A batch is in hand (read, not acknowledged): hold Redis writes, so it commits and then
+      // cannot acknowledge.
+      await waitFor("a batch in hand", async () => ((await r.xpending(stream, group)) as [number])[0] > 0, 20_000, 1);
       await r.client("PAUSE", 60_000, "WRITE");
       // Wait until its writes stop: it is now held by Redis (acknowledging, or reading).
       let last = -1;
