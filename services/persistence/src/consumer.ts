@@ -190,7 +190,16 @@ export function createPersistence(deps: PersistenceDeps, options: Partial<Consum
     async stop() {
       stopDeadline = Date.now() + config.stopTimeoutMs;
       running = false;
-      await loop;
+      // The batch in hand gets until the stop timeout; a read or acknowledgement stuck on an
+      // unreachable Redis does not hold the shutdown beyond it (those entries stay pending).
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        (loop ?? Promise.resolve()).then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), config.stopTimeoutMs + config.blockMs + 1000))),
+      ]);
+      clearTimeout(timer);
+      if (!finished)
+        log.error("consumer still busy at the stop timeout; its entries stay pending for another consumer");
       await source.close();
     },
     notReadyReason() {

@@ -26,7 +26,10 @@ runMain("persistence", async (life) => {
   life.exitOnSignals(log);
 
   const redis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null });
-  life.defer("redis", () => redis.quit());
+  // QUIT waits for Redis; if Redis is gone, give up after a second rather than hang the exit.
+  life.defer("redis", () =>
+    Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).finally(() => redis.disconnect()),
+  );
   const pool = await connectPostgres(config.databaseUrl, { max: 4 });
   life.defer("postgres", () => pool.end());
   await migratePersistence(pool);

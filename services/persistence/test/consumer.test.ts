@@ -10,7 +10,7 @@ import {
 } from "@starlane/shared";
 import { testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import { createPersistence, createShipRepository, fenceRegion, type Persistence } from "../src/index.js";
-import { type Db, dropPrefix, redisClient, schemaDatabase, ship, versions } from "./helpers.js";
+import { type Db, dropPrefix, ownRedis, redisClient, schemaDatabase, ship, versions } from "./helpers.js";
 
 const log = createLogger("persistence-test", "silent");
 const redis = redisClient();
@@ -171,4 +171,19 @@ test("embedded mode: the in-process queue is drained by the same consumer; flush
   const row = await createShipRepository(t.pool).load("embedded");
   assert.equal(row?.version, 3);
   assert.equal(await metric(registry, "starlane_persistence_dead_letter_total"), 1);
+});
+
+test("stop() returns by the stop timeout even when Redis has gone away", async () => {
+  const server = await ownRedis();
+  const lost = redisClient(server.url);
+  const p = createPersistence(
+    { pool: t.pool, redis: lost, log, registry: createRegistry("persistence") },
+    { keyPrefix: testRedisPrefix(), blockMs: 50, stopTimeoutMs: 300 },
+  );
+  await p.start();
+  await server.stop();
+  const t0 = Date.now();
+  await p.stop();
+  assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
+  lost.disconnect();
 });
