@@ -15,6 +15,12 @@ export interface SellOre {
   /** The zone doing it: its region and ownership epoch (fenced like every write). */
   region: string;
   epoch: number;
+  /**
+   * The zone's hold right now, with the ledgerVersion its state carries. Ore mined since the last
+   * committed write-behind entry is not in the row yet; when `ledgerVersion` matches the row's, the
+   * row's cargo is first set to `cargo` (the zone is authoritative for mining), then the sale applies.
+   */
+  hold?: { cargo: number; ledgerVersion: number };
 }
 
 /** `buyer` pays `credits` to `seller` for `ore` units. */
@@ -110,6 +116,7 @@ async function applyOnce(
   request: Request,
   fence: { region: string; epoch: number },
   movements: Movement[],
+  hold?: { playerId: string; cargo: number; ledgerVersion: number },
 ): Promise<TradeResult> {
   const key = request.key as string;
   return transact(pool, async (client) => {
@@ -132,11 +139,17 @@ async function applyOnce(
     await fenceRegion(client, fence.region, fence.epoch);
 
     const players = movements.filter((m) => !m.party.startsWith("station:")).map((m) => m.party);
-    const locked = await client.query<{ player_id: string; credits: string; cargo: string }>(
-      "SELECT player_id, credits, cargo FROM characters WHERE player_id = ANY($1) ORDER BY player_id FOR UPDATE",
+    const locked = await client.query<{ player_id: string; credits: string; cargo: string; ledger_version: string }>(
+      `SELECT player_id, credits, cargo, ledger_version FROM characters WHERE player_id = ANY($1)
+       ORDER BY player_id FOR UPDATE`,
       [players],
     );
     const have = new Map(locked.rows.map((r) => [r.player_id, { credits: Number(r.credits), cargo: Number(r.cargo) }]));
+    const row = hold && locked.rows.find((r) => r.player_id === hold.playerId);
+    if (hold && row && Number(row.ledger_version) === hold.ledgerVersion) {
+      await client.query("UPDATE characters SET cargo = $2 WHERE player_id = $1", [hold.playerId, hold.cargo]);
+      have.get(hold.playerId)!.cargo = hold.cargo;
+    }
     for (const m of movements) {
       if (m.party.startsWith("station:")) continue;
       const h = have.get(m.party);
@@ -173,15 +186,26 @@ async function applyOnce(
 
 /** Sells `ore` units at `pricePerOre` to a station: the player's cargo goes down, credits up. */
 export async function sellOre(pool: pg.Pool, req: SellOre): Promise<TradeResult> {
-  const request: Request = { ...req };
-  check(request, ["key", "playerId", "station", "region"], ["ore", "pricePerOre", "epoch"], ["ore", "pricePerOre"]);
+  const { hold, ...rest } = req;
+  const request: Request = hold ? { ...rest, holdCargo: hold.cargo, holdLedgerVersion: hold.ledgerVersion } : rest;
+  const amounts = hold
+    ? ["ore", "pricePerOre", "epoch", "holdCargo", "holdLedgerVersion"]
+    : ["ore", "pricePerOre", "epoch"];
+  check(request, ["key", "playerId", "station", "region"], amounts, ["ore", "pricePerOre"]);
   if (req.playerId.startsWith("station:")) throw new StarlaneError("STARLANE_ERR_VALIDATION", "playerId");
   const credits = req.ore * req.pricePerOre;
   if (!Number.isSafeInteger(credits) || credits > MAX_AMOUNT) throw new StarlaneError("STARLANE_ERR_VALIDATION", "ore");
-  return applyOnce(pool, "sell", request, req, [
-    { party: req.playerId, credits, ore: -req.ore },
-    { party: `station:${req.station}`, credits: -credits, ore: req.ore },
-  ]);
+  return applyOnce(
+    pool,
+    "sell",
+    request,
+    req,
+    [
+      { party: req.playerId, credits, ore: -req.ore },
+      { party: `station:${req.station}`, credits: -credits, ore: req.ore },
+    ],
+    hold && { playerId: req.playerId, ...hold },
+  );
 }
 
 /** A trade between two players: `buyer` pays `credits` and receives `ore` from `seller`. */

@@ -113,3 +113,21 @@ test("write-behind never undoes a committed sale: stale credits and cargo are ig
   assert.equal(row?.cargo, 2);
   assert.equal(row?.credits, 170);
 });
+
+test("selling ore mined since the last committed write: the zone's hold counts when it has seen every trade", async () => {
+  const repo = createShipRepository(t.pool);
+  await writeShipBatch(t.pool, [ship("digger", 1, { cargo: 3, credits: 0 })]);
+  const sale = { station: "beta", pricePerOre: 5, region: "region-0-0", epoch: 1, playerId: "digger" };
+  // The zone holds 8 (5 mined since its last write landed): without its hold the row has only 3.
+  await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-1", ore: 8 }), { code: "STARLANE_ERR_ACTION_REFUSED" });
+  const ok = await sellOre(t.pool, { ...sale, key: "dig-2", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } });
+  assert.deepEqual(ok.balances, [{ playerId: "digger", credits: 40, cargo: 0, ledgerVersion: 1 }]);
+  // A hold from before that sale (ledgerVersion 0) cannot bring the ore back.
+  await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-3", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } }), {
+    code: "STARLANE_ERR_ACTION_REFUSED",
+  });
+  // Retrying dig-2 answers the same and sells nothing more.
+  const again = await sellOre(t.pool, { ...sale, key: "dig-2", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } });
+  assert.equal(again.replayed, true);
+  assert.equal((await repo.load("digger"))?.credits, 40);
+});
