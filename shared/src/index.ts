@@ -45,6 +45,7 @@ export {
   DEFAULT_KEY_PREFIX,
   DEFAULT_PUBLISH_INTERVAL_MS,
   FlushTimeoutError,
+  nextShipVersion,
   SHIP_FIELD,
   validateShipState,
   writeBehindKeys,

@@ -9,6 +9,7 @@ import {
   createRedisShipPublisher,
   decodeShipEntry,
   FlushTimeoutError,
+  nextShipVersion,
   SHIP_FIELD,
   type ShipState,
   validateShipState,
@@ -174,4 +175,12 @@ test("in-process queue: entries stay until acknowledged, flush waits for the con
   await flush;
   assert.equal(flushed, true);
   assert.equal(queue.lag(), 0);
+});
+
+test("versions grow on every publish and never fall behind the clock (a new session outranks an old one)", () => {
+  assert.equal(nextShipVersion(5, 1000), 1000);
+  assert.equal(nextShipVersion(1000, 1000), 1001);
+  assert.equal(nextShipVersion(2000, 1500), 2001);
+  const oldSession = nextShipVersion(nextShipVersion(0, 10_000), 10_000);
+  assert.ok(nextShipVersion(0, 10_500) > oldSession, "a ship loaded at version 0 still writes newer versions");
 });

@@ -25,7 +25,7 @@ export interface ShipState {
   /** Ore units in the hold. */
   cargo: number;
   credits: number;
-  /** Grows by at least one per publish of this ship; carried across handoff and failover. */
+  /** Grows on every publish of this ship (use nextShipVersion); carried across handoff and failover. */
   version: number;
   /** The writer's ownership epoch for `region`. */
   epoch: number;
@@ -35,6 +35,15 @@ export interface ShipState {
    * takes only the rest, so a write-behind entry never undoes a committed trade. Defaults to 0.
    */
   ledgerVersion?: number;
+}
+
+/**
+ * The version for a ship's next publish: one more than the last, and never behind the clock. A zone
+ * that loads a ship (join, failover) may not see entries still in flight from its previous session;
+ * clock-based versions keep the new session's writes newer than those anyway.
+ */
+export function nextShipVersion(previous: number, now = Date.now()): number {
+  return Math.max(previous + 1, now);
 }
 
 /** Stream, consumer group and dead-letter names. `prefix` isolates tests and deployments. */
