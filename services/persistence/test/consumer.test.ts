@@ -99,6 +99,27 @@ test("malformed entries go to the dead-letter stream with a reason; the stream k
   assert.equal(p.notReadyReason(), null, "still consuming");
 });
 
+test("an entry PostgreSQL itself refuses is isolated and dead-lettered; the rest of its batch is written", async () => {
+  const prefix = testRedisPrefix();
+  prefixes.push(prefix);
+  const { stream, deadLetter } = writeBehindKeys(prefix);
+  for (let i = 0; i < 10; i++) {
+    // A NUL character passes JSON and our validation, but PostgreSQL text cannot hold it.
+    const name = i === 4 ? "nul\u0000name" : `ok-${i}`;
+    await redis.xadd(stream, "*", SHIP_FIELD, JSON.stringify(ship(`pgbad-${i}`, 1, { name })));
+  }
+  const { p, registry } = consumer(prefix);
+  await p.start();
+  await waitFor("stream drained", async () => (await redis.xlen(stream)) === 0);
+  const vs = await versions(t.pool);
+  assert.equal([...Array(10).keys()].filter((i) => vs.get(`pgbad-${i}`) === 1).length, 9);
+  assert.equal(vs.has("pgbad-4"), false);
+  const dead = await redis.xrange(deadLetter, "-", "+");
+  assert.equal(dead.length, 1);
+  assert.match(dead[0]![1][dead[0]![1].indexOf("reason") + 1]!, /^refused by PostgreSQL: /);
+  assert.equal(await metric(registry, "starlane_persistence_dead_letter_total"), 1);
+});
+
 test("entries left pending by a dead consumer are reclaimed by a live one", async () => {
   const prefix = testRedisPrefix();
   prefixes.push(prefix);
