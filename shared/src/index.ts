@@ -38,3 +38,23 @@ export {
   type TokenVerifier,
   type VerifierOptions,
 } from "./auth.js";
+export {
+  createInProcessShipQueue,
+  createRedisShipPublisher,
+  decodeShipEntry,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PUBLISH_INTERVAL_MS,
+  FlushTimeoutError,
+  nextShipVersion,
+  SHIP_FIELD,
+  validateShipState,
+  writeBehindKeys,
+  type InProcessShipQueue,
+  type PublisherStats,
+  type QueuedShip,
+  type RedisPublisherOptions,
+  type ShipState,
+  type ShipStatePublisher,
+  type Validation,
+  type WriteBehindKeys,
+} from "./writebehind.js";

@@ -1,0 +1,223 @@
+// Trades and sales: each is one PostgreSQL transaction keyed by the caller's idempotency key, so a
+// retried request applies once and gets the same answer. Every trade writes balanced ledger rows
+// (credits and ore each sum to zero across the parties), so money and ore are conserved.
+import { StarlaneError } from "@starlane/shared";
+import type pg from "pg";
+import { fenceRegion } from "./epochs.js";
+
+/** A player sells ore to a station. */
+export interface SellOre {
+  key: string;
+  playerId: string;
+  station: string;
+  ore: number;
+  pricePerOre: number;
+  /** The zone doing it: its region and ownership epoch (fenced like every write). */
+  region: string;
+  epoch: number;
+  /**
+   * The zone's hold right now, with the ledgerVersion its state carries. Ore mined since the last
+   * committed write-behind entry is not in the row yet; when `ledgerVersion` matches the row's, the
+   * row's cargo is first set to `cargo` (the zone is authoritative for mining), then the sale applies.
+   */
+  hold?: { cargo: number; ledgerVersion: number };
+}
+
+/** `buyer` pays `credits` to `seller` for `ore` units. */
+export interface Trade {
+  key: string;
+  buyer: string;
+  seller: string;
+  ore: number;
+  credits: number;
+  region: string;
+  epoch: number;
+}
+
+export interface Balance {
+  playerId: string;
+  credits: number;
+  cargo: number;
+  /** Give this to the ship's state so later write-behind entries carry the trade. */
+  ledgerVersion: number;
+}
+
+export interface TradeResult {
+  key: string;
+  /** True when the key had already been applied: nothing changed, this is the first answer. */
+  replayed: boolean;
+  balances: Balance[];
+}
+
+type Request = Record<string, string | number>;
+
+const MAX_KEY = 128;
+const MAX_AMOUNT = 1e12;
+
+function check(req: Request, text: string[], amounts: string[], positive: string[]): void {
+  for (const f of text) {
+    const v = req[f];
+    if (typeof v !== "string" || v.length === 0 || v.length > MAX_KEY)
+      throw new StarlaneError("STARLANE_ERR_VALIDATION", f);
+  }
+  for (const f of amounts) {
+    const v = req[f];
+    const min = positive.includes(f) ? 1 : 0;
+    if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > MAX_AMOUNT) {
+      throw new StarlaneError("STARLANE_ERR_VALIDATION", f);
+    }
+  }
+}
+
+const refused = (field: string) => new StarlaneError("STARLANE_ERR_ACTION_REFUSED", field);
+
+interface Movement {
+  party: string;
+  credits: number;
+  ore: number;
+}
+
+async function transact(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<TradeResult>): Promise<TradeResult> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    client.on("error", ignore); // see writeShipBatch: the rejected query is what we act on
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      broken = await client.query("ROLLBACK").then(
+        () => false,
+        () => true,
+      );
+      // Row locks are taken in player-id order, but a deadlock with a concurrent batch is still
+      // possible in principle: the loser retries.
+      if ((err as { code?: string }).code === "40P01" && attempt < 3) continue;
+      throw err;
+    } finally {
+      client.off("error", ignore);
+      client.release(broken);
+    }
+  }
+}
+
+const ignore = () => {};
+
+/**
+ * Applies `movements` (player parties must exist and stay non-negative) once for `key`. A second
+ * call with the same key and request returns the first result with `replayed: true`; the same key
+ * with a different request is refused.
+ */
+async function applyOnce(
+  pool: pg.Pool,
+  kind: "sell" | "trade",
+  request: Request,
+  fence: { region: string; epoch: number },
+  movements: Movement[],
+  hold?: { playerId: string; cargo: number; ledgerVersion: number },
+): Promise<TradeResult> {
+  const key = request.key as string;
+  return transact(pool, async (client) => {
+    // Claim the key first: a concurrent call with the same key waits here for our commit.
+    const claimed = await client.query(
+      `INSERT INTO trades (key, kind, request, result, region, epoch) VALUES ($1, $2, $3, '{}', $4, $5)
+       ON CONFLICT (key) DO NOTHING RETURNING key`,
+      [key, kind, request, fence.region, fence.epoch],
+    );
+    if (claimed.rowCount === 0) {
+      const { rows } = await client.query<{ kind: string; request: Request; result: { balances: Balance[] } }>(
+        "SELECT kind, request, result FROM trades WHERE key = $1",
+        [key],
+      );
+      const prior = rows[0]!;
+      const same = prior.kind === kind && Object.keys(request).every((k) => prior.request[k] === request[k]);
+      if (!same) throw new StarlaneError("STARLANE_ERR_VALIDATION", "key");
+      return { key, replayed: true, balances: prior.result.balances };
+    }
+    await fenceRegion(client, fence.region, fence.epoch);
+
+    const players = movements.filter((m) => !m.party.startsWith("station:")).map((m) => m.party);
+    const locked = await client.query<{ player_id: string; credits: string; cargo: string; ledger_version: string }>(
+      `SELECT player_id, credits, cargo, ledger_version FROM characters WHERE player_id = ANY($1)
+       ORDER BY player_id FOR UPDATE`,
+      [players],
+    );
+    const have = new Map(locked.rows.map((r) => [r.player_id, { credits: Number(r.credits), cargo: Number(r.cargo) }]));
+    const row = hold && locked.rows.find((r) => r.player_id === hold.playerId);
+    if (hold && row && Number(row.ledger_version) === hold.ledgerVersion) {
+      await client.query("UPDATE characters SET cargo = $2 WHERE player_id = $1", [hold.playerId, hold.cargo]);
+      have.get(hold.playerId)!.cargo = hold.cargo;
+    }
+    for (const m of movements) {
+      if (m.party.startsWith("station:")) continue;
+      const h = have.get(m.party);
+      if (!h) throw refused(m.party === request.buyer ? "buyer" : m.party === request.seller ? "seller" : "playerId");
+      if (h.credits + m.credits < 0) throw refused("credits");
+      if (h.cargo + m.ore < 0) throw refused("ore");
+    }
+
+    const balances: Balance[] = [];
+    for (const m of movements) {
+      if (m.party.startsWith("station:")) continue;
+      const { rows } = await client.query<{ credits: string; cargo: string; ledger_version: string }>(
+        `UPDATE characters SET credits = credits + $2, cargo = cargo + $3, ledger_version = ledger_version + 1,
+           updated_at = now() WHERE player_id = $1 RETURNING credits, cargo, ledger_version`,
+        [m.party, m.credits, m.ore],
+      );
+      const r = rows[0]!;
+      balances.push({
+        playerId: m.party,
+        credits: Number(r.credits),
+        cargo: Number(r.cargo),
+        ledgerVersion: Number(r.ledger_version),
+      });
+    }
+    await client.query(
+      `INSERT INTO ledger (trade_key, party, credits_delta, ore_delta)
+       SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[])`,
+      [key, movements.map((m) => m.party), movements.map((m) => m.credits), movements.map((m) => m.ore)],
+    );
+    await client.query("UPDATE trades SET result = $2 WHERE key = $1", [key, { balances }]);
+    return { key, replayed: false, balances };
+  });
+}
+
+/** Sells `ore` units at `pricePerOre` to a station: the player's cargo goes down, credits up. */
+export async function sellOre(pool: pg.Pool, req: SellOre): Promise<TradeResult> {
+  const { hold, ...rest } = req;
+  const request: Request = hold ? { ...rest, holdCargo: hold.cargo, holdLedgerVersion: hold.ledgerVersion } : rest;
+  const amounts = hold
+    ? ["ore", "pricePerOre", "epoch", "holdCargo", "holdLedgerVersion"]
+    : ["ore", "pricePerOre", "epoch"];
+  check(request, ["key", "playerId", "station", "region"], amounts, ["ore", "pricePerOre"]);
+  if (req.playerId.startsWith("station:")) throw new StarlaneError("STARLANE_ERR_VALIDATION", "playerId");
+  const credits = req.ore * req.pricePerOre;
+  if (!Number.isSafeInteger(credits) || credits > MAX_AMOUNT) throw new StarlaneError("STARLANE_ERR_VALIDATION", "ore");
+  return applyOnce(
+    pool,
+    "sell",
+    request,
+    req,
+    [
+      { party: req.playerId, credits, ore: -req.ore },
+      { party: `station:${req.station}`, credits: -credits, ore: req.ore },
+    ],
+    hold && { playerId: req.playerId, ...hold },
+  );
+}
+
+/** A trade between two players: `buyer` pays `credits` and receives `ore` from `seller`. */
+export async function trade(pool: pg.Pool, req: Trade): Promise<TradeResult> {
+  const request: Request = { ...req };
+  check(request, ["key", "buyer", "seller", "region"], ["ore", "credits", "epoch"], ["ore"]);
+  if (req.buyer === req.seller) throw new StarlaneError("STARLANE_ERR_VALIDATION", "seller");
+  if (req.buyer.startsWith("station:") || req.seller.startsWith("station:")) {
+    throw new StarlaneError("STARLANE_ERR_VALIDATION", "buyer");
+  }
+  return applyOnce(pool, "trade", request, req, [
+    { party: req.buyer, credits: -req.credits, ore: req.ore },
+    { party: req.seller, credits: req.credits, ore: -req.ore },
+  ]);
+}

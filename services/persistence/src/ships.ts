@@ -1,0 +1,192 @@
+// Ship rows: the batched write-behind upsert, and the load path zones use on join and failover.
+import type { ShipState } from "@starlane/shared";
+import type pg from "pg";
+
+export interface BatchOutcome {
+  /** Rows inserted or replaced. */
+  applied: number;
+  /** Entries refused because their epoch is older than their region's current epoch. */
+  stale: number;
+  /** Entries that lost to a newer version (already in the table or later in the same batch). */
+  superseded: number;
+}
+
+// Raises each region's epoch to the newest in the batch and locks those rows until commit, in a
+// fixed order so two persistence instances never deadlock on them. A zone's fenceRegion() takes the
+// same lock, so the epoch check below cannot race with an ownership change.
+const RAISE_EPOCHS = `
+INSERT INTO region_epochs (region, epoch)
+SELECT region, max(epoch) FROM unnest($1::text[], $2::bigint[]) AS t(region, epoch)
+GROUP BY region ORDER BY region
+ON CONFLICT (region) DO UPDATE SET epoch = EXCLUDED.epoch, updated_at = now()
+WHERE region_epochs.epoch < EXCLUDED.epoch`;
+
+// One set-based statement for the whole batch. Only a newer version replaces a row, so a replayed
+// or late batch never moves a player back in time. Credits and cargo are taken only from a writer
+// that has seen every trade applied to the row (same ledger_version); otherwise the row keeps its
+// own, so write-behind never undoes a committed trade.
+const UPSERT = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+                       $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
+    AS t(player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version)
+), fenced AS (
+  SELECT i.*, i.epoch >= e.epoch AS owner FROM input i JOIN region_epochs e USING (region)
+), latest AS (
+  SELECT DISTINCT ON (player_id) * FROM fenced WHERE owner ORDER BY player_id, version DESC
+), written AS (
+  INSERT INTO characters AS c (player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version)
+  SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version FROM latest
+  ON CONFLICT (player_id) DO UPDATE SET
+    name = EXCLUDED.name, region = EXCLUDED.region, x = EXCLUDED.x, y = EXCLUDED.y, vx = EXCLUDED.vx, vy = EXCLUDED.vy,
+    heading = EXCLUDED.heading, hull = EXCLUDED.hull,
+    cargo = CASE WHEN EXCLUDED.ledger_version = c.ledger_version THEN EXCLUDED.cargo ELSE c.cargo END,
+    credits = CASE WHEN EXCLUDED.ledger_version = c.ledger_version THEN EXCLUDED.credits ELSE c.credits END,
+    version = EXCLUDED.version, epoch = EXCLUDED.epoch, updated_at = now()
+  WHERE c.version < EXCLUDED.version
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM fenced WHERE NOT owner)::int AS stale, (SELECT count(*) FROM written)::int AS applied`;
+
+/** Column arrays for unnest(), in the UPSERT's parameter order. */
+function columns(states: readonly ShipState[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 14 }, () => new Array(states.length));
+  states.forEach((s, i) => {
+    cols[0]![i] = s.playerId;
+    cols[1]![i] = s.name;
+    cols[2]![i] = s.region;
+    cols[3]![i] = s.x;
+    cols[4]![i] = s.y;
+    cols[5]![i] = s.vx;
+    cols[6]![i] = s.vy;
+    cols[7]![i] = s.heading;
+    cols[8]![i] = s.hull;
+    cols[9]![i] = s.cargo;
+    cols[10]![i] = s.credits;
+    cols[11]![i] = s.version;
+    cols[12]![i] = s.epoch;
+    cols[13]![i] = s.ledgerVersion ?? 0;
+  });
+  return cols;
+}
+
+/** Writes a batch of ship states in one transaction (two statements). Commits or throws. */
+export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]): Promise<BatchOutcome> {
+  if (states.length === 0) return { applied: 0, stale: 0, superseded: 0 };
+  const cols = columns(states);
+  const client = await pool.connect();
+  // A connection killed between queries (PostgreSQL shutting down) emits "error" on the checked-out
+  // client; unheard, it would crash the process. The next query rejects, which is what we act on.
+  client.on("error", ignore);
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    await client.query(RAISE_EPOCHS, [cols[2], cols[12]]);
+    const { rows } = await client.query<{ stale: number; applied: number }>(UPSERT, cols);
+    await client.query("COMMIT");
+    const { stale, applied } = rows[0]!;
+    return { applied, stale, superseded: states.length - stale - applied };
+  } catch (err) {
+    // A connection that died mid-transaction must not go back to the pool.
+    broken = await client.query("ROLLBACK").then(
+      () => false,
+      () => true,
+    );
+    throw err;
+  } finally {
+    client.off("error", ignore);
+    client.release(broken);
+  }
+}
+
+const ignore = () => {};
+
+export interface Spawn {
+  region: string;
+  x: number;
+  y: number;
+  heading?: number;
+  hull?: number;
+  credits?: number;
+  cargo?: number;
+}
+
+export const SPAWN_DEFAULTS = { hull: 100, credits: 0, cargo: 0 } as const;
+
+export interface ShipRepository {
+  /** The last committed state of the player's ship, or null if the player has none yet. */
+  load(playerId: string): Promise<ShipState | null>;
+  /**
+   * The player's ship, created at `spawn` (version 0, epoch 0) if it does not exist. Idempotent:
+   * an existing ship is returned unchanged.
+   */
+  createAtSpawn(playerId: string, name: string, spawn: Spawn): Promise<ShipState>;
+}
+
+interface CharacterRow {
+  player_id: string;
+  name: string;
+  region: string;
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  heading: number;
+  hull: number;
+  cargo: string;
+  credits: string;
+  version: string;
+  epoch: string;
+  ledger_version: string;
+}
+
+const SELECT_SHIP = `SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version
+  FROM characters WHERE player_id = $1`;
+
+// pg returns bigint as text; every value here stays below 2^53.
+const toShip = (r: CharacterRow): ShipState => ({
+  playerId: r.player_id,
+  name: r.name,
+  region: r.region,
+  x: r.x,
+  y: r.y,
+  vx: r.vx,
+  vy: r.vy,
+  heading: r.heading,
+  hull: r.hull,
+  cargo: Number(r.cargo),
+  credits: Number(r.credits),
+  version: Number(r.version),
+  epoch: Number(r.epoch),
+  ledgerVersion: Number(r.ledger_version),
+});
+
+export function createShipRepository(pool: pg.Pool): ShipRepository {
+  const load = async (playerId: string) => {
+    const { rows } = await pool.query<CharacterRow>(SELECT_SHIP, [playerId]);
+    return rows[0] ? toShip(rows[0]) : null;
+  };
+  return {
+    load,
+    async createAtSpawn(playerId, name, spawn) {
+      await pool.query(
+        `INSERT INTO characters (player_id, name, region, x, y, heading, hull, cargo, credits, version, epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0) ON CONFLICT (player_id) DO NOTHING`,
+        [
+          playerId,
+          name,
+          spawn.region,
+          spawn.x,
+          spawn.y,
+          spawn.heading ?? 0,
+          spawn.hull ?? SPAWN_DEFAULTS.hull,
+          spawn.cargo ?? SPAWN_DEFAULTS.cargo,
+          spawn.credits ?? SPAWN_DEFAULTS.credits,
+        ],
+      );
+      const ship = await load(playerId);
+      if (!ship) throw new Error(`ship of ${playerId} vanished right after creation`);
+      return ship;
+    },
+  };
+}
