@@ -1,10 +1,13 @@
 // Every Starlane service in one process: what `npm start` runs. Services join here as they land.
 import { fileURLToPath } from "node:url";
 import { type Login, type LoginConfig, mountLogin } from "@starlane/login";
+import { createPersistence, migratePersistence, type Persistence } from "@starlane/persistence";
 import {
   type ConfigOf,
   createApp,
+  createInProcessShipQueue,
   createRegistry,
+  type InProcessShipQueue,
   listen,
   type Listening,
   type Logger,
@@ -27,6 +30,9 @@ export interface EmbeddedConfig {
 
 export interface Embedded {
   login: Login;
+  persistence: Persistence;
+  /** Where zones publish changed ship state; the persistence consumer drains it into PostgreSQL. */
+  ships: InProcessShipQueue;
   /** Listens on every port; returns the front door's. */
   listen(): { frontDoor: Listening };
   close(): Promise<void>;
@@ -35,15 +41,21 @@ export interface Embedded {
 const CLIENT_DIR = fileURLToPath(new URL("../../../client-demo/public", import.meta.url));
 
 export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig): Promise<Embedded> {
-  const registry = createRegistry("front-door");
+  const registry = createRegistry("starlane");
+  await migratePersistence(deps.db);
+  const ships = createInProcessShipQueue();
+  const persistence = createPersistence({ pool: deps.db, log: deps.log, registry, queue: ships });
+  await persistence.start();
   const frontDoor = createApp();
-  mountOps(frontDoor, { registry, notReadyReason: () => null });
+  mountOps(frontDoor, { registry, notReadyReason: () => persistence.notReadyReason() });
   const login = await mountLogin(frontDoor, { log: deps.log, db: deps.db, registry }, config.login);
   mountStatic(frontDoor, CLIENT_DIR);
   mountNotFound(frontDoor);
   let frontDoorListening: Listening | undefined;
   return {
     login,
+    persistence,
+    ships,
     listen: () => {
       frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
       return { frontDoor: frontDoorListening };
@@ -51,6 +63,9 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     async close() {
       frontDoorListening?.close();
       await login.close();
+      await ships.flush(5000).catch((err) => deps.log.warn({ err }, "ship states left unwritten at shutdown"));
+      ships.close();
+      await persistence.stop();
     },
   };
 }
