@@ -2,7 +2,7 @@
 // service signs them, and a verifier that trusts only this key set.
 import { randomUUID } from "node:crypto";
 import { ACCESS_TOKEN_TYPE, createTokenVerifier, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenVerifier } from "@starlane/shared";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export interface TestTokens {
   verifier: TokenVerifier;
@@ -19,7 +19,7 @@ async function keyPair(kid: string) {
 }
 
 function signer(privateKey: CryptoKey, kid: string) {
-  return ({ sub = randomUUID(), name = "pilot", expiresIn = "15m" } = {}) =>
+  return ({ sub = randomUUID() as string, name = "pilot", expiresIn = "15m" }: { sub?: string; name?: string; expiresIn?: string } = {}) =>
     new SignJWT({ name })
       .setProtectedHeader({ alg: "EdDSA", kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(TOKEN_ISSUER)
