@@ -71,7 +71,7 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
   return {
     tick(region, seconds, overrun, bytesSent) {
       tickDuration.observe({ region }, seconds);
-      if (overrun) overruns.inc({ region });
+      overruns.inc({ region }, overrun ? 1 : 0);
       bytesPerTick.observe({ region }, bytesSent);
       bytesTotal.inc({ region }, bytesSent);
     },

@@ -378,8 +378,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     return this.#seats.size;
   }
 
-  /** Inputs waiting for a tick for this player (tests wait on it instead of sleeping). */
+  /** Inputs and actions waiting for a tick for this player (tests wait on it instead of sleeping). */
   pending(playerId: string): number {
-    return this.#byPlayer.get(playerId)?.queue.size ?? 0;
+    const seat = this.#byPlayer.get(playerId);
+    return seat ? seat.queue.size + seat.actions.length : 0;
   }
 }

@@ -122,3 +122,13 @@ export async function tickAndSync(zone: Zone, players: Player[], n = 1): Promise
   for (const p of players) await waitFor(`${p.id} to see tick ${tick}`, () => p.state().tick >= tick);
   return tick;
 }
+
+/** The value of a counter or gauge sample on the zone's registry (0 when absent). */
+export async function metric(zone: Zone, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = zone.server.registry.getSingleMetric(name);
+  if (!m) throw new Error(`no metric ${name}`);
+  const { values } = await m.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
