@@ -8,6 +8,7 @@ import {
   ClientMessage,
   CloseCode,
   type ErrorCode,
+  ErrorCode as ErrorCodes,
   type Logger,
   parseRegionRoomId,
   type Region,
@@ -81,8 +82,9 @@ export function boundRegionRoom(ctx: RoomContext): typeof RegionRoom {
       try {
         return await ctx.verifier.verify(token);
       } catch (err) {
+        // Matchmaking is an HTTP request: the refusal carries the catalogue's HTTP status and code.
         const code: ErrorCode = err instanceof StarlaneError ? err.code : "STARLANE_ERR_UNAUTHORIZED";
-        throw new ServerError(CloseCode.Unauthorized, code);
+        throw new ServerError(ErrorCodes[code].status, code);
       }
     };
   };
@@ -130,7 +132,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   }
 
   override async onJoin(client: Client, _options: unknown, auth: AccessClaims) {
-    if (!auth?.sub) throw new ServerError(CloseCode.Unauthorized, "STARLANE_ERR_UNAUTHORIZED");
+    if (!auth?.sub) throw new ServerError(ErrorCodes.STARLANE_ERR_UNAUTHORIZED.status, "STARLANE_ERR_UNAUTHORIZED");
     const previous = this.#byPlayer.get(auth.sub);
     if (previous) {
       this.ctx.metrics.closed(this.roomId, "replaced");
@@ -227,8 +229,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     };
     // Colyseus closes with its generic 4002 when a message body does not decode: say what it was.
     const leave = ref.leave.bind(client);
-    ref.leave = (code, data) =>
-      leave(code === ColyseusCloseCode.WITH_ERROR && this.#inMessage ? CloseCode.Malformed : code, data);
+    ref.leave = (code, data) => {
+      if (code !== ColyseusCloseCode.WITH_ERROR || !this.#inMessage) return leave(code, data);
+      this.ctx.metrics.closed(this.roomId, "malformed");
+      leave(CloseCode.Malformed, data);
+    };
   }
 
   #close(seat: Seat, code: CloseCode, reason: "rate_limited" | "too_large" | "malformed") {
