@@ -1,7 +1,7 @@
 // What clients see: the Colyseus state of a region room. Two encodings of the same shape, chosen by
 // config: quantised (positions as 16-bit fractions of the world, velocities as 16-bit fractions of
 // the speed cap, headings as 16-bit angles, entity maps filtered per client by StateView) and plain
-// (float64 numbers, everything broadcast), the latter only to measure what the former saves.
+// (float64, everything broadcast), the latter only to measure what the former saves.
 import { MapSchema, schema, t } from "@colyseus/schema";
 import type { WorldConfig } from "@starlane/shared";
 import { TUNING } from "./rules/tuning.js";
@@ -16,11 +16,11 @@ export interface EncodingOptions {
 
 export function defineStateSchemas({ world, quantize, interest }: EncodingOptions) {
   const suffix = `${quantize ? "Q" : "F"}${interest ? "V" : "B"}`;
-  const px = () => (quantize ? t.quantized({ min: 0, max: world.width, bits: 16 }) : t.number());
-  const py = () => (quantize ? t.quantized({ min: 0, max: world.height, bits: 16 }) : t.number());
+  const px = () => (quantize ? t.quantized({ min: 0, max: world.width, bits: 16 }) : t.float64());
+  const py = () => (quantize ? t.quantized({ min: 0, max: world.height, bits: 16 }) : t.float64());
   const vel = () =>
-    quantize ? t.quantized({ min: -TUNING.ship.maxSpeed, max: TUNING.ship.maxSpeed, bits: 16 }) : t.number();
-  const angle = () => (quantize ? t.angle({ bits: 16 }) : t.number());
+    quantize ? t.quantized({ min: -TUNING.ship.maxSpeed, max: TUNING.ship.maxSpeed, bits: 16 }) : t.float64();
+  const angle = () => (quantize ? t.angle({ bits: 16 }) : t.float64());
 
   const ShipState = schema(
     {

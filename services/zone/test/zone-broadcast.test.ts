@@ -27,8 +27,8 @@ test("with interest off, far entities are sent; without quantisation a moving sh
     await tickAndSync(zone, [a, hermit]);
   }
   const perClientTick = ((await metric(zone, "starlane_zone_bytes_sent_total")) - before) / TICKS / 2;
-  // Measured 44.2 (quantised: 27.9, see zone-interest.test.ts).
-  assert.ok(perClientTick > 40, `${perClientTick} bytes per client per tick`);
+  // Measured 58 (quantised: 27.9, see zone-interest.test.ts).
+  assert.ok(perClientTick > 45, `${perClientTick} bytes per client per tick`);
   assert.equal(hermit.state().ships.get("mover")!.x, sim.ships.get("mover")!.x, "exact float64");
   await a.room.leave(true);
   await hermit.room.leave(true);
