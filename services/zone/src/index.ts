@@ -1,1 +1,4 @@
-export {};
+export { zoneConfig } from "./config.js";
+export { createZoneServer, wantedRegions, type ZoneConfig, type ZoneDeps, type ZoneServer } from "./server.js";
+export { MemoryShipStore, type ShipStore, type StoredShip } from "./ships.js";
+export { ZoneTransport } from "./transport.js";

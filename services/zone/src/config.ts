@@ -1,0 +1,48 @@
+// The zone's typed configuration. Only main.ts reads the environment; tests build it with
+// loadConfig(zoneConfig, { ... }).
+import { setting, worldConfigSpec } from "@starlane/shared";
+
+export const zoneConfig = {
+  host: setting.string("STARLANE_HOST", "address the zone listens on", "127.0.0.1"),
+  port: setting.port("STARLANE_ZONE_PORT", "zone WebSocket + HTTP port (0 = any free port)", 2567),
+  publicAddress: setting.string(
+    "STARLANE_ZONE_PUBLIC_ADDRESS",
+    "host:port clients use to reach this zone (default: host:port it listens on)",
+  ),
+  zoneId: setting.string("STARLANE_ZONE_ID", "unique name of this zone process (default: random)"),
+  regions: setting.string(
+    "STARLANE_ZONE_REGIONS",
+    'regions to claim: "all" or a list like "0-0,1-0" (col-row); unclaimable ones are skipped',
+    "all",
+  ),
+  tickHz: setting.int("STARLANE_TICK_HZ", "simulation ticks per second", 20, 1, 120),
+  interestRadius: setting.float("STARLANE_INTEREST_RADIUS", "area of interest radius in units", 1500, 1, 1_000_000),
+  interest: setting.bool("STARLANE_ZONE_INTEREST", "send each client only what is within its interest radius", true),
+  quantize: setting.bool("STARLANE_ZONE_QUANTIZE", "quantise positions, velocities and headings on the wire", true),
+  inputQueue: setting.int("STARLANE_ZONE_INPUT_QUEUE", "pending inputs kept per client (overflow is dropped)", 8, 1, 256),
+  maxMessagesPerSecond: setting.int(
+    "STARLANE_ZONE_MAX_MESSAGES_PER_SECOND",
+    "messages per second per client before it is closed with 4101",
+    60,
+    1,
+    10_000,
+  ),
+  maxMessageBytes: setting.int(
+    "STARLANE_ZONE_MAX_MESSAGE_BYTES",
+    "largest WebSocket frame a client may send (bytes); larger closes the connection",
+    1024,
+    64,
+    1_048_576,
+  ),
+  maxClientsPerRegion: setting.int("STARLANE_ZONE_MAX_CLIENTS", "players per region room", 500, 1, 100_000),
+  leaseTtlMs: setting.int("STARLANE_ZONE_LEASE_TTL_MS", "region lease time to live (renewed every third)", 6000, 300, 600_000),
+  redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", ["redis", "rediss"]),
+  jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
+  logLevel: setting.oneOf(
+    "STARLANE_LOG_LEVEL",
+    "log level",
+    ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const,
+    "info",
+  ),
+  ...worldConfigSpec,
+};

@@ -1,0 +1,86 @@
+// The zone's metrics behind a small domain interface; prom-client does the exposition at /metrics.
+import { Counter, Gauge, Histogram, type Registry } from "@starlane/shared";
+
+export type DropReason = "malformed" | "out_of_range" | "not_your_ship" | "replayed" | "overflow" | "not_joined";
+
+export interface ZoneMetrics {
+  tick(region: string, seconds: number, overrun: boolean, bytesSent: number): void;
+  inputApplied(region: string): void;
+  inputDropped(region: string, reason: DropReason): void;
+  closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced"): void;
+  population(region: string, clients: number, entities: number): void;
+}
+
+export function createZoneMetrics(registry: Registry): ZoneMetrics {
+  const tickDuration = new Histogram({
+    name: "starlane_zone_tick_duration_seconds",
+    help: "Time to simulate one tick, update interest and encode + send patches.",
+    labelNames: ["region"],
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25],
+    registers: [registry],
+  });
+  const overruns = new Counter({
+    name: "starlane_zone_tick_overruns_total",
+    help: "Ticks that took longer than the tick interval.",
+    labelNames: ["region"],
+    registers: [registry],
+  });
+  const bytesPerTick = new Histogram({
+    name: "starlane_zone_bytes_sent_per_tick",
+    help: "Bytes sent to all clients of a region in one tick (patches and messages).",
+    labelNames: ["region"],
+    buckets: [0, 100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000],
+    registers: [registry],
+  });
+  const bytesTotal = new Counter({
+    name: "starlane_zone_bytes_sent_total",
+    help: "Bytes sent to clients by the tick loop.",
+    labelNames: ["region"],
+    registers: [registry],
+  });
+  const applied = new Counter({
+    name: "starlane_zone_inputs_applied_total",
+    help: "Control inputs applied to ships.",
+    labelNames: ["region"],
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: "starlane_zone_inputs_dropped_total",
+    help: "Inbound inputs and actions dropped, by reason.",
+    labelNames: ["region", "reason"],
+    registers: [registry],
+  });
+  const closed = new Counter({
+    name: "starlane_zone_clients_closed_total",
+    help: "Connections the zone closed for misbehaviour, by reason.",
+    labelNames: ["region", "reason"],
+    registers: [registry],
+  });
+  const clients = new Gauge({
+    name: "starlane_zone_clients",
+    help: "Connected clients.",
+    labelNames: ["region"],
+    registers: [registry],
+  });
+  const entities = new Gauge({
+    name: "starlane_zone_entities",
+    help: "Entities simulated (ships, asteroids, stations, shots).",
+    labelNames: ["region"],
+    registers: [registry],
+  });
+  return {
+    tick(region, seconds, overrun, bytesSent) {
+      tickDuration.observe({ region }, seconds);
+      overruns.inc({ region }, overrun ? 1 : 0);
+      bytesPerTick.observe({ region }, bytesSent);
+      bytesTotal.inc({ region }, bytesSent);
+    },
+    inputApplied: (region) => applied.inc({ region }),
+    inputDropped: (region, reason) => dropped.inc({ region, reason }),
+    closed: (region, reason) => closed.inc({ region, reason }),
+    population(region, c, e) {
+      clients.set({ region }, c);
+      entities.set({ region }, e);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// The simulation's own data: plain objects, no schema, no network. The room copies what clients
+// may see into the Colyseus state after each tick.
+import type { Rect, WorldConfig } from "@starlane/shared";
+
+export interface Ship {
+  /** The owning player's account id (a player has one ship). */
+  id: string;
+  name: string;
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  /** Radians, 0 = +x, growing clockwise on screen (y down). */
+  heading: number;
+  hull: number;
+  cargo: number;
+  credits: number;
+  /** Seconds until the gun can fire again. */
+  cooldown: number;
+  /** 0 while flying; seconds left before respawning after destruction. */
+  respawnIn: number;
+  /** The controls in effect (the last applied input's). */
+  thrust: number;
+  turn: number;
+  /** The sequence number of the last input applied to this ship (0 = none yet). */
+  ack: number;
+}
+
+export interface Asteroid {
+  id: string;
+  x: number;
+  y: number;
+  radius: number;
+  ore: number;
+}
+
+export interface Station {
+  id: string;
+  x: number;
+  y: number;
+  radius: number;
+}
+
+export interface Shot {
+  id: string;
+  /** The ship that fired it (it cannot hit its own shooter). */
+  owner: string;
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  /** Seconds left to live. */
+  ttl: number;
+}
+
+export interface SimState {
+  world: WorldConfig;
+  /** The region this simulation owns. */
+  bounds: Rect;
+  ships: Map<string, Ship>;
+  asteroids: Map<string, Asteroid>;
+  stations: Map<string, Station>;
+  shots: Map<string, Shot>;
+  nextShotId: number;
+  tick: number;
+}
+
+/** One control sample, already validated (see input.ts). */
+export interface ControlInput {
+  seq: number;
+  /** 0..1 forward thrust. */
+  thrust: number;
+  /** -1..1 turn rate (negative = counter-clockwise). */
+  turn: number;
+  fire: boolean;
+}
+
+export type Action = { kind: "mine"; target: string } | { kind: "sell" } | { kind: "respawn" };
+
+export interface TickInputs {
+  /** At most one control input per ship per tick (the room's queue hands them out in order). */
+  controls: Map<string, ControlInput>;
+  actions: Map<string, Action[]>;
+}
+
+export interface TickEvents {
+  /** Actions that could not be done (out of range, cargo full, ...): the room tells the sender. */
+  refused: { ship: string; action: Action["kind"] }[];
+  destroyed: { ship: string; by: string }[];
+  sold: { ship: string; ore: number; credits: number }[];
+}

@@ -1,0 +1,197 @@
+// The zone server: one Colyseus server (uWebSockets.js transport) whose rooms are the regions this
+// process holds in the RegionDirectory, plus /healthz, /readyz and /metrics on the same port.
+import { randomBytes } from "node:crypto";
+import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
+import {
+  allRegions,
+  CloseCode,
+  type ConfigOf,
+  createRegistry,
+  type Logger,
+  mountOps,
+  parseRegionRoomId,
+  REGION_ROOM_NAME,
+  type RegionDirectory,
+  regionRoomId,
+  type Registry,
+  type TokenVerifier,
+  worldFromConfig,
+} from "@starlane/shared";
+import type { zoneConfig } from "./config.js";
+import { Leases } from "./lease.js";
+import { createZoneMetrics } from "./metrics.js";
+import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
+import { defineStateSchemas } from "./schema.js";
+import type { ShipStore } from "./ships.js";
+import { ZoneTransport } from "./transport.js";
+
+export type ZoneConfig = ConfigOf<typeof zoneConfig>;
+
+export interface ZoneDeps {
+  log: Logger;
+  verifier: TokenVerifier;
+  directory: RegionDirectory;
+  /** LocalPresence in the embedded mode, RedisPresence in the cluster. */
+  presence: Presence;
+  /** LocalDriver in the embedded mode, RedisDriver in the cluster. */
+  driver: MatchMakerDriver;
+  ships: ShipStore;
+  /** Defaults to a fresh registry labelled service=zone. */
+  registry?: Registry;
+}
+
+export interface ZoneTestOptions {
+  /** Do not run the tick on a timer: tests call step(). */
+  manualTicks?: boolean;
+}
+
+export interface ZoneServer {
+  readonly zoneId: string;
+  readonly registry: Registry;
+  /** Binds the port, claims regions, opens their rooms. Resolves the bound port and address. */
+  listen(): Promise<{ port: number; address: string }>;
+  /** Disconnects clients (4105), gives the regions back, closes the port. */
+  close(): Promise<void>;
+  /** Runs `n` ticks in every held region now (tests, benchmarks). */
+  step(n?: number): void;
+  /** The room of a held region, by region room id. */
+  room(regionId: string): RegionRoom | undefined;
+  /** The regions held, with their ownership epochs. */
+  regions(): { region: string; epoch: number }[];
+  /** Null when ready, or why not. */
+  notReadyReason(): string | null;
+}
+
+/** The region room ids a zone should claim, from the STARLANE_ZONE_REGIONS setting. */
+export function wantedRegions(config: ZoneConfig): string[] {
+  const world = worldFromConfig(config);
+  if (config.regions.trim() === "all") return allRegions(world).map(regionRoomId);
+  return config.regions.split(",").map((part) => {
+    const id = `region-${part.trim()}`;
+    const r = parseRegionRoomId(id);
+    if (!r || r.col >= world.cols || r.row >= world.rows) throw new RangeError(`not a region of this world: ${part}`);
+    return id;
+  });
+}
+
+// Colyseus's matchMaker is a per-process singleton: only one zone server may run in a process.
+let running: ZoneServer | undefined;
+
+export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneTestOptions = {}): ZoneServer {
+  const zoneId = config.zoneId ?? `zone-${randomBytes(4).toString("hex")}`;
+  const log = deps.log.child({ zone: zoneId });
+  const registry = deps.registry ?? createRegistry("zone", { zone: zoneId });
+  const world = worldFromConfig(config);
+  const rooms = new Map<string, RegionRoom>();
+  const wanted = wantedRegions(config);
+  let server: Server | undefined;
+  let leases: Leases | undefined;
+  let claimed = false;
+  let closing: Promise<void> | undefined;
+
+  const ctx: RoomContext = {
+    world,
+    tickHz: config.tickHz,
+    interestRadius: config.interestRadius,
+    interest: config.interest,
+    inputQueue: config.inputQueue,
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
+    maxMessageBytes: config.maxMessageBytes,
+    maxClients: config.maxClientsPerRegion,
+    manualTicks: test.manualTicks ?? false,
+    schemas: defineStateSchemas({ world, quantize: config.quantize, interest: config.interest }),
+    verifier: deps.verifier,
+    ships: deps.ships,
+    metrics: createZoneMetrics(registry),
+    log,
+    opened: (room) => rooms.set(room.roomId, room),
+    closed: (room) => {
+      if (rooms.get(room.roomId) === room) rooms.delete(room.roomId);
+    },
+  };
+
+  const self: ZoneServer = {
+    zoneId,
+    registry,
+
+    async listen() {
+      if (running) throw new Error("a zone server is already running in this process (Colyseus's matchMaker is a singleton)");
+      running = self;
+      const transport = new ZoneTransport({
+        // uWS closes frames over this itself (1009); the smaller application limit (4102) is
+        // checked per frame in the room. See services/zone/README.md.
+        maxPayloadLength: Math.max(16 * 1024, config.maxMessageBytes * 4),
+        // A receiver that cannot keep up is closed rather than buffered without bound.
+        maxBackpressure: 512 * 1024,
+        closeOnBackpressureLimit: true,
+        idleTimeout: 60,
+      });
+      mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
+      server = new Server({
+        transport,
+        presence: deps.presence,
+        driver: deps.driver,
+        greet: false,
+        gracefullyShutdown: false,
+        ...(config.publicAddress ? { publicAddress: config.publicAddress } : {}),
+        // Region rooms are created here, where the region was claimed, never on another process.
+        selectProcessIdToCreateRoom: async () => matchMaker.processId,
+      });
+      server.define(REGION_ROOM_NAME, boundRegionRoom(ctx));
+      try {
+        await server.listen(config.port, config.host);
+      } catch (err) {
+        running = undefined;
+        throw err;
+      }
+      const port = transport.port;
+      const address = config.publicAddress ?? `${config.host}:${port}`;
+      leases = new Leases(deps.directory, { zoneId, address }, config.leaseTtlMs, log, (region) => {
+        // Someone else may own it now: stop acting on it and send its players back to world entry.
+        const room = rooms.get(region);
+        rooms.delete(region);
+        room?.disconnect(CloseCode.RegionMoved).catch(() => {});
+      });
+      for (const region of wanted) {
+        const held = await leases.claim(region);
+        if (!held) {
+          log.info({ region }, "region held by another zone; skipping");
+          continue;
+        }
+        await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
+        log.info({ region, epoch: held.epoch }, "serving region");
+      }
+      leases.start();
+      claimed = true;
+      return { port, address };
+    },
+
+    close() {
+      closing ??= (async () => {
+        claimed = false;
+        // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
+        if (server) await server.gracefullyShutdown(false);
+        await leases?.releaseAll();
+        rooms.clear();
+        if (running === self) running = undefined;
+      })();
+      return closing;
+    },
+
+    step(n = 1) {
+      for (let i = 0; i < n; i++) for (const room of rooms.values()) room.tick();
+    },
+
+    room: (regionId) => rooms.get(regionId),
+
+    regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
+
+    notReadyReason() {
+      if (closing) return "shutting down";
+      if (!claimed) return "claiming regions";
+      if (rooms.size === 0) return "holds no region";
+      return null;
+    },
+  };
+  return self;
+}

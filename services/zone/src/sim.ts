@@ -1,0 +1,185 @@
+// One region's simulation: the rules in ./rules composed into a tick. `stepSim` is a deterministic
+// function of (state, inputs, dt): no clock, no randomness, no I/O, so tests drive it directly.
+import { regionBounds, regionCenter, type Region, type WorldConfig } from "@starlane/shared";
+import { SpatialGrid } from "./grid.js";
+import { damage, fire, hits, moveShot } from "./rules/combat.js";
+import { mine, nearestStation, regrow, respawnAt, sell } from "./rules/economy.js";
+import { collide, fly } from "./rules/flight.js";
+import { TUNING } from "./rules/tuning.js";
+import type { Asteroid, Ship, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
+
+export type { Action, Asteroid, ControlInput, Ship, Shot, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
+
+/** A small deterministic PRNG, so a region's asteroids are in the same place on every process. */
+function mulberry32(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SimOptions {
+  asteroids?: number;
+}
+
+/** A region with its station at the centre and asteroids scattered around it (seeded by the region). */
+export function createSim(world: WorldConfig, region: Region, options: SimOptions = {}): SimState {
+  const bounds = regionBounds(world, region);
+  const c = regionCenter(world, region);
+  const stations = new Map<string, Station>();
+  stations.set("st-0", { id: "st-0", x: c.x, y: c.y, radius: 80 });
+  const asteroids = new Map<string, Asteroid>();
+  const rand = mulberry32(region.col * 7919 + region.row * 104729 + 1);
+  const count = options.asteroids ?? 14;
+  const w = bounds.maxX - bounds.minX;
+  const h = bounds.maxY - bounds.minY;
+  for (let i = 0; asteroids.size < count && i < count * 20; i++) {
+    const x = bounds.minX + w * (0.08 + 0.84 * rand());
+    const y = bounds.minY + h * (0.08 + 0.84 * rand());
+    const radius = 25 + Math.floor(rand() * 35);
+    if (Math.hypot(x - c.x, y - c.y) < 300) continue; // keep the station's approach clear
+    const id = `ast-${asteroids.size}`;
+    asteroids.set(id, { id, x, y, radius, ore: TUNING.mining.maxOre / 2 });
+  }
+  return { world, bounds, ships: new Map(), asteroids, stations, shots: new Map(), nextShotId: 1, tick: 0 };
+}
+
+/** What a ship is made from: a stored ship (persistence) or a fresh one at the region's station. */
+export interface ShipSeed {
+  id: string;
+  name: string;
+  x?: number;
+  y?: number;
+  vx?: number;
+  vy?: number;
+  heading?: number;
+  hull?: number;
+  cargo?: number;
+  credits?: number;
+}
+
+export function spawnShip(state: SimState, seed: ShipSeed): Ship {
+  const base: Ship = {
+    id: seed.id,
+    name: seed.name,
+    x: 0,
+    y: 0,
+    vx: seed.vx ?? 0,
+    vy: seed.vy ?? 0,
+    heading: seed.heading ?? 0,
+    hull: seed.hull ?? TUNING.ship.hull,
+    cargo: seed.cargo ?? 0,
+    credits: seed.credits ?? 0,
+    cooldown: 0,
+    respawnIn: 0,
+    thrust: 0,
+    turn: 0,
+    ack: 0,
+  };
+  const station = state.stations.values().next().value;
+  let ship =
+    seed.x !== undefined && seed.y !== undefined
+      ? { ...base, x: seed.x, y: seed.y }
+      : station
+        ? respawnAt(base, station)
+        : { ...base, x: (state.bounds.minX + state.bounds.maxX) / 2, y: (state.bounds.minY + state.bounds.maxY) / 2 };
+  if (ship.hull <= 0) ship = { ...ship, hull: 0, respawnIn: TUNING.respawn.delay };
+  state.ships.set(ship.id, ship);
+  return ship;
+}
+
+const shipGrid = new SpatialGrid<Ship>(100);
+
+export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEvents {
+  const events: TickEvents = { refused: [], destroyed: [], sold: [] };
+  const solids = [...state.asteroids.values(), ...state.stations.values()];
+
+  for (const [id, prev] of state.ships) {
+    let ship = prev;
+    const input = inputs.controls.get(id);
+    if (input) ship = { ...ship, thrust: input.thrust, turn: input.turn, ack: input.seq };
+    ship.cooldown = Math.max(0, ship.cooldown - dt);
+    if (ship.respawnIn > 0) {
+      ship.respawnIn = Math.max(0, ship.respawnIn - dt);
+      if (ship.respawnIn === 0) {
+        const station = nearestStation(state.stations.values(), ship.x, ship.y);
+        ship = station ? respawnAt(ship, station) : { ...ship, hull: TUNING.ship.hull };
+      }
+      state.ships.set(id, ship);
+      continue;
+    }
+    let m = fly(ship, ship.thrust, ship.turn, dt, state.world);
+    for (const body of solids) m = collide(m, TUNING.ship.radius, body);
+    ship = { ...ship, ...m };
+    if (input?.fire) {
+      const shot = fire(ship, `sh-${state.nextShotId}`);
+      if (shot) {
+        state.nextShotId++;
+        state.shots.set(shot.id, shot);
+        ship.cooldown = TUNING.gun.cooldown;
+      }
+    }
+    state.ships.set(id, ship);
+  }
+
+  for (const [id, actions] of inputs.actions) {
+    for (const action of actions) {
+      const ship = state.ships.get(id);
+      if (!ship) break;
+      if (action.kind === "mine") {
+        const rock = state.asteroids.get(action.target);
+        const done = rock ? mine(ship, rock) : null;
+        if (!done) events.refused.push({ ship: id, action: action.kind });
+        else {
+          state.ships.set(id, done.ship);
+          state.asteroids.set(done.rock.id, done.rock);
+        }
+      } else if (action.kind === "sell") {
+        const station = nearestStation(state.stations.values(), ship.x, ship.y);
+        const done = station ? sell(ship, station) : null;
+        if (!done) events.refused.push({ ship: id, action: action.kind });
+        else {
+          events.sold.push({ ship: id, ore: ship.cargo, credits: done.credits - ship.credits });
+          state.ships.set(id, done);
+        }
+      } else {
+        // Respawning happens by itself after the delay; asking for it early is refused.
+        events.refused.push({ ship: id, action: action.kind });
+      }
+    }
+  }
+
+  shipGrid.clear();
+  for (const ship of state.ships.values()) if (ship.respawnIn <= 0) shipGrid.insert(ship, ship.x, ship.y);
+  for (const [id, prev] of state.shots) {
+    const shot = moveShot(prev, dt);
+    let gone = shot.ttl <= 0 || shot.x < 0 || shot.y < 0 || shot.x > state.world.width || shot.y > state.world.height;
+    for (const body of solids) {
+      if (gone) break;
+      if ((shot.x - body.x) ** 2 + (shot.y - body.y) ** 2 <= body.radius ** 2) gone = true;
+    }
+    if (!gone) {
+      let victim: Ship | undefined;
+      shipGrid.near(shot.x, shot.y, TUNING.ship.radius, (s) => {
+        const current = state.ships.get(s.id);
+        if (!victim && current && hits(shot, current)) victim = current;
+      });
+      if (victim) {
+        gone = true;
+        const after = damage(victim, TUNING.gun.damage);
+        state.ships.set(victim.id, after);
+        if (after.respawnIn > 0) events.destroyed.push({ ship: victim.id, by: shot.owner });
+      }
+    }
+    if (gone) state.shots.delete(id);
+    else state.shots.set(id, shot);
+  }
+
+  for (const [id, rock] of state.asteroids) state.asteroids.set(id, regrow(rock, dt));
+  state.tick++;
+  return events;
+}

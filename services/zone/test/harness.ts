@@ -1,0 +1,134 @@
+// Boots a real zone server (uWebSockets.js transport, port 0, in-process presence) whose ticks the
+// test drives with step(), and joins it with the real Colyseus SDK and real signed tokens.
+import { LocalDriver, LocalPresence } from "@colyseus/core";
+import { Client, type Room } from "@colyseus/sdk";
+import { createLogger, LocalRegionDirectory, loadConfig, type RegionDirectory } from "@starlane/shared";
+import { waitFor } from "@starlane/shared/testing";
+import { zoneConfig } from "../src/config.js";
+import { createZoneServer, type ZoneServer } from "../src/server.js";
+import { MemoryShipStore } from "../src/ships.js";
+import { type TestTokens, testTokens } from "./tokens.js";
+
+export interface ShipView {
+  name: string;
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  heading: number;
+  hull: number;
+  cargo: number;
+  credits: number;
+  ack: number;
+  alive: boolean;
+}
+
+interface MapLike<T> {
+  get(key: string): T | undefined;
+  has(key: string): boolean;
+  keys(): IterableIterator<string>;
+  readonly size: number;
+}
+
+export interface RegionView {
+  region: string;
+  tick: number;
+  ships: MapLike<ShipView>;
+  asteroids: MapLike<{ x: number; y: number; ore: number }>;
+  stations: MapLike<{ x: number; y: number }>;
+  shots: MapLike<{ x: number; y: number }>;
+}
+
+export interface Player {
+  id: string;
+  room: Room<unknown, RegionView>;
+  state(): RegionView;
+  /** Messages of type `error` received so far. */
+  errors: { code: string }[];
+  /** Resolves with the close code when the server ends the connection. */
+  closed: Promise<number>;
+}
+
+export interface Zone {
+  server: ZoneServer;
+  port: number;
+  url: string;
+  tokens: TestTokens;
+  ships: MemoryShipStore;
+  directory: RegionDirectory;
+  join(opts?: { id?: string; name?: string; region?: string; token?: string }): Promise<Player>;
+  close(): Promise<void>;
+}
+
+export const REGION = "region-1-1";
+
+export async function startZone(env: Record<string, string> = {}, directory: RegionDirectory = new LocalRegionDirectory()): Promise<Zone> {
+  const tokens = await testTokens();
+  const ships = new MemoryShipStore();
+  const config = loadConfig(zoneConfig, {
+    STARLANE_ZONE_PORT: "0",
+    STARLANE_ZONE_REGIONS: "1-1",
+    STARLANE_ZONE_ID: "zone-test",
+    ...env,
+  });
+  const server = createZoneServer(
+    {
+      log: createLogger("zone", "silent"),
+      verifier: tokens.verifier,
+      directory,
+      presence: new LocalPresence(),
+      driver: new LocalDriver(),
+      ships,
+    },
+    config,
+    { manualTicks: true },
+  );
+  const { port } = await server.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const players: Player[] = [];
+  let n = 0;
+  return {
+    server,
+    port,
+    url,
+    tokens,
+    ships,
+    directory,
+    async join({ id = `player-${++n}`, name = id, region = REGION, token } = {}) {
+      const client = new Client(url);
+      client.auth.token = token ?? (await tokens.sign({ sub: id, name }));
+      const room = await client.joinById<RegionView>(region, {});
+      // The SDK would otherwise try to reconnect after the server closes us on purpose.
+      room.reconnection.maxRetries = 0;
+      const errors: { code: string }[] = [];
+      room.onMessage("error", (m: { code: string }) => errors.push(m));
+      const closed = new Promise<number>((resolve) => room.onLeave((code) => resolve(code)));
+      await waitFor("the first state", () => room.state?.ships?.has(id));
+      const p = { id, room, state: () => room.state, errors, closed };
+      players.push(p);
+      return p;
+    },
+    async close() {
+      for (const p of players) await p.room.leave(true).catch(() => {});
+      await server.close();
+    },
+  };
+}
+
+/** Steps the server, then waits until `player` has received the state of the last tick. */
+export async function tickAndSync(zone: Zone, players: Player[], n = 1): Promise<number> {
+  zone.server.step(n);
+  const tick = zone.server.room(REGION)!.sim.tick;
+  for (const p of players) await waitFor(`${p.id} to see tick ${tick}`, () => p.state().tick >= tick);
+  return tick;
+}
+
+/** The value of a counter or gauge sample on the zone's registry (0 when absent). */
+export async function metric(zone: Zone, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = zone.server.registry.getSingleMetric(name);
+  if (!m) throw new Error(`no metric ${name}`);
+  const { values } = await m.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}

@@ -1,0 +1,41 @@
+// Real access tokens for tests: an Ed25519 key pair made here, tokens signed the way the login
+// service signs them, and a verifier that trusts only this key set.
+import { randomUUID } from "node:crypto";
+import { ACCESS_TOKEN_TYPE, createTokenVerifier, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenVerifier } from "@starlane/shared";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
+
+export interface TestTokens {
+  verifier: TokenVerifier;
+  /** A valid access token for `sub` (a fresh id if omitted). */
+  sign(claims?: { sub?: string; name?: string; expiresIn?: string }): Promise<string>;
+  /** A token signed by a key the verifier does not know. */
+  signForeign(sub?: string): Promise<string>;
+}
+
+async function keyPair(kid: string) {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
+  return { privateKey, publicJwk };
+}
+
+function signer(privateKey: CryptoKey, kid: string) {
+  return ({ sub = randomUUID() as string, name = "pilot", expiresIn = "15m" }: { sub?: string; name?: string; expiresIn?: string } = {}) =>
+    new SignJWT({ name })
+      .setProtectedHeader({ alg: "EdDSA", kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(privateKey);
+}
+
+export async function testTokens(): Promise<TestTokens> {
+  const ours = await keyPair("test-key-1");
+  const foreign = await keyPair("test-key-1");
+  return {
+    verifier: createTokenVerifier({ keys: { keys: [ours.publicJwk] } }),
+    sign: signer(ours.privateKey, "test-key-1"),
+    signForeign: (sub) => signer(foreign.privateKey, "test-key-1")({ sub }),
+  };
+}
