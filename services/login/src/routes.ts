@@ -204,7 +204,7 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     const claims = await deps.verifier.verify(bearerToken(authorization));
     const entry = deps.worldEntry();
     if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
-    const seat = await entry.enter(claims);
+    const seat = await entry.enter(claims, bearerToken(authorization)!);
     return { status: 200, body: { roomId: seat.roomId, reservation: seat.reservation, address: seat.address } };
   };
 
