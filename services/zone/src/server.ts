@@ -60,6 +60,8 @@ export interface ZoneServer {
   regions(): { region: string; epoch: number }[];
   /** Null when ready, or why not. */
   notReadyReason(): string | null;
+  /** One lease renewal round now (tests; it also runs every third of the lease TTL). */
+  renewNow(): Promise<void>;
 }
 
 /** The region room ids a zone should claim, from the STARLANE_ZONE_REGIONS setting. */
@@ -115,7 +117,10 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     registry,
 
     async listen() {
-      if (running) throw new Error("a zone server is already running in this process (Colyseus's matchMaker is a singleton)");
+      // Colyseus's matchMaker is a per-process singleton that cannot be restarted once shut down.
+      if (running || matchMaker.state === matchMaker.MatchMakerState.SHUTTING_DOWN) {
+        throw new Error("one zone server per process: Colyseus's matchMaker is a process-wide singleton");
+      }
       running = self;
       const transport = new ZoneTransport({
         // uWS closes frames over this itself (1009); the smaller application limit (4102) is
@@ -183,6 +188,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     },
 
     room: (regionId) => rooms.get(regionId),
+
+    renewNow: async () => leases?.renew(),
 
     regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
 
