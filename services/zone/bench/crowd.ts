@@ -44,7 +44,14 @@ interface Bot {
 async function startZone(env: Record<string, string>) {
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--conditions=starlane-source", "--import", "tsx", fileURLToPath(new URL("./zone-process.ts", import.meta.url))],
+    [
+      // BENCH_PROFILE=dir writes a CPU profile of the zone process there.
+      ...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      "--conditions=starlane-source",
+      "--import",
+      "tsx",
+      fileURLToPath(new URL("./zone-process.ts", import.meta.url)),
+    ],
     { env: { ...process.env, ...env, BENCH_CLIENTS: String(CLIENTS), BENCH_JWKS: JSON.stringify(jwks) }, stdio: ["pipe", "pipe", "inherit"] },
   );
   const lines: Interface = createInterface({ input: child.stdout! });
@@ -138,6 +145,11 @@ async function run(label: string, env: Record<string, string>) {
   };
 }
 
+const only = process.env.BENCH_ONLY; // "on" or "off": run one mode (profiling)
+if (only) {
+  console.log(JSON.stringify(await run(only, only === "on" ? {} : { STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "false" })));
+  process.exit(0);
+}
 const on = await run("interest + quantisation ON (default)", { STARLANE_ZONE_INTEREST: "true", STARLANE_ZONE_QUANTIZE: "true" });
 console.log(JSON.stringify(on));
 const off = await run("interest + quantisation OFF (baseline)", { STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "false" });

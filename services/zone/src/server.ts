@@ -2,6 +2,7 @@
 // process holds in the RegionDirectory, plus /healthz, /readyz and /metrics on the same port.
 import { randomBytes } from "node:crypto";
 import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
+import { Encoder } from "@colyseus/schema";
 import {
   allRegions,
   CloseCode,
@@ -131,6 +132,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         closeOnBackpressureLimit: true,
         idleTimeout: 60,
       });
+      // Per-client views are encoded one after another into the encoder's shared buffer: size it for
+      // a full room up front instead of letting it overflow, warn and re-encode while it grows.
+      Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024));
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       server = new Server({
         transport,
