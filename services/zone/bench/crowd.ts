@@ -145,14 +145,22 @@ async function run(label: string, env: Record<string, string>) {
   };
 }
 
-const only = process.env.BENCH_ONLY; // "on" or "off": run one mode (profiling)
+// BENCH_ONLY=on|off|interest|quantize runs one configuration (profiling, or to split the saving).
+const MODES: Record<string, Record<string, string>> = {
+  on: { STARLANE_ZONE_INTEREST: "true", STARLANE_ZONE_QUANTIZE: "true" },
+  off: { STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "false" },
+  interest: { STARLANE_ZONE_INTEREST: "true", STARLANE_ZONE_QUANTIZE: "false" },
+  quantize: { STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "true" },
+};
+const only = process.env.BENCH_ONLY;
 if (only) {
-  console.log(JSON.stringify(await run(only, only === "on" ? {} : { STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "false" })));
+  if (!MODES[only]) throw new Error(`BENCH_ONLY must be one of ${Object.keys(MODES).join(", ")}`);
+  console.log(JSON.stringify(await run(only, MODES[only])));
   process.exit(0);
 }
-const on = await run("interest + quantisation ON (default)", { STARLANE_ZONE_INTEREST: "true", STARLANE_ZONE_QUANTIZE: "true" });
+const on = await run("interest + quantisation ON (default)", MODES.on!);
 console.log(JSON.stringify(on));
-const off = await run("interest + quantisation OFF (baseline)", { STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "false" });
+const off = await run("interest + quantisation OFF (baseline)", MODES.off!);
 console.log(JSON.stringify(off));
 console.table([on, off]);
 console.log(
