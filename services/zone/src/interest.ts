@@ -5,10 +5,12 @@
 import { SpatialGrid } from "./grid.js";
 
 export interface Placed {
-  /** Unique across kinds, e.g. "ship:abc". */
+  /** Unique for the entity's lifetime. */
   key: string;
   x: number;
   y: number;
+  /** Scratch for update(): the last query stamp that found this entity visible. */
+  seenStamp?: number;
 }
 
 export interface InterestChange<T extends Placed> {
@@ -20,6 +22,8 @@ export class InterestGrid<T extends Placed> {
   readonly #grid: SpatialGrid<T>;
   readonly #radius: number;
   readonly #r2: number;
+  readonly #byKey = new Map<string, T>();
+  #stamp = 0;
 
   constructor(radius: number) {
     this.#radius = radius;
@@ -29,7 +33,11 @@ export class InterestGrid<T extends Placed> {
 
   rebuild(entities: Iterable<T>): void {
     this.#grid.clear();
-    for (const e of entities) this.#grid.insert(e, e.x, e.y);
+    this.#byKey.clear();
+    for (const e of entities) {
+      this.#grid.insert(e, e.x, e.y);
+      this.#byKey.set(e.key, e);
+    }
   }
 
   /** Everything within the radius of (x, y). */
@@ -46,12 +54,24 @@ export class InterestGrid<T extends Placed> {
    * difference. `always` keys (the viewer's own ship) stay visible regardless of distance.
    */
   update(seen: Set<string>, x: number, y: number, always: T[] = []): InterestChange<T> {
-    const now = this.visibleFrom(x, y);
-    for (const e of always) now.set(e.key, e);
+    // Runs for every client every tick: stamp what is visible instead of building a set per query.
+    const stamp = ++this.#stamp;
     const enter: T[] = [];
     const leave: string[] = [];
-    for (const key of seen) if (!now.has(key)) leave.push(key);
-    for (const [key, e] of now) if (!seen.has(key)) enter.push(e);
+    const r2 = this.#r2;
+    this.#grid.near(x, y, this.#radius, (e) => {
+      const dx = e.x - x;
+      const dy = e.y - y;
+      if (dx * dx + dy * dy > r2) return;
+      e.seenStamp = stamp;
+      if (!seen.has(e.key)) enter.push(e);
+    });
+    for (const e of always) {
+      if (e.seenStamp === stamp) continue;
+      e.seenStamp = stamp;
+      if (!seen.has(e.key)) enter.push(e);
+    }
+    for (const key of seen) if (this.#byKey.get(key)?.seenStamp !== stamp) leave.push(key);
     for (const key of leave) seen.delete(key);
     for (const e of enter) seen.add(e.key);
     return { enter, leave };

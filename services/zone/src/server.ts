@@ -2,6 +2,7 @@
 // process holds in the RegionDirectory, plus /healthz, /readyz and /metrics on the same port.
 import { randomBytes } from "node:crypto";
 import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
+import { Encoder } from "@colyseus/schema";
 import {
   allRegions,
   CloseCode,
@@ -60,6 +61,8 @@ export interface ZoneServer {
   regions(): { region: string; epoch: number }[];
   /** Null when ready, or why not. */
   notReadyReason(): string | null;
+  /** One lease renewal round now (tests; it also runs every third of the lease TTL). */
+  renewNow(): Promise<void>;
 }
 
 /** The region room ids a zone should claim, from the STARLANE_ZONE_REGIONS setting. */
@@ -115,7 +118,10 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     registry,
 
     async listen() {
-      if (running) throw new Error("a zone server is already running in this process (Colyseus's matchMaker is a singleton)");
+      // Colyseus's matchMaker is a per-process singleton that cannot be restarted once shut down.
+      if (running || matchMaker.state === matchMaker.MatchMakerState.SHUTTING_DOWN) {
+        throw new Error("one zone server per process: Colyseus's matchMaker is a process-wide singleton");
+      }
       running = self;
       const transport = new ZoneTransport({
         // uWS closes frames over this itself (1009); the smaller application limit (4102) is
@@ -126,6 +132,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         closeOnBackpressureLimit: true,
         idleTimeout: 60,
       });
+      // Per-client views are encoded one after another into the encoder's shared buffer: size it for
+      // a full room up front instead of letting it overflow, warn and re-encode while it grows.
+      Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024));
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       server = new Server({
         transport,
@@ -183,6 +192,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     },
 
     room: (regionId) => rooms.get(regionId),
+
+    renewNow: async () => leases?.renew(),
 
     regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
 

@@ -2,8 +2,9 @@
 // acknowledgement, ownership, bad inputs, and the ops endpoints.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { Client } from "@colyseus/sdk";
 import { waitFor } from "@starlane/shared/testing";
-import { metric, REGION, startZone, tickAndSync, type Zone } from "./harness.js";
+import { metric, REGION, type RegionView, startZone, tickAndSync, type Zone } from "./harness.js";
 
 let zone: Zone;
 before(async () => {
@@ -165,4 +166,27 @@ test("/healthz, /readyz and /metrics are served on the zone's port", async () =>
   }
   assert.deepEqual(zone.server.regions(), [{ region: REGION, epoch: 1 }]);
   assert.deepEqual(await zone.directory.owner(REGION), { zoneId: "zone-test", address: `127.0.0.1:${zone.port}`, epoch: 1 });
+});
+
+test("world entry's path: a seat reserved over HTTP with the player's token, consumed by the client", async () => {
+  const token = await zone.tokens.sign({ sub: "entrant", name: "Entrant" });
+  const res = await fetch(`${zone.url}/matchmake/joinById/${REGION}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(res.status, 200);
+  const reservation = (await res.json()) as Parameters<Client["consumeSeatReservation"]>[0];
+  assert.equal(reservation.roomId, REGION);
+  const client = new Client(zone.url); // no token of its own: the reservation carries the identity
+  const room = await client.consumeSeatReservation<RegionView>(reservation);
+  await waitFor("the entrant's ship", () => room.state?.ships?.get("entrant"));
+  assert.equal(room.state.ships.get("entrant")!.name, "Entrant");
+  const refused = await fetch(`${zone.url}/matchmake/joinById/${REGION}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${await zone.tokens.signForeign("entrant")}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(refused.status, 401);
+  await room.leave(true);
 });

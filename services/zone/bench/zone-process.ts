@@ -1,0 +1,80 @@
+// The zone under benchmark, in its own process so the 200 clients' decoding does not run on the
+// zone's event loop. Embedded wiring (in-process presence, driver and directory), the real fixed
+// timestep. Bots' ships are pre-placed at random points of the region. Talks to crowd.ts over
+// stdin/stdout: prints {"port"} when listening; answers "stats" with exact tick-duration quantiles
+// since the previous "stats".
+import { createInterface } from "node:readline";
+import { LocalDriver, LocalPresence } from "@colyseus/core";
+import {
+  createLogger,
+  createTokenVerifier,
+  LocalRegionDirectory,
+  loadConfig,
+  regionBounds,
+} from "@starlane/shared";
+import type { JSONWebKeySet } from "jose";
+import { zoneConfig } from "../src/config.js";
+import { createZoneServer } from "../src/server.js";
+import { MemoryShipStore } from "../src/ships.js";
+
+const env = process.env;
+const config = loadConfig(zoneConfig, { ...env, STARLANE_ZONE_PORT: "0", STARLANE_ZONE_REGIONS: "1-1", STARLANE_LOG_LEVEL: "warn" });
+const bots = Number(env.BENCH_CLIENTS ?? 200);
+const jwks = JSON.parse(env.BENCH_JWKS ?? "{}") as JSONWebKeySet;
+
+// Deterministic placement so both runs start from the same crowd.
+let seed = 12345;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const ships = new MemoryShipStore();
+const b = regionBounds({ width: config.worldWidth, height: config.worldHeight, cols: config.regionCols, rows: config.regionRows }, { col: 1, row: 1 });
+for (let i = 0; i < bots; i++) {
+  ships.put({
+    playerId: `bot-${i}`,
+    x: b.minX + 100 + rand() * (b.maxX - b.minX - 200),
+    y: b.minY + 100 + rand() * (b.maxY - b.minY - 200),
+    vx: 0,
+    vy: 0,
+    heading: rand() * Math.PI * 2,
+    hull: 100,
+    cargo: 0,
+    credits: 0,
+  });
+}
+
+const zone = createZoneServer(
+  {
+    log: createLogger("zone", "warn"),
+    verifier: createTokenVerifier({ keys: jwks }),
+    directory: new LocalRegionDirectory(),
+    presence: new LocalPresence(),
+    driver: new LocalDriver(),
+    ships,
+  },
+  config,
+);
+const { port } = await zone.listen();
+
+let durations: number[] = [];
+const room = zone.room("region-1-1")!;
+const tick = room.tick.bind(room);
+room.tick = (dt?: number) => {
+  const t = performance.now();
+  tick(dt);
+  durations.push(performance.now() - t);
+};
+
+const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+process.stdout.write(`${JSON.stringify({ port })}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === "stats") {
+    const sorted = durations.sort((x, y) => x - y);
+    durations = [];
+    process.stdout.write(
+      `${JSON.stringify({ ticks: sorted.length, p50: q(sorted, 0.5), p99: q(sorted, 0.99), max: sorted.at(-1) ?? 0, clients: room.seats })}\n`,
+    );
+  } else if (line === "quit") {
+    break;
+  }
+}
+await zone.close();
+process.exit(0);
