@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
-import { ACCESS_TOKEN_TYPE, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
+import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 const CLIENTS = Number(process.argv[2] ?? 200);
@@ -16,11 +16,11 @@ const SECONDS = Number(process.argv[3] ?? 20);
 const WARMUP_S = 3;
 const HZ = 20;
 
-const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
-const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "EdDSA", use: "sig" }] };
+const { publicKey, privateKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: TOKEN_ALGORITHM, use: "sig" }] };
 const sign = (sub: string) =>
   new SignJWT({ name: sub })
-    .setProtectedHeader({ alg: "EdDSA", kid: "bench", typ: ACCESS_TOKEN_TYPE })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: "bench", typ: ACCESS_TOKEN_TYPE })
     .setIssuer(TOKEN_ISSUER)
     .setAudience(TOKEN_AUDIENCE)
     .setSubject(sub)

@@ -1,7 +1,14 @@
-// Real access tokens for tests: an Ed25519 key pair made here, tokens signed the way the login
+// Real access tokens for tests: a key pair of the login service's algorithm made here, tokens signed the way the login
 // service signs them, and a verifier that trusts only this key set.
 import { randomUUID } from "node:crypto";
-import { ACCESS_TOKEN_TYPE, createTokenVerifier, TOKEN_AUDIENCE, TOKEN_ISSUER, type TokenVerifier } from "@starlane/shared";
+import {
+  ACCESS_TOKEN_TYPE,
+  createTokenVerifier,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type TokenVerifier,
+} from "@starlane/shared";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export interface TestTokens {
@@ -13,15 +20,15 @@ export interface TestTokens {
 }
 
 async function keyPair(kid: string) {
-  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
+  const { publicKey, privateKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: "sig" };
   return { privateKey, publicJwk };
 }
 
 function signer(privateKey: CryptoKey, kid: string) {
   return ({ sub = randomUUID() as string, name = "pilot", expiresIn = "15m" }: { sub?: string; name?: string; expiresIn?: string } = {}) =>
     new SignJWT({ name })
-      .setProtectedHeader({ alg: "EdDSA", kid, typ: ACCESS_TOKEN_TYPE })
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
       .setSubject(sub)
