@@ -33,9 +33,10 @@ async function call(
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    const code = (err as Error).name === "TimeoutError" ? "HTTP_TIMEOUT" : (cause ?? "HTTP_UNREACHABLE");
-    throw new BotError(code, `${init.method ?? "GET"} ${url}: ${(err as Error).message}${cause ? ` (${cause})` : ""}`);
+    // Undici puts the reason (ECONNREFUSED, ENOTFOUND, "bad port") in `cause`.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const code = (err as Error).name === "TimeoutError" ? "HTTP_TIMEOUT" : `HTTP_UNREACHABLE${cause?.code ? `_${cause.code}` : ""}`;
+    throw new BotError(code, `${init.method ?? "GET"} ${url}: ${(err as Error).message} (${cause?.code ?? cause?.message ?? "no cause"})`);
   }
   const text = await res.text();
   let body: any = null;

@@ -33,6 +33,8 @@ export interface FleetOptions {
   onProgress?: (line: string, sample: SecondSample) => void;
   joinTimeoutMs?: number;
   seed?: number;
+  /** Called when the steady phase starts (a benchmark resets its server-side sample here). */
+  onSteady?: () => Promise<void> | void;
 }
 
 export const DEFAULT_PASSWORD = "starlane-loadtest-pw";
@@ -184,6 +186,7 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
     m.resetSteady();
     for (const b of bots) b.own.bytes = 0;
     steadyScrape = await scrape();
+    await o.onSteady?.();
     steadyStart = performance.now();
     await abortWait(o.durationS * 1000);
   }
