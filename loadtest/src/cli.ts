@@ -51,7 +51,8 @@ if (values.help) {
 const num = (name: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
   const raw = values[name];
   const n = Number(raw);
-  if (raw === undefined || !Number.isFinite(n) || n < min || n > max) bad(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || !Number.isFinite(n) || n < min || n > max)
+    bad(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return n;
 };
 const target = String(values.target ?? "");

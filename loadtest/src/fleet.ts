@@ -18,8 +18,10 @@ export interface FleetOptions {
   entry: FleetEntry;
   scenario: Scenario;
   bots: number;
-  /** Steady-state seconds after the ramp. */
+  /** Steady-state seconds after the ramp (and warm-up). */
   durationS: number;
+  /** Seconds between the last join and the steady phase (default 0). */
+  warmupS?: number;
   /** Bots started per second during the ramp (0: all at once). Default 5. */
   rampPerS?: number;
   inputRate?: number;
@@ -97,7 +99,14 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   const abortWait = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
-      o.signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      o.signal?.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
 
   const t0 = performance.now();
@@ -181,6 +190,7 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   ]);
   for (const b of bots) if (b.shipId) byShip.set(b.shipId, b);
 
+  if (!aborted() && o.warmupS) await abortWait(o.warmupS * 1000);
   if (!aborted()) {
     steady = true;
     m.resetSteady();
