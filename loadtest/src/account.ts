@@ -24,11 +24,16 @@ export class BotError extends Error {
   }
 }
 
-async function call(
-  url: string,
-  init: RequestInit,
-  timeoutMs: number,
-): Promise<{ status: number; body: any; retryAfterS: number }> {
+/** What the API answers: a session, a seat, or an error body; read field by field. */
+type Body = Record<string, unknown> & { code?: unknown; message?: unknown };
+
+interface Answer {
+  status: number;
+  body: Body | null;
+  retryAfterS: number;
+}
+
+async function call(url: string, init: RequestInit, timeoutMs: number): Promise<Answer> {
   let res: Response;
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });

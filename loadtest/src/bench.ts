@@ -76,6 +76,7 @@ async function trial(mode: keyof typeof MODES, bots: number, radius: number, win
       durationS: 2 * windowS,
       warmupS: WARMUP_S,
       rampPerS: 200,
+      joinTimeoutMs: 20_000,
       observers: Math.min(bots, 20),
       metricsUrls: [`${zone.url}/metrics`],
       onSteady: async () => {
@@ -96,16 +97,25 @@ async function capacity(mode: keyof typeof MODES): Promise<{ bots: number; trial
   const steps = QUICK ? [25, 50, 100, 200] : [25, 50, 100, 150, 200, 300, 400, 600, 800, 1000];
   const trials: Trial[] = [];
   let best = 0;
+  let fails = 0;
   const started = Date.now();
   for (const n of steps) {
     // Baseline: stock Colyseus sends everyone everything, whatever the radius.
     const t = await trial(mode, n, mode === "on" ? radiusFor(n) : 1500);
     trials.push(t);
-    const ok = t.tickP99 <= TICK_P99_LIMIT_MS && t.summary.joined === n;
+    // A step passes when every bot joined and stayed connected (a zone that drops slow readers fails it).
+    const ok = t.tickP99 <= TICK_P99_LIMIT_MS && t.summary.joined === n && t.summary.connectedAtEnd === n;
     log(
-      `  capacity ${mode}: ${n} bots joined ${t.summary.joined}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p99 ${t.summary.observerMs.p99} ms ${ok ? "ok" : "-> over the limit"}`,
+      `  capacity ${mode}: ${n} bots joined ${t.summary.joined}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p99 ${t.summary.observerMs.p99} ms, errors ${JSON.stringify(t.summary.errorsByCode)} ${ok ? "ok" : "-> over the limit"}`,
     );
-    if (!ok) break;
+    // One failing step on this shared machine can be another tenant's burst: the search ends after
+    // two failing steps in a row (or when even the median tick is over the limit).
+    if (!ok) {
+      fails++;
+      if (fails >= 2 || t.tickP50 > TICK_P99_LIMIT_MS || t.summary.connectedAtEnd < n) break;
+      continue;
+    }
+    fails = 0;
     best = n;
     if (Date.now() - started > (QUICK ? 60_000 : 180_000)) {
       log(`  capacity ${mode}: time budget spent; capacity is at least ${best}`);
@@ -195,7 +205,7 @@ const rows: BenchRow[] = [
     value: capOn.bots,
     unit: "bots",
     baseline: capOff.bots,
-    note: `most bots with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz, each seeing ~${VISIBLE} others (tick p99 of the better of two ${STEADY_S} s windows after ${WARMUP_S} s warm-up); baseline interest+quantisation off; bots on the same 2 cores`,
+    note: `largest step with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz (search stops after two failing steps in a row), each seeing ~${VISIBLE} others (tick p99 of the better of two ${STEADY_S} s windows after ${WARMUP_S} s warm-up); baseline interest+quantisation off; bots on the same 2 cores`,
   },
   {
     name: "bytes_per_bot_per_s",
