@@ -97,6 +97,8 @@ export class Bot {
 
   #o: Required<Omit<BotOptions, "entry" | "brain" | "ctx">> & BotOptions;
   #seq = 0;
+  #gen = 0;
+  #roomGen = -1;
   #ack = -1;
   #highestAck = -1;
   #ring: { seq: number; t: number; c: Control }[] = Array.from({ length: RING }, () => ({
@@ -128,7 +130,7 @@ export class Bot {
     const t0 = now();
     this.#o.ctx.m.joinAttempts++;
     try {
-      await this.#join(Date.now() + this.#o.joinTimeoutMs);
+      await this.#joinBounded(Date.now() + this.#o.joinTimeoutMs);
     } catch (err) {
       this.#fail(codeOf(err), err);
       return false;
@@ -178,7 +180,36 @@ export class Bot {
     this.lastError = `${code}${err ? `: ${(err as Error).message ?? String(err)}` : ""}`;
   }
 
-  async #join(deadline: number): Promise<void> {
+  /**
+   * #join with a deadline over all of it: the SDK's matchmaking request has no timeout of its own,
+   * and a zone too busy to answer must cost the bot an error, not hang the run. A join that
+   * completes after it was given up leaves its room at once.
+   */
+  async #joinBounded(deadline: number): Promise<void> {
+    const gen = ++this.#gen;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BotError("JOIN_TIMEOUT", "no seat and state before the join deadline")),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      await Promise.race([this.#join(deadline, gen), timeout]);
+    } catch (err) {
+      this.#gen++; // whatever the abandoned attempt still brings is stale
+      if (this.room && this.#roomGen === gen) {
+        // Seated but no state in time: give the seat back.
+        this.connected = false;
+        this.room.leave(true).catch(() => {});
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #join(deadline: number, gen: number): Promise<void> {
     const e = this.#o.entry;
     let room: RegionRoom;
     if (e.kind === "login") {
@@ -203,6 +234,11 @@ export class Bot {
       client.auth.token = await e.token();
       room = (await client.joinById(e.roomId, {})) as RegionRoom;
     }
+    if (gen !== this.#gen || this.stopped) {
+      room.leave(true).catch(() => {});
+      throw new BotError("JOIN_ABANDONED", "the join completed after it was given up");
+    }
+    this.#roomGen = gen;
     await this.#attach(room, deadline);
   }
 
@@ -412,7 +448,7 @@ export class Bot {
       try {
         this.#awaiting = { kind: "resume", since };
         this.#ack = -1; // take the server's word for where we are
-        await this.#join(deadline);
+        await this.#joinBounded(deadline);
         m.reconnects++;
         this.own.reconnects++;
         this.#resendUnacknowledged();
