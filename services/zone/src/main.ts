@@ -37,7 +37,7 @@ runMain("zone", async (life) => {
     {
       log,
       verifier: createTokenVerifier({ keys: new URL(config.jwksUrl) }),
-      directory: new RedisRegionDirectory(redis),
+      directory: new RedisRegionDirectory(redis, { prefix: config.keyPrefix }),
       // Colyseus shuts these two down itself when the zone closes.
       presence: new RedisPresence(config.redisUrl),
       driver: new RedisDriver(config.redisUrl),
