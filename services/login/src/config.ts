@@ -1,4 +1,4 @@
-import { setting } from "@starlane/shared";
+import { setting, worldConfigSpec } from "@starlane/shared";
 
 /** Settings of the login service. Limits are "N requests per window" per client IP or account name. */
 export const loginConfig = {
@@ -9,7 +9,7 @@ export const loginConfig = {
     "postgresql",
   ]),
   redisUrl: setting.url("REDIS_URL", "Redis for rate-limit counters (cluster mode)", ["redis", "rediss"]),
-  redisPrefix: setting.string("STARLANE_REDIS_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
+  redisPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
   logLevel: setting.oneOf(
     "STARLANE_LOG_LEVEL",
     "log level",
@@ -84,4 +84,5 @@ export const loginConfig = {
     1,
     1_000_000,
   ),
+  ...worldConfigSpec,
 };

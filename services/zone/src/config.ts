@@ -35,8 +35,17 @@ export const zoneConfig = {
     1_048_576,
   ),
   maxClientsPerRegion: setting.int("STARLANE_ZONE_MAX_CLIENTS", "players per region room", 500, 1, 100_000),
+  saveIntervalMs: setting.int(
+    "STARLANE_ZONE_SAVE_INTERVAL_MS",
+    "how often every ship's state is handed to persistence (and always when its player leaves)",
+    1000,
+    50,
+    600_000,
+  ),
   leaseTtlMs: setting.int("STARLANE_ZONE_LEASE_TTL_MS", "region lease time to live (renewed every third)", 6000, 300, 600_000),
   redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", ["redis", "rediss"]),
+  databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", ["postgres", "postgresql"]),
+  keyPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key (write-behind stream)", "starlane:"),
   jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
   logLevel: setting.oneOf(
     "STARLANE_LOG_LEVEL",

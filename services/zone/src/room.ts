@@ -12,7 +12,10 @@ import {
   type Logger,
   parseRegionRoomId,
   type Region,
+  regionOf,
+  sameRegion,
   ServerMessage,
+  type ShipStatePublisher,
   StarlaneError,
   type TokenVerifier,
   type WorldConfig,
@@ -22,6 +25,7 @@ import { InputQueue, parseAction, parseInput } from "./input.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
+import { ShipSaver } from "./saving.js";
 import type { ShipStore } from "./ships.js";
 import { createSim, spawnShip, stepSim } from "./sim.js";
 
@@ -40,6 +44,12 @@ export interface RoomContext {
   schemas: StateSchemas;
   verifier: TokenVerifier;
   ships: ShipStore;
+  /** Write-behind to persistence; without it ships live only as long as their room. */
+  publisher?: ShipStatePublisher;
+  /** Every ship is saved this often (in ticks), and always when its player leaves. */
+  saveEveryTicks: number;
+  /** The ownership epoch this zone holds the region at (carried by every save). */
+  epochOf(region: string): number;
   metrics: ZoneMetrics;
   log: Logger;
   opened(room: RegionRoom): void;
@@ -101,6 +111,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #interest!: InterestGrid<Synced>;
   #bytes = 0;
   #inMessage = false;
+  #saver: ShipSaver | undefined;
 
   override onCreate(options: { region: string }) {
     const region = parseRegionRoomId(options.region);
@@ -109,6 +120,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.sim = createSim(this.ctx.world, region);
     this.state = new this.ctx.schemas.RegionState({ region: options.region, tick: 0 });
     this.#interest = new InterestGrid(this.ctx.interestRadius);
+    const id = options.region;
+    this.#saver = this.ctx.publisher && new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.autoDispose = false;
     this.maxClients = this.ctx.maxClients;
     // Our own limiter closes with our documented code; Colyseus's would close with its generic 4002.
@@ -142,7 +155,12 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     let ship = this.sim.ships.get(auth.sub);
     if (!ship) {
       const stored = await this.ctx.ships.load(auth.sub);
+      // A seat is only good in the region the ship is in: a client cannot pick its region.
+      if (stored && !sameRegion(regionOf(this.ctx.world, stored.x, stored.y), this.region)) {
+        throw new ServerError(ErrorCodes.STARLANE_ERR_SEAT_INVALID.status, "STARLANE_ERR_SEAT_INVALID");
+      }
       ship = spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
+      this.#saver?.adopt(auth.sub, stored);
     }
     const seat: Seat = {
       client,
@@ -169,7 +187,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (!seat) return;
     this.#forget(seat);
     // Only the player's current connection takes the ship away (a replaced one does not).
-    if (this.#byPlayer.get(seat.playerId) === undefined) this.sim.ships.delete(seat.playerId);
+    const ship = this.sim.ships.get(seat.playerId);
+    if (ship && this.#byPlayer.get(seat.playerId) === undefined) {
+      this.#saver?.release(ship);
+      this.sim.ships.delete(seat.playerId);
+    }
     this.#syncState();
   }
 
@@ -290,6 +312,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     }
     try {
       const events = stepSim(this.sim, { controls, actions }, dt);
+      if (this.#saver && this.sim.tick % this.ctx.saveEveryTicks === 0) {
+        for (const ship of this.sim.ships.values()) this.#saver.save(ship);
+      }
       for (const r of events.refused) {
         this.#byPlayer.get(r.ship)?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }

@@ -12,6 +12,10 @@ export interface StoredShip {
   hull: number;
   cargo: number;
   credits: number;
+  /** Write-behind version of the stored row (persistence); the zone's next save supersedes it. */
+  version?: number;
+  /** Trades and sales already in credits and cargo (persistence's ledger). */
+  ledgerVersion?: number;
 }
 
 export interface ShipStore {
