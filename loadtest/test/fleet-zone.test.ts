@@ -43,3 +43,30 @@ test("six crowd bots on one zone: all join, no input lost or applied twice, late
   assert.equal(s.handoffs.count, 0);
   assert.equal(s.handoffs.gapMs.p99, null);
 });
+
+test("inputs the zone drops are counted as lost by the bots, matching the zone's own count", async () => {
+  // A queue of one and 40 inputs/s against 20 ticks/s: about half of the inputs overflow.
+  const tight = await startZoneChild(2, { STARLANE_ZONE_INPUT_QUEUE: "1" });
+  try {
+    const s = await runFleet({
+      entry: { kind: "direct", url: tight.url, shipId: (i) => `bot-${i}`, token: (id) => tight.sign(id) },
+      scenario: crowd,
+      bots: 2,
+      durationS: 3,
+      rampPerS: 0,
+      inputRate: 40,
+    });
+    const text = await (await fetch(`${tight.url}/metrics`)).text();
+    const dropped = Number(
+      /^starlane_zone_inputs_dropped_total\{[^}]*reason="overflow"[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0,
+    );
+    assert.equal(s.joined, 2);
+    assert.ok(dropped > 20, `zone dropped ${dropped}`);
+    assert.ok(s.inputsLost > 20, `bots counted ${s.inputsLost} lost`);
+    // The bots stop counting a second before the end; the zone keeps dropping until they leave.
+    assert.ok(s.inputsLost <= dropped && s.inputsLost >= dropped * 0.6, `bots ${s.inputsLost} vs zone ${dropped}`);
+    assert.equal(s.inputsDuplicated, 0);
+  } finally {
+    await tight.stop();
+  }
+});
