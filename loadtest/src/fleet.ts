@@ -98,15 +98,15 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   const aborted = () => o.signal?.aborted ?? false;
   const abortWait = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      o.signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        o.signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      o.signal?.addEventListener("abort", onAbort, { once: true });
     });
 
   const t0 = performance.now();
@@ -194,6 +194,8 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   if (!aborted()) {
     steady = true;
     m.resetSteady();
+    lastMessages = 0;
+    lastBytes = 0;
     for (const b of bots) b.own.bytes = 0;
     steadyScrape = await scrape();
     await o.onSteady?.();

@@ -12,6 +12,9 @@ export interface Thresholds {
 export function checkThresholds(s: Summary, t: Thresholds): string[] {
   const out: string[] = [];
   if (s.joined === 0) out.push(`no bot joined (of ${s.bots})`);
+  // A chat scenario whose chat never worked did not test chat, however few errors that is per input.
+  const chat = s.errorsByCode.CHAT_UNAVAILABLE ?? 0;
+  if (chat > 0) out.push(`${chat} chat attempts failed: the target has no chat endpoint`);
   const maxRate = t.maxErrorRate ?? 0.01;
   if (s.errorRate > maxRate)
     out.push(`error rate ${(s.errorRate * 100).toFixed(2)}% > --max-error-rate ${(maxRate * 100).toFixed(2)}%`);
