@@ -1,6 +1,6 @@
 // The zone's typed configuration. Only main.ts reads the environment; tests build it with
 // loadConfig(zoneConfig, { ... }).
-import { setting, worldConfigSpec } from "@starlane/shared";
+import { setting, worldConfigSpec, logLevelSetting } from "@starlane/shared";
 
 export const zoneConfig = {
   host: setting.string("STARLANE_HOST", "address the zone listens on", "127.0.0.1"),
@@ -47,11 +47,6 @@ export const zoneConfig = {
   databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", ["postgres", "postgresql"]),
   keyPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key (write-behind stream)", "starlane:"),
   jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
-  logLevel: setting.oneOf(
-    "STARLANE_LOG_LEVEL",
-    "log level",
-    ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const,
-    "info",
-  ),
+  logLevel: logLevelSetting,
   ...worldConfigSpec,
 };
