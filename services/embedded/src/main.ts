@@ -3,7 +3,7 @@ import { connectPostgres, createLogger, loadConfig, runMain } from "@starlane/sh
 import { zoneConfig } from "@starlane/zone";
 import { embeddedConfig } from "./config.js";
 import { createEmbedded } from "./index.js";
-import { startEmbeddedPostgres } from "./postgres.js";
+import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from "./postgres.js";
 
 runMain("starlane", async (life) => {
   const config = loadConfig(embeddedConfig, process.env);
@@ -12,12 +12,14 @@ runMain("starlane", async (life) => {
   const log = createLogger("starlane", config.logLevel);
 
   let databaseUrl = config.databaseUrl;
+  let max = 4;
   if (databaseUrl === undefined) {
     const pg = await startEmbeddedPostgres(config.dataDir);
     life.defer("embedded postgres", pg.stop);
     databaseUrl = pg.url;
+    max = EMBEDDED_POOL_MAX;
   }
-  const db = await connectPostgres(databaseUrl, { max: 4 });
+  const db = await connectPostgres(databaseUrl, { max });
   life.defer("postgres pool", () => db.end());
 
   const starlane = await createEmbedded({ log, db }, { embedded: config, login, zone });

@@ -4,6 +4,15 @@ import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
+/**
+ * Pool size for the embedded database: one. PGlite runs one statement at a time and the socket
+ * server queues messages from all connections into it; with two or more connections, one
+ * connection's Parse can land between another's Parse and Bind and replace its unnamed prepared
+ * statement ("bind message supplies 1 parameters, but prepared statement "" requires 3"). One
+ * connection shared by every service in the process serialises them instead.
+ */
+export const EMBEDDED_POOL_MAX = 1;
+
 export interface EmbeddedPostgres {
   /** A postgres:// URL for `pg` (loopback, port chosen by the OS). */
   url: string;
@@ -13,9 +22,8 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
-  // The socket server queues queries and keeps a transaction's statements on their own
-  // connection, so several pooled connections are safe; PGlite itself runs one at a time.
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 16 });
+  // One connection (see EMBEDDED_POOL_MAX): a second one is refused rather than allowed to interleave.
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: EMBEDDED_POOL_MAX });
   await server.start();
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
