@@ -36,6 +36,28 @@ export const zoneConfig = {
   ),
   maxClientsPerRegion: setting.int("STARLANE_ZONE_MAX_CLIENTS", "players per region room", 500, 1, 100_000),
   leaseTtlMs: setting.int("STARLANE_ZONE_LEASE_TTL_MS", "region lease time to live (renewed every third)", 6000, 300, 600_000),
+  borderBand: setting.float(
+    "STARLANE_ZONE_BORDER_BAND",
+    "ships this close to a neighbouring region are mirrored there as read-only ghosts (units)",
+    300,
+    0,
+    100_000,
+  ),
+  handoffHysteresis: setting.float(
+    "STARLANE_ZONE_HANDOFF_HYSTERESIS",
+    "how far past its region's border a ship must be before it is handed off (units)",
+    50,
+    0,
+    10_000,
+  ),
+  handoffTimeoutMs: setting.int(
+    "STARLANE_ZONE_HANDOFF_TIMEOUT_MS",
+    "a handoff the target has not accepted within this is abandoned (the source keeps the ship)",
+    1000,
+    50,
+    60_000,
+  ),
+  handoffRetryMs: setting.int("STARLANE_ZONE_HANDOFF_RETRY_MS", "wait after an abandoned handoff before trying again", 500, 0, 60_000),
   redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", ["redis", "rediss"]),
   jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
   logLevel: setting.oneOf(

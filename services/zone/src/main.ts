@@ -13,6 +13,7 @@ import {
   runMain,
 } from "@starlane/shared";
 import { zoneConfig } from "./config.js";
+import { RedisShipOwnership } from "./ownership.js";
 import { createZoneServer } from "./server.js";
 import { MemoryShipStore } from "./ships.js";
 
@@ -30,6 +31,7 @@ runMain("zone", async (life) => {
       log,
       verifier: createTokenVerifier({ keys: new URL(config.jwksUrl) }),
       directory: new RedisRegionDirectory(redis),
+      ownership: new RedisShipOwnership(redis),
       // Colyseus shuts these two down itself when the zone closes.
       presence: new RedisPresence(config.redisUrl),
       driver: new RedisDriver(config.redisUrl),
