@@ -58,6 +58,8 @@ export class ShipLink<R extends HandoffRoomLike> {
   #closed = false;
   /** Handoffs followed so far. */
   handoffs = 0;
+  /** Milliseconds from the last `handoff` message to the new room showing the ship (the player's gap). */
+  lastSwitchMs = 0;
 
   constructor(
     readonly client: HandoffClientLike,
@@ -133,6 +135,7 @@ export class ShipLink<R extends HandoffRoomLike> {
   async #follow(from: R, msg: HandoffMessage) {
     if (this.#closed || from !== this.#room || !msg?.reservation) return;
     this.#switching = true;
+    const t0 = performance.now();
     const next = (await this.client.consumeSeatReservation(msg.reservation as never)) as R;
     this.#off();
     this.#room = next;
@@ -141,6 +144,7 @@ export class ShipLink<R extends HandoffRoomLike> {
     this.handoffs++;
     this.options.onRoom?.(next, from);
     await waitForShip(next, this.shipId);
+    this.lastSwitchMs = performance.now() - t0;
     this.#seq = Math.max(this.#seq, this.ack);
     this.#switching = false;
     // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.

@@ -52,8 +52,8 @@ export const zoneConfig = {
   ),
   handoffTimeoutMs: setting.int(
     "STARLANE_ZONE_HANDOFF_TIMEOUT_MS",
-    "a handoff the target has not accepted within this is abandoned (the source keeps the ship)",
-    1000,
+    "a handoff the target has not accepted within this is abandoned (the source keeps the ship; its inputs wait meanwhile)",
+    300,
     50,
     60_000,
   ),

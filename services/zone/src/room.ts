@@ -247,13 +247,12 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         // The owner's room is gone or not answering: the ship is taken over below (fenced by version).
       }
     }
+    // Load before taking ownership, so the record never names this room while the ship is not here.
+    const stored = await this.ctx.ships.load(auth.sub);
     if (this.sim.ships.has(auth.sub)) return null; // handed in while we were asking
     const taken = await this.ctx.ownership.move(auth.sub, rec?.region ?? "", rec?.version ?? 0, this.roomId);
     if (!taken) throw seatInvalid(); // it moved meanwhile; joining again finds where
-    if (!this.sim.ships.has(auth.sub)) {
-      const stored = await this.ctx.ships.load(auth.sub);
-      spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
-    }
+    if (!this.sim.ships.has(auth.sub)) spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
     this.#versions.set(auth.sub, taken.version);
     return null;
   }
@@ -305,6 +304,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   /** Whether this room is the authority for `ship` right now (ownership detector in tests). */
   owns(ship: string): boolean {
     return this.sim.ships.has(ship) && !this.#outgoing.has(ship);
+  }
+
+  /** The ownership version this room holds for `ship` (undefined when it holds none). */
+  versionOf(ship: string): number | undefined {
+    return this.#versions.get(ship);
   }
 
   /** Whether `ship` is in the middle of a handoff from this room. */
