@@ -148,17 +148,6 @@ test("clients cannot move their ship: a forged handoff message, a join where the
   pilot.room.send(ServerMessage.Handoff, { roomId: "region-2-2", reservation: {}, address: "x" });
   await waitFor("refusal", () => pilot.errors.some((e) => e.code === "STARLANE_ERR_HANDOFF_REFUSED"), 2000, 1);
   assert.equal(zone.server.room("region-1-1")!.owns("forger"), true);
-  // 2. Joining another region directly does not move the ship there: that room redirects the
-  // client to the ship's owner and the ship stays put.
-  const other = new Client(zone.url);
-  other.auth.token = await zone.tokens.sign({ sub: "forger" });
-  const stray = await other.joinById<RegionView>("region-2-2", {});
-  stray.reconnection.maxRetries = 0;
-  const redirect = await new Promise<{ roomId: string; reservation: unknown }>((resolve) => stray.onMessage("handoff", resolve));
-  assert.equal(redirect.roomId, "region-1-1");
-  assert.equal(zone.server.room("region-2-2")!.owns("forger"), false);
-  assert.equal(zone.server.room("region-1-1")!.owns("forger"), true);
-  await stray.leave(true);
   // 3. A real handoff seat is good once: replaying it is refused.
   const l = link(pilot);
   let seat: unknown;
@@ -174,5 +163,45 @@ test("clients cannot move their ship: a forged handoff message, a join where the
     return true;
   });
   assert.equal(zone.server.room("region-2-1")!.owns("forger"), true);
-  await l.room.leave(true);
+  // 2. Joining another region directly does not move the ship there: that room redirects the
+  // client to the ship's owner (this is also how a client that lost its connection mid-handoff
+  // resumes), and the ship stays put.
+  const other = new Client(zone.url);
+  other.auth.token = await zone.tokens.sign({ sub: "forger" });
+  const stray = await other.joinById<RegionView>("region-2-2", {});
+  stray.reconnection.maxRetries = 0;
+  const redirect = await new Promise<{ roomId: string; reservation: unknown }>((resolve) => stray.onMessage("handoff", resolve));
+  assert.equal(redirect.roomId, "region-2-1");
+  assert.equal(zone.server.room("region-2-2")!.owns("forger"), false);
+  assert.equal(zone.server.room("region-2-1")!.owns("forger"), true);
+  const resumed = await other.consumeSeatReservation<RegionView>(redirect.reservation as never);
+  resumed.reconnection.maxRetries = 0;
+  await waitFor("the resumed view", () => resumed.state?.ships?.get("forger")?.ghost === false, 2000, 1);
+  assert.equal(resumed.roomId, "region-2-1");
+  await stray.leave(true);
+  await resumed.leave(true);
+});
+
+test("two handoffs of one ship racing: exactly one target takes it; a replayed offer is refused", async () => {
+  place("racer", 3990, 3990);
+  const pilot = await zone.join({ id: "racer", region: "region-1-1" });
+  const source = zone.server.room("region-1-1")!;
+  const version = source.versionOf("racer")!;
+  const ship = { ...source.sim.ships.get("racer")!, x: 4100, y: 4100 };
+  const offer = (to: string, x: number, y: number) => ({ id: `race-${to}`, from: "region-1-1", to, version, ship: { ...ship, x, y } });
+  // Forged offers for the same ship at the same version to two neighbours at once: only one
+  // compare-and-set on the ownership record can win.
+  const results = await Promise.allSettled([
+    zone.server.room("region-2-2")!.acceptHandoff(offer("region-2-2", 4100, 4100)),
+    zone.server.room("region-2-1")!.acceptHandoff(offer("region-2-1", 4100, 3900)),
+  ]);
+  assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+  const winners = rooms().filter((r) => r.sim.ships.has("racer") && r.roomId !== "region-1-1");
+  assert.equal(winners.length, 1);
+  // The same offer again (a replay) is refused: its version is stale.
+  const again = offer(winners[0]!.roomId, 4100, 4100);
+  await assert.rejects(zone.server.room("region-1-2")!.acceptHandoff({ ...again, to: "region-1-2", ship: { ...ship, x: 3900, y: 4100 } }), /stale/);
+  // An offer for a region the ship is not in is refused before it touches ownership.
+  await assert.rejects(zone.server.room("region-2-1")!.acceptHandoff(offer("region-2-1", 3000, 3000)), /not_entering/);
+  await pilot.room.leave(true);
 });
