@@ -103,6 +103,11 @@ export const setting = {
   }),
 };
 
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** STARLANE_LOG_LEVEL, the same for every service. */
+export const logLevelSetting = setting.oneOf("STARLANE_LOG_LEVEL", "log level", LOG_LEVELS, "info");
+
 export type ConfigSpec = Record<string, Setting<unknown>>;
 type Optional<S> = S extends { default: undefined } ? undefined : never;
 export type ConfigOf<S extends ConfigSpec> = {

@@ -1,4 +1,4 @@
-export { ConfigError, describeConfig, loadConfig, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
+export { ConfigError, describeConfig, loadConfig, logLevelSetting, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
 export {
   createApp,
   listen,

@@ -1,4 +1,4 @@
-import { setting } from "@starlane/shared";
+import { setting, logLevelSetting } from "@starlane/shared";
 
 /** Settings for `npm start`. Per-service settings are declared by each service. */
 export const embeddedConfig = {
@@ -7,10 +7,5 @@ export const embeddedConfig = {
   frontDoorPort: setting.port("STARLANE_FRONT_DOOR_PORT", "login API, world entry and browser client", 8080),
   dataDir: setting.string("STARLANE_DATA_DIR", "embedded PostgreSQL data folder", ".starlane/pgdata"),
   databaseUrl: setting.url("DATABASE_URL", "use this PostgreSQL instead of the embedded one", ["postgres", "postgresql"]),
-  logLevel: setting.oneOf(
-    "STARLANE_LOG_LEVEL",
-    "log level",
-    ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const,
-    "info",
-  ),
+  logLevel: logLevelSetting,
 };

@@ -1,19 +1,32 @@
-// Every Starlane service in one process: what `npm start` runs. Services join here as they land.
+// Every Starlane service in one process: what `npm start` runs. The same factories as the cluster,
+// with the in-process halves of each pair: LocalPresence/LocalDriver instead of Redis, the
+// in-process region directory, the in-process write-behind queue, and one PostgreSQL pool.
 import { fileURLToPath } from "node:url";
-import { type Login, type LoginConfig, mountLogin } from "@starlane/login";
-import { createPersistence, migratePersistence, type Persistence } from "@starlane/persistence";
+import { LocalDriver, LocalPresence } from "@colyseus/core";
+import { createWorldEntry, type Login, type LoginConfig, mountLogin } from "@starlane/login";
+import {
+  createPersistence,
+  createShipRepository,
+  fenceRegion,
+  migratePersistence,
+  type Persistence,
+} from "@starlane/persistence";
 import {
   type ConfigOf,
   createApp,
   createInProcessShipQueue,
   createRegistry,
+  createTokenVerifier,
   type InProcessShipQueue,
   listen,
   type Listening,
+  LocalRegionDirectory,
   type Logger,
   mountNotFound,
   mountOps,
+  worldFromConfig,
 } from "@starlane/shared";
+import { createZoneServer, type ZoneConfig, type ZoneServer } from "@starlane/zone";
 import type pg from "pg";
 import type { embeddedConfig } from "./config.js";
 import { mountStatic } from "./static.js";
@@ -26,46 +39,76 @@ export interface EmbeddedDeps {
 export interface EmbeddedConfig {
   embedded: ConfigOf<typeof embeddedConfig>;
   login: LoginConfig;
+  zone: ZoneConfig;
 }
 
 export interface Embedded {
   login: Login;
+  zone: ZoneServer;
   persistence: Persistence;
-  /** Where zones publish changed ship state; the persistence consumer drains it into PostgreSQL. */
+  /** Where the zone publishes changed ship state; the persistence consumer drains it into PostgreSQL. */
   ships: InProcessShipQueue;
-  /** Listens on every port; returns the front door's. */
-  listen(): { frontDoor: Listening };
+  /** Listens on every port. */
+  listen(): Promise<{ frontDoor: Listening; zone: { port: number; address: string } }>;
   close(): Promise<void>;
 }
 
 const CLIENT_DIR = fileURLToPath(new URL("../../../client-demo/public", import.meta.url));
 
 export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig): Promise<Embedded> {
+  const { log, db } = deps;
   const registry = createRegistry("starlane");
-  await migratePersistence(deps.db);
+  await migratePersistence(db);
   const ships = createInProcessShipQueue();
-  const persistence = createPersistence({ pool: deps.db, log: deps.log, registry, queue: ships });
+  const persistence = createPersistence({ pool: db, log, registry, queue: ships });
   await persistence.start();
+
   const frontDoor = createApp();
-  mountOps(frontDoor, { registry, notReadyReason: () => persistence.notReadyReason() });
-  const login = await mountLogin(frontDoor, { log: deps.log, db: deps.db, registry }, config.login);
+  const login = await mountLogin(frontDoor, { log, db, registry }, config.login);
+  const repository = createShipRepository(db);
+  const directory = new LocalRegionDirectory();
+  const zone = createZoneServer(
+    {
+      log,
+      verifier: createTokenVerifier({ keys: login.verificationKeys }),
+      directory,
+      presence: new LocalPresence(),
+      driver: new LocalDriver(),
+      ships: repository,
+      publisher: ships,
+      fence: async (region, epoch) => {
+        await fenceRegion(db, region, epoch);
+      },
+      registry,
+    },
+    config.zone,
+  );
+  login.setWorldEntry(createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, directory }));
+  mountOps(frontDoor, {
+    registry,
+    notReadyReason: () => zone.notReadyReason() ?? persistence.notReadyReason(),
+  });
   mountStatic(frontDoor, CLIENT_DIR);
   mountNotFound(frontDoor);
+
   let frontDoorListening: Listening | undefined;
   return {
     login,
+    zone,
     persistence,
     ships,
-    listen: () => {
+    async listen() {
       frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
-      return { frontDoor: frontDoorListening };
+      return { frontDoor: frontDoorListening, zone: await zone.listen() };
     },
+    // Reverse order of dependence: stop taking players, save their ships, drain to PostgreSQL.
     async close() {
       frontDoorListening?.close();
-      await login.close();
-      await ships.flush(5000).catch((err) => deps.log.warn({ err }, "ship states left unwritten at shutdown"));
+      await zone.close();
+      await ships.flush(5000).catch((err) => log.warn({ err }, "ship states left unwritten at shutdown"));
       ships.close();
       await persistence.stop();
+      await login.close();
     },
   };
 }

@@ -15,7 +15,7 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 function start(env: Record<string, string>) {
   const { DATABASE_URL: _d, REDIS_URL: _r, ...base } = process.env;
   const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", MAIN], {
-    env: { ...base, STARLANE_FRONT_DOOR_PORT: "0", STARLANE_DATA_DIR: dataDir, STARLANE_LOG_LEVEL: "warn", ...env },
+    env: { ...base, STARLANE_FRONT_DOOR_PORT: "0", STARLANE_ZONE_PORT: "0", STARLANE_DATA_DIR: dataDir, STARLANE_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

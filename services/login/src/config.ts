@@ -1,4 +1,4 @@
-import { setting } from "@starlane/shared";
+import { setting, worldConfigSpec, logLevelSetting } from "@starlane/shared";
 
 /** Settings of the login service. Limits are "N requests per window" per client IP or account name. */
 export const loginConfig = {
@@ -9,13 +9,8 @@ export const loginConfig = {
     "postgresql",
   ]),
   redisUrl: setting.url("REDIS_URL", "Redis for rate-limit counters (cluster mode)", ["redis", "rediss"]),
-  redisPrefix: setting.string("STARLANE_REDIS_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
-  logLevel: setting.oneOf(
-    "STARLANE_LOG_LEVEL",
-    "log level",
-    ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const,
-    "info",
-  ),
+  redisPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
+  logLevel: logLevelSetting,
   accessTokenTtlS: setting.int("STARLANE_ACCESS_TOKEN_TTL_S", "access token lifetime, seconds", 900, 30, 3600),
   refreshTokenTtlS: setting.int(
     "STARLANE_REFRESH_TOKEN_TTL_S",
@@ -84,4 +79,5 @@ export const loginConfig = {
     1,
     1_000_000,
   ),
+  ...worldConfigSpec,
 };

@@ -1,7 +1,18 @@
-// The login service as its own process (cluster mode): PostgreSQL for accounts and keys, Redis
-// for the rate-limit counters. Unwinds in reverse on SIGTERM.
-import { ConfigError, connectPostgres, connectRedis, createLogger, loadConfig, runMain } from "@starlane/shared";
-import { createLoginServer, loginConfig } from "./index.js";
+// The login service as its own process (cluster mode): PostgreSQL for accounts, keys and ships,
+// Redis for the rate-limit counters and the region directory world entry reads. Unwinds in
+// reverse on SIGTERM.
+import { createShipRepository, migratePersistence } from "@starlane/persistence";
+import {
+  ConfigError,
+  connectPostgres,
+  connectRedis,
+  createLogger,
+  loadConfig,
+  RedisRegionDirectory,
+  runMain,
+  worldFromConfig,
+} from "@starlane/shared";
+import { createLoginServer, createWorldEntry, loginConfig } from "./index.js";
 
 runMain("starlane-login", async (life) => {
   const config = loadConfig(loginConfig, process.env);
@@ -13,7 +24,16 @@ runMain("starlane-login", async (life) => {
   const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   if (redis) life.defer("redis", () => redis.quit());
 
-  const login = await createLoginServer({ log, db, redis }, config);
+  // World entry creates ships, so the characters table must exist even if persistence is not up yet.
+  if (redis) await migratePersistence(db);
+  const worldEntry = redis
+    ? createWorldEntry({
+        world: worldFromConfig(config),
+        ships: createShipRepository(db),
+        directory: new RedisRegionDirectory(redis, { prefix: config.redisPrefix }),
+      })
+    : undefined;
+  const login = await createLoginServer({ log, db, redis, ...(worldEntry ? { worldEntry } : {}) }, config);
   life.defer("login", login.close);
   const listening = login.listen();
   life.defer("listener", listening.close);

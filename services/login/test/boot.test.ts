@@ -57,7 +57,7 @@ test("standalone with DATABASE_URL and REDIS_URL: serves, then exits 0 on SIGTER
   const { child } = startMain({
     DATABASE_URL: fx.database.url,
     REDIS_URL: TEST_REDIS_URL,
-    STARLANE_REDIS_PREFIX: testRedisPrefix(),
+    STARLANE_KEY_PREFIX: testRedisPrefix(),
     STARLANE_LOGIN_PORT: "0",
     STARLANE_LOGIN_SCRYPT_LOG_N: "14",
   });

@@ -40,7 +40,7 @@ for (const mode of ["in-process", "redis"] as const) {
     before(async () => {
       login = await startLogin(
         fx.pool,
-        { ...LIMITS, STARLANE_REDIS_PREFIX: `${prefix}${mode}:` },
+        { ...LIMITS, STARLANE_KEY_PREFIX: `${prefix}${mode}:` },
         { clock: () => now, ...(mode === "redis" ? { redis } : {}) },
       );
     });

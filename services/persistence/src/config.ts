@@ -1,4 +1,4 @@
-import { type ConfigOf, setting } from "@starlane/shared";
+import { type ConfigOf, setting, logLevelSetting } from "@starlane/shared";
 
 export const persistenceConfig = {
   redisUrl: setting.url("REDIS_URL", "Redis with the write-behind stream", ["redis", "rediss"]),
@@ -30,12 +30,7 @@ export const persistenceConfig = {
     0,
     600_000,
   ),
-  logLevel: setting.oneOf(
-    "STARLANE_LOG_LEVEL",
-    "log level",
-    ["trace", "debug", "info", "warn", "error", "fatal", "silent"],
-    "info",
-  ),
+  logLevel: logLevelSetting,
 };
 
 export type PersistenceConfig = ConfigOf<typeof persistenceConfig>;

@@ -30,6 +30,8 @@ export interface HandoffOffer {
   /** The ownership version the source holds; the target's move succeeds only from exactly this. */
   version: number;
   ship: Ship;
+  /** Where the ship's persistence versions stand (write-behind), so the target continues them. */
+  saved?: { version: number; ledgerVersion: number } | undefined;
 }
 
 /** The target's answer: the player's seat there, and the ownership version it now holds. */

@@ -1,11 +1,15 @@
 // A zone process of the cluster: reads the environment, builds its dependencies in order (Redis,
-// presence, driver, region directory, token verifier), listens, and unwinds on SIGTERM. The
+// PostgreSQL, presence, driver, region directory, token verifier, write-behind), listens, and
+// unwinds on SIGTERM (players' ships are flushed to the write-behind stream first). The
 // embedded mode does not use this file: `npm start` builds the zone in-process.
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
+import { createShipRepository, fenceRegion } from "@starlane/persistence";
 import {
   ConfigError,
+  connectPostgres,
   connectRedis,
+  createRedisShipPublisher,
   createLogger,
   createTokenVerifier,
   loadConfig,
@@ -15,28 +19,35 @@ import {
 import { zoneConfig } from "./config.js";
 import { RedisShipOwnership } from "./ownership.js";
 import { createZoneServer } from "./server.js";
-import { MemoryShipStore } from "./ships.js";
 
 runMain("zone", async (life) => {
   const config = loadConfig(zoneConfig, process.env);
   if (!config.redisUrl) {
     throw new ConfigError("REDIS_URL", "required for a standalone zone process (the embedded mode runs the zone inside npm start)");
   }
+  if (!config.databaseUrl) throw new ConfigError("DATABASE_URL", "required: the zone loads players' ships from PostgreSQL");
   if (!config.jwksUrl) throw new ConfigError("STARLANE_JWKS_URL", "required: the login service's JWKS URL");
   const log = createLogger("zone", config.logLevel);
   const redis = await connectRedis(config.redisUrl);
   life.defer("redis", () => redis.quit());
+  const db = await connectPostgres(config.databaseUrl, { max: 4 });
+  life.defer("postgres", () => db.end());
+  const publisher = createRedisShipPublisher(redis, { prefix: config.keyPrefix });
+  life.defer("write-behind", () => publisher.close());
   const zone = createZoneServer(
     {
       log,
       verifier: createTokenVerifier({ keys: new URL(config.jwksUrl) }),
-      directory: new RedisRegionDirectory(redis),
-      ownership: new RedisShipOwnership(redis),
+      directory: new RedisRegionDirectory(redis, { prefix: config.keyPrefix }),
+      ownership: new RedisShipOwnership(redis, { prefix: config.keyPrefix }),
       // Colyseus shuts these two down itself when the zone closes.
       presence: new RedisPresence(config.redisUrl),
       driver: new RedisDriver(config.redisUrl),
-      // Until the persistence service provides the PostgreSQL-backed store, new ships start fresh.
-      ships: new MemoryShipStore(),
+      ships: createShipRepository(db),
+      publisher,
+      fence: async (region, epoch) => {
+        await fenceRegion(db, region, epoch);
+      },
     },
     config,
   );

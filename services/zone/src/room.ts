@@ -15,7 +15,10 @@ import {
   type Region,
   REGION_ROOM_NAME,
   regionRoomId,
+  regionOf,
+  sameRegion,
   ServerMessage,
+  type ShipStatePublisher,
   StarlaneError,
   type TokenVerifier,
   type WorldConfig,
@@ -29,6 +32,7 @@ import type { HandoffAbort } from "./metrics.js";
 import type { ShipOwnership } from "./ownership.js";
 import type { Action, ControlInput, Ship, SimState } from "./rules/types.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
+import { ShipSaver } from "./saving.js";
 import type { ShipStore } from "./ships.js";
 import { createSim, spawnShip, stepSim } from "./sim.js";
 
@@ -55,6 +59,12 @@ export interface RoomContext {
   handoffHysteresis: number;
   handoffTimeoutMs: number;
   handoffRetryMs: number;
+  /** Write-behind to persistence; without it ships live only as long as their room. */
+  publisher?: ShipStatePublisher;
+  /** Every ship is saved this often (in ticks), and always when its player leaves. */
+  saveEveryTicks: number;
+  /** The ownership epoch this zone holds the region at (carried by every save). */
+  epochOf(region: string): number;
   metrics: ZoneMetrics;
   log: Logger;
   opened(room: RegionRoom): void;
@@ -150,6 +160,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #ghosts!: GhostBoard;
   #ghostTargets = new Set<string>();
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
+  #saver: ShipSaver | undefined;
 
   override onCreate(options: { region: string }) {
     const region = parseRegionRoomId(options.region);
@@ -161,6 +172,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     // A neighbour sends a batch every tick; one silent for 10 ticks is gone (dead or stopped).
     this.#ghosts = new GhostBoard(Math.max(500, 10_000 / this.ctx.tickHz));
     this.presence.subscribe(ghostChannel(this.roomId), this.#onGhosts);
+    const id = options.region;
+    this.#saver = this.ctx.publisher && new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.autoDispose = false;
     this.maxClients = this.ctx.maxClients;
     // Our own limiter closes with our documented code; Colyseus's would close with its generic 4002.
@@ -249,10 +262,15 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     }
     // Load before taking ownership, so the record never names this room while the ship is not here.
     const stored = await this.ctx.ships.load(auth.sub);
+    // A seat is only good in the region the ship is in: a client cannot pick its region.
+    if (stored && !sameRegion(regionOf(this.ctx.world, stored.x, stored.y), this.region)) throw seatInvalid();
     if (this.sim.ships.has(auth.sub)) return null; // handed in while we were asking
     const taken = await this.ctx.ownership.move(auth.sub, rec?.region ?? "", rec?.version ?? 0, this.roomId);
     if (!taken) throw seatInvalid(); // it moved meanwhile; joining again finds where
-    if (!this.sim.ships.has(auth.sub)) spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
+    if (!this.sim.ships.has(auth.sub)) {
+      spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
+      this.#saver?.adopt(auth.sub, stored);
+    }
     this.#versions.set(auth.sub, taken.version);
     return null;
   }
@@ -281,6 +299,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
 
   /** The ship leaves the world (its player left): it no longer has an owner. */
   #removeShip(id: string) {
+    const ship = this.sim.ships.get(id);
+    if (ship) this.#saver?.release(ship);
     this.sim.ships.delete(id);
     const version = this.#versions.get(id);
     this.#versions.delete(id);
@@ -341,6 +361,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     const ship: Ship = { ...offer.ship };
     this.sim.ships.set(ship.id, ship);
     this.#versions.set(ship.id, rec.version);
+    // Persistence versions continue from the source's, so the store orders both rooms' saves.
+    this.#saver?.adopt(ship.id, offer.saved ?? null);
     this.#arrivals.set(ship.id, { handoff: offer.id, expires: Date.now() + ARRIVAL_WAIT_MS });
     let reservation: unknown = null;
     try {
@@ -384,7 +406,14 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #startHandoff(ship: Ship, to: string, now: number) {
     const version = this.#versions.get(ship.id);
     if (version === undefined) return;
-    const offer: HandoffOffer = { id: randomUUID(), from: this.roomId, to, version, ship: { ...ship } };
+    const offer: HandoffOffer = {
+      id: randomUUID(),
+      from: this.roomId,
+      to,
+      version,
+      ship: { ...ship },
+      ...(this.#saver ? { saved: this.#saver.versions(ship.id) } : {}),
+    };
     this.#outgoing.set(ship.id, { id: offer.id, to, started: now });
     this.ctx.metrics.handoffStarted(this.roomId);
     this.#runHandoff(offer, performance.now()).catch((err) => {
@@ -436,6 +465,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     const id = offer.ship.id;
     const last = this.sim.ships.get(id);
     this.sim.ships.delete(id);
+    this.#saver?.forget(id);
     this.#versions.delete(id);
     this.#outgoing.delete(id);
     this.#retryAt.delete(id);
@@ -450,8 +480,15 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       seat.client.send(ServerMessage.Handoff, { roomId: offer.to, reservation: accepted.reservation, address: accepted.address });
       return;
     }
-    // No seat to give: the player joins the owner's room again, which redirects it (see #locate).
-    seat.client.leave(CloseCode.RegionMoved);
+    // The target's answer was lost: ask it for a seat now; failing that, the player joins again and
+    // is redirected to the owner (see #locate).
+    const name = last?.name ?? offer.ship.name;
+    within(matchMaker.remoteRoomCall<RegionRoom>(offer.to, "reserveResume", [id, name], this.ctx.handoffTimeoutMs), this.ctx.handoffTimeoutMs)
+      .then((there) => {
+        if (there?.reservation) seat.client.send(ServerMessage.Handoff, { roomId: offer.to, ...there });
+        else seat.client.leave(CloseCode.RegionMoved);
+      })
+      .catch(() => seat.client.leave(CloseCode.RegionMoved));
   }
 
 
@@ -566,6 +603,10 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     }
     try {
       const events = stepSim(this.sim, { controls, actions }, dt);
+      if (this.#saver && this.sim.tick % this.ctx.saveEveryTicks === 0) {
+        // A ship in the middle of a handoff is saved by whichever side ends up owning it.
+        for (const ship of this.sim.ships.values()) if (!this.#outgoing.has(ship.id)) this.#saver.save(ship);
+      }
       for (const r of events.refused) {
         this.#byPlayer.get(r.ship)?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }

@@ -15,6 +15,7 @@ import {
   type RegionDirectory,
   regionRoomId,
   type Registry,
+  type ShipStatePublisher,
   type TokenVerifier,
   worldFromConfig,
 } from "@starlane/shared";
@@ -43,6 +44,13 @@ export interface ZoneDeps {
    * process); zones that hand ships to each other across processes share a RedisShipOwnership.
    */
   ownership?: ShipOwnership;
+  /** Write-behind of ship state to persistence (in-process queue embedded, Redis Stream in the cluster). */
+  publisher?: ShipStatePublisher;
+  /**
+   * Called once a region is claimed, before its room opens and loads any ship: raises the region's
+   * epoch in the store so the previous owner's late writes are refused from then on.
+   */
+  fence?: (region: string, epoch: number) => Promise<void>;
   /** Defaults to a fresh registry labelled service=zone. */
   registry?: Registry;
 }
@@ -117,6 +125,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     handoffHysteresis: config.handoffHysteresis,
     handoffTimeoutMs: config.handoffTimeoutMs,
     handoffRetryMs: config.handoffRetryMs,
+    ...(deps.publisher ? { publisher: deps.publisher } : {}),
+    saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
+    epochOf: (region) => leases?.held().find((h) => h.region === region)?.epoch ?? 0,
     metrics: createZoneMetrics(registry),
     log,
     opened: (room) => rooms.set(room.roomId, room),
@@ -180,6 +191,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           log.info({ region }, "region held by another zone; skipping");
           continue;
         }
+        await deps.fence?.(region, held.epoch);
         await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
         log.info({ region, epoch: held.epoch }, "serving region");
       }
@@ -193,6 +205,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         claimed = false;
         // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
         if (server) await server.gracefullyShutdown(false);
+        // Every leaving player's ship was handed to the publisher; get it out before letting go.
+        await deps.publisher?.flush(5000).catch((err) => log.error({ err }, "ship states not saved at shutdown"));
         await leases?.releaseAll();
         rooms.clear();
         if (running === self) running = undefined;

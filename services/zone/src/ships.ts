@@ -1,18 +1,13 @@
 // Where a joining player's ship comes from. The zone only reads here; the persistence service owns
-// writes (a PostgreSQL-backed implementation comes with it). Keep this interface small.
+// writes (its repository implements this). Keep this interface small.
+import type { ShipState } from "@starlane/shared";
 
-/** The last committed state of a player's ship. */
-export interface StoredShip {
-  playerId: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  cargo: number;
-  credits: number;
-}
+/** The last committed state of a player's ship (persistence's ShipState; the zone needs these fields). */
+export type StoredShip = Pick<
+  ShipState,
+  "playerId" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "cargo" | "credits" | "ledgerVersion"
+> &
+  Partial<Pick<ShipState, "version">>;
 
 export interface ShipStore {
   /** The player's last committed ship, or null for a new player (who starts at a station). */

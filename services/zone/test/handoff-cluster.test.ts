@@ -89,21 +89,26 @@ test("a fleet crossing edges and the corner between two zone processes: one owne
   }, 5);
 
   await new Promise((r) => setTimeout(r, 12_000));
-  for (const b of bots) b.stop();
+  for (const b of [...bots, observer]) b.stop();
   clearInterval(sampler);
   // Every ship eventually acknowledges its last input; no input was applied twice or lost.
-  for (const b of bots) {
-    await waitFor(`${b.id} acknowledged ${b.sent}`, () => !b.link.switching && b.link.ack === b.sent, 5000);
-  }
   const [ws, es] = [await west.stats(), await east.stats()];
-  const applied = counter(ws.metrics, "starlane_zone_inputs_applied_total") + counter(es.metrics, "starlane_zone_inputs_applied_total");
+  const aborts = [ws.metrics, es.metrics].flatMap((m) => m.split("\n").filter((l) => /^starlane_zone_handoffs_aborted_total\{/.test(l)));
+  for (const b of bots) {
+    const l = b.link;
+    await waitFor(`${b.id} acknowledged ${b.sent}`, () => !l.switching && l.ack === b.sent, 5000).catch((err) => {
+      throw new Error(`${err.message}: room ${l.room.roomId} ack ${l.ack} switching ${l.switching} pending ${l.pending}; ${aborts.join("; ")}`);
+    });
+  }
+  const [ws2, es2] = [await west.stats(), await east.stats()];
+  const applied = counter(ws2.metrics, "starlane_zone_inputs_applied_total") + counter(es2.metrics, "starlane_zone_inputs_applied_total");
   const sent = bots.reduce((n, b) => n + b.sent, 0) + observer.sent;
   const handoffs = bots.reduce((n, b) => n + b.link.handoffs, 0);
   const completed =
     counter(ws.metrics, "starlane_zone_handoffs_total", 'outcome="completed"') +
     counter(es.metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
   console.log(
-    JSON.stringify({ handoffs, completed, aborted: [ws.metrics, es.metrics].map((m) => m.split("\n").filter((l) => l.startsWith("starlane_zone_handoffs_aborted_total"))), sent, applied, samples: ws.samples + es.samples, maxGapMs: Math.max(0, ...gaps), gaps: gaps.length }),
+    JSON.stringify({ handoffs, completed, aborts, sent, applied, samples: ws.samples + es.samples, maxGapMs: Math.max(0, ...gaps), gaps: gaps.length }),
   );
   assert.deepEqual([ws.two, es.two, ws.none, es.none], [0, 0, 0, 0], [...ws.detail, ...es.detail].join("\n"));
   assert.ok(ws.samples > 100 && es.samples > 100, "the detectors ran");

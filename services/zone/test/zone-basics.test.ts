@@ -109,8 +109,14 @@ test("malformed and out-of-range inputs are dropped, counted and answered; the c
   p.room.send("action", { kind: "warp", target: 12 });
   p.room.send("no-such-message", { x: 1 });
   await waitFor("every bad message counted", async () => (await dropped()) === before + bad.length + 2);
-  assert.equal(p.errors.filter((e) => e.code === "STARLANE_ERR_INVALID_INPUT").length, bad.length + 1);
-  assert.equal(p.errors.filter((e) => e.code === "STARLANE_ERR_MALFORMED_MESSAGE").length, 1);
+  // The answers travel back over the socket after the counters moved: wait for them, then check
+  // that there is exactly one per bad message.
+  const answered = (code: string) => p.errors.filter((e) => e.code === code).length;
+  await waitFor("every bad message answered", () => answered("STARLANE_ERR_INVALID_INPUT") >= bad.length + 1);
+  await waitFor("malformed answered", () => answered("STARLANE_ERR_MALFORMED_MESSAGE") >= 1);
+  await tickAndSync(zone, [p], 1);
+  assert.equal(answered("STARLANE_ERR_INVALID_INPUT"), bad.length + 1);
+  assert.equal(answered("STARLANE_ERR_MALFORMED_MESSAGE"), 1);
   await tickAndSync(zone, [p], 2);
   assert.equal(p.state().ships.get("fuzzer")!.ack, 0, "none was applied");
   // Still connected and playing.

@@ -1,0 +1,137 @@
+// World entry end to end, as a player sees it: register, log in, enter the world, join the room the
+// front door chose with the real SDK, fly; leave; come back and find the ship where it was left.
+// Everything is the embedded composition (npm start) on the real PostgreSQL.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Client, type Room } from "@colyseus/sdk";
+import { loginConfig } from "@starlane/login";
+import { connectPostgres, createLogger, loadConfig, regionOf, regionRoomId, worldFromConfig } from "@starlane/shared";
+import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
+import { zoneConfig } from "@starlane/zone";
+import type pg from "pg";
+import { createEmbedded, type Embedded } from "../src/index.js";
+
+let tdb: TestDatabase;
+let db: pg.Pool;
+let sl: Embedded;
+let base = "";
+
+const env = {
+  STARLANE_FRONT_DOOR_PORT: "0",
+  STARLANE_ZONE_PORT: "0",
+  // Test accounts need no OWASP-cost hashing; the cost itself is tested in services/login.
+  STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+  // Only the save on leave, so the row the test reads is the one the player left with.
+  STARLANE_ZONE_SAVE_INTERVAL_MS: "600000",
+};
+
+before(async () => {
+  tdb = await createTestDatabase();
+  db = await connectPostgres(tdb.url, { max: 4 });
+  sl = await createEmbedded(
+    { log: createLogger("test", "warn"), db },
+    {
+      embedded: { host: "127.0.0.1", publicHost: "127.0.0.1", frontDoorPort: 0, dataDir: "", databaseUrl: tdb.url, logLevel: "warn" },
+      login: loadConfig(loginConfig, env),
+      zone: loadConfig(zoneConfig, env),
+    },
+  );
+  const { frontDoor } = await sl.listen();
+  base = `http://127.0.0.1:${frontDoor.port}`;
+});
+
+after(async () => {
+  await sl.close();
+  await db.end();
+  await tdb.drop();
+});
+
+async function api(path: string, body: unknown, token?: string) {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+interface ShipView {
+  x: number;
+  y: number;
+  ack: number;
+}
+
+async function enter(token: string) {
+  const r = await api("/v1/world/enter", {}, token);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const client = new Client(`http://${r.body.address}`);
+  const room: Room = await client.consumeSeatReservation(r.body.reservation);
+  return { seat: r.body, room, client };
+}
+
+const shipOf = (room: Room, id: string) => (room.state as { ships?: Map<string, ShipView> } | undefined)?.ships?.get(id);
+
+test("a new player enters at a station, flies, leaves; returning, the ship is where it was left", async () => {
+  const reg = await api("/v1/accounts", { name: "Voyager_1", password: "correct horse battery" });
+  assert.equal(reg.status, 201, JSON.stringify(reg.body));
+  const { accessToken, account } = reg.body;
+
+  const first = await enter(accessToken);
+  const world = worldFromConfig(loadConfig(zoneConfig, env));
+  // Copies: the SDK updates its state objects in place.
+  const spawned = { ...(await waitFor("own ship in state", () => shipOf(first.room, account.id))) };
+  assert.equal(first.seat.roomId, regionRoomId(regionOf(world, spawned.x, spawned.y)));
+  assert.equal(first.room.roomId, first.seat.roomId);
+
+  // Fewer than the per-client input queue (8): more at once would be dropped as overflow.
+  for (let seq = 1; seq <= 6; seq++) first.room.send("input", { seq, thrust: 1, turn: 0, fire: false });
+  const moved = await waitFor("inputs applied", () => {
+    const s = shipOf(first.room, account.id);
+    return s && s.ack === 6 && Math.hypot(s.x - spawned.x, s.y - spawned.y) > 1 ? { x: s.x, y: s.y } : undefined;
+  });
+  await first.room.leave();
+
+  // Leaving saves the ship (write-behind through the in-process queue into PostgreSQL).
+  const saved = await waitFor("ship saved", async () => {
+    const { rows } = await db.query("SELECT x, y, version FROM characters WHERE player_id = $1", [account.id]);
+    return rows[0] && Number(rows[0].version) > 0 ? rows[0] : undefined;
+  });
+  assert.ok(Math.hypot(saved.x - spawned.x, saved.y - spawned.y) > 1, "the saved position is not the spawn");
+
+  const login = await api("/v1/sessions", { name: "voyager_1", password: "correct horse battery" });
+  assert.equal(login.status, 200);
+  const again = await enter(login.body.accessToken);
+  const back = { ...(await waitFor("own ship in state again", () => shipOf(again.room, account.id))) };
+  // It resumes from the saved state, velocity included, so it may have coasted a tick or two
+  // (under 15 units a tick at top speed) by the time the first patch arrives.
+  assert.ok(Math.hypot(back.x - saved.x, back.y - saved.y) < 60, `back at ${back.x},${back.y}, saved ${saved.x},${saved.y}`);
+  assert.ok(Math.hypot(back.x - spawned.x, back.y - spawned.y) > Math.hypot(moved.x - spawned.x, moved.y - spawned.y) - 1);
+  await again.room.leave();
+});
+
+test("a player cannot take a seat in a region its ship is not in", async () => {
+  const reg = await api("/v1/accounts", { name: "Sneaky_1", password: "correct horse battery" });
+  const { seat, room } = await enter(reg.body.accessToken);
+  await room.leave();
+  const other = seat.roomId === "region-0-0" ? "region-1-1" : "region-0-0";
+  const res = await fetch(`http://${seat.address}/matchmake/joinById/${other}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${reg.body.accessToken}` },
+    body: "{}",
+  });
+  // The reservation itself is handed out (the token is valid); joining with it is refused.
+  if (res.ok) {
+    const client = new Client(`http://${seat.address}`);
+    await assert.rejects(client.consumeSeatReservation((await res.json()) as never), /STARLANE_ERR_SEAT_INVALID/);
+  } else {
+    assert.match(await res.text(), /STARLANE_ERR_SEAT_INVALID/);
+  }
+});
+
+test("world entry without a token, or with a forged one, is refused with 401", async () => {
+  const none = await api("/v1/world/enter", {});
+  assert.equal(none.status, 401);
+  assert.equal(none.body.code, "STARLANE_ERR_UNAUTHORIZED");
+  const forged = await api("/v1/world/enter", {}, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
+  assert.equal(forged.status, 401);
+});

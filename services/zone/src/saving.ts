@@ -1,0 +1,67 @@
+// Write-behind from a region room: every ship is handed to the ShipStatePublisher once per save
+// interval and when its player leaves (and so on shutdown), never awaiting anything in the tick.
+// Each publish carries a version that only grows and the region's ownership epoch, so persistence
+// can refuse late entries and entries from a zone that lost the region.
+import { nextShipVersion, type ShipState, type ShipStatePublisher } from "@starlane/shared";
+import type { Ship } from "./rules/types.js";
+
+interface Saved {
+  version: number;
+  ledgerVersion: number;
+}
+
+export class ShipSaver {
+  readonly #saved = new Map<string, Saved>();
+
+  constructor(
+    private readonly publisher: ShipStatePublisher,
+    private readonly region: string,
+    private readonly epoch: () => number,
+  ) {}
+
+  /** Remember where a loaded ship's versions stand, so the next publish supersedes the stored row. */
+  adopt(playerId: string, stored: { version?: number; ledgerVersion?: number } | null): void {
+    this.#saved.set(playerId, { version: stored?.version ?? 0, ledgerVersion: stored?.ledgerVersion ?? 0 });
+  }
+
+  save(ship: Ship): void {
+    const saved = this.#saved.get(ship.id) ?? { version: 0, ledgerVersion: 0 };
+    saved.version = nextShipVersion(saved.version);
+    this.#saved.set(ship.id, saved);
+    const state: ShipState = {
+      playerId: ship.id,
+      name: ship.name,
+      region: this.region,
+      x: ship.x,
+      y: ship.y,
+      vx: ship.vx,
+      vy: ship.vy,
+      heading: ship.heading,
+      hull: Math.max(0, ship.hull),
+      // The store keeps whole units; the simulation mines fractions per tick.
+      cargo: Math.floor(ship.cargo),
+      credits: Math.floor(ship.credits),
+      version: saved.version,
+      epoch: this.epoch(),
+      ledgerVersion: saved.ledgerVersion,
+    };
+    this.publisher.publish(state);
+  }
+
+  /** Where a ship's versions stand (handed to the next room with the ship). */
+  versions(playerId: string): Saved | undefined {
+    const s = this.#saved.get(playerId);
+    return s ? { ...s } : undefined;
+  }
+
+  /** The ship was handed to another room, which saves it from now on: forget it without saving. */
+  forget(playerId: string): void {
+    this.#saved.delete(playerId);
+  }
+
+  /** The ship left this room for good: save it one last time and forget it. */
+  release(ship: Ship): void {
+    this.save(ship);
+    this.#saved.delete(ship.id);
+  }
+}
