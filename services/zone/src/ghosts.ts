@@ -24,6 +24,13 @@ export interface GhostBatch {
 }
 
 export const ghostChannel = (regionId: string) => `starlane:ghosts:${regionId}`;
+/** Hits on a region's ships scored by a neighbour's shots (the owner applies the damage). */
+export const hitChannel = (regionId: string) => `starlane:hits:${regionId}`;
+
+export interface GhostHit {
+  ship: string;
+  by: string;
+}
 
 export function toGhost(s: Ship): Ghost {
   return {
@@ -75,6 +82,14 @@ export class GhostBoard {
     const e = this.#from.get(from);
     if (e) e.ships = [...e.ships.filter((g) => g.id !== ghost.id), ghost];
     else this.#from.set(from, { ships: [ghost], at: now });
+  }
+
+  /** The current ghosts with the region that sent each (its owner). */
+  *bySender(now: number): Iterable<[string, Ghost]> {
+    for (const [from, e] of this.#from) {
+      if (now - e.at > this.ttlMs) continue;
+      for (const g of e.ships) yield [from, g];
+    }
   }
 
   *current(now: number): Iterable<Ghost> {

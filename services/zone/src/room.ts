@@ -23,7 +23,18 @@ import {
   type TokenVerifier,
   type WorldConfig,
 } from "@starlane/shared";
-import { type Ghost, GhostBoard, type GhostBatch, ghostChannel, ghostsByNeighbour, toGhost } from "./ghosts.js";
+import {
+  type Ghost,
+  GhostBoard,
+  type GhostBatch,
+  type GhostHit,
+  ghostChannel,
+  ghostsByNeighbour,
+  hitChannel,
+  toGhost,
+} from "./ghosts.js";
+import { damage } from "./rules/combat.js";
+import { TUNING } from "./rules/tuning.js";
 import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
 import { type Placed, InterestGrid } from "./interest.js";
 import { InputQueue, parseAction, parseInput } from "./input.js";
@@ -160,6 +171,13 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #ghosts!: GhostBoard;
   #ghostTargets = new Set<string>();
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
+  /** A neighbour's shot hit one of our ships near the border: the owner applies the damage. */
+  readonly #onHit = (hit: GhostHit) => {
+    if (!hit || typeof hit.ship !== "string" || !this.owns(hit.ship)) return;
+    const ship = this.sim.ships.get(hit.ship)!;
+    if (ship.respawnIn > 0) return;
+    this.sim.ships.set(ship.id, damage(ship, TUNING.gun.damage));
+  };
   #saver: ShipSaver | undefined;
 
   override onCreate(options: { region: string }) {
@@ -172,6 +190,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     // A neighbour sends a batch every tick; one silent for 10 ticks is gone (dead or stopped).
     this.#ghosts = new GhostBoard(Math.max(500, 10_000 / this.ctx.tickHz));
     this.presence.subscribe(ghostChannel(this.roomId), this.#onGhosts);
+    this.presence.subscribe(hitChannel(this.roomId), this.#onHit);
     const id = options.region;
     this.#saver = this.ctx.publisher && new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.autoDispose = false;
@@ -293,6 +312,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   override onDispose() {
     this.#disposed = true;
     this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
+    this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
     for (const t of this.#timers) clearTimeout(t);
     this.ctx.closed(this);
   }
@@ -602,7 +622,18 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       }
     }
     try {
-      const events = stepSim(this.sim, { controls, actions }, dt);
+      const owners = new Map<string, string>();
+      const ghosts: Ghost[] = [];
+      for (const [from, g] of this.#ghosts.bySender(Date.now())) {
+        if (this.sim.ships.has(g.id) || owners.has(g.id)) continue;
+        owners.set(g.id, from);
+        ghosts.push(g);
+      }
+      const events = stepSim(this.sim, { controls, actions, ghosts }, dt);
+      for (const h of events.ghostHits) {
+        const owner = owners.get(h.ship);
+        if (owner) this.presence.publish(hitChannel(owner), { ship: h.ship, by: h.by } satisfies GhostHit);
+      }
       if (this.#saver && this.sim.tick % this.ctx.saveEveryTicks === 0) {
         // A ship in the middle of a handoff is saved by whichever side ends up owning it.
         for (const ship of this.sim.ships.values()) if (!this.#outgoing.has(ship.id)) this.#saver.save(ship);

@@ -205,3 +205,29 @@ test("two handoffs of one ship racing: exactly one target takes it; a replayed o
   await assert.rejects(zone.server.room("region-2-1")!.acceptHandoff(offer("region-2-1", 3000, 3000)), /not_entering/);
   await pilot.room.leave(true);
 });
+
+test("a shot across the border hits the ghost and is resolved once, by the target's owner", async () => {
+  place("gunner", 3900, 2600, 0, 0, 0);
+  place("target", 4060, 2600);
+  const gunner = await zone.join({ id: "gunner", region: "region-1-1" });
+  const target = await zone.join({ id: "target", region: "region-2-1" });
+  const west = zone.server.room("region-1-1")!;
+  const east = zone.server.room("region-2-1")!;
+  await waitFor("the target's ghost in the west", () => {
+    zone.server.step();
+    return west.ghostIds().includes("target");
+  }, 2000, 1);
+  let seq = 0;
+  for (let i = 0; i < 40 && east.sim.ships.get("target")!.hull === 100; i++) {
+    gunner.room.send("input", { seq: ++seq, thrust: 0, turn: 0, fire: true });
+    await waitFor("the input", () => west.pending("gunner") > 0, 2000, 1);
+    zone.server.step();
+  }
+  assert.equal(east.sim.ships.get("target")!.hull, 80, "one hit, applied by the owner");
+  assert.equal(east.sim.shots.size, 0, "the shot never existed in the target's region");
+  zone.server.step(30); // shots in flight expire; nothing is applied twice
+  assert.equal(east.sim.ships.get("target")!.hull, 80);
+  await waitFor("the target's player sees the damage", () => target.state().ships.get("target")?.hull === 80, 2000, 1);
+  await gunner.room.leave(true);
+  await target.room.leave(true);
+});
