@@ -231,3 +231,30 @@ test("a shot across the border hits the ghost and is resolved once, by the targe
   await gunner.room.leave(true);
   await target.room.leave(true);
 });
+
+test("a client that drops mid-handoff resumes on whichever side owns its ship", async () => {
+  place("dropper", 3980, 3300, 300, 0, 0);
+  const pilot = await zone.join({ id: "dropper", region: "region-1-1" });
+  const west = zone.server.room("region-1-1")!;
+  const east = zone.server.room("region-2-1")!;
+  // Fly until the handoff starts, then drop the connection before the client can follow it.
+  for (let i = 0; i < 20 && !west.handingOff("dropper") && !east.owns("dropper"); i++) zone.server.step();
+  await pilot.room.leave(false);
+  await waitFor("the handoff to finish without the player", () => east.owns("dropper"), 2000, 1);
+  zone.server.step(5);
+  assert.equal(east.owns("dropper"), true, "the ship waits in its new owner's room");
+  // The player comes back where it was: the old room redirects it to the owner, ShipLink follows.
+  const client = new Client(zone.url);
+  client.auth.token = await zone.tokens.sign({ sub: "dropper" });
+  const back = await client.joinById<RegionView>("region-1-1", {});
+  back.reconnection.maxRetries = 0;
+  const l = new ShipLink(client, back, "dropper");
+  await waitFor("the redirect followed", () => l.room.roomId === "region-2-1" && !l.switching, 2000, 1);
+  const ack = l.ack;
+  l.send({ thrust: 0, turn: 0, fire: false });
+  await waitFor("the input to arrive", () => east.pending("dropper") > 0, 2000, 1);
+  zone.server.step();
+  await waitFor("the input applied", () => l.ack === ack + 1, 2000, 1);
+  assert.equal(rooms().filter((r) => r.owns("dropper")).length, 1);
+  await l.room.leave(true);
+});
