@@ -64,16 +64,17 @@ for (const [name, make] of Object.entries(implementations)) {
 
     test("renewing keeps the lease; a lapsed lease is lost for good and can be taken over", async () => {
       const { dir, advance } = make();
-      const a = await dir.claim("r", A, 120);
+      // Real time for Redis: the margins (400 ms) absorb timer lateness on a loaded machine.
+      const a = await dir.claim("r", A, 1000);
       assert.ok(a);
-      await advance(70);
-      assert.equal(await dir.renew("r", A.zoneId, a.epoch, 120), true);
-      await advance(70);
+      await advance(600);
+      assert.equal(await dir.renew("r", A.zoneId, a.epoch, 1000), true);
+      await advance(600);
       assert.deepEqual(await dir.owner("r"), a, "renewed lease still alive after the first TTL");
-      assert.equal(await dir.renew("r", B.zoneId, a.epoch, 120), false, "someone else cannot renew it");
-      await advance(130);
+      assert.equal(await dir.renew("r", B.zoneId, a.epoch, 1000), false, "someone else cannot renew it");
+      await advance(1000);
       assert.equal(await dir.owner("r"), null, "the lease ran out");
-      assert.equal(await dir.renew("r", A.zoneId, a.epoch, 120), false, "a lapsed lease cannot be renewed");
+      assert.equal(await dir.renew("r", A.zoneId, a.epoch, 1000), false, "a lapsed lease cannot be renewed");
       const b = await dir.claim("r", B, 10_000);
       assert.ok(b && b.epoch > a.epoch, "the new owner has a higher epoch than the old");
       assert.equal(await dir.renew("r", A.zoneId, a.epoch, 120), false, "the old owner stays out");

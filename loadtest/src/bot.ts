@@ -1,0 +1,463 @@
+// One bot: a player using the public protocol end to end. It logs in (or, in direct mode, joins a
+// zone with a token it was given), flies with inputs at a steady rate as its scenario's brain says,
+// and measures what a player would notice: join time, input-to-acknowledgement round trip, how
+// soon other bots see its inputs applied, bytes received, handoffs, reconnects, and inputs the
+// server lost or applied twice (from the `ack` sequence on each ship).
+import { Client, type Room } from "@colyseus/sdk";
+import { CloseCode, ServerMessage } from "@starlane/shared";
+import { BotError, enterWorld, obtainSession } from "./account.js";
+import type { Measurements } from "./measurements.js";
+import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
+import type { BotView, Brain, Control, Entity } from "./scenarios/types.js";
+
+export type Entry =
+  /** The real path: register or log in, then world entry hands out the zone and a seat. */
+  | { kind: "login"; target: string; name: string; password: string }
+  /** Straight to a zone room with a token (tests and benchmarks of the zone alone). */
+  | { kind: "direct"; url: string; roomId: string; shipId: string; token: () => Promise<string> };
+
+interface ShipState {
+  x: number;
+  y: number;
+  heading: number;
+  cargo: number;
+  alive: boolean;
+  ack: number;
+}
+interface MapLike<T> {
+  get(key: string): T | undefined;
+  forEach(cb: (value: T, key: string) => void): void;
+}
+interface RegionState {
+  ships?: MapLike<ShipState>;
+  asteroids?: MapLike<{ x: number; y: number }>;
+  stations?: MapLike<{ x: number; y: number }>;
+}
+type RegionRoom = Room<unknown, RegionState>;
+
+/** A handoff as the zone sends it (ServerMessage.Handoff). */
+export interface HandoffMessage {
+  roomId: string;
+  reservation: unknown;
+  address: string;
+}
+
+/** What bots share: the fleet's measurements and the send times of every bot's inputs. */
+export interface BotContext {
+  m: Measurements;
+  /** When `shipId` sent input `seq` (performance.now()), if still remembered. */
+  sentAt(shipId: string, seq: number): number | undefined;
+  /** A zone's address (host:port) was seen: its /metrics can be scraped. */
+  zoneSeen(address: string): void;
+}
+
+export interface BotOptions {
+  entry: Entry;
+  brain: Brain;
+  ctx: BotContext;
+  /** Inputs per second (default 10). */
+  inputRate?: number;
+  /** Measure input-to-observer latency from this bot's view (costs CPU per patch). */
+  observer?: boolean;
+  /** Give up joining after this long (ms). */
+  joinTimeoutMs?: number;
+}
+
+const RING = 1024;
+// Closes after which a player goes back through world entry; the others are the bot's own fault
+// (or a decision about it) and end it.
+const FINAL_CLOSES = new Set<number>([
+  CloseCode.Unauthorized,
+  CloseCode.RateLimited,
+  CloseCode.MessageTooLarge,
+  CloseCode.Malformed,
+  CloseCode.Replaced,
+]);
+
+export const now = () => performance.now();
+
+function codeOf(err: unknown): string {
+  if (err instanceof BotError) return err.code;
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.message === "string" && /^STARLANE_ERR_[A-Z_]+$/.test(e.message)) return e.message;
+  if (e?.code !== undefined) return `JOIN_${String(e.code)}`;
+  return "JOIN_FAILED";
+}
+
+export class Bot {
+  readonly name: string;
+  shipId = "";
+  room: RegionRoom | null = null;
+  connected = false;
+  joined = false;
+  stopped = false;
+  /** This bot's own figures (the fleet keeps the aggregate). */
+  readonly own = { joinMs: null as number | null, bytes: 0, errors: 0, inputs: 0, handoffs: 0, reconnects: 0 };
+  lastError: string | null = null;
+
+  #o: Required<Omit<BotOptions, "entry" | "brain" | "ctx">> & BotOptions;
+  #seq = 0;
+  #gen = 0;
+  #roomGen = -1;
+  #ack = -1;
+  #highestAck = -1;
+  #ring: { seq: number; t: number; c: Control }[] = Array.from({ length: RING }, () => ({
+    seq: -1,
+    t: 0,
+    c: { thrust: 0, turn: 0, fire: false },
+  }));
+  #seen = new Map<string, number>();
+  #timers: NodeJS.Timeout[] = [];
+  #firstState: (() => void) | null = null;
+  /** Set when a new room's first state closes a gap (handoff or reconnect). */
+  #awaiting: { kind: "handoff" | "resume"; since: number } | null = null;
+  #lastPatchAt = 0;
+  #session: { accessToken: string; accountId: string } | null = null;
+
+  constructor(opts: BotOptions) {
+    this.#o = { inputRate: 10, observer: false, joinTimeoutMs: 60_000, ...opts };
+    this.name = opts.entry.kind === "login" ? opts.entry.name : opts.entry.shipId;
+  }
+
+  /** The send time of input `seq`, while it is in the ring. */
+  sentAt(seq: number): number | undefined {
+    const e = this.#ring[seq % RING]!;
+    return e.seq === seq ? e.t : undefined;
+  }
+
+  /** Joins (recording the join time or the error), then flies until stop(). Never throws. */
+  async start(): Promise<boolean> {
+    const t0 = now();
+    this.#o.ctx.m.joinAttempts++;
+    try {
+      await this.#joinBounded(Date.now() + this.#o.joinTimeoutMs);
+    } catch (err) {
+      this.#fail(codeOf(err), err);
+      return false;
+    }
+    if (this.stopped) return false;
+    this.joined = true;
+    this.own.joinMs = now() - t0;
+    this.#o.ctx.m.join.add(this.own.joinMs);
+    const period = 1000 / this.#o.inputRate;
+    // Spread the bots' input clocks so they do not all send in the same millisecond.
+    const first = setTimeout(
+      () => this.#timers.push(setInterval(() => this.#sendInput(), period)),
+      Math.random() * period,
+    );
+    this.#timers.push(
+      first,
+      setInterval(() => this.#habits(), 1000),
+    );
+    return true;
+  }
+
+  /**
+   * Leaves. Inputs sent more than `graceMs` ago that the server never acknowledged count as lost
+   * (the zone applies one per tick, so a healthy zone acknowledges each within a few ticks).
+   */
+  async stop(graceMs = 1000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    if (this.connected && this.#highestAck >= 0) {
+      const cutoff = now() - graceMs;
+      let lost = 0;
+      for (let s = this.#highestAck + 1; s <= this.#seq; s++) {
+        const t = this.sentAt(s);
+        if (t !== undefined && t < cutoff) lost++;
+      }
+      this.#o.ctx.m.inputsLost += lost;
+    }
+    const room = this.room;
+    this.connected = false;
+    if (room) await Promise.race([room.leave(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+  }
+
+  #fail(code: string, err?: unknown): void {
+    this.#o.ctx.m.error(code);
+    this.own.errors++;
+    this.lastError = `${code}${err ? `: ${(err as Error).message ?? String(err)}` : ""}`;
+  }
+
+  /**
+   * #join with a deadline over all of it: the SDK's matchmaking request has no timeout of its own,
+   * and a zone too busy to answer must cost the bot an error, not hang the run. A join that
+   * completes after it was given up leaves its room at once.
+   */
+  async #joinBounded(deadline: number): Promise<void> {
+    const gen = ++this.#gen;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BotError("JOIN_TIMEOUT", "no seat and state before the join deadline")),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      await Promise.race([this.#join(deadline, gen), timeout]);
+    } catch (err) {
+      this.#gen++; // whatever the abandoned attempt still brings is stale
+      if (this.room && this.#roomGen === gen) {
+        // Seated but no state in time: give the seat back.
+        this.connected = false;
+        this.room.leave(true).catch(() => {});
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #join(deadline: number, gen: number): Promise<void> {
+    const e = this.#o.entry;
+    let room: RegionRoom;
+    if (e.kind === "login") {
+      this.#session ??= await obtainSession(e.target, e.name, e.password, deadline);
+      let seat: Awaited<ReturnType<typeof enterWorld>>;
+      try {
+        seat = await enterWorld(e.target, this.#session.accessToken, deadline);
+      } catch (err) {
+        // An expired access token: log in again once.
+        if (!(err instanceof BotError && err.code === "STARLANE_ERR_UNAUTHORIZED")) throw err;
+        this.#session = await obtainSession(e.target, e.name, e.password, deadline);
+        seat = await enterWorld(e.target, this.#session.accessToken, deadline);
+      }
+      this.shipId = this.#session.accountId;
+      this.#o.ctx.zoneSeen(seat.address);
+      room = (await new Client(`http://${seat.address}`).consumeSeatReservation(
+        seat.reservation as never,
+      )) as RegionRoom;
+    } else {
+      this.shipId = e.shipId;
+      const client = new Client(e.url);
+      client.auth.token = await e.token();
+      room = (await client.joinById(e.roomId, {})) as RegionRoom;
+    }
+    if (gen !== this.#gen || this.stopped) {
+      room.leave(true).catch(() => {});
+      throw new BotError("JOIN_ABANDONED", "the join completed after it was given up");
+    }
+    this.#roomGen = gen;
+    await this.#attach(room, deadline);
+  }
+
+  async #attach(room: RegionRoom, deadline: number): Promise<void> {
+    const m = this.#o.ctx.m;
+    // The bot decides when to come back (through world entry), not the SDK.
+    room.reconnection.enabled = false;
+    room.reconnection.maxRetries = 0;
+    const events = room.connection.events as { onmessage?: (ev: { data: ArrayBuffer }) => void };
+    const deliver = events.onmessage;
+    if (deliver) {
+      events.onmessage = (ev) => {
+        const n = ev.data?.byteLength ?? 0;
+        m.bytes += n;
+        m.messages++;
+        this.own.bytes += n;
+        deliver(ev);
+      };
+    }
+    room.onStateChange(() => this.#onPatch(room));
+    room.onMessage(ServerMessage.Error, (msg: { code?: string }) => {
+      if (room !== this.room) return;
+      if (msg?.code === "STARLANE_ERR_ACTION_REFUSED") m.actionsRefused++;
+      else this.#fail(String(msg?.code ?? "ERROR_MESSAGE"));
+    });
+    room.onMessage(ServerMessage.Handoff, (msg: HandoffMessage) => void this.handoff(room, msg));
+    room.onLeave((code: number) => void this.#onLeave(room, code));
+    let timer: NodeJS.Timeout | undefined;
+    const first = new Promise<void>((resolve, reject) => {
+      this.#firstState = resolve;
+      timer = setTimeout(
+        () => reject(new BotError("JOIN_NO_STATE", "no state with our ship after joining")),
+        Math.max(1000, deadline - Date.now()),
+      );
+    });
+    this.room = room;
+    this.connected = true;
+    try {
+      await first;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #onPatch(room: RegionRoom): void {
+    const t = now();
+    if (room !== this.room) {
+      // The old room of a handoff still talking: the gap starts at its last patch.
+      if (this.#awaiting?.kind === "handoff") this.#awaiting.since = t;
+      return;
+    }
+    this.#lastPatchAt = t;
+    const ships = room.state?.ships;
+    const me = ships?.get(this.shipId);
+    if (!me) return;
+    if (this.#firstState) {
+      this.#firstState();
+      this.#firstState = null;
+    }
+    if (this.#awaiting) {
+      const gap = t - this.#awaiting.since;
+      if (this.#awaiting.kind === "handoff") this.#o.ctx.m.handoffGap.add(Math.max(0, gap));
+      else this.#o.ctx.m.resume.add(gap / 1000);
+      this.#awaiting = null;
+    }
+    this.#onAck(me.ack, t);
+    if (this.#o.observer && ships) this.#observe(ships, t);
+  }
+
+  #onAck(ack: number, t: number): void {
+    const m = this.#o.ctx.m;
+    if (this.#ack < 0) {
+      // First sight (or first after a rejoin with no history): continue from the server's ack.
+      this.#ack = ack;
+      this.#highestAck = Math.max(this.#highestAck, ack);
+      this.#seq = Math.max(this.#seq, ack);
+      return;
+    }
+    if (ack === this.#ack) return;
+    if (ack > this.#ack) {
+      // One input is applied per tick and every tick sends a patch, so each advance applied exactly
+      // `ack`. At or below the highest ever acknowledged, it was applied before: applied twice.
+      // Beyond it, sequence numbers skipped over were dropped by the server: lost.
+      if (ack <= this.#highestAck) m.inputsDuplicated++;
+      else {
+        const skipped = ack - Math.max(this.#ack, this.#highestAck) - 1;
+        if (skipped > 0) m.inputsLost += skipped;
+        const sent = this.sentAt(ack);
+        if (sent !== undefined) m.rtt.add(t - sent);
+        this.#highestAck = ack;
+      }
+    }
+    // A lower ack means the server went back (a restore from an older snapshot); later ones count
+    // as duplicates above.
+    this.#ack = ack;
+  }
+
+  #observe(ships: MapLike<ShipState>, t: number): void {
+    const ctx = this.#o.ctx;
+    ships.forEach((s, id) => {
+      if (id === this.shipId) return;
+      const prev = this.#seen.get(id);
+      if (prev !== undefined && s.ack > prev) {
+        const sent = ctx.sentAt(id, s.ack);
+        if (sent !== undefined) ctx.m.observer.add(t - sent);
+      }
+      this.#seen.set(id, s.ack);
+    });
+  }
+
+  view(): BotView {
+    const state = this.room?.state;
+    const list = (map: MapLike<{ x: number; y: number }> | undefined) => (): Iterable<Entity> => {
+      const out: Entity[] = [];
+      map?.forEach((v, id) => {
+        out.push({ id, x: v.x, y: v.y });
+      });
+      return out;
+    };
+    return { me: state?.ships?.get(this.shipId), asteroids: list(state?.asteroids), stations: list(state?.stations) };
+  }
+
+  #sendInput(): void {
+    if (!this.connected || !this.room || this.#ack < 0) return;
+    const c = this.#o.brain.control(this.view());
+    const seq = ++this.#seq;
+    const slot = this.#ring[seq % RING]!;
+    slot.seq = seq;
+    slot.t = now();
+    slot.c = c;
+    this.#send("input", { seq, thrust: c.thrust, turn: c.turn, fire: c.fire });
+    this.#o.ctx.m.inputsSent++;
+    this.own.inputs++;
+  }
+
+  #send(type: string, payload: unknown): void {
+    try {
+      this.room!.send(type, payload);
+    } catch {
+      // The socket closed under us; onLeave handles it.
+    }
+  }
+
+  #habits(): void {
+    if (!this.connected || !this.room) return;
+    const b = this.#o.brain;
+    const action = b.action?.(this.view());
+    if (action) {
+      this.#send("action", action);
+      this.#o.ctx.m.actionsSent++;
+    }
+    if (b.chat?.()) {
+      this.#o.ctx.m.chatAttempts++;
+      this.#fail(CHAT_UNAVAILABLE);
+    }
+  }
+
+  /**
+   * The zone moved this ship to another room: take the seat there, re-send what the old room did
+   * not acknowledge, and leave the old room. The gap is the time from the old room's last patch to
+   * the new room's first. (The shared handoff client helper can replace the join step here.)
+   */
+  async handoff(from: RegionRoom, msg: HandoffMessage): Promise<void> {
+    if (from !== this.room || this.stopped) return;
+    const m = this.#o.ctx.m;
+    m.handoffs++;
+    this.own.handoffs++;
+    this.#awaiting = { kind: "handoff", since: this.#lastPatchAt };
+    try {
+      this.#o.ctx.zoneSeen(msg.address);
+      const room = (await new Client(`http://${msg.address}`).consumeSeatReservation(
+        msg.reservation as never,
+      )) as RegionRoom;
+      const attached = this.#attach(room, Date.now() + this.#o.joinTimeoutMs);
+      this.#resendUnacknowledged();
+      await attached;
+      from.leave(true).catch(() => {});
+    } catch (err) {
+      m.handoffsFailed++;
+      this.#awaiting = null;
+      this.#fail("HANDOFF_FAILED", err);
+      if (this.room === from) return; // still in the old room; it will close us or carry on
+      await this.#rejoin(now());
+    }
+  }
+
+  #resendUnacknowledged(): void {
+    for (let s = Math.max(this.#highestAck + 1, this.#seq - 20); s <= this.#seq; s++) {
+      const e = this.#ring[s % RING]!;
+      if (e.seq === s) this.#send("input", { seq: s, ...e.c });
+    }
+  }
+
+  async #onLeave(room: RegionRoom, code: number): Promise<void> {
+    if (room !== this.room || this.stopped) return;
+    this.connected = false;
+    this.#fail(`CLOSE_${code}`);
+    if (FINAL_CLOSES.has(code)) return;
+    await this.#rejoin(this.#lastPatchAt || now());
+  }
+
+  /** Back through world entry (or the same zone in direct mode) after an unexpected close. */
+  async #rejoin(since: number): Promise<void> {
+    const m = this.#o.ctx.m;
+    const deadline = Date.now() + this.#o.joinTimeoutMs;
+    while (!this.stopped && Date.now() < deadline) {
+      try {
+        this.#awaiting = { kind: "resume", since };
+        this.#ack = -1; // take the server's word for where we are
+        await this.#joinBounded(deadline);
+        m.reconnects++;
+        this.own.reconnects++;
+        this.#resendUnacknowledged();
+        return;
+      } catch (err) {
+        this.#awaiting = null;
+        this.#fail(`RECONNECT_${codeOf(err)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+}

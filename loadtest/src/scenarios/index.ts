@@ -1,0 +1,11 @@
+import { border } from "./border.js";
+import { chat } from "./chat.js";
+import { crowd } from "./crowd.js";
+import { roam } from "./roam.js";
+import type { Scenario } from "./types.js";
+
+export const SCENARIOS: Record<string, Scenario> = { roam, crowd, border, chat };
+export { border, chat, crowd, roam };
+export { crowdIn } from "./crowd.js";
+export { CHAT_NOTE, CHAT_UNAVAILABLE } from "./chat.js";
+export type * from "./types.js";

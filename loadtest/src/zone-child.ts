@@ -1,0 +1,62 @@
+// A real zone for the bots to play against, started the way the zone's own benchmark starts it
+// (services/zone/bench/zone-process.ts: its own process, real 20 Hz timestep, in-process presence,
+// ships bot-0..bot-N-1 pre-placed in region 1-1), with tokens signed by a key pair made here.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+
+export const ZONE_PROCESS = fileURLToPath(new URL("../../services/zone/bench/zone-process.ts", import.meta.url));
+
+export interface ZoneChild {
+  url: string;
+  port: number;
+  sign(sub: string): Promise<string>;
+  /** Exact tick-duration quantiles (ms) since the previous call, timed in the zone process. */
+  stats(): Promise<{ ticks: number; p50: number; p99: number; max: number; clients: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startZoneChild(ships: number, env: Record<string, string> = {}): Promise<ZoneChild> {
+  const { publicKey, privateKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "loadtest", alg: TOKEN_ALGORITHM, use: "sig" }] };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--conditions=starlane-source", "--import", "tsx", ZONE_PROCESS],
+    {
+      env: { ...process.env, ...env, BENCH_CLIENTS: String(ships), BENCH_JWKS: JSON.stringify(jwks) },
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  const it = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await it.next();
+    if (r.done) throw new Error("the zone process ended");
+    return JSON.parse(String(r.value));
+  };
+  const { port } = (await next()) as { port: number };
+  const exited = new Promise((r) => child.once("exit", r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    sign: (sub) =>
+      new SignJWT({ name: sub })
+        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: "loadtest", typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(TOKEN_ISSUER)
+        .setAudience(TOKEN_AUDIENCE)
+        .setSubject(sub)
+        .setIssuedAt()
+        .setExpirationTime("1h")
+        .sign(privateKey),
+    async stats() {
+      child.stdin!.write("stats\n");
+      return await next();
+    },
+    async stop() {
+      child.stdin!.write("quit\n");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+  };
+}
