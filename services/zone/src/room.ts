@@ -500,15 +500,27 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       seat.client.send(ServerMessage.Handoff, { roomId: offer.to, reservation: accepted.reservation, address: accepted.address });
       return;
     }
-    // The target's answer was lost: ask it for a seat now; failing that, the player joins again and
-    // is redirected to the owner (see #locate).
-    const name = last?.name ?? offer.ship.name;
-    within(matchMaker.remoteRoomCall<RegionRoom>(offer.to, "reserveResume", [id, name], this.ctx.handoffTimeoutMs), this.ctx.handoffTimeoutMs)
-      .then((there) => {
-        if (there?.reservation) seat.client.send(ServerMessage.Handoff, { roomId: offer.to, ...there });
-        else seat.client.leave(CloseCode.RegionMoved);
-      })
-      .catch(() => seat.client.leave(CloseCode.RegionMoved));
+    // The target's answer was lost (it was slow): ask it for a seat now, a few times; failing that,
+    // the player joins again and is redirected to the owner (see #locate).
+    this.#sendToOwner(seat, offer.to, last?.name ?? offer.ship.name, 5).catch(() => {});
+  }
+
+  async #sendToOwner(seat: Seat, first: string, name: string, attempts: number): Promise<void> {
+    let owner = first;
+    for (let i = 0; i < attempts && !this.#disposed && this.#seats.get(seat.client.sessionId) === seat; i++) {
+      try {
+        // The ship may have moved on meanwhile: ask whoever the record names now.
+        if (i > 0) owner = (await this.ctx.ownership.get(seat.playerId))?.region || owner;
+        if (owner === this.roomId) break;
+        const timeout = this.ctx.handoffTimeoutMs * (i + 1);
+        const there = await within(matchMaker.remoteRoomCall<RegionRoom>(owner, "reserveResume", [seat.playerId, name], timeout), timeout);
+        if (there?.reservation) return seat.client.send(ServerMessage.Handoff, { roomId: owner, ...there });
+      } catch {
+        // slow or gone: try again, then give up below
+      }
+      await new Promise((r) => setTimeout(r, this.ctx.handoffRetryMs));
+    }
+    if (this.#seats.get(seat.client.sessionId) === seat) seat.client.leave(CloseCode.RegionMoved);
   }
 
 

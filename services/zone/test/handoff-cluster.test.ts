@@ -113,7 +113,17 @@ test("a fleet crossing edges and the corner between two zone processes: one owne
   assert.deepEqual([ws.two, es.two, ws.none, es.none], [0, 0, 0, 0], [...ws.detail, ...es.detail].join("\n"));
   assert.ok(ws.samples > 100 && es.samples > 100, "the detectors ran");
   assert.ok(handoffs >= 16, `only ${handoffs} handoffs`);
-  assert.equal(completed, handoffs, "every completed handoff was followed by its client");
+  // Every completed handoff was followed (ships keep coasting across borders after the bots stop,
+  // so allow one in flight per ship); a handoff whose answer came too late for the source ("lost":
+  // the target owns the ship, the source re-offers a seat) is followed too.
+  const completed2 =
+    counter(ws2.metrics, "starlane_zone_handoffs_total", 'outcome="completed"') +
+    counter(es2.metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
+  const lost =
+    counter(ws2.metrics, "starlane_zone_handoffs_aborted_total", 'reason="lost"') +
+    counter(es2.metrics, "starlane_zone_handoffs_aborted_total", 'reason="lost"');
+  assert.ok(completed <= handoffs + fleet.length, `${handoffs} followed, ${completed} completed`);
+  assert.ok(handoffs <= completed2 + lost, `${handoffs} followed, ${completed2} completed, ${lost} lost`);
   assert.equal(applied, sent, "each input applied exactly once");
   assert.equal(missingSince.size, 0, "the observer still sees every ship");
   assert.ok(Math.max(0, ...gaps) <= 250, `longest gap ${Math.max(...gaps)} ms`);
@@ -134,7 +144,8 @@ test("the target zone stops mid-handoff and dies: the ship stays with its source
   }, 10_000, 100);
   assert.equal(await redis.hget(key, "region"), "region-0-0", "the source still owns the ship");
   assert.equal(bot.link.room.roomId, "region-0-0");
-  assert.ok(bot.link.room.state.ships.get("survivor")!.x > 2050, "still simulated past the border");
+  await waitFor("the ship still simulated past the border", () => bot.link.room.state.ships.get("survivor")!.x > 2100, 5000);
+  assert.equal(await redis.hget(key, "region"), "region-0-0", "the source still owns the ship");
   assert.equal(stats.two + stats.none, 0);
   b.kill("SIGKILL");
   // A successor claims the region once the dead zone's lease lapses; the next attempt goes there.
