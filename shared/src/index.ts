@@ -91,3 +91,4 @@ export {
   type RegionOwner,
   type ZoneIdentity,
 } from "./regions.js";
+export * from "./handoff-client.js";

@@ -40,6 +40,8 @@ export const CloseCode = {
   ShuttingDown: 4105,
   /** The region moved to another zone process; reconnect through world entry. */
   RegionMoved: 4106,
+  /** Your ship was handed to another room and this connection was not left in time; use the new one. */
+  HandedOff: 4107,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

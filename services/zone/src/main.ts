@@ -17,6 +17,7 @@ import {
   runMain,
 } from "@starlane/shared";
 import { zoneConfig } from "./config.js";
+import { RedisShipOwnership } from "./ownership.js";
 import { createZoneServer } from "./server.js";
 
 runMain("zone", async (life) => {
@@ -38,6 +39,7 @@ runMain("zone", async (life) => {
       log,
       verifier: createTokenVerifier({ keys: new URL(config.jwksUrl) }),
       directory: new RedisRegionDirectory(redis, { prefix: config.keyPrefix }),
+      ownership: new RedisShipOwnership(redis, { prefix: config.keyPrefix }),
       // Colyseus shuts these two down itself when the zone closes.
       presence: new RedisPresence(config.redisUrl),
       driver: new RedisDriver(config.redisUrl),

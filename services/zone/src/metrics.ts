@@ -1,7 +1,16 @@
 // The zone's metrics behind a small domain interface; prom-client does the exposition at /metrics.
 import { Counter, Gauge, Histogram, type Registry } from "@starlane/shared";
 
-export type DropReason = "malformed" | "out_of_range" | "not_your_ship" | "replayed" | "overflow" | "not_joined";
+export type DropReason =
+  | "malformed"
+  | "out_of_range"
+  | "not_your_ship"
+  | "replayed"
+  | "overflow"
+  | "not_joined"
+  | "handoff_refused";
+
+export type HandoffAbort = "refused" | "timeout" | "lost";
 
 export interface ZoneMetrics {
   tick(region: string, seconds: number, overrun: boolean, bytesSent: number): void;
@@ -9,6 +18,10 @@ export interface ZoneMetrics {
   inputDropped(region: string, reason: DropReason): void;
   closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced"): void;
   population(region: string, clients: number, entities: number): void;
+  handoffStarted(region: string): void;
+  /** `seconds` from the source's decision to the target owning the ship. */
+  handoffCompleted(region: string, seconds: number): void;
+  handoffAborted(region: string, reason: HandoffAbort): void;
 }
 
 export function createZoneMetrics(registry: Registry): ZoneMetrics {
@@ -68,7 +81,35 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
     labelNames: ["region"],
     registers: [registry],
   });
+  const handoffs = new Counter({
+    name: "starlane_zone_handoffs_total",
+    help: "Handoffs of ships to a neighbouring region's room, by the source region and outcome (started, completed, aborted).",
+    labelNames: ["region", "outcome"],
+    registers: [registry],
+  });
+  const handoffAborts = new Counter({
+    name: "starlane_zone_handoffs_aborted_total",
+    help: "Handoffs abandoned (the ship stayed with the source), by reason.",
+    labelNames: ["region", "reason"],
+    registers: [registry],
+  });
+  const handoffDuration = new Histogram({
+    name: "starlane_zone_handoff_duration_seconds",
+    help: "From the source deciding to hand a ship off to the target owning it.",
+    labelNames: ["region"],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2],
+    registers: [registry],
+  });
   return {
+    handoffStarted: (region) => handoffs.inc({ region, outcome: "started" }),
+    handoffCompleted(region, seconds) {
+      handoffs.inc({ region, outcome: "completed" });
+      handoffDuration.observe({ region }, seconds);
+    },
+    handoffAborted(region, reason) {
+      handoffs.inc({ region, outcome: "aborted" });
+      handoffAborts.inc({ region, reason });
+    },
     tick(region, seconds, overrun, bytesSent) {
       tickDuration.observe({ region }, seconds);
       overruns.inc({ region }, overrun ? 1 : 0);

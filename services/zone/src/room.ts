@@ -1,7 +1,8 @@
 // The region room: glues the simulation to Colyseus. Inbound messages are validated and queued;
 // the tick applies them, steps the rules, copies the result into the schema state, updates each
 // client's area of interest and sends the patches. Nothing a client sends can make the tick throw.
-import { type Client, CloseCode as ColyseusCloseCode, Room, ServerError } from "@colyseus/core";
+import { randomUUID } from "node:crypto";
+import { type Client, CloseCode as ColyseusCloseCode, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import {
   type AccessClaims,
@@ -12,6 +13,8 @@ import {
   type Logger,
   parseRegionRoomId,
   type Region,
+  REGION_ROOM_NAME,
+  regionRoomId,
   regionOf,
   sameRegion,
   ServerMessage,
@@ -20,10 +23,25 @@ import {
   type TokenVerifier,
   type WorldConfig,
 } from "@starlane/shared";
+import {
+  type Ghost,
+  GhostBoard,
+  type GhostBatch,
+  type GhostHit,
+  ghostChannel,
+  ghostsByNeighbour,
+  hitChannel,
+  toGhost,
+} from "./ghosts.js";
+import { damage } from "./rules/combat.js";
+import { TUNING } from "./rules/tuning.js";
+import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
 import { type Placed, InterestGrid } from "./interest.js";
 import { InputQueue, parseAction, parseInput } from "./input.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
-import type { Action, ControlInput, SimState } from "./rules/types.js";
+import type { HandoffAbort } from "./metrics.js";
+import type { ShipOwnership } from "./ownership.js";
+import type { Action, ControlInput, Ship, SimState } from "./rules/types.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
 import { ShipSaver } from "./saving.js";
 import type { ShipStore } from "./ships.js";
@@ -44,6 +62,14 @@ export interface RoomContext {
   schemas: StateSchemas;
   verifier: TokenVerifier;
   ships: ShipStore;
+  /** Which room owns which ship (versioned); handoffs move it atomically. */
+  ownership: ShipOwnership;
+  /** Where clients reach this zone (host:port), set once it listens. */
+  address: string;
+  borderBand: number;
+  handoffHysteresis: number;
+  handoffTimeoutMs: number;
+  handoffRetryMs: number;
   /** Write-behind to persistence; without it ships live only as long as their room. */
   publisher?: ShipStatePublisher;
   /** Every ship is saved this often (in ticks), and always when its player leaves. */
@@ -65,7 +91,28 @@ interface Seat {
   seen: Set<string>;
   windowStart: number;
   windowCount: number;
+  /** The ship is not here (handed off, or the player was redirected): the seat only waits to be left. */
+  transit: boolean;
 }
+
+/** How long a handed-off or redirected seat may stay before it is closed (4107). */
+const TRANSIT_SEAT_MS = 10_000;
+/** How long a ship handed in waits for its player (then it leaves the world like a player who left). */
+const ARRIVAL_WAIT_MS = 15_000;
+
+const seatInvalid = () => new ServerError(ErrorCodes.STARLANE_ERR_SEAT_INVALID.status, "STARLANE_ERR_SEAT_INVALID");
+
+/** Rejects after `ms` (a remote call to a dead or slow zone must not hold the ship forever). */
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Claims carried by a seat: a handoff seat also names the handoff that created it. */
+type SeatClaims = AccessClaims & { handoff?: string };
 
 type Kind = "ships" | "asteroids" | "stations" | "shots";
 
@@ -111,6 +158,26 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #interest!: InterestGrid<Synced>;
   #bytes = 0;
   #inMessage = false;
+  #disposed = false;
+  /** Ownership version held for each ship simulated here. */
+  readonly #versions = new Map<string, number>();
+  /** Ships being handed off: still simulated here (inputs held) until the target owns them. */
+  readonly #outgoing = new Map<string, { id: string; to: string; started: number }>();
+  /** After an abandoned handoff: no new attempt for this ship before this time. */
+  readonly #retryAt = new Map<string, number>();
+  /** Ships handed in, waiting for their player to take the seat reserved for this handoff. */
+  readonly #arrivals = new Map<string, { handoff: string; expires: number }>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #ghosts!: GhostBoard;
+  #ghostTargets = new Set<string>();
+  readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
+  /** A neighbour's shot hit one of our ships near the border: the owner applies the damage. */
+  readonly #onHit = (hit: GhostHit) => {
+    if (!hit || typeof hit.ship !== "string" || !this.owns(hit.ship)) return;
+    const ship = this.sim.ships.get(hit.ship)!;
+    if (ship.respawnIn > 0) return;
+    this.sim.ships.set(ship.id, damage(ship, TUNING.gun.damage));
+  };
   #saver: ShipSaver | undefined;
 
   override onCreate(options: { region: string }) {
@@ -120,6 +187,10 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.sim = createSim(this.ctx.world, region);
     this.state = new this.ctx.schemas.RegionState({ region: options.region, tick: 0 });
     this.#interest = new InterestGrid(this.ctx.interestRadius);
+    // A neighbour sends a batch every tick; one silent for 10 ticks is gone (dead or stopped).
+    this.#ghosts = new GhostBoard(Math.max(500, 10_000 / this.ctx.tickHz));
+    this.presence.subscribe(ghostChannel(this.roomId), this.#onGhosts);
+    this.presence.subscribe(hitChannel(this.roomId), this.#onHit);
     const id = options.region;
     this.#saver = this.ctx.publisher && new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.autoDispose = false;
@@ -128,6 +199,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.maxMessagesPerSecond = Number.POSITIVE_INFINITY;
     this.onMessage(ClientMessage.Input, (client, msg) => this.#onInput(client, msg));
     this.onMessage(ClientMessage.Action, (client, msg) => this.#onAction(client, msg));
+    // Only servers hand ships off: a client claiming to move its ship is refused.
+    this.onMessage(ServerMessage.Handoff, (client) => this.#drop(client, "handoff_refused", "STARLANE_ERR_HANDOFF_REFUSED"));
     this.onMessage("*", (client) => {
       this.#drop(client, "malformed", "STARLANE_ERR_MALFORMED_MESSAGE");
     });
@@ -144,37 +217,43 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     return this.roomId;
   }
 
-  override async onJoin(client: Client, _options: unknown, auth: AccessClaims) {
+  override async onJoin(client: Client, _options: unknown, auth: SeatClaims) {
     if (!auth?.sub) throw new ServerError(ErrorCodes.STARLANE_ERR_UNAUTHORIZED.status, "STARLANE_ERR_UNAUTHORIZED");
+    // A handoff seat is good once, for the handoff that reserved it, while the ship is here.
+    if (auth.handoff !== undefined) {
+      const arrival = this.#arrivals.get(auth.sub);
+      if (!arrival || arrival.handoff !== auth.handoff || !this.sim.ships.has(auth.sub)) throw seatInvalid();
+      this.#arrivals.delete(auth.sub);
+    }
+    let redirect: { roomId: string; reservation: unknown; address: string } | null = null;
+    if (!this.sim.ships.has(auth.sub)) redirect = await this.#locate(auth);
     const previous = this.#byPlayer.get(auth.sub);
-    if (previous) {
+    if (previous && !redirect) {
       this.ctx.metrics.closed(this.roomId, "replaced");
       this.#forget(previous);
       previous.client.leave(CloseCode.Replaced);
     }
-    let ship = this.sim.ships.get(auth.sub);
-    if (!ship) {
-      const stored = await this.ctx.ships.load(auth.sub);
-      // A seat is only good in the region the ship is in: a client cannot pick its region.
-      if (stored && !sameRegion(regionOf(this.ctx.world, stored.x, stored.y), this.region)) {
-        throw new ServerError(ErrorCodes.STARLANE_ERR_SEAT_INVALID.status, "STARLANE_ERR_SEAT_INVALID");
-      }
-      ship = spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
-      this.#saver?.adopt(auth.sub, stored);
-    }
+    const ship = this.sim.ships.get(auth.sub);
     const seat: Seat = {
       client,
       playerId: auth.sub,
       // A rejoining client continues from the acknowledged sequence; anything at or below is a replay.
-      queue: new InputQueue(this.ctx.inputQueue, ship.ack),
+      queue: new InputQueue(this.ctx.inputQueue, ship?.ack ?? 0),
       actions: [],
       seen: new Set(),
       windowStart: 0,
       windowCount: 0,
+      transit: redirect !== null,
     };
     this.#seats.set(client.sessionId, seat);
-    this.#byPlayer.set(auth.sub, seat);
     this.#wrapClient(client);
+    if (redirect) {
+      // The ship is owned by another room: send the player there (sent once the join completes).
+      client.send(ServerMessage.Handoff, redirect);
+      this.#closeTransitLater(seat);
+      return;
+    }
+    this.#byPlayer.set(auth.sub, seat);
     this.#syncState();
     if (this.ctx.interest) {
       client.view = new StateView();
@@ -182,16 +261,47 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     }
   }
 
+  /**
+   * A player joins and its ship is not simulated here. If another live room owns it, that room
+   * reserves a seat and the player is redirected there (resuming after a disconnect mid-handoff);
+   * otherwise this room takes ownership (from nobody, or from a room that is gone) and loads it.
+   */
+  async #locate(auth: SeatClaims): Promise<{ roomId: string; reservation: unknown; address: string } | null> {
+    const rec = await this.ctx.ownership.get(auth.sub);
+    if (rec?.region && rec.region !== this.roomId) {
+      try {
+        const there = await within(
+          matchMaker.remoteRoomCall<RegionRoom>(rec.region, "reserveResume", [auth.sub, auth.name ?? auth.sub], this.ctx.handoffTimeoutMs),
+          this.ctx.handoffTimeoutMs,
+        );
+        if (there) return { roomId: rec.region, ...there };
+      } catch {
+        // The owner's room is gone or not answering: the ship is taken over below (fenced by version).
+      }
+    }
+    // Load before taking ownership, so the record never names this room while the ship is not here.
+    const stored = await this.ctx.ships.load(auth.sub);
+    // A seat is only good in the region the ship is in: a client cannot pick its region.
+    if (stored && !sameRegion(regionOf(this.ctx.world, stored.x, stored.y), this.region)) throw seatInvalid();
+    if (this.sim.ships.has(auth.sub)) return null; // handed in while we were asking
+    const taken = await this.ctx.ownership.move(auth.sub, rec?.region ?? "", rec?.version ?? 0, this.roomId);
+    if (!taken) throw seatInvalid(); // it moved meanwhile; joining again finds where
+    if (!this.sim.ships.has(auth.sub)) {
+      spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
+      this.#saver?.adopt(auth.sub, stored);
+    }
+    this.#versions.set(auth.sub, taken.version);
+    return null;
+  }
+
   override onLeave(client: Client) {
     const seat = this.#seats.get(client.sessionId);
     if (!seat) return;
     this.#forget(seat);
-    // Only the player's current connection takes the ship away (a replaced one does not).
-    const ship = this.sim.ships.get(seat.playerId);
-    if (ship && this.#byPlayer.get(seat.playerId) === undefined) {
-      this.#saver?.release(ship);
-      this.sim.ships.delete(seat.playerId);
-    }
+    if (seat.transit) return;
+    // Only the player's current connection takes the ship away (a replaced one does not). A ship in
+    // the middle of a handoff finishes it first (its player may resume on the other side).
+    if (this.#byPlayer.get(seat.playerId) === undefined && !this.#outgoing.has(seat.playerId)) this.#removeShip(seat.playerId);
     this.#syncState();
   }
 
@@ -200,8 +310,219 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   }
 
   override onDispose() {
+    this.#disposed = true;
+    this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
+    this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
+    for (const t of this.#timers) clearTimeout(t);
     this.ctx.closed(this);
   }
+
+  /** The ship leaves the world (its player left): it no longer has an owner. */
+  #removeShip(id: string) {
+    const ship = this.sim.ships.get(id);
+    if (ship) this.#saver?.release(ship);
+    this.sim.ships.delete(id);
+    const version = this.#versions.get(id);
+    this.#versions.delete(id);
+    this.#retryAt.delete(id);
+    if (version !== undefined) {
+      this.ctx.ownership.move(id, this.roomId, version, "").catch((err) => {
+        this.ctx.log.warn({ err, player: id, region: this.roomId }, "could not release ship ownership");
+      });
+    }
+  }
+
+  #closeTransitLater(seat: Seat) {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (this.#seats.get(seat.client.sessionId) === seat) seat.client.leave(CloseCode.HandedOff);
+    }, TRANSIT_SEAT_MS);
+    t.unref();
+    this.#timers.add(t);
+  }
+
+  /** Whether this room is the authority for `ship` right now (ownership detector in tests). */
+  owns(ship: string): boolean {
+    return this.sim.ships.has(ship) && !this.#outgoing.has(ship);
+  }
+
+  /** The ownership version this room holds for `ship` (undefined when it holds none). */
+  versionOf(ship: string): number | undefined {
+    return this.#versions.get(ship);
+  }
+
+  /** Whether `ship` is in the middle of a handoff from this room. */
+  handingOff(ship: string): boolean {
+    return this.#outgoing.has(ship);
+  }
+
+  #reserve(sub: string, name: string, handoff: string): Promise<unknown> {
+    const listing = {
+      name: REGION_ROOM_NAME,
+      roomId: this.roomId,
+      processId: matchMaker.processId,
+      publicAddress: this.ctx.address,
+    } as unknown as IRoomCache;
+    return matchMaker.reserveSeatFor(listing, {}, { sub, name, handoff });
+  }
+
+  /**
+   * Called by a neighbour's room (directly in-process, over presence across processes): take the
+   * ship if the offer is addressed here, the ship is inside this region and the ownership record is
+   * still exactly what the source holds. The compare-and-set is the moment ownership moves.
+   */
+  async acceptHandoff(offer: HandoffOffer): Promise<HandoffAccepted> {
+    const v = checkOffer(this.ctx.world, this.region, offer);
+    if (!v.ok) throw new Error(`handoff refused: ${v.reason}`);
+    if (this.#disposed) throw new Error("handoff refused: closing");
+    if (this.sim.ships.has(offer.ship.id)) throw new Error("handoff refused: already here");
+    const rec = await this.ctx.ownership.move(offer.ship.id, offer.from, offer.version, this.roomId);
+    if (!rec) throw new Error("handoff refused: stale version");
+    const ship: Ship = { ...offer.ship };
+    this.sim.ships.set(ship.id, ship);
+    this.#versions.set(ship.id, rec.version);
+    // Persistence versions continue from the source's, so the store orders both rooms' saves.
+    this.#saver?.adopt(ship.id, offer.saved ?? null);
+    this.#arrivals.set(ship.id, { handoff: offer.id, expires: Date.now() + ARRIVAL_WAIT_MS });
+    let reservation: unknown = null;
+    try {
+      reservation = await this.#reserve(ship.id, ship.name, offer.id);
+    } catch (err) {
+      // The ship is ours either way; without a seat the player comes back through a plain join.
+      this.ctx.log.warn({ err, player: ship.id, region: this.roomId }, "could not reserve a handoff seat");
+    }
+    return { reservation, address: this.ctx.address, version: rec.version };
+  }
+
+  /** Called by a room a player joined while its ship is here: a seat for that player, or null. */
+  async reserveResume(sub: string, name: string): Promise<{ reservation: unknown; address: string } | null> {
+    if (!this.sim.ships.has(sub) || this.#outgoing.has(sub) || this.#disposed) return null;
+    const handoff = randomUUID();
+    this.#arrivals.set(sub, { handoff, expires: Date.now() + ARRIVAL_WAIT_MS });
+    return { reservation: await this.#reserve(sub, name, handoff), address: this.ctx.address };
+  }
+
+  /** Once per tick: ships past the border are offered to their new region; ghosts go to neighbours. */
+  #borders(now: number) {
+    for (const ship of this.sim.ships.values()) {
+      if (this.#outgoing.has(ship.id) || ship.respawnIn > 0 || (this.#retryAt.get(ship.id) ?? 0) > now) continue;
+      const to = handoffTarget(this.ctx.world, this.region, ship.x, ship.y, this.ctx.handoffHysteresis);
+      if (to) this.#startHandoff(ship, regionRoomId(to), now);
+    }
+    const batches = ghostsByNeighbour(this.ctx.world, this.region, this.sim.ships.values(), this.ctx.borderBand);
+    for (const [to, ships] of batches) this.presence.publish(ghostChannel(to), { from: this.roomId, ships } satisfies GhostBatch);
+    // One empty batch tells a neighbour our ships left its band (it would otherwise wait for the TTL).
+    for (const to of this.#ghostTargets) {
+      if (!batches.has(to)) this.presence.publish(ghostChannel(to), { from: this.roomId, ships: [] } satisfies GhostBatch);
+    }
+    this.#ghostTargets = new Set(batches.keys());
+    for (const [id, a] of this.#arrivals) {
+      if (a.expires > now) continue;
+      this.#arrivals.delete(id);
+      if (!this.#byPlayer.has(id)) this.#removeShip(id);
+    }
+  }
+
+  #startHandoff(ship: Ship, to: string, now: number) {
+    const version = this.#versions.get(ship.id);
+    if (version === undefined) return;
+    const offer: HandoffOffer = {
+      id: randomUUID(),
+      from: this.roomId,
+      to,
+      version,
+      ship: { ...ship },
+      ...(this.#saver ? { saved: this.#saver.versions(ship.id) } : {}),
+    };
+    this.#outgoing.set(ship.id, { id: offer.id, to, started: now });
+    this.ctx.metrics.handoffStarted(this.roomId);
+    this.#runHandoff(offer, performance.now()).catch((err) => {
+      this.ctx.log.error({ err, player: ship.id, region: this.roomId }, "handoff failed");
+    });
+  }
+
+  async #runHandoff(offer: HandoffOffer, started: number) {
+    const id = offer.ship.id;
+    let reason: HandoffAbort = "refused";
+    try {
+      const accepted = await within(
+        matchMaker.remoteRoomCall<RegionRoom>(offer.to, "acceptHandoff", [offer], this.ctx.handoffTimeoutMs),
+        this.ctx.handoffTimeoutMs,
+      );
+      return this.#handedOff(offer, accepted, started);
+    } catch (err) {
+      reason = err instanceof Error && /timeout|timed out/.test(err.message) ? "timeout" : "refused";
+      this.ctx.log.debug({ err, player: id, region: this.roomId, to: offer.to }, "handoff not accepted");
+    }
+    // Not accepted (refused, slow or dead target). Fence the offer: move the record from our version
+    // to a newer one of our own, so a late accept of this offer fails its compare-and-set.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const kept = await this.ctx.ownership.move(id, this.roomId, offer.version, this.roomId);
+        if (kept) {
+          this.#outgoing.delete(id);
+          this.#versions.set(id, kept.version);
+          this.#retryAt.set(id, Date.now() + this.ctx.handoffRetryMs);
+          this.ctx.metrics.handoffAborted(this.roomId, reason);
+          // Its player left while the handoff ran: it leaves the world now.
+          if (!this.#byPlayer.has(id)) this.#removeShip(id);
+          return;
+        }
+        break;
+      } catch (err) {
+        // The ownership store is unreachable: keep the ship (simulated, inputs held) and retry.
+        if (this.#disposed || attempt > 20) throw err;
+        await new Promise((r) => setTimeout(r, this.ctx.handoffRetryMs));
+      }
+    }
+    // The target did take it (its answer was lost or late): it is the owner; send the player there.
+    this.ctx.metrics.handoffAborted(this.roomId, "lost");
+    this.#handedOff(offer, null, started);
+  }
+
+  /** The target owns the ship now: drop our copy (kept visible as a ghost) and send the player over. */
+  #handedOff(offer: HandoffOffer, accepted: HandoffAccepted | null, started: number) {
+    const id = offer.ship.id;
+    const last = this.sim.ships.get(id);
+    this.sim.ships.delete(id);
+    this.#saver?.forget(id);
+    this.#versions.delete(id);
+    this.#outgoing.delete(id);
+    this.#retryAt.delete(id);
+    if (last) this.#ghosts.hold(offer.to, toGhost(last), Date.now());
+    if (accepted) this.ctx.metrics.handoffCompleted(this.roomId, (performance.now() - started) / 1000);
+    const seat = this.#byPlayer.get(id);
+    if (!seat) return;
+    this.#byPlayer.delete(id);
+    seat.transit = true;
+    this.#closeTransitLater(seat);
+    if (accepted?.reservation) {
+      seat.client.send(ServerMessage.Handoff, { roomId: offer.to, reservation: accepted.reservation, address: accepted.address });
+      return;
+    }
+    // The target's answer was lost (it was slow): ask it for a seat now, a few times; failing that,
+    // the player joins again and is redirected to the owner (see #locate).
+    this.#sendToOwner(seat, offer.to, last?.name ?? offer.ship.name, 5).catch(() => {});
+  }
+
+  async #sendToOwner(seat: Seat, first: string, name: string, attempts: number): Promise<void> {
+    let owner = first;
+    for (let i = 0; i < attempts && !this.#disposed && this.#seats.get(seat.client.sessionId) === seat; i++) {
+      try {
+        // The ship may have moved on meanwhile: ask whoever the record names now.
+        if (i > 0) owner = (await this.ctx.ownership.get(seat.playerId))?.region || owner;
+        if (owner === this.roomId) break;
+        const timeout = this.ctx.handoffTimeoutMs * (i + 1);
+        const there = await within(matchMaker.remoteRoomCall<RegionRoom>(owner, "reserveResume", [seat.playerId, name], timeout), timeout);
+        if (there?.reservation) return seat.client.send(ServerMessage.Handoff, { roomId: owner, ...there });
+      } catch {
+        // slow or gone: try again, then give up below
+      }
+      await new Promise((r) => setTimeout(r, this.ctx.handoffRetryMs));
+    }
+    if (this.#seats.get(seat.client.sessionId) === seat) seat.client.leave(CloseCode.RegionMoved);
+  }
+
 
   #forget(seat: Seat) {
     this.#seats.delete(seat.client.sessionId);
@@ -300,6 +621,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     const controls = new Map<string, ControlInput>();
     const actions = new Map<string, Action[]>();
     for (const seat of this.#seats.values()) {
+      // A ship being handed off keeps its inputs queued: the client re-sends them to the new owner.
+      if (seat.transit || this.#outgoing.has(seat.playerId)) continue;
       const input = seat.queue.shift();
       if (input) {
         controls.set(seat.playerId, input);
@@ -311,13 +634,26 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       }
     }
     try {
-      const events = stepSim(this.sim, { controls, actions }, dt);
+      const owners = new Map<string, string>();
+      const ghosts: Ghost[] = [];
+      for (const [from, g] of this.#ghosts.bySender(Date.now())) {
+        if (this.sim.ships.has(g.id) || owners.has(g.id)) continue;
+        owners.set(g.id, from);
+        ghosts.push(g);
+      }
+      const events = stepSim(this.sim, { controls, actions, ghosts }, dt);
+      for (const h of events.ghostHits) {
+        const owner = owners.get(h.ship);
+        if (owner) this.presence.publish(hitChannel(owner), { ship: h.ship, by: h.by } satisfies GhostHit);
+      }
       if (this.#saver && this.sim.tick % this.ctx.saveEveryTicks === 0) {
-        for (const ship of this.sim.ships.values()) this.#saver.save(ship);
+        // A ship in the middle of a handoff is saved by whichever side ends up owning it.
+        for (const ship of this.sim.ships.values()) if (!this.#outgoing.has(ship.id)) this.#saver.save(ship);
       }
       for (const r of events.refused) {
         this.#byPlayer.get(r.ship)?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }
+      this.#borders(Date.now());
       this.#syncState();
       if (this.ctx.interest) for (const seat of this.#seats.values()) this.#updateView(seat);
       this.broadcastPatch();
@@ -379,8 +715,16 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         credits: ship.credits,
         ack: ship.ack,
         alive: ship.respawnIn <= 0,
+        ghost: false,
       };
       Object.assign(upsert("ships", ship.id, ship.x, ship.y, () => new ShipState(props)), props);
+    }
+    // Ghosts share the ships map (same key as when owned here): a ship crossing the border changes
+    // owner without leaving any client's view.
+    for (const g of this.#ghosts.current(Date.now())) {
+      if (live.has(`ships:${g.id}`)) continue;
+      const props = { ...ghostProps(g), cargo: 0, credits: 0 };
+      Object.assign(upsert("ships", g.id, g.x, g.y, () => new ShipState(props)), props);
     }
     for (const rock of this.sim.asteroids.values()) {
       const props = { x: rock.x, y: rock.y, radius: rock.radius, ore: Math.floor(rock.ore) };
@@ -403,6 +747,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (this.ctx.interest) this.#interest.rebuild(this.#synced.values());
   }
 
+  /** Ghost ids currently shown here (tests). */
+  ghostIds(): string[] {
+    return [...this.#ghosts.current(Date.now())].map((g) => g.id).filter((id) => !this.sim.ships.has(id));
+  }
+
   /** Connected players. */
   get seats(): number {
     return this.#seats.size;
@@ -413,4 +762,19 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     const seat = this.#byPlayer.get(playerId);
     return seat ? seat.queue.size + seat.actions.length : 0;
   }
+}
+
+function ghostProps(g: Ghost) {
+  return {
+    name: g.name,
+    x: g.x,
+    y: g.y,
+    vx: g.vx,
+    vy: g.vy,
+    heading: g.heading,
+    hull: g.hull,
+    ack: g.ack,
+    alive: g.alive,
+    ghost: true,
+  };
 }

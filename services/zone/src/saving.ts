@@ -48,6 +48,17 @@ export class ShipSaver {
     this.publisher.publish(state);
   }
 
+  /** Where a ship's versions stand (handed to the next room with the ship). */
+  versions(playerId: string): Saved | undefined {
+    const s = this.#saved.get(playerId);
+    return s ? { ...s } : undefined;
+  }
+
+  /** The ship was handed to another room, which saves it from now on: forget it without saving. */
+  forget(playerId: string): void {
+    this.#saved.delete(playerId);
+  }
+
   /** The ship left this room for good: save it one last time and forget it. */
   release(ship: Ship): void {
     this.save(ship);

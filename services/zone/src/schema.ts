@@ -36,6 +36,8 @@ export function defineStateSchemas({ world, quantize, interest }: EncodingOption
       /** The last applied input sequence number: clients drop acknowledged inputs from prediction. */
       ack: t.uint32(),
       alive: t.boolean(),
+      /** A read-only copy of a ship owned by a neighbouring region (border ghost). */
+      ghost: t.boolean(),
     },
     `Ship${suffix}`,
   );

@@ -22,6 +22,7 @@ import {
 import type { zoneConfig } from "./config.js";
 import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
+import { LocalShipOwnership, type ShipOwnership } from "./ownership.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
 import { defineStateSchemas } from "./schema.js";
 import type { ShipStore } from "./ships.js";
@@ -38,6 +39,11 @@ export interface ZoneDeps {
   /** LocalDriver in the embedded mode, RedisDriver in the cluster. */
   driver: MatchMakerDriver;
   ships: ShipStore;
+  /**
+   * Which room owns which ship. Defaults to an in-process one (embedded mode: every region in one
+   * process); zones that hand ships to each other across processes share a RedisShipOwnership.
+   */
+  ownership?: ShipOwnership;
   /** Write-behind of ship state to persistence (in-process queue embedded, Redis Stream in the cluster). */
   publisher?: ShipStatePublisher;
   /**
@@ -113,6 +119,12 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     schemas: defineStateSchemas({ world, quantize: config.quantize, interest: config.interest }),
     verifier: deps.verifier,
     ships: deps.ships,
+    ownership: deps.ownership ?? new LocalShipOwnership(),
+    address: "",
+    borderBand: config.borderBand,
+    handoffHysteresis: config.handoffHysteresis,
+    handoffTimeoutMs: config.handoffTimeoutMs,
+    handoffRetryMs: config.handoffRetryMs,
     ...(deps.publisher ? { publisher: deps.publisher } : {}),
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.held().find((h) => h.region === region)?.epoch ?? 0,
@@ -166,6 +178,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       }
       const port = transport.port;
       const address = config.publicAddress ?? `${config.host}:${port}`;
+      ctx.address = address;
       leases = new Leases(deps.directory, { zoneId, address }, config.leaseTtlMs, log, (region) => {
         // Someone else may own it now: stop acting on it and send its players back to world entry.
         const room = rooms.get(region);

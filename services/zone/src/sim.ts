@@ -95,7 +95,7 @@ export function spawnShip(state: SimState, seed: ShipSeed): Ship {
 const shipGrid = new SpatialGrid<Ship>(100);
 
 export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEvents {
-  const events: TickEvents = { refused: [], destroyed: [], sold: [] };
+  const events: TickEvents = { refused: [], destroyed: [], sold: [], ghostHits: [] };
   const solids = [...state.asteroids.values(), ...state.stations.values()];
 
   for (const [id, prev] of state.ships) {
@@ -168,6 +168,14 @@ export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEv
         const current = state.ships.get(s.id);
         if (!victim && current && hits(shot, current)) victim = current;
       });
+      if (!victim && inputs.ghosts) {
+        for (const g of inputs.ghosts) {
+          if (!g.alive || g.id === shot.owner || (shot.x - g.x) ** 2 + (shot.y - g.y) ** 2 > TUNING.ship.radius ** 2) continue;
+          events.ghostHits.push({ ship: g.id, by: shot.owner });
+          gone = true;
+          break;
+        }
+      }
       if (victim) {
         gone = true;
         const after = damage(victim, TUNING.gun.damage);

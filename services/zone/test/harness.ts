@@ -21,6 +21,8 @@ export interface ShipView {
   credits: number;
   ack: number;
   alive: boolean;
+  /** A read-only copy of a ship owned by a neighbouring region. */
+  ghost: boolean;
 }
 
 interface MapLike<T> {

@@ -13,6 +13,8 @@ import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export interface TestTokens {
   verifier: TokenVerifier;
+  /** The public key set the verifier trusts (for zone child processes). */
+  jwks: { keys: Record<string, unknown>[] };
   /** A valid access token for `sub` (a fresh id if omitted). */
   sign(claims?: { sub?: string; name?: string; expiresIn?: string }): Promise<string>;
   /** A token signed by a key the verifier does not know. */
@@ -42,6 +44,7 @@ export async function testTokens(): Promise<TestTokens> {
   const foreign = await keyPair("test-key-1");
   return {
     verifier: createTokenVerifier({ keys: { keys: [ours.publicJwk] } }),
+    jwks: { keys: [ours.publicJwk] },
     sign: signer(ours.privateKey, "test-key-1"),
     signForeign: (sub) => signer(foreign.privateKey, "test-key-1")({ sub }),
   };

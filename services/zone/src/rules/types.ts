@@ -81,6 +81,8 @@ export interface TickInputs {
   /** At most one control input per ship per tick (the room's queue hands them out in order). */
   controls: Map<string, ControlInput>;
   actions: Map<string, Action[]>;
+  /** Ships of neighbouring regions near the border (read-only): shots can hit them. */
+  ghosts?: { id: string; x: number; y: number; alive: boolean }[];
 }
 
 export interface TickEvents {
@@ -88,4 +90,6 @@ export interface TickEvents {
   refused: { ship: string; action: Action["kind"] }[];
   destroyed: { ship: string; by: string }[];
   sold: { ship: string; ore: number; credits: number }[];
+  /** Shots that hit a ghost: the room forwards each to the ship's owner, which applies the damage. */
+  ghostHits: { ship: string; by: string }[];
 }

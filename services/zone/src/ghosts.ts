@@ -1,0 +1,104 @@
+// Border ghosts: read-only copies of ships near a border, sent by their owner to each neighbouring
+// region every tick (Colyseus presence pub/sub: in-process in the embedded mode, Redis in the
+// cluster) and shown there to clients whose area of interest covers them.
+import { type Region, regionRoomId, regionsWithin, type WorldConfig } from "@starlane/shared";
+import type { Ship } from "./rules/types.js";
+
+/** What a ghost shows: the fields of ShipState except the private ones (cargo, credits). */
+export interface Ghost {
+  id: string;
+  name: string;
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  heading: number;
+  hull: number;
+  ack: number;
+  alive: boolean;
+}
+
+export interface GhostBatch {
+  from: string;
+  ships: Ghost[];
+}
+
+export const ghostChannel = (regionId: string) => `starlane:ghosts:${regionId}`;
+/** Hits on a region's ships scored by a neighbour's shots (the owner applies the damage). */
+export const hitChannel = (regionId: string) => `starlane:hits:${regionId}`;
+
+export interface GhostHit {
+  ship: string;
+  by: string;
+}
+
+export function toGhost(s: Ship): Ghost {
+  return {
+    id: s.id,
+    name: s.name,
+    x: s.x,
+    y: s.y,
+    vx: s.vx,
+    vy: s.vy,
+    heading: s.heading,
+    hull: Math.ceil(s.hull),
+    ack: s.ack,
+    alive: s.respawnIn <= 0,
+  };
+}
+
+/** Groups the ships within `band` of a border by the neighbour that must see them. */
+export function ghostsByNeighbour(world: WorldConfig, region: Region, ships: Iterable<Ship>, band: number): Map<string, Ghost[]> {
+  const out = new Map<string, Ghost[]>();
+  for (const s of ships) {
+    for (const n of regionsWithin(world, region, s.x, s.y, band)) {
+      const id = regionRoomId(n);
+      let list = out.get(id);
+      if (!list) out.set(id, (list = []));
+      list.push(toGhost(s));
+    }
+  }
+  return out;
+}
+
+/**
+ * The ghosts a room has received, by sending region. Each batch replaces that sender's previous
+ * one; a sender silent for `ttlMs` (dead, or its ships left the band without a final empty batch)
+ * is forgotten.
+ */
+export class GhostBoard {
+  readonly #from = new Map<string, { ships: Ghost[]; at: number }>();
+
+  constructor(readonly ttlMs: number) {}
+
+  receive(batch: GhostBatch, now: number): void {
+    if (!batch || typeof batch.from !== "string" || !Array.isArray(batch.ships)) return;
+    if (batch.ships.length === 0) this.#from.delete(batch.from);
+    else this.#from.set(batch.from, { ships: batch.ships, at: now });
+  }
+
+  /** Keeps a ship this room just handed away visible until its new owner's first batch arrives. */
+  hold(from: string, ghost: Ghost, now: number): void {
+    const e = this.#from.get(from);
+    if (e) e.ships = [...e.ships.filter((g) => g.id !== ghost.id), ghost];
+    else this.#from.set(from, { ships: [ghost], at: now });
+  }
+
+  /** The current ghosts with the region that sent each (its owner). */
+  *bySender(now: number): Iterable<[string, Ghost]> {
+    for (const [from, e] of this.#from) {
+      if (now - e.at > this.ttlMs) continue;
+      for (const g of e.ships) yield [from, g];
+    }
+  }
+
+  *current(now: number): Iterable<Ghost> {
+    for (const [from, e] of this.#from) {
+      if (now - e.at > this.ttlMs) {
+        this.#from.delete(from);
+        continue;
+      }
+      yield* e.ships;
+    }
+  }
+}

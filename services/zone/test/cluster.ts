@@ -1,0 +1,132 @@
+// Zone child processes sharing the local Redis under one test prefix (each process has its own
+// Colyseus matchMaker), and SDK bots that fly with the ShipLink helper. Used by the cross-process
+// handoff tests and services/zone/bench/handoff.ts.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Client, type Room } from "@colyseus/sdk";
+import { ShipLink } from "@starlane/shared";
+import { TEST_REDIS_URL, waitFor } from "@starlane/shared/testing";
+import type { StoredShip } from "../src/ships.js";
+import type { RegionView } from "./harness.js";
+import type { TestTokens } from "./tokens.js";
+
+const NODE = fileURLToPath(new URL("./zone-node.ts", import.meta.url));
+
+export interface ZoneNode {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  stats(): Promise<{ two: number; none: number; samples: number; detail: string[]; metrics: string }>;
+  quit(): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export async function startNode(opts: {
+  prefix: string;
+  regions: string;
+  jwks: unknown;
+  ships?: StoredShip[];
+  watch?: string[];
+  env?: Record<string, string>;
+}): Promise<ZoneNode> {
+  const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", NODE], {
+    env: {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      ZONE_PREFIX: opts.prefix,
+      ZONE_JWKS: JSON.stringify(opts.jwks),
+      ZONE_SHIPS: JSON.stringify(opts.ships ?? []),
+      ZONE_WATCH: (opts.watch ?? []).join(","),
+      STARLANE_ZONE_REGIONS: opts.regions,
+      ...opts.env,
+    },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  // Colyseus prints a few lines of its own on stdout (e.g. stale-room cleanup): ours are JSON.
+  const next = async () => {
+    for (;;) {
+      const r = await lines.next();
+      if (r.done) throw new Error("zone node exited");
+      if (r.value.startsWith("{")) return JSON.parse(r.value);
+    }
+  };
+  const { port } = (await next()) as { port: number };
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exit.then(() => {
+    exited = true;
+  });
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async stats() {
+      child.stdin!.write("stats\n");
+      return next();
+    },
+    async quit() {
+      if (exited) return;
+      child.stdin!.write("quit\n");
+      await Promise.race([exit, new Promise((r) => setTimeout(r, 5000))]);
+      if (!exited) child.kill("SIGKILL");
+    },
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+export type SdkRoom = Room<unknown, RegionView>;
+
+export interface Bot {
+  id: string;
+  link: ShipLink<SdkRoom>;
+  /** Sequence numbers sent. */
+  sent: number;
+  stop(): void;
+}
+
+/** A bot steering through `waypoints` in turn, sending one input every `everyMs`. */
+export async function startBot(
+  url: string,
+  tokens: TestTokens,
+  id: string,
+  region: string,
+  waypoints: { x: number; y: number }[],
+  everyMs = 100,
+): Promise<Bot> {
+  const client = new Client(url);
+  client.auth.token = await tokens.sign({ sub: id, name: id });
+  const room = await client.joinById<RegionView>(region, {});
+  room.reconnection.maxRetries = 0;
+  await waitFor(`${id} first state`, () => room.state?.ships?.has(id));
+  const link = new ShipLink(client, room as SdkRoom, id, {
+    onRoom: (r) => {
+      r.reconnection.maxRetries = 0;
+    },
+  });
+  let w = 0;
+  const bot: Bot = { id, link, sent: 0, stop: () => clearInterval(timer) };
+  const timer = setInterval(() => {
+    const s = link.room.state?.ships?.get(id);
+    if (!s) return;
+    let target = waypoints[w % waypoints.length]!;
+    if (Math.hypot(target.x - s.x, target.y - s.y) < 60) target = waypoints[++w % waypoints.length]!;
+    const want = Math.atan2(target.y - s.y, target.x - s.x);
+    const diff = Math.atan2(Math.sin(want - s.heading), Math.cos(want - s.heading));
+    link.send({ thrust: Math.abs(diff) < 0.6 ? 0.7 : 0.05, turn: Math.max(-1, Math.min(1, diff * 3)), fire: false });
+    bot.sent++;
+  }, everyMs);
+  return bot;
+}
+
+/** Sums a Prometheus counter over all its label sets in a /metrics text, optionally filtered. */
+export function counter(text: string, name: string, match = ""): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (match && !line.includes(match)) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}

@@ -1,0 +1,165 @@
+// Handoff across zone processes: two zone children split four regions around the point
+// (4000, 4000) (x < 4000 on one process, x >= 4000 on the other) and share the local Redis under
+// this test's prefix. A fleet of bots flies between waypoints around the corner, crossing edges and
+// the corner back and forth; each zone checks the ownership invariants against Redis every 25 ms;
+// an observer on the other process watches every ship continuously. A second test stops the
+// target zone mid-handoff and kills it: the ship stays with its source and the player resumes.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connectRedis } from "@starlane/shared";
+import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import type { Redis } from "ioredis";
+import type { StoredShip } from "../src/ships.js";
+import { type Bot, counter, startBot, startNode, type ZoneNode } from "./cluster.js";
+import { testTokens } from "./tokens.js";
+
+const prefix = testRedisPrefix();
+const tokens = await testTokens();
+let redis: Redis;
+const nodes: ZoneNode[] = [];
+
+const ship = (playerId: string, x: number, y: number): StoredShip => ({
+  playerId,
+  x,
+  y,
+  vx: 0,
+  vy: 0,
+  heading: 0,
+  hull: 100,
+  cargo: 0,
+  credits: 0,
+});
+
+before(async () => {
+  redis = await connectRedis(TEST_REDIS_URL);
+});
+
+after(async () => {
+  for (const n of nodes) await n.quit();
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+test("a fleet crossing edges and the corner between two zone processes: one owner at all times, inputs applied once, the observer never loses a ship", async () => {
+  const fleet = Array.from({ length: 8 }, (_, i) => `fleet-${i}`);
+  const c = 4000;
+  const d = 220;
+  const starts = [ship("observer", 4150, 3900), ...fleet.map((id, i) => ship(id, c + (i % 2 ? d : -d) * 0.8, c + (i % 4 < 2 ? d : -d) * 0.8))];
+  // A wide border band: every ship near the corner is mirrored to every region around it, so the
+  // observer's view of a ship can only have gaps if a handoff makes one.
+  const env = { STARLANE_ZONE_BORDER_BAND: "1000" };
+  const west = await startNode({ prefix, regions: "1-1,1-2", jwks: tokens.jwks, ships: starts, watch: fleet, env });
+  const east = await startNode({ prefix, regions: "2-1,2-2", jwks: tokens.jwks, ships: starts, watch: fleet, env });
+  nodes.push(west, east);
+
+  const loop = [
+    { x: c - d, y: c - d },
+    { x: c + d, y: c + d },
+    { x: c - d, y: c + d },
+    { x: c + d, y: c - d },
+  ];
+  const bots: Bot[] = [];
+  for (const [i, id] of fleet.entries()) {
+    const start = starts[i + 1]!;
+    const region = `region-${start.x < c ? 1 : 2}-${start.y < c ? 1 : 2}`;
+    const node = start.x < c ? west : east;
+    // Each bot starts at a different point of the loop so the crossings are spread out.
+    bots.push(await startBot(node.url, tokens, id, region, [...loop.slice(i % 4), ...loop.slice(0, i % 4)]));
+  }
+  const observer = await startBot(east.url, tokens, "observer", "region-2-1", [{ x: 4150, y: 3900 }], 1000);
+
+  // The observer samples its view every 5 ms: once a ship is seen, each time it is missing counts
+  // towards a gap, which ends when it is seen again.
+  const seen = new Map<string, number>();
+  const gaps: number[] = [];
+  const missingSince = new Map<string, number>();
+  const sampler = setInterval(() => {
+    const now = performance.now();
+    const ships = observer.link.room.state?.ships;
+    if (!ships) return;
+    for (const id of fleet) {
+      if (ships.has(id)) {
+        seen.set(id, now);
+        const m = missingSince.get(id);
+        if (m !== undefined) gaps.push(now - m);
+        missingSince.delete(id);
+      } else if (seen.has(id) && !missingSince.has(id)) missingSince.set(id, now);
+    }
+  }, 5);
+
+  await new Promise((r) => setTimeout(r, 12_000));
+  for (const b of [...bots, observer]) b.stop();
+  clearInterval(sampler);
+  // Every ship eventually acknowledges its last input; no input was applied twice or lost.
+  const [ws, es] = [await west.stats(), await east.stats()];
+  const aborts = [ws.metrics, es.metrics].flatMap((m) => m.split("\n").filter((l) => /^starlane_zone_handoffs_aborted_total\{/.test(l)));
+  for (const b of bots) {
+    const l = b.link;
+    await waitFor(`${b.id} acknowledged ${b.sent}`, () => !l.switching && l.ack === b.sent, 5000).catch((err) => {
+      throw new Error(`${err.message}: room ${l.room.roomId} ack ${l.ack} switching ${l.switching} pending ${l.pending}; ${aborts.join("; ")}`);
+    });
+  }
+  const [ws2, es2] = [await west.stats(), await east.stats()];
+  const applied = counter(ws2.metrics, "starlane_zone_inputs_applied_total") + counter(es2.metrics, "starlane_zone_inputs_applied_total");
+  const sent = bots.reduce((n, b) => n + b.sent, 0) + observer.sent;
+  const handoffs = bots.reduce((n, b) => n + b.link.handoffs, 0);
+  const completed =
+    counter(ws.metrics, "starlane_zone_handoffs_total", 'outcome="completed"') +
+    counter(es.metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
+  console.log(
+    JSON.stringify({ handoffs, completed, aborts, sent, applied, samples: ws.samples + es.samples, maxGapMs: Math.max(0, ...gaps), gaps: gaps.length }),
+  );
+  assert.deepEqual([ws.two, es.two, ws.none, es.none], [0, 0, 0, 0], [...ws.detail, ...es.detail].join("\n"));
+  assert.ok(ws.samples > 100 && es.samples > 100, "the detectors ran");
+  assert.ok(handoffs >= 16, `only ${handoffs} handoffs`);
+  // Every completed handoff was followed (ships keep coasting across borders after the bots stop,
+  // so allow one in flight per ship); a handoff whose answer came too late for the source ("lost":
+  // the target owns the ship, the source re-offers a seat) is followed too.
+  const completed2 =
+    counter(ws2.metrics, "starlane_zone_handoffs_total", 'outcome="completed"') +
+    counter(es2.metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
+  const lost =
+    counter(ws2.metrics, "starlane_zone_handoffs_aborted_total", 'reason="lost"') +
+    counter(es2.metrics, "starlane_zone_handoffs_aborted_total", 'reason="lost"');
+  assert.ok(completed <= handoffs + fleet.length, `${handoffs} followed, ${completed} completed`);
+  assert.ok(handoffs <= completed2 + lost, `${handoffs} followed, ${completed2} completed, ${lost} lost`);
+  assert.equal(applied, sent, "each input applied exactly once");
+  assert.equal(missingSince.size, 0, "the observer still sees every ship");
+  assert.ok(Math.max(0, ...gaps) <= 250, `longest gap ${Math.max(...gaps)} ms`);
+  for (const b of [...bots, observer]) await b.link.room.leave(true);
+});
+
+test("the target zone stops mid-handoff and dies: the ship stays with its source, then goes to the successor, and the player keeps flying", async () => {
+  const a = await startNode({ prefix, regions: "0-0", jwks: tokens.jwks, ships: [ship("survivor", 1850, 1000)], watch: ["survivor"] });
+  const b = await startNode({ prefix, regions: "1-0", jwks: tokens.jwks, env: { STARLANE_ZONE_LEASE_TTL_MS: "1200" } });
+  nodes.push(a, b);
+  // Stop the target before the ship reaches the border: the handoff starts and gets no answer.
+  b.kill("SIGSTOP");
+  const bot = await startBot(a.url, tokens, "survivor", "region-0-0", [{ x: 2300, y: 1000 }], 100);
+  const key = `${prefix}ship:survivor:owner`;
+  const stats = await waitFor("an abandoned handoff", async () => {
+    const s = await a.stats();
+    return counter(s.metrics, "starlane_zone_handoffs_total", 'outcome="aborted"') > 0 && s;
+  }, 10_000, 100);
+  assert.equal(await redis.hget(key, "region"), "region-0-0", "the source still owns the ship");
+  assert.equal(bot.link.room.roomId, "region-0-0");
+  await waitFor("the ship still simulated past the border", () => bot.link.room.state.ships.get("survivor")!.x > 2100, 5000);
+  assert.equal(await redis.hget(key, "region"), "region-0-0", "the source still owns the ship");
+  assert.equal(stats.two + stats.none, 0);
+  b.kill("SIGKILL");
+  // A successor claims the region once the dead zone's lease lapses; the next attempt goes there.
+  const successor = await startNode({ prefix, regions: "1-0", jwks: tokens.jwks });
+  nodes.push(successor);
+  await waitFor("the successor to own the ship", async () => (await redis.hget(key, "region")) === "region-1-0", 15_000, 100);
+  await waitFor("the player to follow", () => bot.link.room.roomId === "region-1-0" && !bot.link.switching, 5000);
+  bot.stop();
+  await waitFor("every input acknowledged", () => bot.link.ack === bot.sent, 5000);
+  const [as, ss] = [await a.stats(), await successor.stats()];
+  assert.equal(as.two + as.none + ss.two + ss.none, 0, [...as.detail, ...ss.detail].join("\n"));
+  assert.equal(
+    counter(as.metrics, "starlane_zone_inputs_applied_total") + counter(ss.metrics, "starlane_zone_inputs_applied_total"),
+    bot.sent,
+  );
+  await bot.link.room.leave(true);
+});
