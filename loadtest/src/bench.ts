@@ -227,7 +227,7 @@ const rows: BenchRow[] = [
     value: null,
     unit: "ms",
     baseline: null,
-    note: "not yet measured: handoff (issue 7) is not on main",
+    note: "not yet measured by the bench (handoff is on main: measure it with npm run loadtest -- --scenario border, or services/zone/bench/handoff.ts)",
   },
   {
     name: "failover_resume_p99_s",
