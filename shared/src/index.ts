@@ -24,7 +24,7 @@ export {
   StarlaneError,
   type ErrorBody,
 } from "./protocol.js";
-export { connectPostgres, connectRedis, UnreachableError } from "./stores.js";
+export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export { Lifecycle, runMain } from "./lifecycle.js";
 export { loadMigrations, migrate, type Migration } from "./migrate.js";
 export {

@@ -48,3 +48,19 @@ export async function connectPostgres(url: string, options: pg.PoolConfig = {}):
     throw new UnreachableError(`PostgreSQL at ${redact(url)} is unreachable (${e.message}); ${PG_HINT}`);
   }
 }
+
+/** Runs `work` in one transaction on one pooled connection: COMMIT if it resolves, ROLLBACK if not. */
+export async function transaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const out = await work(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -5,7 +5,7 @@
 // the key set a moment before a rotation already knows the new signing key, instead of rejecting
 // new tokens until its refetch cooldown ends. Rotate less often than the access-token lifetime
 // (15 minutes) and the verifiers' cache age (10 minutes) and no valid token is ever refused.
-import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
+import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, transaction } from "@starlane/shared";
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -61,20 +61,12 @@ async function newKeyRow(client: pg.PoolClient): Promise<string> {
   return kid;
 }
 
-async function locked<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query("BEGIN");
+/** A transaction holding the keys lock, so two instances never rotate at once. */
+function locked<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return transaction(db, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [KEYS_LOCK]);
-    const out = await work(client);
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 async function rotateIn(client: pg.PoolClient): Promise<void> {

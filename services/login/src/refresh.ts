@@ -3,7 +3,7 @@
 // presented again means it was copied: the whole family is revoked, so the thief and the owner are
 // both logged out and the owner logs in again.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { StarlaneError } from "@starlane/shared";
+import { StarlaneError, transaction } from "@starlane/shared";
 import type pg from "pg";
 import type { Account } from "./accounts.js";
 
@@ -21,21 +21,6 @@ export interface RefreshTokens {
   revoke(token: string): Promise<void>;
   /** Deletes sessions whose every token has expired, so the tables do not grow forever. */
   purgeExpired(): Promise<number>;
-}
-
-async function transaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query("BEGIN");
-    const out = await work(client);
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 export function createRefreshTokens(
