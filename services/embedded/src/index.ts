@@ -104,8 +104,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     // Reverse order of dependence: stop taking players, save their ships, drain to PostgreSQL.
     async close() {
       frontDoorListening?.close();
-      await zone.close();
-      await ships.flush(5000).catch((err) => log.warn({ err }, "ship states left unwritten at shutdown"));
+      await zone.close(); // saves every ship in play and flushes them through the queue
       ships.close();
       await persistence.stop();
       await login.close();

@@ -4,19 +4,8 @@
 import { type Region, regionRoomId, regionsWithin, type WorldConfig } from "@starlane/shared";
 import type { Ship } from "./rules/types.js";
 
-/** What a ghost shows: the fields of ShipState except the private ones (cargo, credits). */
-export interface Ghost {
-  id: string;
-  name: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  ack: number;
-  alive: boolean;
-}
+/** What a ghost shows: a ship's public fields (not cargo, credits or controls). */
+export type Ghost = Pick<Ship, "id" | "name" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "ack"> & { alive: boolean };
 
 export interface GhostBatch {
   from: string;

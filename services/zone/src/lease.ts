@@ -37,6 +37,11 @@ export class Leases {
     return [...this.#held.values()];
   }
 
+  /** The epoch `region` is held at, or 0 when it is not held (called per saved ship: no copying). */
+  epoch(region: string): number {
+    return this.#held.get(region)?.epoch ?? 0;
+  }
+
   start(): void {
     this.#timer ??= setInterval(() => {
       this.#renewing ??= this.renew().finally(() => {

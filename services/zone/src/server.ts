@@ -127,7 +127,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     handoffRetryMs: config.handoffRetryMs,
     ...(deps.publisher ? { publisher: deps.publisher } : {}),
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
-    epochOf: (region) => leases?.held().find((h) => h.region === region)?.epoch ?? 0,
+    epochOf: (region) => leases?.epoch(region) ?? 0,
     metrics: createZoneMetrics(registry),
     log,
     opened: (room) => rooms.set(room.roomId, room),
