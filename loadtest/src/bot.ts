@@ -111,6 +111,8 @@ export class Bot {
   #firstState: (() => void) | null = null;
   /** Set when a new room's first state closes a gap (handoff or reconnect). */
   #awaiting: { kind: "handoff" | "resume"; since: number } | null = null;
+  /** The room a handoff in progress is leaving. */
+  #leaving: RegionRoom | null = null;
   #lastPatchAt = 0;
   #session: { accessToken: string; accountId: string } | null = null;
 
@@ -407,6 +409,9 @@ export class Bot {
     m.handoffs++;
     this.own.handoffs++;
     this.#awaiting = { kind: "handoff", since: this.#lastPatchAt };
+    // The old room may close us (4104/4107) as soon as the new seat is taken, before #attach has
+    // switched this.room: that close is part of the handoff, not a disconnect.
+    this.#leaving = from;
     try {
       this.#o.ctx.zoneSeen(msg.address);
       const room = (await new Client(`http://${msg.address}`).consumeSeatReservation(
@@ -419,6 +424,7 @@ export class Bot {
     } catch (err) {
       m.handoffsFailed++;
       this.#awaiting = null;
+      this.#leaving = null;
       this.#fail("HANDOFF_FAILED", err);
       if (this.room === from) return; // still in the old room; it will close us or carry on
       await this.#rejoin(now());
@@ -433,7 +439,7 @@ export class Bot {
   }
 
   async #onLeave(room: RegionRoom, code: number): Promise<void> {
-    if (room !== this.room || this.stopped) return;
+    if (room !== this.room || room === this.#leaving || this.stopped) return;
     this.connected = false;
     this.#fail(`CLOSE_${code}`);
     if (FINAL_CLOSES.has(code)) return;
