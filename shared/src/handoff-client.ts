@@ -45,7 +45,11 @@ export interface ShipLinkOptions<R> {
   onRoom?(room: R, previous: R): void;
   /** A handoff could not be followed (the seat expired, the new zone is unreachable). */
   onError?(err: unknown): void;
-  /** Unacknowledged inputs kept for re-sending (oldest dropped beyond this); default 64. */
+  /**
+   * Unacknowledged inputs kept for re-sending (oldest dropped beyond this); default 32: 1.6 s of
+   * inputs at 20 Hz, re-sent at once after a handoff, which stays under the zone's default message
+   * rate limit (60/s) and input queue (64).
+   */
   maxPending?: number;
 }
 
@@ -98,9 +102,10 @@ export class ShipLink<R extends HandoffRoomLike> {
     const seq = ++this.#seq;
     this.#prune();
     this.#pending.push({ ...input, seq });
-    const max = this.options.maxPending ?? 64;
+    const max = this.options.maxPending ?? 32;
     if (this.#pending.length > max) this.#pending.splice(0, this.#pending.length - max);
-    if (!this.#switching) this.#room.send(ClientMessage.Input, { seq, thrust: input.thrust, turn: input.turn, fire: input.fire });
+    if (!this.#switching)
+      this.#room.send(ClientMessage.Input, { seq, thrust: input.thrust, turn: input.turn, fire: input.fire });
     return seq;
   }
 
@@ -120,7 +125,8 @@ export class ShipLink<R extends HandoffRoomLike> {
 
   #prune() {
     const ack = this.ack;
-    if (this.#pending.length > 0 && this.#pending[0]!.seq <= ack) this.#pending = this.#pending.filter((i) => i.seq > ack);
+    if (this.#pending.length > 0 && this.#pending[0]!.seq <= ack)
+      this.#pending = this.#pending.filter((i) => i.seq > ack);
   }
 
   #listen(room: R) {
@@ -149,16 +155,18 @@ export class ShipLink<R extends HandoffRoomLike> {
     this.#switching = false;
     // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
     this.#prune();
-    for (const i of this.#pending) next.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
+    for (const i of this.#pending)
+      next.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
   }
 }
 
-/** Resolves once `room`'s state shows the ship (the first patch after joining). */
+/** Resolves once `room`'s state shows the ship as its own (not as a ghost mirrored from a neighbour). */
 function waitForShip(room: HandoffRoomLike, shipId: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
-      if (room.state?.ships?.get?.(shipId)) return resolve();
+      const ship = room.state?.ships?.get?.(shipId);
+      if (ship && ship.ghost !== true) return resolve();
       if (Date.now() - started > 15_000) return reject(new Error("the new room never showed the ship"));
       setTimeout(check, 2);
     };

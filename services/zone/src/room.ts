@@ -2,7 +2,14 @@
 // the tick applies them, steps the rules, copies the result into the schema state, updates each
 // client's area of interest and sends the patches. Nothing a client sends can make the tick throw.
 import { randomUUID } from "node:crypto";
-import { type Client, CloseCode as ColyseusCloseCode, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
+import {
+  type Client,
+  CloseCode as ColyseusCloseCode,
+  type IRoomCache,
+  matchMaker,
+  Room,
+  ServerError,
+} from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import {
   type AccessClaims,
@@ -12,38 +19,37 @@ import {
   ErrorCode as ErrorCodes,
   type Logger,
   parseRegionRoomId,
-  type Region,
   REGION_ROOM_NAME,
-  regionRoomId,
+  type Region,
   regionOf,
-  sameRegion,
+  regionRoomId,
   ServerMessage,
   type ShipStatePublisher,
   StarlaneError,
+  sameRegion,
   type TokenVerifier,
   type WorldConfig,
 } from "@starlane/shared";
 import {
   type Ghost,
-  GhostBoard,
   type GhostBatch,
+  GhostBoard,
   type GhostHit,
   ghostChannel,
   ghostsByNeighbour,
   hitChannel,
   toGhost,
 } from "./ghosts.js";
+import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
+import { InputQueue, parseAction, parseInput } from "./input.js";
+import { InterestGrid, type Placed } from "./interest.js";
+import type { DropReason, HandoffAbort, ZoneMetrics } from "./metrics.js";
+import type { ShipOwnership } from "./ownership.js";
 import { damage } from "./rules/combat.js";
 import { TUNING } from "./rules/tuning.js";
-import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
-import { type Placed, InterestGrid } from "./interest.js";
-import { InputQueue, parseAction, parseInput } from "./input.js";
-import type { DropReason, ZoneMetrics } from "./metrics.js";
-import type { HandoffAbort } from "./metrics.js";
-import type { ShipOwnership } from "./ownership.js";
 import type { Action, ControlInput, Ship, SimState } from "./rules/types.js";
-import type { RegionStateT, StateSchemas } from "./schema.js";
 import { ShipSaver } from "./saving.js";
+import type { RegionStateT, StateSchemas } from "./schema.js";
 import type { ShipStore } from "./ships.js";
 import { createSim, spawnShip, stepSim } from "./sim.js";
 
@@ -76,6 +82,8 @@ export interface RoomContext {
   saveEveryTicks: number;
   /** The ownership epoch this zone holds the region at (carried by every save). */
   epochOf(region: string): number;
+  /** Whether some zone holds a live lease on `region` (a room that does not answer may only be slow). */
+  regionLive(region: string): Promise<boolean>;
   metrics: ZoneMetrics;
   log: Logger;
   opened(room: RegionRoom): void;
@@ -101,6 +109,10 @@ const TRANSIT_SEAT_MS = 10_000;
 const ARRIVAL_WAIT_MS = 15_000;
 
 const seatInvalid = () => new ServerError(ErrorCodes.STARLANE_ERR_SEAT_INVALID.status, "STARLANE_ERR_SEAT_INVALID");
+const unavailable = () =>
+  new ServerError(ErrorCodes.STARLANE_ERR_REGION_UNAVAILABLE.status, "STARLANE_ERR_REGION_UNAVAILABLE");
+/** How often a join asks the ship's owner again while the ship is between rooms. */
+const LOCATE_ATTEMPTS = 4;
 
 /** Rejects after `ms` (a remote call to a dead or slow zone must not hold the ship forever). */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -200,7 +212,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.onMessage(ClientMessage.Input, (client, msg) => this.#onInput(client, msg));
     this.onMessage(ClientMessage.Action, (client, msg) => this.#onAction(client, msg));
     // Only servers hand ships off: a client claiming to move its ship is refused.
-    this.onMessage(ServerMessage.Handoff, (client) => this.#drop(client, "handoff_refused", "STARLANE_ERR_HANDOFF_REFUSED"));
+    this.onMessage(ServerMessage.Handoff, (client) =>
+      this.#drop(client, "handoff_refused", "STARLANE_ERR_HANDOFF_REFUSED"),
+    );
     this.onMessage("*", (client) => {
       this.#drop(client, "malformed", "STARLANE_ERR_MALFORMED_MESSAGE");
     });
@@ -219,12 +233,10 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
 
   override async onJoin(client: Client, _options: unknown, auth: SeatClaims) {
     if (!auth?.sub) throw new ServerError(ErrorCodes.STARLANE_ERR_UNAUTHORIZED.status, "STARLANE_ERR_UNAUTHORIZED");
-    // A handoff seat is good once, for the handoff that reserved it, while the ship is here.
-    if (auth.handoff !== undefined) {
-      const arrival = this.#arrivals.get(auth.sub);
-      if (!arrival || arrival.handoff !== auth.handoff || !this.sim.ships.has(auth.sub)) throw seatInvalid();
+    // A handoff seat is good once (Colyseus consumes the reservation). Its arrival is settled; if the
+    // ship moved on before its player came, the join below finds the owner and redirects there.
+    if (auth.handoff !== undefined && this.#arrivals.get(auth.sub)?.handoff === auth.handoff)
       this.#arrivals.delete(auth.sub);
-    }
     let redirect: { roomId: string; reservation: unknown; address: string } | null = null;
     if (!this.sim.ships.has(auth.sub)) redirect = await this.#locate(auth);
     const previous = this.#byPlayer.get(auth.sub);
@@ -264,20 +276,37 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   /**
    * A player joins and its ship is not simulated here. If another live room owns it, that room
    * reserves a seat and the player is redirected there (resuming after a disconnect mid-handoff);
-   * otherwise this room takes ownership (from nobody, or from a room that is gone) and loads it.
+   * otherwise this room takes ownership (from nobody, or from a room whose region no zone holds any
+   * more) and loads it. A ship between rooms, or an owner that is alive but does not answer, is
+   * waited for and then refused with STARLANE_ERR_REGION_UNAVAILABLE (the client retries): taking a
+   * ship from a live owner would make two authoritative copies.
    */
   async #locate(auth: SeatClaims): Promise<{ roomId: string; reservation: unknown; address: string } | null> {
-    const rec = await this.ctx.ownership.get(auth.sub);
-    if (rec?.region && rec.region !== this.roomId) {
+    let rec = await this.ctx.ownership.get(auth.sub);
+    for (let attempt = 1; rec?.region && rec.region !== this.roomId; attempt++) {
+      let answer: Awaited<ReturnType<RegionRoom["reserveResume"]>> | "silent" = "silent";
       try {
-        const there = await within(
-          matchMaker.remoteRoomCall<RegionRoom>(rec.region, "reserveResume", [auth.sub, auth.name ?? auth.sub], this.ctx.handoffTimeoutMs),
+        answer = await within(
+          matchMaker.remoteRoomCall<RegionRoom>(
+            rec.region,
+            "reserveResume",
+            [auth.sub, auth.name ?? auth.sub],
+            this.ctx.handoffTimeoutMs,
+          ),
           this.ctx.handoffTimeoutMs,
         );
-        if (there) return { roomId: rec.region, ...there };
       } catch {
-        // The owner's room is gone or not answering: the ship is taken over below (fenced by version).
+        // Not answering: slow, or its zone is gone (then its region's lease lapses).
       }
+      if (answer && answer !== "moving" && answer !== "silent") return { roomId: rec.region, ...answer };
+      const now = await this.ctx.ownership.get(auth.sub);
+      const moved = now?.region !== rec.region || now?.version !== rec.version;
+      rec = now;
+      if (moved) continue; // ask the new owner
+      // The owner does not have it (it left) or no zone holds the owner's region: ours to take.
+      if (answer === null || (answer === "silent" && !(await this.ctx.regionLive(rec!.region)))) break;
+      if (attempt >= LOCATE_ATTEMPTS) throw unavailable();
+      await new Promise((r) => setTimeout(r, this.ctx.handoffRetryMs / 2));
     }
     // Load before taking ownership, so the record never names this room while the ship is not here.
     const stored = await this.ctx.ships.load(auth.sub);
@@ -285,7 +314,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (stored && !sameRegion(regionOf(this.ctx.world, stored.x, stored.y), this.region)) throw seatInvalid();
     if (this.sim.ships.has(auth.sub)) return null; // handed in while we were asking
     const taken = await this.ctx.ownership.move(auth.sub, rec?.region ?? "", rec?.version ?? 0, this.roomId);
-    if (!taken) throw seatInvalid(); // it moved meanwhile; joining again finds where
+    if (!taken) throw unavailable(); // it moved meanwhile; joining again finds where
     if (!this.sim.ships.has(auth.sub)) {
       spawnShip(this.sim, { ...(stored ?? {}), id: auth.sub, name: auth.name });
       this.#saver?.adopt(auth.sub, stored);
@@ -301,7 +330,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (seat.transit) return;
     // Only the player's current connection takes the ship away (a replaced one does not). A ship in
     // the middle of a handoff finishes it first (its player may resume on the other side).
-    if (this.#byPlayer.get(seat.playerId) === undefined && !this.#outgoing.has(seat.playerId)) this.#removeShip(seat.playerId);
+    if (this.#byPlayer.get(seat.playerId) === undefined && !this.#outgoing.has(seat.playerId))
+      this.#removeShip(seat.playerId);
     this.#syncState();
   }
 
@@ -394,9 +424,13 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     return { reservation, address: this.ctx.address, version: rec.version };
   }
 
-  /** Called by a room a player joined while its ship is here: a seat for that player, or null. */
-  async reserveResume(sub: string, name: string): Promise<{ reservation: unknown; address: string } | null> {
-    if (!this.sim.ships.has(sub) || this.#outgoing.has(sub) || this.#disposed) return null;
+  /**
+   * Called by a room a player joined while its ship is here: a seat for that player; "moving" while
+   * the ship is being handed on (ask again shortly); null when the ship is not here.
+   */
+  async reserveResume(sub: string, name: string): Promise<{ reservation: unknown; address: string } | "moving" | null> {
+    if (this.#outgoing.has(sub) || (this.#disposed && this.sim.ships.has(sub))) return "moving";
+    if (!this.sim.ships.has(sub)) return null;
     const handoff = randomUUID();
     this.#arrivals.set(sub, { handoff, expires: Date.now() + ARRIVAL_WAIT_MS });
     return { reservation: await this.#reserve(sub, name, handoff), address: this.ctx.address };
@@ -410,10 +444,12 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       if (to) this.#startHandoff(ship, regionRoomId(to), now);
     }
     const batches = ghostsByNeighbour(this.ctx.world, this.region, this.sim.ships.values(), this.ctx.borderBand);
-    for (const [to, ships] of batches) this.presence.publish(ghostChannel(to), { from: this.roomId, ships } satisfies GhostBatch);
+    for (const [to, ships] of batches)
+      this.presence.publish(ghostChannel(to), { from: this.roomId, ships } satisfies GhostBatch);
     // One empty batch tells a neighbour our ships left its band (it would otherwise wait for the TTL).
     for (const to of this.#ghostTargets) {
-      if (!batches.has(to)) this.presence.publish(ghostChannel(to), { from: this.roomId, ships: [] } satisfies GhostBatch);
+      if (!batches.has(to))
+        this.presence.publish(ghostChannel(to), { from: this.roomId, ships: [] } satisfies GhostBatch);
     }
     this.#ghostTargets = new Set(batches.keys());
     for (const [id, a] of this.#arrivals) {
@@ -464,8 +500,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
           this.#versions.set(id, kept.version);
           this.#retryAt.set(id, Date.now() + this.ctx.handoffRetryMs);
           this.ctx.metrics.handoffAborted(this.roomId, reason);
-          // Its player left while the handoff ran: it leaves the world now.
-          if (!this.#byPlayer.has(id)) this.#removeShip(id);
+          // Its player left while the handoff ran (and is not on its way here): it leaves the world now.
+          if (!this.#byPlayer.has(id) && !this.#arrivals.has(id)) this.#removeShip(id);
           return;
         }
         break;
@@ -489,6 +525,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.#versions.delete(id);
     this.#outgoing.delete(id);
     this.#retryAt.delete(id);
+    // A player still on its way here with a seat is redirected to the new owner when it joins.
+    this.#arrivals.delete(id);
     if (last) this.#ghosts.hold(offer.to, toGhost(last), Date.now());
     if (accepted) this.ctx.metrics.handoffCompleted(this.roomId, (performance.now() - started) / 1000);
     const seat = this.#byPlayer.get(id);
@@ -497,7 +535,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     seat.transit = true;
     this.#closeTransitLater(seat);
     if (accepted?.reservation) {
-      seat.client.send(ServerMessage.Handoff, { roomId: offer.to, reservation: accepted.reservation, address: accepted.address });
+      seat.client.send(ServerMessage.Handoff, {
+        roomId: offer.to,
+        reservation: accepted.reservation,
+        address: accepted.address,
+      });
       return;
     }
     // The target's answer was lost (it was slow): ask it for a seat now, a few times; failing that,
@@ -513,8 +555,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         if (i > 0) owner = (await this.ctx.ownership.get(seat.playerId))?.region || owner;
         if (owner === this.roomId) break;
         const timeout = this.ctx.handoffTimeoutMs * (i + 1);
-        const there = await within(matchMaker.remoteRoomCall<RegionRoom>(owner, "reserveResume", [seat.playerId, name], timeout), timeout);
-        if (there?.reservation) return seat.client.send(ServerMessage.Handoff, { roomId: owner, ...there });
+        const there = await within(
+          matchMaker.remoteRoomCall<RegionRoom>(owner, "reserveResume", [seat.playerId, name], timeout),
+          timeout,
+        );
+        if (there && there !== "moving") return seat.client.send(ServerMessage.Handoff, { roomId: owner, ...there });
       } catch {
         // slow or gone: try again, then give up below
       }
@@ -522,7 +567,6 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     }
     if (this.#seats.get(seat.client.sessionId) === seat) seat.client.leave(CloseCode.RegionMoved);
   }
-
 
   #forget(seat: Seat) {
     this.#seats.delete(seat.client.sessionId);
@@ -596,7 +640,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (!seat) return this.ctx.metrics.inputDropped(this.roomId, "not_joined");
     const v = parseInput(msg, seat.playerId);
     if (!v.ok) {
-      return this.#drop(client, v.reason, v.reason === "not_your_ship" ? "STARLANE_ERR_NOT_YOUR_SHIP" : "STARLANE_ERR_INVALID_INPUT");
+      return this.#drop(
+        client,
+        v.reason,
+        v.reason === "not_your_ship" ? "STARLANE_ERR_NOT_YOUR_SHIP" : "STARLANE_ERR_INVALID_INPUT",
+      );
     }
     const r = seat.queue.push(v.input);
     // A replay or an overflow is silently dropped (counted): a client resending after a reconnect,
@@ -609,7 +657,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (!seat) return this.ctx.metrics.inputDropped(this.roomId, "not_joined");
     const v = parseAction(msg, seat.playerId);
     if (!v.ok) {
-      return this.#drop(client, v.reason, v.reason === "not_your_ship" ? "STARLANE_ERR_NOT_YOUR_SHIP" : "STARLANE_ERR_INVALID_INPUT");
+      return this.#drop(
+        client,
+        v.reason,
+        v.reason === "not_your_ship" ? "STARLANE_ERR_NOT_YOUR_SHIP" : "STARLANE_ERR_INVALID_INPUT",
+      );
     }
     if (seat.actions.length >= MAX_ACTIONS_PER_TICK) return this.ctx.metrics.inputDropped(this.roomId, "overflow");
     seat.actions.push(v.action);
@@ -651,7 +703,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         for (const ship of this.sim.ships.values()) if (!this.#outgoing.has(ship.id)) this.#saver.save(ship);
       }
       for (const r of events.refused) {
-        this.#byPlayer.get(r.ship)?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
+        this.#byPlayer
+          .get(r.ship)
+          ?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }
       this.#borders(Date.now());
       this.#syncState();
@@ -717,14 +771,20 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         alive: ship.respawnIn <= 0,
         ghost: false,
       };
-      Object.assign(upsert("ships", ship.id, ship.x, ship.y, () => new ShipState(props)), props);
+      Object.assign(
+        upsert("ships", ship.id, ship.x, ship.y, () => new ShipState(props)),
+        props,
+      );
     }
     // Ghosts share the ships map (same key as when owned here): a ship crossing the border changes
     // owner without leaving any client's view.
     for (const g of this.#ghosts.current(Date.now())) {
       if (live.has(`ships:${g.id}`)) continue;
       const props = { ...ghostProps(g), cargo: 0, credits: 0 };
-      Object.assign(upsert("ships", g.id, g.x, g.y, () => new ShipState(props)), props);
+      Object.assign(
+        upsert("ships", g.id, g.x, g.y, () => new ShipState(props)),
+        props,
+      );
     }
     for (const rock of this.sim.asteroids.values()) {
       const props = { x: rock.x, y: rock.y, radius: rock.radius, ore: Math.floor(rock.ore) };

@@ -13,8 +13,8 @@ import {
   parseRegionRoomId,
   REGION_ROOM_NAME,
   type RegionDirectory,
-  regionRoomId,
   type Registry,
+  regionRoomId,
   type ShipStatePublisher,
   type TokenVerifier,
   worldFromConfig,
@@ -128,6 +128,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     ...(deps.publisher ? { publisher: deps.publisher } : {}),
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.epoch(region) ?? 0,
+    regionLive: async (region) => (await deps.directory.owner(region)) !== null,
     metrics: createZoneMetrics(registry),
     log,
     opened: (room) => rooms.set(room.roomId, room),
@@ -157,7 +158,10 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       });
       // Per-client views are encoded one after another into the encoder's shared buffer: size it for
       // a full room up front instead of letting it overflow, warn and re-encode while it grows.
-      Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024));
+      Encoder.BUFFER_SIZE = Math.max(
+        Encoder.BUFFER_SIZE,
+        Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024),
+      );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       server = new Server({
         transport,

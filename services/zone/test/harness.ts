@@ -64,7 +64,10 @@ export interface Zone {
 
 export const REGION = "region-1-1";
 
-export async function startZone(env: Record<string, string> = {}, directory: RegionDirectory = new LocalRegionDirectory()): Promise<Zone> {
+export async function startZone(
+  env: Record<string, string> = {},
+  directory: RegionDirectory = new LocalRegionDirectory(),
+): Promise<Zone> {
   const tokens = await testTokens();
   const ships = new MemoryShipStore();
   const config = loadConfig(zoneConfig, {

@@ -10,7 +10,7 @@ import { metric, type Player, REGION, startZone, tickAndSync, type Zone } from "
 let zone: Zone;
 let bystander: Player;
 before(async () => {
-  zone = await startZone({ STARLANE_ZONE_MAX_MESSAGES_PER_SECOND: "30", STARLANE_ZONE_MAX_MESSAGE_BYTES: "512" });
+  zone = await startZone({ STARLANE_ZONE_MAX_MESSAGES_PER_SECOND: "30", STARLANE_ZONE_MAX_MESSAGE_BYTES: "512", STARLANE_ZONE_INPUT_QUEUE: "8" });
   bystander = await zone.join({ id: "bystander" });
 });
 after(() => zone.close());
@@ -95,6 +95,9 @@ test("the same player connecting again replaces the older connection (4104) and 
   assert.ok(ship.x > x, "same ship, still coasting");
   assert.equal(zone.server.room(REGION)!.sim.ships.size, 2, "no duplicate ship");
   second.room.send("input", { seq: 1, thrust: 0, turn: 1, fire: false });
-  await waitFor("replay counted", async () => (await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" })) >= 1);
+  await waitFor(
+    "replay counted",
+    async () => (await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" })) >= 1,
+  );
   await second.room.leave(true);
 });
