@@ -117,6 +117,16 @@ export class ShipLink<R extends HandoffRoomLike> {
     this.#listen(room);
   }
 
+  /**
+   * Sends the current room every input it has not acknowledged (after `attach`, once the room shows
+   * the ship); the room drops anything at or below its `ack`, so re-sending never applies twice.
+   */
+  resend(): void {
+    this.#prune();
+    for (const i of this.#pending)
+      this.#room.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
+  }
+
   /** Stops following handoffs (does not leave the room). */
   close(): void {
     this.#closed = true;
@@ -154,9 +164,7 @@ export class ShipLink<R extends HandoffRoomLike> {
     this.#seq = Math.max(this.#seq, this.ack);
     this.#switching = false;
     // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
-    this.#prune();
-    for (const i of this.#pending)
-      next.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
+    if (this.#room === next) this.resend();
   }
 }
 
