@@ -250,7 +250,10 @@ export class Bot {
     if (!this.#link) {
       this.#link = new ShipLink<RegionRoom>(client, room, this.shipId, {
         onRoom: (next) => {
-          this.#attach(next, Date.now() + this.#o.joinTimeoutMs).catch((err) => this.#handoffFailed(err));
+          // Handed on again before this room showed the ship: the newer room's wait is the one that counts.
+          this.#attach(next, Date.now() + this.#o.joinTimeoutMs).catch((err) => {
+            if (this.room === next) this.#handoffFailed(err);
+          });
         },
         onError: (err) => this.#handoffFailed(err),
       });
@@ -440,6 +443,8 @@ export class Bot {
     this.#leaving = null;
     // Still in the old room: it closes us (4107) and the bot comes back through world entry then.
     if (this.stopped || this.room === stale) return;
+    // Otherwise come back through world entry now; the zone replaces the room we are in (4104).
+    this.#leaving = this.room;
     void this.#rejoin(now());
   }
 

@@ -159,22 +159,27 @@ export class ShipLink<R extends HandoffRoomLike> {
     from.leave(true).catch(() => {});
     this.handoffs++;
     this.options.onRoom?.(next, from);
-    await waitForShip(next, this.shipId);
+    // The ship may be handed on again before it shows here (a corner): the newer follow takes over.
+    if (!(await waitForShip(next, this.shipId, () => this.#room !== next || this.#closed))) return;
     this.lastSwitchMs = performance.now() - t0;
     this.#seq = Math.max(this.#seq, this.ack);
     this.#switching = false;
     // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
-    if (this.#room === next) this.resend();
+    this.resend();
   }
 }
 
-/** Resolves once `room`'s state shows the ship as its own (not as a ghost mirrored from a neighbour). */
-function waitForShip(room: HandoffRoomLike, shipId: string): Promise<void> {
+/**
+ * Resolves true once `room`'s state shows the ship as its own (not as a ghost mirrored from a
+ * neighbour), or false as soon as `gone()` says the link left that room.
+ */
+function waitForShip(room: HandoffRoomLike, shipId: string, gone: () => boolean): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
+      if (gone()) return resolve(false);
       const ship = room.state?.ships?.get?.(shipId);
-      if (ship && ship.ghost !== true) return resolve();
+      if (ship && ship.ghost !== true) return resolve(true);
       if (Date.now() - started > 15_000) return reject(new Error("the new room never showed the ship"));
       setTimeout(check, 2);
     };
