@@ -52,10 +52,7 @@ async function startZone(env: Record<string, string>) {
       "tsx",
       fileURLToPath(new URL("./zone-process.ts", import.meta.url)),
     ],
-    {
-      env: { ...process.env, ...env, BENCH_CLIENTS: String(CLIENTS), BENCH_JWKS: JSON.stringify(jwks) },
-      stdio: ["pipe", "pipe", "inherit"],
-    },
+    { env: { ...process.env, ...env, BENCH_CLIENTS: String(CLIENTS), BENCH_JWKS: JSON.stringify(jwks) }, stdio: ["pipe", "pipe", "inherit"] },
   );
   const lines: Interface = createInterface({ input: child.stdout! });
   const it = lines[Symbol.asyncIterator]();

@@ -51,16 +51,7 @@ async function run(mode: "local" | "cluster") {
       { x: 4000 - SPAN, y: s.y },
       { x: 4000 + SPAN, y: s.y },
     ];
-    bots.push(
-      await startBot(
-        node.url,
-        tokens,
-        s.playerId,
-        s.x < 4000 ? "region-1-1" : "region-2-1",
-        i % 2 ? wp.reverse() : wp,
-        50,
-      ),
-    );
+    bots.push(await startBot(node.url, tokens, s.playerId, s.x < 4000 ? "region-1-1" : "region-2-1", i % 2 ? wp.reverse() : wp, 50));
   }
   const gaps: number[] = [];
   const seen = new Map<Bot, number>();
@@ -75,8 +66,7 @@ async function run(mode: "local" | "cluster") {
   }, 5);
   const completed = async () => {
     let n = 0;
-    for (const node of nodes)
-      n += counter((await node.stats()).metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
+    for (const node of nodes) n += counter((await node.stats()).metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
     return n;
   };
   await new Promise((r) => setTimeout(r, 3000)); // warm-up
@@ -90,10 +80,7 @@ async function run(mode: "local" | "cluster") {
   const stats = await Promise.all(nodes.map((n) => n.stats()));
   const durSum = stats.reduce((s, x) => s + counter(x.metrics, "starlane_zone_handoff_duration_seconds_sum"), 0);
   const durCount = stats.reduce((s, x) => s + counter(x.metrics, "starlane_zone_handoff_duration_seconds_count"), 0);
-  const aborted = stats.reduce(
-    (s, x) => s + counter(x.metrics, "starlane_zone_handoffs_total", 'outcome="aborted"'),
-    0,
-  );
+  const aborted = stats.reduce((s, x) => s + counter(x.metrics, "starlane_zone_handoffs_total", 'outcome="aborted"'), 0);
   const violations = stats.reduce((s, x) => s + x.two + x.none, 0);
   for (const b of bots) b.stop();
   for (const b of bots) await b.link.room.leave(true).catch(() => {});

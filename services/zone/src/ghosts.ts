@@ -5,9 +5,7 @@ import { type Region, regionRoomId, regionsWithin, type WorldConfig } from "@sta
 import type { Ship } from "./rules/types.js";
 
 /** What a ghost shows: a ship's public fields (not cargo, credits or controls). */
-export type Ghost = Pick<Ship, "id" | "name" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "ack"> & {
-  alive: boolean;
-};
+export type Ghost = Pick<Ship, "id" | "name" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "ack"> & { alive: boolean };
 
 export interface GhostBatch {
   from: string;
@@ -39,12 +37,7 @@ export function toGhost(s: Ship): Ghost {
 }
 
 /** Groups the ships within `band` of a border by the neighbour that must see them. */
-export function ghostsByNeighbour(
-  world: WorldConfig,
-  region: Region,
-  ships: Iterable<Ship>,
-  band: number,
-): Map<string, Ghost[]> {
+export function ghostsByNeighbour(world: WorldConfig, region: Region, ships: Iterable<Ship>, band: number): Map<string, Ghost[]> {
   const out = new Map<string, Ghost[]>();
   for (const s of ships) {
     for (const n of regionsWithin(world, region, s.x, s.y, band)) {

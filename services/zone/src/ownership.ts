@@ -71,15 +71,7 @@ export class RedisShipOwnership implements ShipOwnership {
   }
 
   async move(ship: string, from: string, version: number, to: string): Promise<OwnerRecord | null> {
-    const v = (await this.#redis.eval(
-      MOVE,
-      1,
-      shipOwnerKey(this.#prefix, ship),
-      from,
-      String(version),
-      to,
-      RECORD_TTL_S,
-    )) as number;
+    const v = (await this.#redis.eval(MOVE, 1, shipOwnerKey(this.#prefix, ship), from, String(version), to, RECORD_TTL_S)) as number;
     return v < 0 ? null : { region: to, version: v };
   }
 }

@@ -1,6 +1,6 @@
 // One region's simulation: the rules in ./rules composed into a tick. `stepSim` is a deterministic
 // function of (state, inputs, dt): no clock, no randomness, no I/O, so tests drive it directly.
-import { type Region, regionBounds, regionCenter, type WorldConfig } from "@starlane/shared";
+import { regionBounds, regionCenter, type Region, type WorldConfig } from "@starlane/shared";
 import { SpatialGrid } from "./grid.js";
 import { damage, fire, hits, moveShot } from "./rules/combat.js";
 import { mine, nearestStation, regrow, respawnAt, sell } from "./rules/economy.js";
@@ -8,17 +8,7 @@ import { collide, fly } from "./rules/flight.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Asteroid, Ship, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
 
-export type {
-  Action,
-  Asteroid,
-  ControlInput,
-  Ship,
-  Shot,
-  SimState,
-  Station,
-  TickEvents,
-  TickInputs,
-} from "./rules/types.js";
+export type { Action, Asteroid, ControlInput, Ship, Shot, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
 
 /** A small deterministic PRNG, so a region's asteroids are in the same place on every process. */
 function mulberry32(seed: number) {
@@ -180,8 +170,7 @@ export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEv
       });
       if (!victim && inputs.ghosts) {
         for (const g of inputs.ghosts) {
-          if (!g.alive || g.id === shot.owner || (shot.x - g.x) ** 2 + (shot.y - g.y) ** 2 > TUNING.ship.radius ** 2)
-            continue;
+          if (!g.alive || g.id === shot.owner || (shot.x - g.x) ** 2 + (shot.y - g.y) ** 2 > TUNING.ship.radius ** 2) continue;
           events.ghostHits.push({ ship: g.id, by: shot.owner });
           gone = true;
           break;

@@ -1,5 +1,5 @@
+import { uWebSocketsTransport, type TransportOptions } from "@colyseus/uwebsockets-transport";
 import uws from "uWebSockets.js";
-import { type TransportOptions, uWebSocketsTransport } from "@colyseus/uwebsockets-transport";
 import { ListenError } from "@starlane/shared";
 
 /**
@@ -15,12 +15,7 @@ export class ZoneTransport extends uWebSocketsTransport {
     super(options);
   }
 
-  override listen(
-    port: number | string,
-    hostname?: string,
-    _backlog?: number,
-    listening?: (err?: Error) => void,
-  ): this {
+  override listen(port: number | string, hostname?: string, _backlog?: number, listening?: (err?: Error) => void): this {
     if (typeof port === "string") throw new ListenError("zone transport listens on TCP ports only");
     const host = hostname ?? "0.0.0.0";
     this.app.listen(host, port, uws.LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
@@ -28,11 +23,7 @@ export class ZoneTransport extends uWebSocketsTransport {
     });
     // Colyseus's shutdown() closes the socket it knows about.
     (this as unknown as { _listeningSocket: unknown })._listeningSocket = this.#socket || undefined;
-    listening?.(
-      this.#socket
-        ? undefined
-        : new ListenError(`cannot listen on ${host}:${port}: the port is in use or not permitted`),
-    );
+    listening?.(this.#socket ? undefined : new ListenError(`cannot listen on ${host}:${port}: the port is in use or not permitted`));
     return this;
   }
 

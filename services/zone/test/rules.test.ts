@@ -10,14 +10,7 @@ import type { Ship, TickInputs } from "../src/rules/types.js";
 import { createSim, spawnShip, stepSim } from "../src/sim.js";
 
 const w = DEFAULT_WORLD;
-const at = (x: number, y: number, extra: Partial<Motion> = {}): Motion => ({
-  x,
-  y,
-  vx: 0,
-  vy: 0,
-  heading: 0,
-  ...extra,
-});
+const at = (x: number, y: number, extra: Partial<Motion> = {}): Motion => ({ x, y, vx: 0, vy: 0, heading: 0, ...extra });
 const ship = (extra: Partial<Ship> = {}): Ship => ({
   id: "s1",
   name: "s1",
@@ -80,11 +73,7 @@ test("asteroids and stations are solid: a ship is pushed out and loses the veloc
   const st = [...sim.stations.values()][0]!;
   const s = spawnShip(sim, { id: "p", name: "p", x: st.x - 400, y: st.y });
   for (let i = 0; i < 100; i++) {
-    stepSim(
-      sim,
-      { controls: new Map([["p", { seq: i + 1, thrust: 1, turn: 0, fire: false }]]), actions: new Map() },
-      dt,
-    );
+    stepSim(sim, { controls: new Map([["p", { seq: i + 1, thrust: 1, turn: 0, fire: false }]]), actions: new Map() }, dt);
     const now = sim.ships.get(s.id)!;
     assert.ok(Math.hypot(now.x - st.x, now.y - st.y) >= st.radius + TUNING.ship.radius - 1e-6);
   }
@@ -159,18 +148,10 @@ test("mine and sell through the tick; refused actions are reported", () => {
   const sim = createSim(w, { col: 2, row: 1 });
   const rock = [...sim.asteroids.values()][0]!;
   spawnShip(sim, { id: "m", name: "m", x: rock.x + rock.radius + 40, y: rock.y });
-  const ev = stepSim(
-    sim,
-    { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: rock.id }, { kind: "sell" }]]]) },
-    dt,
-  );
+  const ev = stepSim(sim, { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: rock.id }, { kind: "sell" }]]]) }, dt);
   assert.equal(sim.ships.get("m")!.cargo, TUNING.mining.perAction);
   assert.deepEqual(ev.refused, [{ ship: "m", action: "sell" }], "no station in range");
-  const missing = stepSim(
-    sim,
-    { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: "nope" }]]]) },
-    dt,
-  );
+  const missing = stepSim(sim, { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: "nope" }]]]) }, dt);
   assert.deepEqual(missing.refused, [{ ship: "m", action: "mine" }]);
 });
 
@@ -179,14 +160,7 @@ test("the same inputs give the same result (deterministic)", () => {
     const sim = createSim(w, { col: 3, row: 2 });
     spawnShip(sim, { id: "p", name: "p" });
     for (let i = 1; i <= 50; i++) {
-      stepSim(
-        sim,
-        {
-          controls: new Map([["p", { seq: i, thrust: i % 3 ? 1 : 0, turn: i % 5 ? 0.3 : -1, fire: i % 7 === 0 }]]),
-          actions: new Map(),
-        },
-        dt,
-      );
+      stepSim(sim, { controls: new Map([["p", { seq: i, thrust: i % 3 ? 1 : 0, turn: i % 5 ? 0.3 : -1, fire: i % 7 === 0 }]]), actions: new Map() }, dt);
     }
     return JSON.stringify([...sim.ships.values(), ...sim.shots.values()]);
   };

@@ -44,22 +44,13 @@ const violations = { two: 0, none: 0, samples: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
-    const rooms = zone
-      .regions()
-      .map((r) => zone.room(r.region))
-      .filter((r) => r !== undefined);
-    const before = rooms.map((r) => ({
-      room: r,
-      owns: r.owns(id),
-      has: r.sim.ships.has(id),
-      version: r.versionOf(id),
-    }));
+    const rooms = zone.regions().map((r) => zone.room(r.region)).filter((r) => r !== undefined);
+    const before = rooms.map((r) => ({ room: r, owns: r.owns(id), has: r.sim.ships.has(id), version: r.versionOf(id) }));
     const rec = await ownership.get(id);
     violations.samples++;
     for (const b of before) {
       // Only judge a room whose view of the ship did not change while Redis answered.
-      if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
-        continue;
+      if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version) continue;
       if (b.owns && (rec?.region !== b.room.roomId || rec.version !== b.version)) {
         violations.two++;
         detail.push(`two: ${id} in ${b.room.roomId} v${b.version}, record ${JSON.stringify(rec)}`);

@@ -1,8 +1,7 @@
 // Mining and trade: ore comes out of asteroids into the cargo hold (up to its capacity) and is
 // sold at a station for credits. Both need the ship to be close enough.
-
-import { TUNING } from "./tuning.js";
 import type { Asteroid, Ship, Station } from "./types.js";
+import { TUNING } from "./tuning.js";
 
 const surfaceDistance = (ship: Ship, b: { x: number; y: number; radius: number }) =>
   Math.hypot(ship.x - b.x, ship.y - b.y) - b.radius - TUNING.ship.radius;
