@@ -25,6 +25,8 @@ interface ShipState {
   cargo: number;
   alive: boolean;
   ack: number;
+  /** A read-only mirror from a neighbouring region (our own ship seen from a room that does not own it). */
+  ghost?: boolean;
 }
 interface MapLike<T> {
   get(key: string): T | undefined;
@@ -245,8 +247,9 @@ export class Bot {
       throw new BotError("JOIN_ABANDONED", "the join completed after it was given up");
     }
     this.#roomGen = gen;
-    await this.#attach(room, deadline);
-    // The first room makes the link; a rejoin (a new connection) hands the link the new room.
+    // The first room makes the link; a rejoin (a new connection) hands the link the new room. Before
+    // the first state: the room may redirect us at once (our ship is owned elsewhere), and the link
+    // must be listening to follow that.
     if (!this.#link) {
       this.#link = new ShipLink<RegionRoom>(client, room, this.shipId, {
         onRoom: (next) => {
@@ -259,8 +262,9 @@ export class Bot {
       });
     } else {
       this.#link.attach(room);
-      this.#link.resend();
     }
+    await this.#attach(room, deadline);
+    this.#link.resend();
   }
 
   async #attach(room: RegionRoom, deadline: number): Promise<void> {
@@ -288,6 +292,8 @@ export class Bot {
     room.onMessage(ServerMessage.Handoff, (msg: HandoffMessage) => this.#handoffStarted(room, msg));
     room.onLeave((code: number) => void this.#onLeave(room, code));
     let timer: NodeJS.Timeout | undefined;
+    // A room left for the next one before it showed our ship (a redirect) is done waiting.
+    this.#firstState?.();
     const first = new Promise<void>((resolve, reject) => {
       this.#firstState = resolve;
       timer = setTimeout(
@@ -314,7 +320,8 @@ export class Bot {
     this.#lastPatchAt = t;
     const ships = room.state?.ships;
     const me = ships?.get(this.shipId);
-    if (!me) return;
+    // Our ship as a ghost: this room does not own it (a redirect to the owner is on its way).
+    if (!me || me.ghost) return;
     if (this.#firstState) {
       this.#firstState();
       this.#firstState = null;

@@ -56,6 +56,9 @@ export class Measurements {
   resetSteady(): void {
     this.rtt.reset();
     this.observer.reset();
+    // Handoffs per second and their gaps are steady-state figures too (failures count the whole run).
+    this.handoffs = 0;
+    this.handoffGap.reset();
     this.bytes = 0;
     this.messages = 0;
   }

@@ -44,7 +44,8 @@ export interface Summary {
   inputsSent: number;
   actionsSent: number;
   actionsRefused: number;
-  handoffs: { count: number; failed: number; gapMs: P };
+  /** Steady phase: count, per second and gaps; `failed` over the whole run. */
+  handoffs: { count: number; perS: number | null; failed: number; gapMs: P };
   reconnects: { count: number; maxS: number | null; resumeS: P };
   inputsLost: number;
   inputsDuplicated: number;
@@ -111,7 +112,12 @@ export function buildSummary(i: SummaryInput): Summary {
     inputsSent: m.inputsSent,
     actionsSent: m.actionsSent,
     actionsRefused: m.actionsRefused,
-    handoffs: { count: m.handoffs, failed: m.handoffsFailed, gapMs: p(m.handoffGap.total.summary()) },
+    handoffs: {
+      count: m.handoffs,
+      perS: i.durationS > 0 ? round(m.handoffs / i.durationS, 1) : null,
+      failed: m.handoffsFailed,
+      gapMs: p(m.handoffGap.total.summary()),
+    },
     reconnects: { count: m.reconnects, maxS: round(resume.max, 2), resumeS: p(resume, 2) },
     inputsLost: m.inputsLost,
     inputsDuplicated: m.inputsDuplicated,
@@ -153,8 +159,8 @@ export function formatSummary(s: Summary): string {
     ["inputs sent / lost / applied twice", `${s.inputsSent} / ${s.inputsLost} / ${s.inputsDuplicated}`],
     ["actions sent / refused", `${s.actionsSent} / ${s.actionsRefused}`],
     [
-      "handoffs (failed), gap p50 / p99",
-      `${s.handoffs.count} (${s.handoffs.failed}), ${v(s.handoffs.gapMs.p50, " ms")} / ${v(s.handoffs.gapMs.p99, " ms")}`,
+      "handoffs, /s (failed), gap p50 / p99",
+      `${s.handoffs.count}, ${v(s.handoffs.perS, "/s")} (${s.handoffs.failed}), ${v(s.handoffs.gapMs.p50, " ms")} / ${v(s.handoffs.gapMs.p99, " ms")}`,
     ],
     ["reconnects, max resume", `${s.reconnects.count}, ${v(s.reconnects.maxS, " s")}`],
     ["zone tick p50 / p99, overruns", `${v(s.tickMs.p50, " ms")} / ${v(s.tickMs.p99, " ms")}, ${v(s.tickMs.overruns)}`],

@@ -99,7 +99,8 @@ export class ShipLink<R extends HandoffRoomLike> {
 
   /** Stamps the next sequence number and sends the input to the current owner (buffered while switching). */
   send(input: PilotInput): number {
-    const seq = ++this.#seq;
+    // Always above what the owner acknowledged (a link made before the first state starts at 0).
+    const seq = (this.#seq = Math.max(this.#seq, this.ack) + 1);
     this.#prune();
     this.#pending.push({ ...input, seq });
     const max = this.options.maxPending ?? 32;
