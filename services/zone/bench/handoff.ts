@@ -1,11 +1,11 @@
-// Handoff benchmark: SDK bots (ShipLink) fly back and forth across the border x = 4000 between
-// regions 1-1 and 2-1 for a while, and we report handoffs per second sustained and the player's gap
+// Handoff benchmark: SDK bots (ShipLink) fly back and forth across the border x = 4000 between the
+// regions of columns 1 and 2 (spread over its whole length) for a while, and we report handoffs per second sustained and the player's gap
 // per handoff (from the `handoff` message to the new room showing the ship: ShipLink.lastSwitchMs),
 // plus the server-side duration (decision -> target owns the ship) from the zones' histograms.
-// Two configurations in one run: "local" (both regions in one zone process, the embedded case) as
-// the baseline, and "cluster" (each region in its own zone process, Redis between them).
+// Two configurations in one run: "local" (both columns in one zone process, the embedded case) as
+// the baseline, and "cluster" (each column in its own zone process, Redis between them).
 //
-//   node --conditions=starlane-source --import tsx services/zone/bench/handoff.ts [bots=60] [seconds=20]
+//   node --conditions=starlane-source --import tsx services/zone/bench/handoff.ts [bots=150] [seconds=20]
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix } from "@starlane/shared/testing";
 import type { StoredShip } from "../src/ships.js";
@@ -16,6 +16,10 @@ const BOTS = Number(process.argv[2] ?? 150);
 const SECONDS = Number(process.argv[3] ?? 20);
 // Waypoints this far either side of the border: just past the 50-unit hysteresis plus the turn.
 const SPAN = Number(process.argv[4] ?? 130);
+// The whole border x = 4000 (four region pairs, rows 0-3), bots spread along it so each sees a
+// share of the others, as in a world where crossings happen in many places at once.
+const WEST = "1-0,1-1,1-2,1-3";
+const EAST = "2-0,2-1,2-2,2-3";
 const tokens = await testTokens();
 const redis = await connectRedis(TEST_REDIS_URL);
 
@@ -29,7 +33,7 @@ async function run(mode: "local" | "cluster") {
   const ships: StoredShip[] = Array.from({ length: BOTS }, (_, i) => ({
     playerId: `hb-${i}`,
     x: i % 2 ? 4100 : 3900,
-    y: 2200 + (1600 * i) / BOTS,
+    y: 200 + (7600 * i) / BOTS,
     vx: 0,
     vy: 0,
     heading: i % 2 ? Math.PI : 0,
@@ -39,10 +43,10 @@ async function run(mode: "local" | "cluster") {
   }));
   const nodes: ZoneNode[] =
     mode === "local"
-      ? [await startNode({ prefix, regions: "1-1,2-1", jwks: tokens.jwks, ships })]
+      ? [await startNode({ prefix, regions: `${WEST},${EAST}`, jwks: tokens.jwks, ships })]
       : [
-          await startNode({ prefix, regions: "1-1", jwks: tokens.jwks, ships }),
-          await startNode({ prefix, regions: "2-1", jwks: tokens.jwks, ships }),
+          await startNode({ prefix, regions: WEST, jwks: tokens.jwks, ships }),
+          await startNode({ prefix, regions: EAST, jwks: tokens.jwks, ships }),
         ];
   const bots: Bot[] = [];
   for (const [i, s] of ships.entries()) {
@@ -51,7 +55,7 @@ async function run(mode: "local" | "cluster") {
       { x: 4000 - SPAN, y: s.y },
       { x: 4000 + SPAN, y: s.y },
     ];
-    bots.push(await startBot(node.url, tokens, s.playerId, s.x < 4000 ? "region-1-1" : "region-2-1", i % 2 ? wp.reverse() : wp, 50));
+    bots.push(await startBot(node.url, tokens, s.playerId, `region-${s.x < 4000 ? 1 : 2}-${Math.floor(s.y / 2000)}`, i % 2 ? wp.reverse() : wp, 50));
   }
   const gaps: number[] = [];
   const seen = new Map<Bot, number>();
