@@ -1,0 +1,228 @@
+// The browser client as a person uses it: the embedded system (what `npm start` runs, with its
+// embedded PostgreSQL in a temporary folder, on free ports) serving the freshly built bundle, and
+// Debian's Chromium driven headless through playwright-core. Register through the form, see the
+// ship drawn and the HUD, hold thrust and move, cross a region border and follow the handoff,
+// survive a server-side close, and see the server's message for a failed log-in.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import {
+  createEmbedded,
+  EMBEDDED_POOL_MAX,
+  type Embedded,
+  type EmbeddedPostgres,
+  startEmbeddedPostgres,
+} from "@starlane/embedded";
+import { loginConfig } from "@starlane/login";
+import {
+  CloseCode,
+  connectPostgres,
+  createLogger,
+  loadConfig,
+  parseRegionRoomId,
+  regionBounds,
+  regionRoomId,
+  worldFromConfig,
+} from "@starlane/shared";
+import { waitFor as waitForEvery } from "@starlane/shared/testing";
+import { zoneConfig } from "@starlane/zone";
+import type pg from "pg";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { buildClient } from "../build.js";
+
+const CHROMIUM = process.env.STARLANE_CHROMIUM ?? "/usr/bin/chromium";
+const PASSWORD = "correct horse battery";
+const env = {
+  STARLANE_FRONT_DOOR_PORT: "0",
+  STARLANE_ZONE_PORT: "0",
+  // Test accounts need no OWASP-cost hashing; the cost itself is tested in services/login.
+  STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+};
+const world = worldFromConfig(loadConfig(zoneConfig, env));
+
+const dataDir = mkdtempSync(join(tmpdir(), "starlane-client-demo-"));
+let pgEmbedded: EmbeddedPostgres | undefined;
+let db: pg.Pool | undefined;
+let sl: Embedded | undefined;
+let browser: Browser | undefined;
+let base = "";
+
+before(async () => {
+  // Fail, never skip: a missing browser must not turn this test green.
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with \`apt-get install -y chromium\` (Debian), or point STARLANE_CHROMIUM at a Chromium binary.`,
+    );
+  await buildClient(); // what `npm start` does first (the root prestart script)
+  pgEmbedded = await startEmbeddedPostgres(dataDir);
+  db = await connectPostgres(pgEmbedded.url, { max: EMBEDDED_POOL_MAX });
+  sl = await createEmbedded(
+    { log: createLogger("test", "warn"), db },
+    {
+      embedded: {
+        host: "127.0.0.1",
+        publicHost: "127.0.0.1",
+        frontDoorPort: 0,
+        dataDir,
+        databaseUrl: pgEmbedded.url,
+        logLevel: "warn",
+      },
+      login: loadConfig(loginConfig, env),
+      zone: loadConfig(zoneConfig, env),
+    },
+  );
+  const { frontDoor } = await sl.listen();
+  base = `http://127.0.0.1:${frontDoor.port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  await sl?.close();
+  await db?.end();
+  await pgEmbedded?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1000, height: 700 } });
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  await page.goto(base);
+  return { page, problems };
+}
+
+/** Polls what the page shows every 50 ms. */
+const waitFor = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 5000) =>
+  waitForEvery(what, check, ms, 50);
+
+const text = async (page: Page, id: string) => (await page.locator(`#${id}`).textContent()) ?? "";
+
+async function hudPosition(page: Page): Promise<{ x: number; y: number }> {
+  const [x, y] = (await text(page, "hud-pos")).split(",").map(Number);
+  return { x: x!, y: y! };
+}
+
+/** The colour of the canvas pixel at the centre of the view, where the camera keeps the own ship. */
+const centrePixel = (page: Page) =>
+  page.evaluate(() => {
+    const c = document.getElementById("view") as HTMLCanvasElement;
+    const d = c.getContext("2d")!.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  });
+
+/** The zone room that owns the ship named `name` now, and the ship. */
+function ownerOf(name: string) {
+  for (const { region } of sl!.zone.regions()) {
+    const room = sl!.zone.room(region);
+    for (const ship of room?.sim.ships.values() ?? []) if (ship.name === name) return { room: room!, ship };
+  }
+  return undefined;
+}
+
+test("register, fly, cross a region border and follow the handoff, come back after a server close", async () => {
+  const { page, problems } = await openPage();
+  const name = `Pilot_${process.pid % 100000}`;
+  await page.fill("#name", name);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[value=register]");
+
+  await page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  await waitFor("the HUD shows the region", async () => /^region-\d+-\d+$/.test(await text(page, "hud-region")));
+  const owned = ownerOf(name);
+  assert.ok(owned, "the zone simulates the new pilot's ship");
+  assert.equal(await text(page, "hud-region"), owned.room.roomId);
+  assert.equal(await text(page, "hud-name"), name);
+  assert.equal(await text(page, "hud-hull"), "100");
+  // The own ship is drawn where the camera is: the centre pixel has the own ship's colour (#35f0c0).
+  await waitFor("own ship drawn at the centre", async () => {
+    const [r, g, b] = await centrePixel(page);
+    return Math.abs(r! - 0x35) < 8 && Math.abs(g! - 0xf0) < 8 && Math.abs(b! - 0xc0) < 8;
+  });
+
+  // Hold thrust: the position on the HUD moves, and so does the ship on the server.
+  const start = await hudPosition(page);
+  await page.keyboard.down("KeyW");
+  await waitFor("the HUD position changes under thrust", async () => {
+    const p = await hudPosition(page);
+    return Math.hypot(p.x - start.x, p.y - start.y) > 40 ? p : undefined;
+  });
+  await page.keyboard.up("KeyW");
+  const server = ownerOf(name)!.ship;
+  assert.ok(Math.hypot(server.x - start.x, server.y - start.y) > 40, `server ship at ${server.x},${server.y}`);
+  assert.ok(Number(await text(page, "hud-speed")) > 0);
+  assert.match(await text(page, "hud-rtt"), /^\d+ ms$/, "inputs were acknowledged");
+
+  // Put the ship (test hook: the room's simulation) 60 units short of an inner border, facing it
+  // and at rest, then hold thrust across it: the zone hands it to the neighbour's room and the
+  // page follows through ShipLink.
+  const here = ownerOf(name)!;
+  const region = parseRegionRoomId(here.room.roomId)!;
+  const b = regionBounds(world, region);
+  const east = region.col < world.cols - 1;
+  const next = regionRoomId({ col: region.col + (east ? 1 : -1), row: region.row });
+  here.room.sim.ships.set(here.ship.id, {
+    ...here.ship,
+    x: east ? b.maxX - 60 : b.minX + 60,
+    vx: 0,
+    vy: 0,
+    heading: east ? 0 : Math.PI,
+  });
+  assert.equal(await text(page, "hud-handoffs"), "0");
+  await page.keyboard.down("KeyW");
+  await waitFor(
+    `the HUD shows ${next} after the handoff`,
+    async () => (await text(page, "hud-region")) === next && (await text(page, "hud-handoffs")) === "1",
+    10_000,
+  );
+  await page.keyboard.up("KeyW");
+  assert.equal(ownerOf(name)?.room.roomId, next, "the neighbour's room owns the ship");
+  const after = await hudPosition(page);
+  assert.ok(east ? after.x > b.maxX : after.x < b.minX, `HUD position ${after.x} is past the border`);
+
+  // The zone closes this player's connection as a shutting-down process would (4105): the page
+  // says so and comes back through world entry by itself.
+  const { room } = ownerOf(name)!;
+  const seat = room.clients.find((c) => (c.auth as { sub?: string } | undefined)?.sub === ownerOf(name)!.ship.id);
+  assert.ok(seat, "the page's connection is in the owner's room");
+  seat.leave(CloseCode.ShuttingDown);
+  await waitFor("the page reconnects", async () => (await text(page, "hud-reconnects")) === "1", 15_000);
+  await waitFor("the page says it reconnected", async () => /Reconnected/.test(await text(page, "status")));
+  // Flying still works on the new connection.
+  const before = await hudPosition(page);
+  await page.keyboard.down("KeyW");
+  await waitFor("the ship moves after reconnecting", async () => {
+    const p = await hudPosition(page);
+    return Math.hypot(p.x - before.x, p.y - before.y) > 20;
+  });
+  await page.keyboard.up("KeyW");
+  assert.equal(await text(page, "hud-region"), next);
+
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a failed log-in shows the server's message on the form", async () => {
+  const { page, problems } = await openPage();
+  await page.fill("#name", "Nobody_here");
+  await page.fill("#password", "not the password");
+  await page.click("button[value=login]");
+  await page.waitForSelector("#login-error:not([hidden])", { timeout: 10_000 });
+  assert.match(await text(page, "login-error"), /Wrong account name or password\. \(STARLANE_ERR_BAD_CREDENTIALS\)/);
+  assert.equal(await page.getAttribute("body", "data-phase"), "login");
+  // The 401 is the answer the page shows, not a bug; nothing else went wrong.
+  assert.deepEqual(
+    problems.filter((p) => !/401/.test(p)),
+    [],
+  );
+  assert.ok(problems.includes("HTTP 401 POST /v1/sessions"), problems.join("\n"));
+  await page.close();
+});
