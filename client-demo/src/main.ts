@@ -133,6 +133,20 @@ function hud(state: RegionState | undefined) {
   set("hud-reconnects", String(p.reconnects));
   set("hud-tick", String(state?.tick ?? "–"));
   set("hud-rtt", p.rttMs === null ? "–" : `${Math.round(p.rttMs)} ms`);
+  set("contacts", me ? contacts(state, p.shipId, me) : "");
+}
+
+/** The nearest other ships in view, one a line: name, distance, and whether it is a border ghost. */
+function contacts(state: RegionState | undefined, myId: string, me: { x: number; y: number }): string {
+  const list: { name: string; d: number; ghost: boolean }[] = [];
+  state?.ships?.forEach((s, id) => {
+    if (id !== myId) list.push({ name: s.name, d: Math.hypot(s.x - me.x, s.y - me.y), ghost: s.ghost });
+  });
+  list.sort((a, b) => a.d - b.d);
+  return list
+    .slice(0, 6)
+    .map((c) => `${c.name} ${Math.round(c.d)}${c.ghost ? " (ghost)" : ""}`)
+    .join("\n");
 }
 
 function frame() {

@@ -89,7 +89,7 @@ export class Renderer {
       g.fillStyle = COLORS.station;
       g.font = "12px system-ui";
       g.textAlign = "center";
-      g.fillText("station (Q: sell)", sx(st.x), sy(st.y) + 4);
+      g.fillText("station · Q sells ore", sx(st.x), sy(st.y) + st.radius * scale + 16);
     });
     state?.asteroids?.forEach((a) => {
       g.fillStyle = COLORS.asteroid;
@@ -132,10 +132,10 @@ export class Renderer {
     g.strokeStyle = COLORS.worldEdge;
     g.lineWidth = 2;
     g.strokeRect(sx(0), sy(0), world.width * scale, world.height * scale);
-    // Each visible region's id in its top-left corner.
+    // Each visible region's id in the top-right corner of its visible part (the HUD is top-left).
     g.fillStyle = COLORS.gridLabel;
     g.font = "14px ui-monospace, monospace";
-    g.textAlign = "left";
+    g.textAlign = "right";
     const c0 = Math.max(0, Math.floor((cam.x - halfW) / rw));
     const c1 = Math.min(world.cols - 1, Math.floor((cam.x + halfW) / rw));
     const r0 = Math.max(0, Math.floor((cam.y - halfH) / rh));
@@ -143,7 +143,10 @@ export class Renderer {
     for (let row = r0; row <= r1; row++) {
       for (let col = c0; col <= c1; col++) {
         const b = regionBounds(world, { col, row });
-        g.fillText(`region-${col}-${row}`, sx(b.minX) + 8, sy(b.minY) + 20);
+        const right = Math.min(sx(b.maxX), w);
+        const top = Math.max(sy(b.minY), 0);
+        if (right - Math.max(sx(b.minX), 0) > 120 && sy(b.maxY) - top > 40)
+          g.fillText(`region-${col}-${row}`, right - 8, top + 20);
       }
     }
   }

@@ -128,7 +128,7 @@ function ownerOf(name: string) {
   return undefined;
 }
 
-test("register, fly, cross a region border and follow the handoff, come back after a server close", async () => {
+test("register, fly, cross a region border (a ghost, then owned, to a player across it), come back after a server close", async () => {
   const { page, problems } = await openPage();
   const name = `Pilot_${process.pid % 100000}`;
   await page.fill("#name", name);
@@ -161,22 +161,43 @@ test("register, fly, cross a region border and follow the handoff, come back aft
   assert.ok(Number(await text(page, "hud-speed")) > 0);
   assert.match(await text(page, "hud-rtt"), /^\d+ ms$/, "inputs were acknowledged");
 
-  // Put the ship (test hook: the room's simulation) 60 units short of an inner border, facing it
-  // and at rest, then hold thrust across it: the zone hands it to the neighbour's room and the
-  // page follows through ShipLink.
+  // The border: the pilot will cross from its region into the neighbour `next`. A second player
+  // waits in `next`, 250 units past the border (placed through the test hook, the room's
+  // simulation: its zone hands it over to `next` like any crossing, and its page follows).
   const here = ownerOf(name)!;
   const region = parseRegionRoomId(here.room.roomId)!;
   const b = regionBounds(world, region);
   const east = region.col < world.cols - 1;
+  const border = east ? b.maxX : b.minX;
   const next = regionRoomId({ col: region.col + (east ? 1 : -1), row: region.row });
+  const watcher = await openPage();
+  const watcherName = `Watch_${process.pid % 100000}`;
+  await watcher.page.fill("#name", watcherName);
+  await watcher.page.fill("#password", PASSWORD);
+  await watcher.page.click("button[value=register]");
+  await watcher.page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  const w = await waitFor("the watcher's ship", async () => ownerOf(watcherName));
+  w.room.sim.ships.set(w.ship.id, { ...w.ship, x: border + (east ? 250 : -250), y: here.ship.y + 100, vx: 0, vy: 0 });
+  await waitFor(`the watcher's page in ${next}`, async () => (await text(watcher.page, "hud-region")) === next, 10_000);
+
+  // The pilot, 60 units short of the border, facing it, at rest: still owned by its region, it is
+  // mirrored into `next`, where the watcher sees it as a ghost.
   here.room.sim.ships.set(here.ship.id, {
-    ...here.ship,
-    x: east ? b.maxX - 60 : b.minX + 60,
+    ...ownerOf(name)!.ship,
+    x: border + (east ? -60 : 60),
     vx: 0,
     vy: 0,
     heading: east ? 0 : Math.PI,
   });
+  const pilotLine = (contacts: string) => contacts.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
+  await waitFor("the watcher sees the pilot as a border ghost", async () =>
+    /\(ghost/.test(pilotLine(await text(watcher.page, "contacts"))),
+  );
+  assert.equal(await text(page, "hud-region"), here.room.roomId);
   assert.equal(await text(page, "hud-handoffs"), "0");
+
+  // Hold thrust across the border: the zone hands the ship to `next`, the page follows through
+  // ShipLink, and the watcher sees the same ship turn from ghost to owned.
   await page.keyboard.down("KeyW");
   await waitFor(
     `the HUD shows ${next} after the handoff`,
@@ -186,7 +207,13 @@ test("register, fly, cross a region border and follow the handoff, come back aft
   await page.keyboard.up("KeyW");
   assert.equal(ownerOf(name)?.room.roomId, next, "the neighbour's room owns the ship");
   const after = await hudPosition(page);
-  assert.ok(east ? after.x > b.maxX : after.x < b.minX, `HUD position ${after.x} is past the border`);
+  assert.ok(east ? after.x > border : after.x < border, `HUD position ${after.x} is past the border ${border}`);
+  await waitFor("the watcher sees the pilot as an owned ship", async () => {
+    const line = pilotLine(await text(watcher.page, "contacts"));
+    return line !== "" && !/ghost/.test(line);
+  });
+  assert.deepEqual(watcher.problems, []);
+  await watcher.page.close();
 
   // The zone closes this player's connection as a shutting-down process would (4105): the page
   // says so and comes back through world entry by itself.
