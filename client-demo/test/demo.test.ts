@@ -128,7 +128,17 @@ function ownerOf(name: string) {
   return undefined;
 }
 
-test("register, fly, cross a region border (a ghost, then owned, to a player across it), come back after a server close", async () => {
+/** Moves a ship at rest to (x, y) in its owner's simulation and waits for the page to show it there. */
+async function placeShip(page: Page, name: string, x: number, y: number) {
+  const { room, ship } = ownerOf(name)!;
+  room.sim.ships.set(ship.id, { ...ship, x, y, vx: 0, vy: 0 });
+  await waitFor(`the page shows the ship at ${x},${y}`, async () => {
+    const p = await hudPosition(page);
+    return Math.hypot(p.x - x, p.y - y) < 30; // an asteroid in the way would push it a little
+  });
+}
+
+test("register, fly, cross a region border (a ghost, then owned, to a player across it), come back after a server close, mine and sell", async () => {
   const { page, problems } = await openPage();
   const name = `Pilot_${process.pid % 100000}`;
   await page.fill("#name", name);
@@ -232,6 +242,19 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
   });
   await page.keyboard.up("KeyW");
   assert.equal(await text(page, "hud-region"), next);
+
+  // Mine: next to an asteroid (40 units from its surface), E takes ore into the hold.
+  const owner = ownerOf(name)!;
+  const rock = [...owner.room.sim.asteroids.values()].find((a) => a.ore >= 10)!;
+  await placeShip(page, name, rock.x - rock.radius - 60, rock.y);
+  await page.keyboard.press("KeyE");
+  await waitFor("ore in the hold", async () => (await text(page, "hud-cargo")) === "10");
+  // Sell: next to the station, Q turns the hold into credits (5 per unit of ore).
+  const station = [...owner.room.sim.stations.values()][0]!;
+  await placeShip(page, name, station.x + station.radius + 60, station.y);
+  await page.keyboard.press("KeyQ");
+  await waitFor("credits for the ore", async () => (await text(page, "hud-credits")) === "50");
+  assert.equal(await text(page, "hud-cargo"), "0");
 
   assert.deepEqual(problems, []);
   await page.close();
