@@ -87,8 +87,15 @@ const controls = new Controls(window, (code) => {
   if (code === "KeyE") mineNearest();
   else if (code === "KeyQ") pilot?.act("sell");
 });
-$("do-mine").addEventListener("click", () => mineNearest());
-$("do-sell").addEventListener("click", () => pilot?.act("sell"));
+// Blur after a click: a focused button would also "click" on the space bar, which fires.
+$("do-mine").addEventListener("click", (e) => {
+  mineNearest();
+  (e.currentTarget as HTMLElement).blur();
+});
+$("do-sell").addEventListener("click", (e) => {
+  pilot?.act("sell");
+  (e.currentTarget as HTMLElement).blur();
+});
 
 function mineNearest() {
   const state = pilot?.room?.state;
