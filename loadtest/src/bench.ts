@@ -9,7 +9,9 @@
 //   client gets every change, float64).
 // - Bytes per bot per second and input-to-observer latency with 50 visible moving ships (51 bots,
 //   everyone in view), same baseline.
-// - Handoff gap and failover resume: not measurable yet (no handoff or failover on the target).
+// - Handoff gap and handoffs/s: services/zone/bench/handoff.ts (bots flying back and forth across a
+//   border between two zone processes on Redis; baseline: both regions in one process).
+// - Failover resume: not measurable yet (no failover on the target).
 // - Persistence rows/s: services/persistence/bench/upsert.ts (batched upsert vs row-per-statement).
 // - Log-ins/s: services/login/bench/logins.ts at OWASP scrypt cost (vs raw scrypt hashes/s).
 import { spawn } from "node:child_process";
@@ -163,6 +165,43 @@ async function persistenceRows(): Promise<BenchRow> {
   };
 }
 
+async function handoffs(): Promise<BenchRow[]> {
+  const bots = QUICK ? "60" : "150";
+  const out = await runScript(["services/zone/bench/handoff.ts", bots, QUICK ? "8" : "15"], 240_000);
+  type Run = {
+    mode: string;
+    handoffsPerSecond: number;
+    gapP50Ms: number;
+    gapP99Ms: number;
+    aborted: number;
+    ownershipViolations: number;
+  };
+  const runs = out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Run);
+  const cluster = runs.find((r) => r.mode === "cluster");
+  const local = runs.find((r) => r.mode === "local");
+  if (!cluster) log(`handoff bench gave no figure:\n${out.slice(-800)}`);
+  const note = `${bots} bots crossing one border back and forth, 20 inputs/s each (services/zone/bench/handoff.ts); value: the two regions in two zone processes on Redis, baseline: both in one process; ${cluster?.aborted ?? "?"} aborted, ${cluster?.ownershipViolations ?? "?"} ownership violations`;
+  return [
+    {
+      name: "handoff_gap_p99_ms",
+      value: cluster?.gapP99Ms ?? null,
+      unit: "ms",
+      baseline: local?.gapP99Ms ?? null,
+      note: `from the handoff message to the new room showing the ship (ShipLink); p50 ${cluster?.gapP50Ms ?? "?"} ms (baseline ${local?.gapP50Ms ?? "?"} ms); ${note}`,
+    },
+    {
+      name: "handoffs_per_s",
+      value: cluster?.handoffsPerSecond ?? null,
+      unit: "1/s",
+      baseline: local?.handoffsPerSecond ?? null,
+      note,
+    },
+  ];
+}
+
 async function loginsPerS(): Promise<BenchRow> {
   const out = await runScript(["services/login/bench/logins.ts", QUICK ? "6" : "10", "8"], 180_000);
   const rate = /logins\/s ([\d.]+)/.exec(out)?.[1];
@@ -198,6 +237,7 @@ log("persistence rows/s ...");
 const persistence = await persistenceRows();
 log("log-ins/s at OWASP cost ...");
 const logins = await loginsPerS();
+const handoffRows = await handoffs();
 
 const rows: BenchRow[] = [
   {
@@ -222,13 +262,7 @@ const rows: BenchRow[] = [
     note: "input sent by bot A until observer bot B sees A's ship acknowledge it, same load",
   },
   { name: "observer_p99_ms", value: visOn.summary.observerMs.p99, unit: "ms", baseline: visOff.summary.observerMs.p99 },
-  {
-    name: "handoff_gap_p99_ms",
-    value: null,
-    unit: "ms",
-    baseline: null,
-    note: "not yet measured by the bench (handoff is on main: measure it with npm run loadtest -- --scenario border, or services/zone/bench/handoff.ts)",
-  },
+  ...handoffRows,
   {
     name: "failover_resume_p99_s",
     value: null,

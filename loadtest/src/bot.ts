@@ -2,9 +2,11 @@
 // zone with a token it was given), flies with inputs at a steady rate as its scenario's brain says,
 // and measures what a player would notice: join time, input-to-acknowledgement round trip, how
 // soon other bots see its inputs applied, bytes received, handoffs, reconnects, and inputs the
-// server lost or applied twice (from the `ack` sequence on each ship).
+// server lost or applied twice (from the `ack` sequence on each ship). Inputs go through the
+// shared ShipLink, which also follows handoffs (joins the next region's room, re-sends what was not
+// acknowledged), as the browser client does.
 import { Client, type Room } from "@colyseus/sdk";
-import { CloseCode, ServerMessage } from "@starlane/shared";
+import { CloseCode, ServerMessage, ShipLink } from "@starlane/shared";
 import { BotError, enterWorld, obtainSession } from "./account.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
@@ -115,6 +117,8 @@ export class Bot {
   #leaving: RegionRoom | null = null;
   #lastPatchAt = 0;
   #session: { accessToken: string; accountId: string } | null = null;
+  /** Sends the inputs and follows handoffs; made with the first room, re-attached after a rejoin. */
+  #link: ShipLink<RegionRoom> | null = null;
 
   constructor(opts: BotOptions) {
     this.#o = { inputRate: 10, observer: false, joinTimeoutMs: 60_000, ...opts };
@@ -214,6 +218,7 @@ export class Bot {
   async #join(deadline: number, gen: number): Promise<void> {
     const e = this.#o.entry;
     let room: RegionRoom;
+    let client: Client;
     if (e.kind === "login") {
       this.#session ??= await obtainSession(e.target, e.name, e.password, deadline);
       let seat: Awaited<ReturnType<typeof enterWorld>>;
@@ -227,12 +232,11 @@ export class Bot {
       }
       this.shipId = this.#session.accountId;
       this.#o.ctx.zoneSeen(seat.address);
-      room = (await new Client(`http://${seat.address}`).consumeSeatReservation(
-        seat.reservation as never,
-      )) as RegionRoom;
+      client = new Client(`http://${seat.address}`);
+      room = (await client.consumeSeatReservation(seat.reservation as never)) as RegionRoom;
     } else {
       this.shipId = e.shipId;
-      const client = new Client(e.url);
+      client = new Client(e.url);
       client.auth.token = await e.token();
       room = (await client.joinById(e.roomId, {})) as RegionRoom;
     }
@@ -242,6 +246,21 @@ export class Bot {
     }
     this.#roomGen = gen;
     await this.#attach(room, deadline);
+    // The first room makes the link; a rejoin (a new connection) hands the link the new room.
+    if (!this.#link) {
+      this.#link = new ShipLink<RegionRoom>(client, room, this.shipId, {
+        onRoom: (next) => {
+          // Handed on again before this room showed the ship: the newer room's wait is the one that counts.
+          this.#attach(next, Date.now() + this.#o.joinTimeoutMs).catch((err) => {
+            if (this.room === next) this.#handoffFailed(err);
+          });
+        },
+        onError: (err) => this.#handoffFailed(err),
+      });
+    } else {
+      this.#link.attach(room);
+      this.#link.resend();
+    }
   }
 
   async #attach(room: RegionRoom, deadline: number): Promise<void> {
@@ -266,7 +285,7 @@ export class Bot {
       if (msg?.code === "STARLANE_ERR_ACTION_REFUSED") m.actionsRefused++;
       else this.#fail(String(msg?.code ?? "ERROR_MESSAGE"));
     });
-    room.onMessage(ServerMessage.Handoff, (msg: HandoffMessage) => void this.handoff(room, msg));
+    room.onMessage(ServerMessage.Handoff, (msg: HandoffMessage) => this.#handoffStarted(room, msg));
     room.onLeave((code: number) => void this.#onLeave(room, code));
     let timer: NodeJS.Timeout | undefined;
     const first = new Promise<void>((resolve, reject) => {
@@ -364,14 +383,14 @@ export class Bot {
   }
 
   #sendInput(): void {
-    if (!this.connected || !this.room || this.#ack < 0) return;
+    if (!this.connected || !this.room || !this.#link || this.#ack < 0) return;
     const c = this.#o.brain.control(this.view());
-    const seq = ++this.#seq;
+    const seq = this.#link.send(c);
+    this.#seq = seq;
     const slot = this.#ring[seq % RING]!;
     slot.seq = seq;
     slot.t = now();
     slot.c = c;
-    this.#send("input", { seq, thrust: c.thrust, turn: c.turn, fire: c.fire });
     this.#o.ctx.m.inputsSent++;
     this.own.inputs++;
   }
@@ -399,11 +418,11 @@ export class Bot {
   }
 
   /**
-   * The zone moved this ship to another room: take the seat there, re-send what the old room did
-   * not acknowledge, and leave the old room. The gap is the time from the old room's last patch to
-   * the new room's first. (The shared handoff client helper can replace the join step here.)
+   * The zone is moving this ship to another room; the link takes the seat there, leaves the old room
+   * and re-sends what was not acknowledged. Here the bot only measures: the gap is the time from the
+   * old room's last patch to the new room's first.
    */
-  async handoff(from: RegionRoom, msg: HandoffMessage): Promise<void> {
+  #handoffStarted(from: RegionRoom, msg: HandoffMessage): void {
     if (from !== this.room || this.stopped) return;
     const m = this.#o.ctx.m;
     m.handoffs++;
@@ -412,30 +431,21 @@ export class Bot {
     // The old room may close us (4104/4107) as soon as the new seat is taken, before #attach has
     // switched this.room: that close is part of the handoff, not a disconnect.
     this.#leaving = from;
-    try {
-      this.#o.ctx.zoneSeen(msg.address);
-      const room = (await new Client(`http://${msg.address}`).consumeSeatReservation(
-        msg.reservation as never,
-      )) as RegionRoom;
-      const attached = this.#attach(room, Date.now() + this.#o.joinTimeoutMs);
-      this.#resendUnacknowledged();
-      await attached;
-      from.leave(true).catch(() => {});
-    } catch (err) {
-      m.handoffsFailed++;
-      this.#awaiting = null;
-      this.#leaving = null;
-      this.#fail("HANDOFF_FAILED", err);
-      if (this.room === from) return; // still in the old room; it will close us or carry on
-      await this.#rejoin(now());
-    }
+    if (typeof msg?.address === "string") this.#o.ctx.zoneSeen(msg.address);
   }
 
-  #resendUnacknowledged(): void {
-    for (let s = Math.max(this.#highestAck + 1, this.#seq - 20); s <= this.#seq; s++) {
-      const e = this.#ring[s % RING]!;
-      if (e.seq === s) this.#send("input", { seq: s, ...e.c });
-    }
+  #handoffFailed(err: unknown): void {
+    const m = this.#o.ctx.m;
+    m.handoffsFailed++;
+    this.#awaiting = null;
+    this.#fail("HANDOFF_FAILED", err);
+    const stale = this.#leaving;
+    this.#leaving = null;
+    // Still in the old room: it closes us (4107) and the bot comes back through world entry then.
+    if (this.stopped || this.room === stale) return;
+    // Otherwise come back through world entry now; the zone replaces the room we are in (4104).
+    this.#leaving = this.room;
+    void this.#rejoin(now());
   }
 
   async #onLeave(room: RegionRoom, code: number): Promise<void> {
@@ -457,7 +467,6 @@ export class Bot {
         await this.#joinBounded(deadline);
         m.reconnects++;
         this.own.reconnects++;
-        this.#resendUnacknowledged();
         return;
       } catch (err) {
         this.#awaiting = null;

@@ -1,53 +1,61 @@
-// The bot's handoff path, driven the way the handoff client will drive it: a seat reservation in
-// hand, the bot moves to it, re-sends what was not acknowledged, and measures the gap. Until the
-// zone sends `handoff` itself (issue 7), the seat is one reserved for the same ship in the same
-// region room over the zone's public matchmaking endpoint; taking it closes the old connection
-// (4104 Replaced), which the bot must not mistake for a disconnect.
+// The bot's handoff path against a real zone: a zone process owning two neighbouring regions, a bot
+// that flies east out of region 1-1 into region 2-1 and back. The zone hands the ship over; the
+// bot's ShipLink takes the new seat and re-sends what was not acknowledged; the bot measures the gap
+// and must see no reconnect, no error (the old room's close is part of the handoff) and no input
+// lost or applied twice.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Bot, crowd, Measurements } from "../src/index.js";
+import { waitFor } from "@starlane/shared/testing";
+import { Bot, Measurements } from "../src/index.js";
+import { steerTo } from "../src/scenarios/steer.js";
 import { startZoneChild, type ZoneChild } from "../src/zone-child.js";
 
 let zone: ZoneChild;
 before(async () => {
-  zone = await startZoneChild(1);
+  zone = await startZoneChild(1, { BENCH_REGIONS: "1-1,2-1" });
 });
 after(async () => {
   await zone?.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-test("a handoff moves the bot to the new seat: gap measured, no reconnect, no input lost or applied twice", async () => {
+test("the zone hands the bot's ship to the next region: the bot follows, gap measured, no reconnect, no input lost or applied twice", async () => {
   const m = new Measurements();
+  const rooms = new Set<string>();
+  let east = true;
   let bot: Bot | null = null;
   bot = new Bot({
     entry: { kind: "direct", url: zone.url, roomId: "region-1-1", shipId: "bot-0", token: () => zone.sign("bot-0") },
-    brain: crowd.brain({ index: 0, world: { width: 8000, height: 8000, cols: 4, rows: 4 }, random: Math.random }),
+    brain: {
+      control(view) {
+        const me = view.me;
+        if (me && me.x > 4250) east = false;
+        if (me && me.x < 3750) east = true;
+        return steerTo(me, east ? 4400 : 3600, me?.y ?? 3000);
+      },
+    },
     ctx: { m, sentAt: (id, seq) => (id === "bot-0" ? bot?.sentAt(seq) : undefined), zoneSeen: () => {} },
+    inputRate: 20,
   });
   assert.equal(await bot.start(), true);
-  await sleep(1500);
-  const old = bot.room!;
-  const res = await fetch(`${zone.url}/matchmake/joinById/region-1-1`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${await zone.sign("bot-0")}` },
-    body: "{}",
-  });
-  assert.equal(res.status, 200);
-  await bot.handoff(old, { roomId: "region-1-1", reservation: await res.json(), address: `127.0.0.1:${zone.port}` });
-  assert.notEqual(bot.room, old);
-  await sleep(1500);
+  const watch = setInterval(() => bot?.room && rooms.add(bot.room.roomId), 20);
+  await waitFor(
+    "two handoffs (east, then back west)",
+    () => m.handoffs >= 2 && bot!.room?.roomId === "region-1-1",
+    25_000,
+    50,
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  clearInterval(watch);
   await bot.stop();
 
-  assert.equal(m.handoffs, 1);
+  assert.deepEqual([...rooms].sort(), ["region-1-1", "region-2-1"]);
   assert.equal(m.handoffsFailed, 0);
   const gap = m.handoffGap.total.summary();
-  assert.equal(gap.count, 1);
+  assert.ok(gap.count >= 2, `gaps measured: ${gap.count}`);
   assert.ok(gap.p50! >= 0 && gap.p50! < 2000, `gap ${gap.p50} ms`);
   assert.equal(m.reconnects, 0);
-  assert.deepEqual(Object.fromEntries(m.errors), {}, "the old room's 4104 is not an error");
+  assert.deepEqual(Object.fromEntries(m.errors), {}, "the old room's close is not an error");
   assert.equal(m.inputsLost, 0);
   assert.equal(m.inputsDuplicated, 0);
-  assert.ok(m.rtt.total.count > 15, `acks after the move: ${m.rtt.total.count}`);
+  assert.ok(m.rtt.total.count > 15, `acks: ${m.rtt.total.count}`);
 });

@@ -117,6 +117,16 @@ export class ShipLink<R extends HandoffRoomLike> {
     this.#listen(room);
   }
 
+  /**
+   * Sends the current room every input it has not acknowledged (after `attach`, once the room shows
+   * the ship); the room drops anything at or below its `ack`, so re-sending never applies twice.
+   */
+  resend(): void {
+    this.#prune();
+    for (const i of this.#pending)
+      this.#room.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
+  }
+
   /** Stops following handoffs (does not leave the room). */
   close(): void {
     this.#closed = true;
@@ -149,24 +159,27 @@ export class ShipLink<R extends HandoffRoomLike> {
     from.leave(true).catch(() => {});
     this.handoffs++;
     this.options.onRoom?.(next, from);
-    await waitForShip(next, this.shipId);
+    // The ship may be handed on again before it shows here (a corner): the newer follow takes over.
+    if (!(await waitForShip(next, this.shipId, () => this.#room !== next || this.#closed))) return;
     this.lastSwitchMs = performance.now() - t0;
     this.#seq = Math.max(this.#seq, this.ack);
     this.#switching = false;
     // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
-    this.#prune();
-    for (const i of this.#pending)
-      next.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
+    this.resend();
   }
 }
 
-/** Resolves once `room`'s state shows the ship as its own (not as a ghost mirrored from a neighbour). */
-function waitForShip(room: HandoffRoomLike, shipId: string): Promise<void> {
+/**
+ * Resolves true once `room`'s state shows the ship as its own (not as a ghost mirrored from a
+ * neighbour), or false as soon as `gone()` says the link left that room.
+ */
+function waitForShip(room: HandoffRoomLike, shipId: string, gone: () => boolean): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = () => {
+      if (gone()) return resolve(false);
       const ship = room.state?.ships?.get?.(shipId);
-      if (ship && ship.ghost !== true) return resolve();
+      if (ship && ship.ghost !== true) return resolve(true);
       if (Date.now() - started > 15_000) return reject(new Error("the new room never showed the ship"));
       setTimeout(check, 2);
     };

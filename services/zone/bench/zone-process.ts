@@ -15,7 +15,7 @@ const env = process.env;
 const config = loadConfig(zoneConfig, {
   ...env,
   STARLANE_ZONE_PORT: "0",
-  STARLANE_ZONE_REGIONS: "1-1",
+  STARLANE_ZONE_REGIONS: env.BENCH_REGIONS ?? "1-1",
   STARLANE_LOG_LEVEL: "warn",
 });
 const bots = Number(env.BENCH_CLIENTS ?? 200);

@@ -309,7 +309,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       await new Promise((r) => setTimeout(r, this.ctx.handoffRetryMs / 2));
     }
     // Load before taking ownership, so the record never names this room while the ship is not here.
-    const stored = await this.ctx.ships.load(auth.sub);
+    const stored = await this.ctx.ships.load(auth.sub).catch((err) => {
+      // The ship store is down or saturated: a documented, retryable refusal, not a 5xx of Colyseus's.
+      this.ctx.log.warn({ err, player: auth.sub, region: this.roomId }, "could not load a ship");
+      throw unavailable();
+    });
     // A seat is only good in the region the ship is in: a client cannot pick its region.
     if (stored && !sameRegion(regionOf(this.ctx.world, stored.x, stored.y), this.region)) throw seatInvalid();
     if (this.sim.ships.has(auth.sub)) return null; // handed in while we were asking

@@ -5,6 +5,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { createLogger, LocalRegionDirectory, loadConfig, type RegionDirectory } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "../src/config.js";
+import type { ShipOwnership } from "../src/ownership.js";
 import { createZoneServer, type ZoneServer } from "../src/server.js";
 import { MemoryShipStore } from "../src/ships.js";
 import { type TestTokens, testTokens } from "./tokens.js";
@@ -67,6 +68,7 @@ export const REGION = "region-1-1";
 export async function startZone(
   env: Record<string, string> = {},
   directory: RegionDirectory = new LocalRegionDirectory(),
+  ownership?: ShipOwnership,
 ): Promise<Zone> {
   const tokens = await testTokens();
   const ships = new MemoryShipStore();
@@ -84,6 +86,7 @@ export async function startZone(
       presence: new LocalPresence(),
       driver: new LocalDriver(),
       ships,
+      ...(ownership ? { ownership } : {}),
     },
     config,
     { manualTicks: true },

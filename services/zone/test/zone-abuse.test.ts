@@ -10,7 +10,11 @@ import { metric, type Player, REGION, startZone, tickAndSync, type Zone } from "
 let zone: Zone;
 let bystander: Player;
 before(async () => {
-  zone = await startZone({ STARLANE_ZONE_MAX_MESSAGES_PER_SECOND: "30", STARLANE_ZONE_MAX_MESSAGE_BYTES: "512", STARLANE_ZONE_INPUT_QUEUE: "8" });
+  zone = await startZone({
+    STARLANE_ZONE_MAX_MESSAGES_PER_SECOND: "30",
+    STARLANE_ZONE_MAX_MESSAGE_BYTES: "512",
+    STARLANE_ZONE_INPUT_QUEUE: "8",
+  });
   bystander = await zone.join({ id: "bystander" });
 });
 after(() => zone.close());
