@@ -111,16 +111,23 @@ function mineNearest() {
   else pilot!.act("mine", best);
 }
 
-// Send only while a control is held, plus one idle sample after release: the zone keeps applying
-// the last thrust and turn it received.
+// The zone keeps applying the last thrust and turn it received and applies one input per tick, so
+// an input goes out when the controls change, every tick while firing (fire is never repeated by
+// the zone), and every REFRESH_MS while a control is held (a ship reloaded after a reconnect starts
+// with no thrust). Sending every tick regardless would only queue up behind a slow zone.
+const REFRESH_MS = 250;
 let lastSent = "";
+let lastSentAt = 0;
 setInterval(() => {
-  if (!pilot) return;
+  if (!pilot?.ready) return;
   const input = controls.sample();
   const key = `${input.thrust}|${input.turn}|${input.fire}`;
-  if (key === lastSent && input.thrust === 0 && input.turn === 0 && !input.fire) return;
+  const now = performance.now();
+  const idle = input.thrust === 0 && input.turn === 0 && !input.fire;
+  if (key === lastSent && !input.fire && (idle || now - lastSentAt < REFRESH_MS)) return;
   pilot.fly(input);
-  if (pilot.ready) lastSent = key;
+  lastSent = key;
+  lastSentAt = now;
 }, INPUT_INTERVAL_MS);
 
 function hud(state: RegionState | undefined) {

@@ -166,8 +166,11 @@ export class Pilot {
       const me = room.state.ships?.get(this.shipId);
       if (!me || me.ghost) return;
       if (!synced) {
+        // Re-base the sequence on the ship's ack, then re-send what the last connection sent and
+        // no room applied (the room drops anything at or below its ack).
         synced = true;
         this.link!.attach(room);
+        this.link!.resend();
       }
       if (!this.ready) {
         this.ready = true;

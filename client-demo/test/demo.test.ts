@@ -128,13 +128,23 @@ function ownerOf(name: string) {
   return undefined;
 }
 
+/** Waits for the server to have applied the key release: queued thrust would move a placed ship on. */
+const released = (name: string) =>
+  waitFor("the ship's controls released", async () => ownerOf(name)?.ship.thrust === 0);
+
 /** Moves a ship at rest to (x, y) in its owner's simulation and waits for the page to show it there. */
 async function placeShip(page: Page, name: string, x: number, y: number) {
+  await released(name);
   const { room, ship } = ownerOf(name)!;
   room.sim.ships.set(ship.id, { ...ship, x, y, vx: 0, vy: 0 });
   await waitFor(`the page shows the ship at ${x},${y}`, async () => {
     const p = await hudPosition(page);
     return Math.hypot(p.x - x, p.y - y) < 30; // an asteroid in the way would push it a little
+  }).catch(async (err) => {
+    const now = ownerOf(name);
+    throw new Error(
+      `${err.message}; the page shows ${await text(page, "hud-pos")}, the server has it at ${now?.ship.x},${now?.ship.y} in ${now?.room.roomId} (placed in ${room.roomId})`,
+    );
   });
 }
 
@@ -192,6 +202,7 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
 
   // The pilot, 60 units short of the border, facing it, at rest: still owned by its region, it is
   // mirrored into `next`, where the watcher sees it as a ghost.
+  await released(name);
   here.room.sim.ships.set(here.ship.id, {
     ...ownerOf(name)!.ship,
     x: border + (east ? -60 : 60),
