@@ -31,6 +31,9 @@ import type pg from "pg";
 import type { embeddedConfig } from "./config.js";
 import { mountStatic } from "./static.js";
 
+// The embedded PostgreSQL, for tests of other packages that boot this composition (client-demo).
+export { EMBEDDED_POOL_MAX, type EmbeddedPostgres, startEmbeddedPostgres } from "./postgres.js";
+
 export interface EmbeddedDeps {
   log: Logger;
   db: pg.Pool;

@@ -82,6 +82,8 @@ test("a new player enters at a station, flies, leaves; returning, the ship is wh
   const spawned = { ...(await waitFor("own ship in state", () => shipOf(first.room, account.id))) };
   assert.equal(first.seat.roomId, regionRoomId(regionOf(world, spawned.x, spawned.y)));
   assert.equal(first.room.roomId, first.seat.roomId);
+  // The grid comes with the seat, so a client can draw region borders.
+  assert.deepEqual(first.seat.world, { ...world });
 
   // Fewer than the per-client input queue (8): more at once would be dropped as overflow.
   for (let seq = 1; seq <= 6; seq++) first.room.send("input", { seq, thrust: 1, turn: 0, fire: false });

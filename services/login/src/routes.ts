@@ -205,7 +205,8 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     const entry = deps.worldEntry();
     if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
     const seat = await entry.enter(claims, bearerToken(authorization)!);
-    return { status: 200, body: { roomId: seat.roomId, reservation: seat.reservation, address: seat.address } };
+    const body = { roomId: seat.roomId, reservation: seat.reservation, address: seat.address };
+    return { status: 200, body: seat.world ? { ...body, world: seat.world } : body };
   };
 
   // Verifiers cache keys themselves (and refetch on an unknown kid); a short HTTP max-age keeps

@@ -18,6 +18,8 @@ export interface WorldSeat {
   reservation: unknown;
   /** The zone process's public address (host:port) the client connects to. */
   address: string;
+  /** The world's grid, so a client can draw region borders without knowing the server's config. */
+  world?: WorldConfig;
 }
 
 export interface WorldEntry {
@@ -88,7 +90,7 @@ export function createWorldEntry(deps: WorldEntryDeps): WorldEntry {
           cause: new Error(`zone ${owner.zoneId} answered ${res.status}: ${JSON.stringify(body)}`),
         });
       }
-      return { roomId, reservation: body, address: owner.address };
+      return { roomId, reservation: body, address: owner.address, world: deps.world };
     },
   };
 }

@@ -1,0 +1,289 @@
+// The browser client as a person uses it: the embedded system (what `npm start` runs, with its
+// embedded PostgreSQL in a temporary folder, on free ports) serving the freshly built bundle, and
+// Debian's Chromium driven headless through playwright-core. Register through the form, see the
+// ship drawn and the HUD, hold thrust and move, cross a region border and follow the handoff,
+// survive a server-side close, and see the server's message for a failed log-in.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import {
+  createEmbedded,
+  EMBEDDED_POOL_MAX,
+  type Embedded,
+  type EmbeddedPostgres,
+  startEmbeddedPostgres,
+} from "@starlane/embedded";
+import { loginConfig } from "@starlane/login";
+import {
+  CloseCode,
+  connectPostgres,
+  createLogger,
+  loadConfig,
+  parseRegionRoomId,
+  regionBounds,
+  regionRoomId,
+  worldFromConfig,
+} from "@starlane/shared";
+import { waitFor as waitForEvery } from "@starlane/shared/testing";
+import { zoneConfig } from "@starlane/zone";
+import type pg from "pg";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { buildClient } from "../build.js";
+
+const CHROMIUM = process.env.STARLANE_CHROMIUM ?? "/usr/bin/chromium";
+const PASSWORD = "correct horse battery";
+const env = {
+  STARLANE_FRONT_DOOR_PORT: "0",
+  STARLANE_ZONE_PORT: "0",
+  // Test accounts need no OWASP-cost hashing; the cost itself is tested in services/login.
+  STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+};
+const world = worldFromConfig(loadConfig(zoneConfig, env));
+
+const dataDir = mkdtempSync(join(tmpdir(), "starlane-client-demo-"));
+let pgEmbedded: EmbeddedPostgres | undefined;
+let db: pg.Pool | undefined;
+let sl: Embedded | undefined;
+let browser: Browser | undefined;
+let base = "";
+
+before(async () => {
+  // Fail, never skip: a missing browser must not turn this test green.
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with \`apt-get install -y chromium\` (Debian), or point STARLANE_CHROMIUM at a Chromium binary.`,
+    );
+  await buildClient(); // what `npm start` does first (the root prestart script)
+  pgEmbedded = await startEmbeddedPostgres(dataDir);
+  db = await connectPostgres(pgEmbedded.url, { max: EMBEDDED_POOL_MAX });
+  sl = await createEmbedded(
+    { log: createLogger("test", "warn"), db },
+    {
+      embedded: {
+        host: "127.0.0.1",
+        publicHost: "127.0.0.1",
+        frontDoorPort: 0,
+        dataDir,
+        databaseUrl: pgEmbedded.url,
+        logLevel: "warn",
+      },
+      login: loadConfig(loginConfig, env),
+      zone: loadConfig(zoneConfig, env),
+    },
+  );
+  const { frontDoor } = await sl.listen();
+  base = `http://127.0.0.1:${frontDoor.port}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  await sl?.close();
+  await db?.end();
+  await pgEmbedded?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1000, height: 700 } });
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  await page.goto(base);
+  return { page, problems };
+}
+
+/** Polls what the page shows every 50 ms. */
+const waitFor = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 5000) =>
+  waitForEvery(what, check, ms, 50);
+
+const text = async (page: Page, id: string) => (await page.locator(`#${id}`).textContent()) ?? "";
+
+async function hudPosition(page: Page): Promise<{ x: number; y: number }> {
+  const [x, y] = (await text(page, "hud-pos")).split(",").map(Number);
+  return { x: x!, y: y! };
+}
+
+/** The colour of the canvas pixel at the centre of the view, where the camera keeps the own ship. */
+const centrePixel = (page: Page) =>
+  page.evaluate(() => {
+    const c = document.getElementById("view") as HTMLCanvasElement;
+    const d = c.getContext("2d")!.getImageData(Math.floor(c.width / 2), Math.floor(c.height / 2), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  });
+
+/** The zone room that owns the ship named `name` now, and the ship. */
+function ownerOf(name: string) {
+  for (const { region } of sl!.zone.regions()) {
+    const room = sl!.zone.room(region);
+    for (const ship of room?.sim.ships.values() ?? []) if (ship.name === name) return { room: room!, ship };
+  }
+  return undefined;
+}
+
+/** Waits for the server to have applied the key release: queued thrust would move a placed ship on. */
+const released = (name: string) =>
+  waitFor("the ship's controls released", async () => ownerOf(name)?.ship.thrust === 0);
+
+/** Moves a ship at rest to (x, y) in its owner's simulation and waits for the page to show it there. */
+async function placeShip(page: Page, name: string, x: number, y: number) {
+  await released(name);
+  const { room, ship } = ownerOf(name)!;
+  room.sim.ships.set(ship.id, { ...ship, x, y, vx: 0, vy: 0 });
+  await waitFor(`the page shows the ship at ${x},${y}`, async () => {
+    const p = await hudPosition(page);
+    return Math.hypot(p.x - x, p.y - y) < 30; // an asteroid in the way would push it a little
+  }).catch(async (err) => {
+    const now = ownerOf(name);
+    throw new Error(
+      `${err.message}; the page shows ${await text(page, "hud-pos")}, the server has it at ${now?.ship.x},${now?.ship.y} in ${now?.room.roomId} (placed in ${room.roomId})`,
+    );
+  });
+}
+
+test("register, fly, cross a region border (a ghost, then owned, to a player across it), come back after a server close, mine and sell", async () => {
+  const { page, problems } = await openPage();
+  const name = `Pilot_${process.pid % 100000}`;
+  await page.fill("#name", name);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[value=register]");
+
+  await page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  await waitFor("the HUD shows the region", async () => /^region-\d+-\d+$/.test(await text(page, "hud-region")));
+  const owned = ownerOf(name);
+  assert.ok(owned, "the zone simulates the new pilot's ship");
+  assert.equal(await text(page, "hud-region"), owned.room.roomId);
+  assert.equal(await text(page, "hud-name"), name);
+  assert.equal(await text(page, "hud-hull"), "100");
+  // The own ship is drawn where the camera is: the centre pixel has the own ship's colour (#35f0c0).
+  await waitFor("own ship drawn at the centre", async () => {
+    const [r, g, b] = await centrePixel(page);
+    return Math.abs(r! - 0x35) < 8 && Math.abs(g! - 0xf0) < 8 && Math.abs(b! - 0xc0) < 8;
+  });
+
+  // Hold thrust: the position on the HUD moves, and so does the ship on the server.
+  const start = await hudPosition(page);
+  await page.keyboard.down("KeyW");
+  await waitFor("the HUD position changes under thrust", async () => {
+    const p = await hudPosition(page);
+    return Math.hypot(p.x - start.x, p.y - start.y) > 40 ? p : undefined;
+  });
+  await page.keyboard.up("KeyW");
+  const server = ownerOf(name)!.ship;
+  assert.ok(Math.hypot(server.x - start.x, server.y - start.y) > 40, `server ship at ${server.x},${server.y}`);
+  assert.ok(Number(await text(page, "hud-speed")) > 0);
+  assert.match(await text(page, "hud-rtt"), /^\d+ ms$/, "inputs were acknowledged");
+
+  // The border: the pilot will cross from its region into the neighbour `next`. A second player
+  // waits in `next`, 250 units past the border (placed through the test hook, the room's
+  // simulation: its zone hands it over to `next` like any crossing, and its page follows).
+  const here = ownerOf(name)!;
+  const region = parseRegionRoomId(here.room.roomId)!;
+  const b = regionBounds(world, region);
+  const east = region.col < world.cols - 1;
+  const border = east ? b.maxX : b.minX;
+  const next = regionRoomId({ col: region.col + (east ? 1 : -1), row: region.row });
+  const watcher = await openPage();
+  const watcherName = `Watch_${process.pid % 100000}`;
+  await watcher.page.fill("#name", watcherName);
+  await watcher.page.fill("#password", PASSWORD);
+  await watcher.page.click("button[value=register]");
+  await watcher.page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  const w = await waitFor("the watcher's ship", async () => ownerOf(watcherName));
+  w.room.sim.ships.set(w.ship.id, { ...w.ship, x: border + (east ? 250 : -250), y: here.ship.y + 100, vx: 0, vy: 0 });
+  await waitFor(`the watcher's page in ${next}`, async () => (await text(watcher.page, "hud-region")) === next, 10_000);
+
+  // The pilot, 60 units short of the border, facing it, at rest: still owned by its region, it is
+  // mirrored into `next`, where the watcher sees it as a ghost.
+  await released(name);
+  here.room.sim.ships.set(here.ship.id, {
+    ...ownerOf(name)!.ship,
+    x: border + (east ? -60 : 60),
+    vx: 0,
+    vy: 0,
+    heading: east ? 0 : Math.PI,
+  });
+  const pilotLine = (contacts: string) => contacts.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
+  await waitFor("the watcher sees the pilot as a border ghost", async () =>
+    /\(ghost/.test(pilotLine(await text(watcher.page, "contacts"))),
+  );
+  assert.equal(await text(page, "hud-region"), here.room.roomId);
+  assert.equal(await text(page, "hud-handoffs"), "0");
+
+  // Hold thrust across the border: the zone hands the ship to `next`, the page follows through
+  // ShipLink, and the watcher sees the same ship turn from ghost to owned.
+  await page.keyboard.down("KeyW");
+  await waitFor(
+    `the HUD shows ${next} after the handoff`,
+    async () => (await text(page, "hud-region")) === next && (await text(page, "hud-handoffs")) === "1",
+    10_000,
+  );
+  await page.keyboard.up("KeyW");
+  assert.equal(ownerOf(name)?.room.roomId, next, "the neighbour's room owns the ship");
+  const after = await hudPosition(page);
+  assert.ok(east ? after.x > border : after.x < border, `HUD position ${after.x} is past the border ${border}`);
+  await waitFor("the watcher sees the pilot as an owned ship", async () => {
+    const line = pilotLine(await text(watcher.page, "contacts"));
+    return line !== "" && !/ghost/.test(line);
+  });
+  assert.deepEqual(watcher.problems, []);
+  await watcher.page.close();
+
+  // The zone closes this player's connection as a shutting-down process would (4105): the page
+  // says so and comes back through world entry by itself.
+  const { room } = ownerOf(name)!;
+  const seat = room.clients.find((c) => (c.auth as { sub?: string } | undefined)?.sub === ownerOf(name)!.ship.id);
+  assert.ok(seat, "the page's connection is in the owner's room");
+  seat.leave(CloseCode.ShuttingDown);
+  await waitFor("the page reconnects", async () => (await text(page, "hud-reconnects")) === "1", 15_000);
+  await waitFor("the page says it reconnected", async () => /Reconnected/.test(await text(page, "status")));
+  // Flying still works on the new connection.
+  const before = await hudPosition(page);
+  await page.keyboard.down("KeyW");
+  await waitFor("the ship moves after reconnecting", async () => {
+    const p = await hudPosition(page);
+    return Math.hypot(p.x - before.x, p.y - before.y) > 20;
+  });
+  await page.keyboard.up("KeyW");
+  assert.equal(await text(page, "hud-region"), next);
+
+  // Mine: next to an asteroid (40 units from its surface), E takes ore into the hold.
+  const owner = ownerOf(name)!;
+  const rock = [...owner.room.sim.asteroids.values()].find((a) => a.ore >= 10)!;
+  await placeShip(page, name, rock.x - rock.radius - 60, rock.y);
+  await page.keyboard.press("KeyE");
+  await waitFor("ore in the hold", async () => (await text(page, "hud-cargo")) === "10");
+  // Sell: next to the station, Q turns the hold into credits (5 per unit of ore).
+  const station = [...owner.room.sim.stations.values()][0]!;
+  await placeShip(page, name, station.x + station.radius + 60, station.y);
+  await page.keyboard.press("KeyQ");
+  await waitFor("credits for the ore", async () => (await text(page, "hud-credits")) === "50");
+  assert.equal(await text(page, "hud-cargo"), "0");
+
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a failed log-in shows the server's message on the form", async () => {
+  const { page, problems } = await openPage();
+  await page.fill("#name", "Nobody_here");
+  await page.fill("#password", "not the password");
+  await page.click("button[value=login]");
+  await page.waitForSelector("#login-error:not([hidden])", { timeout: 10_000 });
+  assert.match(await text(page, "login-error"), /Wrong account name or password\. \(STARLANE_ERR_BAD_CREDENTIALS\)/);
+  assert.equal(await page.getAttribute("body", "data-phase"), "login");
+  // The 401 is the answer the page shows, not a bug; nothing else went wrong.
+  assert.deepEqual(
+    problems.filter((p) => !/401/.test(p)),
+    [],
+  );
+  assert.ok(problems.includes("HTTP 401 POST /v1/sessions"), problems.join("\n"));
+  await page.close();
+});

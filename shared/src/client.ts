@@ -1,0 +1,22 @@
+// The browser-safe part of @starlane/shared (`@starlane/shared/client`): the wire tables, the
+// handoff-following input link and the world geometry. Nothing here may import Node-only code
+// (the main entry pulls ioredis, pg and uWS); the client-demo bundle build fails if it does.
+export * from "./handoff-client.js";
+export {
+  ClientMessage,
+  CloseCode,
+  type ErrorBody,
+  ErrorCode,
+  ServerMessage,
+} from "./protocol.js";
+export {
+  parseRegionRoomId,
+  type Rect,
+  type Region,
+  regionBounds,
+  regionHeight,
+  regionOf,
+  regionRoomId,
+  regionWidth,
+  type WorldConfig,
+} from "./world.js";
