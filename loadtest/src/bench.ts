@@ -9,8 +9,8 @@
 //   client gets every change, float64).
 // - Bytes per bot per second and input-to-observer latency with 50 visible moving ships (51 bots,
 //   everyone in view), same baseline.
-// - Handoff gap and handoffs/s: services/zone/bench/handoff.ts (bots flying back and forth across a
-//   border between two zone processes on Redis; baseline: both regions in one process).
+// - Handoff gap and handoffs/s: services/zone/bench/handoff.ts (bots flying back and forth across the
+//   x=4000 border between two zone processes on Redis; baseline: both columns in one process).
 // - Failover resume: not measurable yet (no failover on the target).
 // - Persistence rows/s: services/persistence/bench/upsert.ts (batched upsert vs row-per-statement).
 // - Log-ins/s: services/login/bench/logins.ts at OWASP scrypt cost (vs raw scrypt hashes/s).
@@ -183,7 +183,7 @@ async function handoffs(): Promise<BenchRow[]> {
   const cluster = runs.find((r) => r.mode === "cluster");
   const local = runs.find((r) => r.mode === "local");
   if (!cluster) log(`handoff bench gave no figure:\n${out.slice(-800)}`);
-  const note = `${bots} bots crossing one border back and forth, 20 inputs/s each (services/zone/bench/handoff.ts); value: the two regions in two zone processes on Redis, baseline: both in one process; ${cluster?.aborted ?? "?"} aborted, ${cluster?.ownershipViolations ?? "?"} ownership violations`;
+  const note = `${bots} bots spread along the x=4000 border (four region pairs) crossing it back and forth, 20 inputs/s each (services/zone/bench/handoff.ts); value: the two region columns in two zone processes on Redis, baseline: both in one process; ${cluster?.aborted ?? "?"} aborted, ${cluster?.ownershipViolations ?? "?"} ownership violations`;
   return [
     {
       name: "handoff_gap_p99_ms",
