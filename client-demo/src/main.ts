@@ -1,9 +1,10 @@
 // The Starlane browser client: log in or register, enter the world, fly with the keyboard, see the
 // region around the ship. Wiring only; the parts are in api.ts (front door), pilot.ts (zone
 // connection, ShipLink, reconnects), controls.ts (keyboard) and render.ts (canvas).
+import type { RegionView } from "@starlane/shared/client";
 import { ApiError, logIn, register, type Session } from "./api.js";
 import { Controls } from "./controls.js";
-import { Pilot, type RegionState } from "./pilot.js";
+import { Pilot } from "./pilot.js";
 import { Renderer } from "./render.js";
 
 /** Inputs go out at most at the zone's tick rate (20 Hz by default). */
@@ -130,7 +131,7 @@ setInterval(() => {
   lastSentAt = now;
 }, INPUT_INTERVAL_MS);
 
-function hud(state: RegionState | undefined) {
+function hud(state: RegionView | undefined) {
   const p = pilot!;
   const me = state?.ships?.get(p.shipId);
   const set = (id: string, text: string) => {
@@ -151,7 +152,7 @@ function hud(state: RegionState | undefined) {
 }
 
 /** The nearest other ships in view, one a line: name, distance, and whether it is a border ghost. */
-function contacts(state: RegionState | undefined, myId: string, me: { x: number; y: number }): string {
+function contacts(state: RegionView | undefined, myId: string, me: { x: number; y: number }): string {
   const list: { name: string; d: number; ghost: boolean }[] = [];
   state?.ships?.forEach((s, id) => {
     if (id !== myId) list.push({ name: s.name, d: Math.hypot(s.x - me.x, s.y - me.y), ghost: s.ghost });

@@ -4,6 +4,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import {
   type HandoffClientLike,
   type PilotInput,
+  type RegionView,
   ServerMessage,
   ShipLink,
   type WorldConfig,
@@ -11,38 +12,7 @@ import {
 import { ApiError, enterWorld, refresh, type Session } from "./api.js";
 import { afterClose, backoffMs } from "./close-policy.js";
 
-export interface ShipView {
-  name: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  cargo: number;
-  credits: number;
-  ack: number;
-  alive: boolean;
-  ghost: boolean;
-}
-export interface Body {
-  x: number;
-  y: number;
-  radius: number;
-}
-export interface MapLike<T> {
-  get(key: string): T | undefined;
-  forEach(cb: (value: T, key: string) => void): void;
-}
-export interface RegionState {
-  region: string;
-  tick: number;
-  ships?: MapLike<ShipView>;
-  asteroids?: MapLike<Body & { ore: number }>;
-  stations?: MapLike<Body>;
-  shots?: MapLike<{ x: number; y: number }>;
-}
-export type RegionRoom = Room<unknown, RegionState>;
+export type RegionRoom = Room<unknown, RegionView>;
 
 export interface PilotEvents {
   /** A line for the status banner; `error` ones stay until the next status. */

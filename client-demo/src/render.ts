@@ -1,8 +1,14 @@
 // Draws what the room state says onto the canvas, centred on the player's own ship: region grid,
 // stations, asteroids, shots, ships (border ghosts dashed and faded). Positions arrive 20 times a
 // second; ships are eased towards them every frame so movement looks continuous.
-import { regionBounds, regionHeight, regionWidth, type WorldConfig } from "@starlane/shared/client";
-import type { RegionState, ShipView } from "./pilot.js";
+import {
+  type RegionView,
+  regionBounds,
+  regionHeight,
+  regionWidth,
+  type ShipView,
+  type WorldConfig,
+} from "@starlane/shared/client";
 
 export const COLORS = {
   background: "#05070d",
@@ -38,7 +44,7 @@ export class Renderer {
     return this.#eased.get(id);
   }
 
-  draw(state: RegionState | undefined, myId: string, world: WorldConfig): void {
+  draw(state: RegionView | undefined, myId: string, world: WorldConfig): void {
     const now = performance.now();
     const dt = Math.min(0.25, (now - this.#last) / 1000);
     this.#last = now;

@@ -6,7 +6,7 @@
 // shared ShipLink, which also follows handoffs (joins the next region's room, re-sends what was not
 // acknowledged), as the browser client does.
 import { Client, type Room } from "@colyseus/sdk";
-import { CloseCode, ServerMessage, ShipLink } from "@starlane/shared";
+import { CloseCode, type MapView, type RegionView, ServerMessage, ShipLink, type ShipView } from "@starlane/shared";
 import { BotError, enterWorld, obtainSession } from "./account.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
@@ -18,26 +18,7 @@ export type Entry =
   /** Straight to a zone room with a token (tests and benchmarks of the zone alone). */
   | { kind: "direct"; url: string; roomId: string; shipId: string; token: () => Promise<string> };
 
-interface ShipState {
-  x: number;
-  y: number;
-  heading: number;
-  cargo: number;
-  alive: boolean;
-  ack: number;
-  /** A read-only mirror from a neighbouring region (our own ship seen from a room that does not own it). */
-  ghost?: boolean;
-}
-interface MapLike<T> {
-  get(key: string): T | undefined;
-  forEach(cb: (value: T, key: string) => void): void;
-}
-interface RegionState {
-  ships?: MapLike<ShipState>;
-  asteroids?: MapLike<{ x: number; y: number }>;
-  stations?: MapLike<{ x: number; y: number }>;
-}
-type RegionRoom = Room<unknown, RegionState>;
+type RegionRoom = Room<unknown, RegionView>;
 
 /** A handoff as the zone sends it (ServerMessage.Handoff). */
 export interface HandoffMessage {
@@ -364,7 +345,7 @@ export class Bot {
     this.#ack = ack;
   }
 
-  #observe(ships: MapLike<ShipState>, t: number): void {
+  #observe(ships: MapView<ShipView>, t: number): void {
     const ctx = this.#o.ctx;
     ships.forEach((s, id) => {
       if (id === this.shipId) return;
@@ -379,7 +360,7 @@ export class Bot {
 
   view(): BotView {
     const state = this.room?.state;
-    const list = (map: MapLike<{ x: number; y: number }> | undefined) => (): Iterable<Entity> => {
+    const list = (map: MapView<{ x: number; y: number }> | undefined) => (): Iterable<Entity> => {
       const out: Entity[] = [];
       map?.forEach((v, id) => {
         out.push({ id, x: v.x, y: v.y });

@@ -1,6 +1,7 @@
 // The browser-safe part of @starlane/shared (`@starlane/shared/client`): the wire tables, the
-// handoff-following input link and the world geometry. Nothing here may import Node-only code
-// (the main entry pulls ioredis, pg and uWS); the client-demo bundle build fails if it does.
+// region state as clients see it, the handoff-following input link and the world geometry. Nothing
+// here may import Node-only code (the main entry pulls ioredis, pg and uWS); the client-demo bundle
+// build fails if it does.
 export * from "./handoff-client.js";
 export {
   ClientMessage,
@@ -9,6 +10,7 @@ export {
   ErrorCode,
   ServerMessage,
 } from "./protocol.js";
+export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export {
   parseRegionRoomId,
   type Rect,

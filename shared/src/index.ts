@@ -92,3 +92,4 @@ export {
   type ZoneIdentity,
 } from "./regions.js";
 export * from "./handoff-client.js";
+export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";

@@ -2,7 +2,13 @@
 // test drives with step(), and joins it with the real Colyseus SDK and real signed tokens.
 import { LocalDriver, LocalPresence } from "@colyseus/core";
 import { Client, type Room } from "@colyseus/sdk";
-import { createLogger, LocalRegionDirectory, loadConfig, type RegionDirectory } from "@starlane/shared";
+import {
+  createLogger,
+  LocalRegionDirectory,
+  loadConfig,
+  type RegionDirectory,
+  type RegionView,
+} from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "../src/config.js";
 import type { ShipOwnership } from "../src/ownership.js";
@@ -10,37 +16,7 @@ import { createZoneServer, type ZoneServer } from "../src/server.js";
 import { MemoryShipStore } from "../src/ships.js";
 import { type TestTokens, testTokens } from "./tokens.js";
 
-export interface ShipView {
-  name: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  cargo: number;
-  credits: number;
-  ack: number;
-  alive: boolean;
-  /** A read-only copy of a ship owned by a neighbouring region. */
-  ghost: boolean;
-}
-
-interface MapLike<T> {
-  get(key: string): T | undefined;
-  has(key: string): boolean;
-  keys(): IterableIterator<string>;
-  readonly size: number;
-}
-
-export interface RegionView {
-  region: string;
-  tick: number;
-  ships: MapLike<ShipView>;
-  asteroids: MapLike<{ x: number; y: number; ore: number }>;
-  stations: MapLike<{ x: number; y: number }>;
-  shots: MapLike<{ x: number; y: number }>;
-}
+export type { RegionView };
 
 export interface Player {
   id: string;
