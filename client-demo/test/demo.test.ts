@@ -256,8 +256,15 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
 
   // Mine: next to an asteroid (40 units from its surface), E takes ore into the hold.
   const owner = ownerOf(name)!;
-  const rock = [...owner.room.sim.asteroids.values()].find((a) => a.ore >= 10)!;
-  await placeShip(page, name, rock.x - rock.radius - 60, rock.y);
+  // A rock whose mining spot is clear of every other body: a ship placed overlapping another rock is
+  // pushed out of it (by up to ~50 units), away from the spot the test waits for.
+  const bodies = [...owner.room.sim.asteroids.values(), ...owner.room.sim.stations.values()];
+  const spotOf = (a: { x: number; y: number; radius: number }) => ({ x: a.x - a.radius - 60, y: a.y });
+  const rock = [...owner.room.sim.asteroids.values()].find(
+    (a) =>
+      a.ore >= 10 && bodies.every((b) => b === a || Math.hypot(b.x - spotOf(a).x, b.y - spotOf(a).y) > b.radius + 60),
+  )!;
+  await placeShip(page, name, spotOf(rock).x, spotOf(rock).y);
   await page.keyboard.press("KeyE");
   await waitFor("ore in the hold", async () => (await text(page, "hud-cargo")) === "10");
   // Sell: next to the station, Q turns the hold into credits (5 per unit of ore).
