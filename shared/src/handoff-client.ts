@@ -60,6 +60,8 @@ export class ShipLink<R extends HandoffRoomLike> {
   #switching = false;
   #off: () => void = () => {};
   #closed = false;
+  /** Handoff messages followed so far, counting those still in progress (the last one wins). */
+  #follows = 0;
   /** Handoffs followed so far. */
   handoffs = 0;
   /** Milliseconds from the last `handoff` message to the new room showing the ship (the player's gap). */
@@ -142,31 +144,45 @@ export class ShipLink<R extends HandoffRoomLike> {
 
   #listen(room: R) {
     this.#off = room.onMessage(ServerMessage.Handoff, (msg: HandoffMessage) => {
-      this.#follow(room, msg).catch((err) => {
-        this.#switching = false;
-        this.options.onError?.(err);
-      });
+      void this.#follow(room, msg);
     });
   }
 
+  /**
+   * Follows one `handoff` message. A newer one can arrive while this one is still joining or waiting
+   * for the ship (the ship handed on again, at a corner); only the newest follow ends the switch and
+   * re-sends, so no input goes to the newest room ahead of the re-sent ones (it would make them
+   * replays there, never applied).
+   */
   async #follow(from: R, msg: HandoffMessage) {
     if (this.#closed || from !== this.#room || !msg?.reservation) return;
+    const mine = ++this.#follows;
+    const current = () => mine === this.#follows && !this.#closed;
     this.#switching = true;
     const t0 = performance.now();
-    const next = (await this.client.consumeSeatReservation(msg.reservation as never)) as R;
-    this.#off();
-    this.#room = next;
-    this.#listen(next);
-    from.leave(true).catch(() => {});
-    this.handoffs++;
-    this.options.onRoom?.(next, from);
-    // The ship may be handed on again before it shows here (a corner): the newer follow takes over.
-    if (!(await waitForShip(next, this.shipId, () => this.#room !== next || this.#closed))) return;
-    this.lastSwitchMs = performance.now() - t0;
-    this.#seq = Math.max(this.#seq, this.ack);
-    this.#switching = false;
-    // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
-    this.resend();
+    try {
+      const next = (await this.client.consumeSeatReservation(msg.reservation as never)) as R;
+      if (!current()) {
+        next.leave(true).catch(() => {});
+        return;
+      }
+      this.#off();
+      this.#room = next;
+      this.#listen(next);
+      from.leave(true).catch(() => {});
+      this.handoffs++;
+      this.options.onRoom?.(next, from);
+      if (!(await waitForShip(next, this.shipId, () => !current()))) return;
+      this.lastSwitchMs = performance.now() - t0;
+      this.#seq = Math.max(this.#seq, this.ack);
+      this.#switching = false;
+      // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
+      this.resend();
+    } catch (err) {
+      if (!current()) return;
+      this.#switching = false;
+      this.options.onError?.(err);
+    }
   }
 }
 
