@@ -6,7 +6,15 @@
 // shared ShipLink, which also follows handoffs (joins the next region's room, re-sends what was not
 // acknowledged), as the browser client does.
 import { Client, type Room } from "@colyseus/sdk";
-import { CloseCode, type MapView, type RegionView, ServerMessage, ShipLink, type ShipView } from "@starlane/shared";
+import {
+  CloseCode,
+  type HandoffMessage,
+  type MapView,
+  type RegionView,
+  ServerMessage,
+  ShipLink,
+  type ShipView,
+} from "@starlane/shared";
 import { BotError, enterWorld, obtainSession } from "./account.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
@@ -19,13 +27,6 @@ export type Entry =
   | { kind: "direct"; url: string; roomId: string; shipId: string; token: () => Promise<string> };
 
 type RegionRoom = Room<unknown, RegionView>;
-
-/** A handoff as the zone sends it (ServerMessage.Handoff). */
-export interface HandoffMessage {
-  roomId: string;
-  reservation: unknown;
-  address: string;
-}
 
 /** What bots share: the fleet's measurements and the send times of every bot's inputs. */
 export interface BotContext {

@@ -1,6 +1,6 @@
 // The bots as a library: tests of other issues (handoff, failover) drive fleets or single bots.
 export { BotError, enterWorld, obtainSession, type Session, type WorldSeat } from "./account.js";
-export { Bot, type BotContext, type BotOptions, type Entry, type HandoffMessage } from "./bot.js";
+export { Bot, type BotContext, type BotOptions, type Entry } from "./bot.js";
 export { DEFAULT_PASSWORD, type FleetEntry, type FleetOptions, runFleet } from "./fleet.js";
 export { Measurements, Metric } from "./measurements.js";
 export { renderHtmlReport } from "./report-html.js";

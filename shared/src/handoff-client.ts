@@ -55,7 +55,8 @@ export interface ShipLinkOptions<R> {
 
 export class ShipLink<R extends HandoffRoomLike> {
   #room: R;
-  #seq: number;
+  /** The last sequence number stamped; `send` always goes above the owner's ack as well. */
+  #seq = 0;
   #pending: (PilotInput & { seq: number })[] = [];
   #switching = false;
   #off: () => void = () => {};
@@ -74,7 +75,6 @@ export class ShipLink<R extends HandoffRoomLike> {
     readonly options: ShipLinkOptions<R> = {},
   ) {
     this.#room = room;
-    this.#seq = this.ack;
     this.#listen(room);
   }
 
@@ -107,8 +107,7 @@ export class ShipLink<R extends HandoffRoomLike> {
     this.#pending.push({ ...input, seq });
     const max = this.options.maxPending ?? 32;
     if (this.#pending.length > max) this.#pending.splice(0, this.#pending.length - max);
-    if (!this.#switching)
-      this.#room.send(ClientMessage.Input, { seq, thrust: input.thrust, turn: input.turn, fire: input.fire });
+    if (!this.#switching) this.#sendInput({ ...input, seq });
     return seq;
   }
 
@@ -116,7 +115,6 @@ export class ShipLink<R extends HandoffRoomLike> {
   attach(room: R): void {
     this.#off();
     this.#room = room;
-    this.#seq = Math.max(this.#seq, this.ack);
     this.#listen(room);
   }
 
@@ -126,8 +124,11 @@ export class ShipLink<R extends HandoffRoomLike> {
    */
   resend(): void {
     this.#prune();
-    for (const i of this.#pending)
-      this.#room.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
+    for (const i of this.#pending) this.#sendInput(i);
+  }
+
+  #sendInput(i: PilotInput & { seq: number }) {
+    this.#room.send(ClientMessage.Input, { seq: i.seq, thrust: i.thrust, turn: i.turn, fire: i.fire });
   }
 
   /** Stops following handoffs (does not leave the room). */
@@ -174,7 +175,6 @@ export class ShipLink<R extends HandoffRoomLike> {
       this.options.onRoom?.(next, from);
       if (!(await waitForShip(next, this.shipId, () => !current()))) return;
       this.lastSwitchMs = performance.now() - t0;
-      this.#seq = Math.max(this.#seq, this.ack);
       this.#switching = false;
       // Re-send what the old owner had not applied; the new owner drops anything at or below its ack.
       this.resend();

@@ -114,13 +114,24 @@ const unavailable = () =>
 /** How often a join asks the ship's owner again while the ship is between rooms. */
 const LOCATE_ATTEMPTS = 4;
 
-/** Rejects after `ms` (a remote call to a dead or slow zone must not hold the ship forever). */
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
+/**
+ * Calls `method` on a region room, here or in another process (over presence), and rejects after
+ * `ms` either way: a remote call to a dead or slow zone must not hold the ship forever.
+ */
+function callRoom<M extends "acceptHandoff" | "reserveResume">(
+  roomId: string,
+  method: M,
+  args: Parameters<RegionRoom[M]>,
+  ms: number,
+): Promise<Awaited<ReturnType<RegionRoom[M]>>> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("timeout")), ms);
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  const call = matchMaker.remoteRoomCall<RegionRoom>(roomId, method, args, ms) as Promise<
+    Awaited<ReturnType<RegionRoom[M]>>
+  >;
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Claims carried by a seat: a handoff seat also names the handoff that created it. */
@@ -286,13 +297,10 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     for (let attempt = 1; rec?.region && rec.region !== this.roomId; attempt++) {
       let answer: Awaited<ReturnType<RegionRoom["reserveResume"]>> | "silent" = "silent";
       try {
-        answer = await within(
-          matchMaker.remoteRoomCall<RegionRoom>(
-            rec.region,
-            "reserveResume",
-            [auth.sub, auth.name ?? auth.sub],
-            this.ctx.handoffTimeoutMs,
-          ),
+        answer = await callRoom(
+          rec.region,
+          "reserveResume",
+          [auth.sub, auth.name ?? auth.sub],
           this.ctx.handoffTimeoutMs,
         );
       } catch {
@@ -485,10 +493,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     const id = offer.ship.id;
     let reason: HandoffAbort = "refused";
     try {
-      const accepted = await within(
-        matchMaker.remoteRoomCall<RegionRoom>(offer.to, "acceptHandoff", [offer], this.ctx.handoffTimeoutMs),
-        this.ctx.handoffTimeoutMs,
-      );
+      const accepted = await callRoom(offer.to, "acceptHandoff", [offer], this.ctx.handoffTimeoutMs);
       return this.#handedOff(offer, accepted, started);
     } catch (err) {
       reason = err instanceof Error && /timeout|timed out/.test(err.message) ? "timeout" : "refused";
@@ -559,10 +564,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         if (i > 0) owner = (await this.ctx.ownership.get(seat.playerId))?.region || owner;
         if (owner === this.roomId) break;
         const timeout = this.ctx.handoffTimeoutMs * (i + 1);
-        const there = await within(
-          matchMaker.remoteRoomCall<RegionRoom>(owner, "reserveResume", [seat.playerId, name], timeout),
-          timeout,
-        );
+        const there = await callRoom(owner, "reserveResume", [seat.playerId, name], timeout);
         if (there && there !== "moving") return seat.client.send(ServerMessage.Handoff, { roomId: owner, ...there });
       } catch {
         // slow or gone: try again, then give up below
