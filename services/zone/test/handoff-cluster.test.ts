@@ -7,6 +7,7 @@
 // kills it: the ship stays with its source and the player resumes.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { Client } from "@colyseus/sdk";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
@@ -247,5 +248,46 @@ test("the target zone stops mid-handoff and dies: the ship stays with its source
       counter(ss.metrics, "starlane_zone_inputs_applied_total"),
     bot.sent,
   );
+  await bot.link.room.leave(true);
+});
+
+test("a join elsewhere while the ship's owner is alive but not answering is refused (503), never a second copy", async () => {
+  // The owner zone holds the ship in region 3-3; the other zone's store says it is in region 2-3 (a
+  // stale row), so nothing but the owner's liveness stops that zone from taking the ship over.
+  const owner = await startNode({
+    prefix,
+    regions: "3-3",
+    jwks: tokens.jwks,
+    ships: [ship("sleeper", 7000, 7000)],
+    watch: ["sleeper"],
+  });
+  const other = await startNode({
+    prefix,
+    regions: "2-3",
+    jwks: tokens.jwks,
+    ships: [ship("sleeper", 5900, 7000)],
+    watch: ["sleeper"],
+  });
+  nodes.push(owner, other);
+  const bot = await startBot(owner.url, tokens, "sleeper", "region-3-3", [{ x: 7000, y: 7000 }], 200);
+  const key = `${prefix}ship:sleeper:owner`;
+  const before = await redis.hgetall(key);
+  assert.equal(before.region, "region-3-3");
+  owner.kill("SIGSTOP"); // alive (its lease runs on), but silent
+  try {
+    const client = new Client(other.url);
+    client.auth.token = await tokens.sign({ sub: "sleeper", name: "sleeper" });
+    // The zone answers 503 STARLANE_ERR_REGION_UNAVAILABLE from onJoin; the SDK retries the socket
+    // once and reports that second attempt's "seat reservation expired", so the test checks that the
+    // join fails and that nothing moved.
+    await assert.rejects(client.joinById("region-2-3", {}));
+    assert.deepEqual(await redis.hgetall(key), before, "the ownership record did not move");
+  } finally {
+    owner.kill("SIGCONT");
+  }
+  bot.stop();
+  await waitFor("every input acknowledged", () => bot.link.ack === bot.sent, 5000);
+  const [os, ts] = [await owner.stats(), await other.stats()];
+  assert.equal(os.two + os.none + ts.two + ts.none, 0, [...os.detail, ...ts.detail].join("\n"));
   await bot.link.room.leave(true);
 });
