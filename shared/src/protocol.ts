@@ -20,8 +20,9 @@ export const ServerMessage = {
 export type ServerMessage = (typeof ServerMessage)[keyof typeof ServerMessage];
 
 /**
- * WebSocket close codes. 1000-1015 are the RFC's, 4000-4010 are Colyseus's own; Starlane's
- * application codes start at 4100 so the two never collide.
+ * WebSocket close codes. 1000-1015 are the RFC's, 4000-4099 Colyseus's own; Starlane's application
+ * codes start at 4100 and each area takes its codes from its own range (CLOSE_CODE_RANGES), so work
+ * on different areas never picks the same number.
  */
 export const CloseCode = {
   Normal: 1000,
@@ -45,7 +46,61 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
+/**
+ * The parts of the system that own codes. `connection` is the edge every WebSocket service shares
+ * (tokens, limits, framing, replaced, shutdown); the others are the services and their concerns.
+ */
+export const CODE_AREAS = ["common", "connection", "login", "zone", "economy", "chat", "operator"] as const;
+export type CodeArea = (typeof CODE_AREAS)[number];
+
+/**
+ * Close-code ranges per area (inclusive). 4106-4107 were the zone's before the ranges were set and
+ * keep their numbers. `login`'s range is for account decisions that end live connections (a ban,
+ * sessions revoked); `common` and `economy` answer requests and close nothing.
+ */
+export const CLOSE_CODE_RANGES: Record<CodeArea, readonly (readonly [number, number])[]> = {
+  common: [],
+  connection: [
+    [4100, 4105],
+    [4110, 4129],
+  ],
+  zone: [
+    [4106, 4109],
+    [4130, 4159],
+  ],
+  chat: [[4160, 4179]],
+  login: [[4180, 4189]],
+  operator: [[4190, 4199]],
+  economy: [],
+};
+
+/** The area each close code belongs to (the table below is grouped the same way). */
+export const CLOSE_CODE_AREA: Record<CloseCode, CodeArea | "rfc"> = {
+  1000: "rfc",
+  1001: "rfc",
+  4100: "connection",
+  4101: "connection",
+  4102: "connection",
+  4103: "connection",
+  4104: "connection",
+  4105: "connection",
+  4106: "zone",
+  4107: "zone",
+};
+
+/**
+ * Error-code names: codes of the areas that came after this table (`chat`, `operator`, `economy`)
+ * start with their area's prefix, so two areas never add the same name.
+ */
+export const ERROR_CODE_PREFIX: Partial<Record<CodeArea, string>> = {
+  chat: "STARLANE_ERR_CHAT_",
+  operator: "STARLANE_ERR_OPERATOR_",
+  economy: "STARLANE_ERR_LEDGER_",
+};
+
 interface ErrorSpec {
+  /** Which part of the system owns this code (see CODE_AREAS and shared/PROTOCOL.md). */
+  area: CodeArea;
   /** HTTP status when the error answers a request. */
   status: number;
   /** Close code when the error ends a connection, if it does. */
@@ -56,39 +111,42 @@ interface ErrorSpec {
 
 /** Every error a client can see. The key is the stable code clients switch on. */
 export const ErrorCode = {
-  STARLANE_ERR_BAD_JSON: { status: 400, message: "The request body is not valid JSON." },
-  STARLANE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Send the body as application/json." },
-  STARLANE_ERR_BODY_TOO_LARGE: { status: 413, message: "The request body is too large." },
-  STARLANE_ERR_VALIDATION: { status: 400, message: "The request is missing a field or a field is invalid." },
-  STARLANE_ERR_NOT_FOUND: { status: 404, message: "No such endpoint." },
-  STARLANE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: "That method is not allowed here." },
+  STARLANE_ERR_BAD_JSON: { area: "common", status: 400, message: "The request body is not valid JSON." },
+  STARLANE_ERR_UNSUPPORTED_MEDIA_TYPE: { area: "common", status: 415, message: "Send the body as application/json." },
+  STARLANE_ERR_BODY_TOO_LARGE: { area: "common", status: 413, message: "The request body is too large." },
+  STARLANE_ERR_VALIDATION: { area: "common", status: 400, message: "The request is missing a field or a field is invalid." },
+  STARLANE_ERR_NOT_FOUND: { area: "common", status: 404, message: "No such endpoint." },
+  STARLANE_ERR_METHOD_NOT_ALLOWED: { area: "common", status: 405, message: "That method is not allowed here." },
   STARLANE_ERR_BAD_NAME: {
+    area: "login",
     status: 400,
     message: "Account names are 3-20 characters: letters, digits and underscore.",
   },
-  STARLANE_ERR_WEAK_PASSWORD: { status: 400, message: "Passwords are 8-128 characters." },
-  STARLANE_ERR_NAME_TAKEN: { status: 409, message: "That account name is taken." },
-  STARLANE_ERR_BAD_CREDENTIALS: { status: 401, message: "Wrong account name or password." },
+  STARLANE_ERR_WEAK_PASSWORD: { area: "login", status: 400, message: "Passwords are 8-128 characters." },
+  STARLANE_ERR_NAME_TAKEN: { area: "login", status: 409, message: "That account name is taken." },
+  STARLANE_ERR_BAD_CREDENTIALS: { area: "login", status: 401, message: "Wrong account name or password." },
   STARLANE_ERR_UNAUTHORIZED: {
+    area: "connection",
     status: 401,
     close: CloseCode.Unauthorized,
     message: "A valid access token is required.",
   },
-  STARLANE_ERR_REFRESH_INVALID: { status: 401, message: "The refresh token is invalid, expired or revoked." },
-  STARLANE_ERR_RATE_LIMITED: { status: 429, close: CloseCode.RateLimited, message: "Too many requests; slow down." },
-  STARLANE_ERR_MESSAGE_TOO_LARGE: { status: 413, close: CloseCode.MessageTooLarge, message: "Message too large." },
-  STARLANE_ERR_MALFORMED_MESSAGE: { status: 400, close: CloseCode.Malformed, message: "Malformed message." },
-  STARLANE_ERR_INVALID_INPUT: { status: 400, message: "The input was out of range or malformed and was dropped." },
-  STARLANE_ERR_NOT_YOUR_SHIP: { status: 403, message: "You can only act for your own ship." },
-  STARLANE_ERR_SEAT_INVALID: { status: 403, message: "That seat reservation is not valid for you or this region." },
-  STARLANE_ERR_HANDOFF_REFUSED: { status: 403, message: "Handoffs are started by the server only." },
+  STARLANE_ERR_REFRESH_INVALID: { area: "login", status: 401, message: "The refresh token is invalid, expired or revoked." },
+  STARLANE_ERR_RATE_LIMITED: { area: "connection", status: 429, close: CloseCode.RateLimited, message: "Too many requests; slow down." },
+  STARLANE_ERR_MESSAGE_TOO_LARGE: { area: "connection", status: 413, close: CloseCode.MessageTooLarge, message: "Message too large." },
+  STARLANE_ERR_MALFORMED_MESSAGE: { area: "connection", status: 400, close: CloseCode.Malformed, message: "Malformed message." },
+  STARLANE_ERR_INVALID_INPUT: { area: "zone", status: 400, message: "The input was out of range or malformed and was dropped." },
+  STARLANE_ERR_NOT_YOUR_SHIP: { area: "zone", status: 403, message: "You can only act for your own ship." },
+  STARLANE_ERR_SEAT_INVALID: { area: "zone", status: 403, message: "That seat reservation is not valid for you or this region." },
+  STARLANE_ERR_HANDOFF_REFUSED: { area: "zone", status: 403, message: "Handoffs are started by the server only." },
   STARLANE_ERR_REGION_UNAVAILABLE: {
+    area: "zone",
     status: 503,
     message: "The region is not served right now; retry shortly.",
   },
-  STARLANE_ERR_ACTION_REFUSED: { status: 409, message: "That action is not possible here or now." },
-  STARLANE_ERR_UNAVAILABLE: { status: 503, message: "The service is not ready; retry shortly." },
-  STARLANE_ERR_INTERNAL: { status: 500, message: "Something went wrong on our side." },
+  STARLANE_ERR_ACTION_REFUSED: { area: "zone", status: 409, message: "That action is not possible here or now." },
+  STARLANE_ERR_UNAVAILABLE: { area: "common", status: 503, message: "The service is not ready; retry shortly." },
+  STARLANE_ERR_INTERNAL: { area: "common", status: 500, message: "Something went wrong on our side." },
 } as const satisfies Record<`STARLANE_ERR_${string}`, ErrorSpec>;
 export type ErrorCode = keyof typeof ErrorCode;
 
