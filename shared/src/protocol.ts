@@ -176,6 +176,16 @@ export const ErrorCode = {
     message: "The region is not served right now; retry shortly.",
   },
   STARLANE_ERR_ACTION_REFUSED: { area: "zone", status: 409, message: "That action is not possible here or now." },
+  STARLANE_ERR_OPERATOR_UNAUTHORIZED: {
+    area: "operator",
+    status: 401,
+    message: "The operator credential is missing or wrong.",
+  },
+  STARLANE_ERR_OPERATOR_BATCH_TOO_LARGE: {
+    area: "operator",
+    status: 413,
+    message: "Too many accounts in one request; split it.",
+  },
   STARLANE_ERR_UNAVAILABLE: { area: "common", status: 503, message: "The service is not ready; retry shortly." },
   STARLANE_ERR_INTERNAL: { area: "common", status: 500, message: "Something went wrong on our side." },
 } as const satisfies Record<`STARLANE_ERR_${string}`, ErrorSpec>;
