@@ -1,44 +1,29 @@
+export { ConfigError, describeConfig, loadConfig, logLevelSetting, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
 export {
-  ACCESS_TOKEN_TYPE,
-  type AccessClaims,
-  bearerToken,
-  createTokenVerifier,
-  TOKEN_ALGORITHM,
-  TOKEN_AUDIENCE,
-  TOKEN_ISSUER,
-  type TokenVerifier,
-  type VerifierOptions,
-} from "./auth.js";
-export {
-  ConfigError,
-  type ConfigOf,
-  type ConfigSpec,
-  describeConfig,
-  loadConfig,
-  logLevelSetting,
-  type Setting,
-  setting,
-} from "./config.js";
-export * from "./handoff-client.js";
-export {
-  type App,
   createApp,
-  type HttpRequest,
-  type HttpResponse,
-  ListenError,
-  type Listening,
   listen,
+  ListenError,
   mountNotFound,
   mountOps,
-  type Reply,
   readJson,
   reply,
   toStarlaneError,
+  type App,
+  type HttpRequest,
+  type HttpResponse,
+  type Listening,
+  type Reply,
 } from "./http.js";
-export { Lifecycle, runMain } from "./lifecycle.js";
 export { createLogger, type Logger } from "./logger.js";
 export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";
-export { loadMigrations, type Migration, migrate } from "./migrate.js";
+export {
+  ClientMessage,
+  CloseCode,
+  ErrorCode,
+  ServerMessage,
+  StarlaneError,
+  type ErrorBody,
+} from "./protocol.js";
 export {
   createOperatorCheck,
   DEFAULT_OPERATOR_TOKEN_FILE,
@@ -52,27 +37,42 @@ export {
   operatorTokenSetting,
   readOperatorTokenFile,
 } from "./operator.js";
-export {
-  ClientMessage,
-  CloseCode,
-  type ErrorBody,
-  ErrorCode,
-  ServerMessage,
-  StarlaneError,
-} from "./protocol.js";
-export {
-  LocalRegionDirectory,
-  RedisRegionDirectory,
-  type RegionDirectory,
-  type RegionOwner,
-  regionKeys,
-  type ZoneIdentity,
-} from "./regions.js";
-export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
+export { Lifecycle, runMain } from "./lifecycle.js";
+export { loadMigrations, migrate, type Migration } from "./migrate.js";
+export {
+  ACCESS_TOKEN_TYPE,
+  bearerToken,
+  createTokenVerifier,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type AccessClaims,
+  type TokenVerifier,
+  type VerifierOptions,
+} from "./auth.js";
+export {
+  createInProcessShipQueue,
+  createRedisShipPublisher,
+  decodeShipEntry,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PUBLISH_INTERVAL_MS,
+  FlushTimeoutError,
+  nextShipVersion,
+  SHIP_FIELD,
+  validateShipState,
+  writeBehindKeys,
+  type InProcessShipQueue,
+  type PublisherStats,
+  type QueuedShip,
+  type RedisPublisherOptions,
+  type ShipState,
+  type ShipStatePublisher,
+  type Validation,
+  type WriteBehindKeys,
+} from "./writebehind.js";
 export {
   allRegions,
-  type BorderDistances,
   borderDistances,
   clampToWorld,
   DEFAULT_WORLD,
@@ -81,8 +81,6 @@ export {
   neighbours,
   parseRegionRoomId,
   REGION_ROOM_NAME,
-  type Rect,
-  type Region,
   regionBounds,
   regionCenter,
   regionHeight,
@@ -91,27 +89,20 @@ export {
   regionsWithin,
   regionWidth,
   sameRegion,
-  type WorldConfig,
   worldConfigSpec,
   worldFromConfig,
+  type BorderDistances,
+  type Rect,
+  type Region,
+  type WorldConfig,
 } from "./world.js";
 export {
-  createInProcessShipQueue,
-  createRedisShipPublisher,
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_PUBLISH_INTERVAL_MS,
-  decodeShipEntry,
-  FlushTimeoutError,
-  type InProcessShipQueue,
-  nextShipVersion,
-  type PublisherStats,
-  type QueuedShip,
-  type RedisPublisherOptions,
-  SHIP_FIELD,
-  type ShipState,
-  type ShipStatePublisher,
-  type Validation,
-  validateShipState,
-  type WriteBehindKeys,
-  writeBehindKeys,
-} from "./writebehind.js";
+  LocalRegionDirectory,
+  RedisRegionDirectory,
+  regionKeys,
+  type RegionDirectory,
+  type RegionOwner,
+  type ZoneIdentity,
+} from "./regions.js";
+export * from "./handoff-client.js";
+export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
