@@ -3,6 +3,7 @@
 // zone login chose, leaves; the ship reaches PostgreSQL through the Redis Stream.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Client } from "@colyseus/sdk";
@@ -47,7 +48,16 @@ before(async () => {
     STARLANE_KEY_PREFIX: testRedisPrefix(),
     STARLANE_LOG_LEVEL: "info",
   };
-  const login = await start("login", { ...common, STARLANE_LOGIN_PORT: "0", STARLANE_LOGIN_SCRYPT_LOG_N: "14" }, "login is up");
+  const login = await start(
+    "login",
+    {
+      ...common,
+      STARLANE_LOGIN_PORT: "0",
+      STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+      STARLANE_OPERATOR_TOKEN: randomBytes(32).toString("hex"),
+    },
+    "login is up",
+  );
   loginUrl = `http://127.0.0.1:${login.port}`;
   await start("persistence", { ...common, STARLANE_PERSISTENCE_PORT: "0" }, "persistence listening");
   await start(

@@ -1,4 +1,4 @@
-import { setting, worldConfigSpec, logLevelSetting } from "@starlane/shared";
+import { logLevelSetting, operatorTokenSetting, setting, worldConfigSpec } from "@starlane/shared";
 
 /** Settings of the login service. Limits are "N requests per window" per client IP or account name. */
 export const loginConfig = {
@@ -76,6 +76,16 @@ export const loginConfig = {
     "STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT",
     "registration attempts per account name per window",
     5,
+    1,
+    1_000_000,
+  ),
+  // Required by main.ts (the cluster); the embedded mode passes its generated one. Without it every
+  // operator request is refused.
+  operatorToken: operatorTokenSetting,
+  operatorRefusedPerIp: setting.int(
+    "STARLANE_LOGIN_RATE_OPERATOR_REFUSED_PER_IP",
+    "operator requests refused (wrong or missing credential) per IP per window; past it every operator request from that IP is 429",
+    10,
     1,
     1_000_000,
   ),

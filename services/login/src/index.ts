@@ -6,11 +6,12 @@ import {
   type App,
   type ConfigOf,
   createApp,
+  createOperatorCheck,
   createRegistry,
   createTokenVerifier,
-  listen,
   type Listening,
   type Logger,
+  listen,
   loadMigrations,
   migrate,
   mountNotFound,
@@ -24,6 +25,7 @@ import { createAccountStore } from "./accounts.js";
 import type { loginConfig } from "./config.js";
 import { loadSigningKeys } from "./keys.js";
 import { createLoginMetrics } from "./metrics.js";
+import { operatorRoutes } from "./operator-routes.js";
 import { createPasswordHasher } from "./passwords.js";
 import { type Clock, createLocalRateLimiter, createRedisRateLimiter } from "./ratelimit.js";
 import { createRefreshTokens } from "./refresh.js";
@@ -31,7 +33,14 @@ import { mountRoutes } from "./routes.js";
 import type { WorldEntry } from "./world-entry.js";
 
 export { loginConfig } from "./config.js";
-export { createWorldEntry, type EntryShips, type WorldEntry, type WorldEntryDeps, type WorldSeat } from "./world-entry.js";
+export { MAX_PROVISION } from "./operator-routes.js";
+export {
+  createWorldEntry,
+  type EntryShips,
+  type WorldEntry,
+  type WorldEntryDeps,
+  type WorldSeat,
+} from "./world-entry.js";
 
 export type LoginConfig = ConfigOf<typeof loginConfig>;
 
@@ -53,7 +62,10 @@ export interface Login {
   jwks(): JSONWebKeySet;
   /** Key lookup for a verifier in this process (`createTokenVerifier({ keys })`); follows rotations. */
   readonly verificationKeys: JWTVerifyGetKey;
-  /** New current signing key; the old one stays published as the previous. Returns the new kid. */
+  /**
+   * New current signing key; the old one stays published as the previous. Returns the new kid.
+   * Operators call it through `POST /v1/operator/keys/rotate`.
+   */
   rotateKeys(): Promise<string>;
   /** Wires world entry after the fact (the zone may need `verificationKeys` before it exists). */
   setWorldEntry(entry: WorldEntry | undefined): void;
@@ -83,26 +95,44 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     metrics.refreshReuse();
     log.warn({ family, player }, "spent refresh token presented again: session revoked");
   });
-  mountRoutes(app, {
+  const accounts = createAccountStore(deps.db);
+  const windowMs = config.rateWindowS * 1000;
+  const operator = operatorRoutes({
     log,
-    metrics,
-    accounts: createAccountStore(deps.db),
+    // No token configured (a test or a composition that serves no operator): every operator request is refused.
+    check: createOperatorCheck(config.operatorToken),
+    limiter,
+    refusedPerIp: config.operatorRefusedPerIp,
+    windowMs,
+    accounts,
     refresh,
     keys,
-    hasher,
-    limiter,
-    verifier: createTokenVerifier({ keys: keys.getKey }),
-    limits: {
-      windowMs: config.rateWindowS * 1000,
-      loginPerIp: config.loginPerIp,
-      loginPerAccount: config.loginPerAccount,
-      registerPerIp: config.registerPerIp,
-      registerPerAccount: config.registerPerAccount,
-    },
     accessTokenTtlS: config.accessTokenTtlS,
-    trustedProxyHops: config.trustedProxyHops,
-    worldEntry: () => worldEntry,
   });
+  mountRoutes(
+    app,
+    {
+      log,
+      metrics,
+      accounts,
+      refresh,
+      keys,
+      hasher,
+      limiter,
+      verifier: createTokenVerifier({ keys: keys.getKey }),
+      limits: {
+        windowMs,
+        loginPerIp: config.loginPerIp,
+        loginPerAccount: config.loginPerAccount,
+        registerPerIp: config.registerPerIp,
+        registerPerAccount: config.registerPerAccount,
+      },
+      accessTokenTtlS: config.accessTokenTtlS,
+      trustedProxyHops: config.trustedProxyHops,
+      worldEntry: () => worldEntry,
+    },
+    operator,
+  );
   // Rotate when due (one instance does it), and pick up another instance's rotation so our JWKS
   // publishes its keys and we sign with them.
   const reload = setInterval(() => {

@@ -8,6 +8,7 @@ import {
   connectRedis,
   createLogger,
   loadConfig,
+  OPERATOR_TOKEN_MIN_LENGTH,
   RedisRegionDirectory,
   runMain,
   worldFromConfig,
@@ -17,6 +18,14 @@ import { createLoginServer, createWorldEntry, loginConfig } from "./index.js";
 runMain("starlane-login", async (life) => {
   const config = loadConfig(loginConfig, process.env);
   if (!config.databaseUrl) throw new ConfigError("DATABASE_URL", "required when login runs on its own");
+  // Login serves the operator routes: no credential, no start (a cluster must not run them open or
+  // dead by accident). Its length is checked when the setting is parsed.
+  if (!config.operatorToken) {
+    throw new ConfigError(
+      "STARLANE_OPERATOR_TOKEN",
+      `required when login runs on its own (it guards the /v1/operator routes); at least ${OPERATOR_TOKEN_MIN_LENGTH} characters, e.g. from \`openssl rand -hex 32\``,
+    );
+  }
   const log = createLogger("login", config.logLevel);
 
   const db = await connectPostgres(config.databaseUrl, { max: 8 });

@@ -14,6 +14,8 @@ export interface RateDecision {
 export interface RateLimiter {
   /** Counts one hit for `key` and says whether it is within `limit` per `windowMs`. */
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Whether a hit now would be allowed, without counting one (a gate in front of a check). */
+  peek(key: string, limit: number, windowMs: number): Promise<RateDecision>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,12 @@ export function createLocalRateLimiter(clock: Clock = Date.now): RateLimiter {
       w.count++;
       return decide(w.count, limit, windowMs, now);
     },
+    async peek(key, limit, windowMs) {
+      const now = clock();
+      const w = windows.get(`${windowMs}:${key}`);
+      const count = w && w.window === Math.floor(now / windowMs) ? w.count : 0;
+      return decide(count + 1, limit, windowMs, now);
+    },
     async close() {
       windows.clear();
     },
@@ -71,6 +79,11 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, clock: Cloc
       const [err, count] = results?.[0] ?? [new Error("rate limit transaction discarded")];
       if (err) throw err;
       return decide(Number(count), limit, windowMs, now);
+    },
+    async peek(key, limit, windowMs) {
+      const now = clock();
+      const count = await redis.get(`${prefix}ratelimit:${windowMs}:${key}:${Math.floor(now / windowMs)}`);
+      return decide(Number(count ?? 0) + 1, limit, windowMs, now);
     },
     async close() {},
   };

@@ -15,6 +15,8 @@ const MAX_TOKEN_LENGTH = 128;
 export interface RefreshTokens {
   /** Starts a new family (a new session) for the account and returns its first token. */
   issue(accountId: string): Promise<string>;
+  /** `issue` for many accounts in one transaction (bulk provisioning); tokens in the same order. */
+  issueMany(accountIds: string[]): Promise<string[]>;
   /** Spends `token` and returns its successor; rejects with REFRESH_INVALID (and revokes on reuse). */
   rotate(token: string): Promise<{ account: Account; token: string }>;
   /** Ends the session `token` belongs to. Unknown tokens are ignored. */
@@ -38,16 +40,25 @@ export function createRefreshTokens(
     return token;
   };
 
+  const issueMany = (accountIds: string[]) =>
+    transaction(db, async (client) => {
+      const families = accountIds.map(() => randomUUID());
+      const tokens = accountIds.map(() => randomBytes(32).toString("base64url"));
+      await client.query(
+        "INSERT INTO login_refresh_families (id, account_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])",
+        [families, accountIds],
+      );
+      await client.query(
+        `INSERT INTO login_refresh_tokens (token_hash, family_id, expires_at)
+         SELECT h, f, now() + make_interval(secs => $3) FROM unnest($1::bytea[], $2::uuid[]) AS t(h, f)`,
+        [tokens.map(sha256), families, ttlS],
+      );
+      return tokens;
+    });
+
   return {
-    issue: (accountId) =>
-      transaction(db, async (client) => {
-        const familyId = randomUUID();
-        await client.query("INSERT INTO login_refresh_families (id, account_id) VALUES ($1, $2)", [
-          familyId,
-          accountId,
-        ]);
-        return insert(client, familyId);
-      }),
+    issue: async (accountId) => (await issueMany([accountId]))[0]!,
+    issueMany,
 
     async rotate(token) {
       if (token.length > MAX_TOKEN_LENGTH) throw invalid();

@@ -11,18 +11,18 @@ import {
   readJson,
   reply,
   StarlaneError,
-  toStarlaneError,
   type TokenVerifier,
+  toStarlaneError,
 } from "@starlane/shared";
 import type { AccountStore } from "./accounts.js";
 import { clientIp } from "./client-ip.js";
-import { isStoreUnavailable } from "./store-errors.js";
-import type { LoginMetrics } from "./metrics.js";
 import type { SigningKeys } from "./keys.js";
+import type { LoginMetrics } from "./metrics.js";
 import { asObject, parseName, parsePassword, parseRefreshToken } from "./names.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { RateLimiter } from "./ratelimit.js";
 import type { RefreshTokens } from "./refresh.js";
+import { isStoreUnavailable } from "./store-errors.js";
 import type { WorldEntry } from "./world-entry.js";
 
 export const BODY_LIMIT = 16 * 1024;
@@ -52,7 +52,7 @@ export interface RouteDeps {
 }
 
 /** A refusal that tells the client when to come back. */
-class RetryLater extends StarlaneError {
+export class RetryLater extends StarlaneError {
   constructor(
     code: "STARLANE_ERR_RATE_LIMITED" | "STARLANE_ERR_UNAVAILABLE",
     readonly retryAfterS: number,
@@ -61,20 +61,29 @@ class RetryLater extends StarlaneError {
   }
 }
 
-interface Request {
+export interface Request {
   ip: string;
   authorization: string;
   body: () => Promise<unknown>;
 }
 
-type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
-type Handler = (request: Request) => Promise<Answer>;
+export type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+export type Handler = (request: Request) => Promise<Answer>;
+/** A route: its body is read up to `bodyLimit` bytes (BODY_LIMIT when omitted) if `withBody`. */
+export type Route = [
+  path: string,
+  method: "post" | "get" | "del",
+  handler: Handler,
+  withBody: boolean,
+  bodyLimit?: number,
+];
 
-export function mountRoutes(app: App, deps: RouteDeps): void {
+/** Mounts the public API and `more` (the operator routes) with the same error handling and 405s. */
+export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void {
   const { log, accounts, refresh, keys, hasher, limiter, limits } = deps;
 
   const handle =
-    (route: string, handler: Handler, withBody: boolean) =>
+    (route: string, handler: Handler, withBody: boolean, bodyLimit = BODY_LIMIT) =>
     (res: HttpResponse, req: HttpRequest): void => {
       const r = reply(res);
       // Everything from req and the socket is read now, before any await.
@@ -84,7 +93,7 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
         deps.trustedProxyHops,
       );
       const authorization = req.getHeader("authorization");
-      const body = withBody ? readJson(res, req, BODY_LIMIT) : Promise.resolve(undefined);
+      const body = withBody ? readJson(res, req, bodyLimit) : Promise.resolve(undefined);
       body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled
       handler({ ip, authorization, body: () => body })
         .then(({ status, body, headers }) => {
@@ -165,12 +174,14 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     const password = input.password.normalize("NFKC");
     if (password.length > 1024) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
     const account = await accounts.find(name);
-    // Unknown account or wrong password: the same error after the same amount of work.
-    const ok = account
-      ? await hasher.verify(password, account.passwordHash).catch(busy)
+    const stored = account?.passwordHash;
+    // Unknown account, load-test account (no password) or wrong password: the same error after
+    // the same amount of work.
+    const ok = stored
+      ? await hasher.verify(password, stored).catch(busy)
       : await hasher.verifyDummy(password).catch(busy);
-    if (!account || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
-    if (hasher.needsRehash(account.passwordHash)) {
+    if (!account || !stored || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
+    if (hasher.needsRehash(stored)) {
       // The cost was raised since this password was set: upgrade it now that we know it.
       hasher
         .hash(password)
@@ -217,16 +228,20 @@ export function mountRoutes(app: App, deps: RouteDeps): void {
     headers: { "cache-control": "public, max-age=60" },
   });
 
-  const routes: [path: string, method: "post" | "get" | "del", handler: Handler, withBody: boolean][] = [
+  const routes: Route[] = [
     ["/v1/accounts", "post", register, true],
     ["/v1/sessions", "post", login, true],
     ["/v1/sessions", "del", logout, true],
     ["/v1/sessions/refresh", "post", refreshSession, true],
     ["/v1/world/enter", "post", enterWorld, false],
     ["/.well-known/jwks.json", "get", jwks, false],
+    ...more,
   ];
-  for (const [path, method, handler, withBody] of routes) {
-    app[method](path, handle(`${method === "del" ? "DELETE" : method.toUpperCase()} ${path}`, handler, withBody));
+  for (const [path, method, handler, withBody, bodyLimit] of routes) {
+    app[method](
+      path,
+      handle(`${method === "del" ? "DELETE" : method.toUpperCase()} ${path}`, handler, withBody, bodyLimit),
+    );
   }
   // 405 for the other methods, registered per method: uWS prefers a method's own wildcard (the
   // front door's GET /* for the browser client) to an `any` route, even on an exact path.

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { TEST_REDIS_URL, testRedisPrefix } from "@starlane/shared/testing";
-import { call, databaseFixture, type Fixture, startLogin } from "./helpers.js";
+import { call, databaseFixture, type Fixture, OPERATOR_TOKEN, startLogin } from "./helpers.js";
 
 let fx: Fixture;
 before(async () => {
@@ -32,7 +32,7 @@ test("two instances starting at once on an empty database migrate once and share
     );
     assert.deepEqual(
       rows.map((r) => r.version),
-      [1],
+      [1, 2],
     );
     // Registered on one, logged in on the other.
     assert.equal((await call(a.base, "POST", "/v1/accounts", { name: "Twin", password: "correct horse" })).status, 201);
@@ -60,6 +60,7 @@ test("standalone with DATABASE_URL and REDIS_URL: serves, then exits 0 on SIGTER
     STARLANE_KEY_PREFIX: testRedisPrefix(),
     STARLANE_LOGIN_PORT: "0",
     STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+    STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
   });
   try {
     let port = 0;
@@ -92,4 +93,29 @@ test("standalone without DATABASE_URL stops at once with one line naming the set
   const [code] = await once(child, "exit");
   assert.equal(code, 1);
   assert.equal(stderr().trim(), "starlane-login: config DATABASE_URL: required when login runs on its own");
+});
+
+test("standalone without STARLANE_OPERATOR_TOKEN stops at once, naming it and its minimum length", async () => {
+  const { child, stderr } = startMain({ DATABASE_URL: fx.database.url, STARLANE_LOGIN_PORT: "0" });
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  assert.match(
+    stderr().trim(),
+    /^starlane-login: config STARLANE_OPERATOR_TOKEN: required when login runs on its own \(it guards the \/v1\/operator routes\); at least 32 characters/,
+  );
+  assert.equal(stderr().trim().split("\n").length, 1);
+});
+
+test("standalone with a short STARLANE_OPERATOR_TOKEN stops at once, naming it", async () => {
+  const { child, stderr } = startMain({
+    DATABASE_URL: fx.database.url,
+    STARLANE_LOGIN_PORT: "0",
+    STARLANE_OPERATOR_TOKEN: "hunter2",
+  });
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  assert.equal(
+    stderr().trim(),
+    "starlane-login: config STARLANE_OPERATOR_TOKEN: must be at least 32 characters, got 7",
+  );
 });

@@ -1,10 +1,12 @@
 // A login server on a fresh database for one test file, and a small HTTP client for it.
-import { createLogger, loadConfig } from "@starlane/shared";
+import { connectPostgres, createLogger, loadConfig } from "@starlane/shared";
 import { createTestDatabase, type TestDatabase } from "@starlane/shared/testing";
-import { connectPostgres } from "@starlane/shared";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import { createLoginServer, type LoginDeps, type LoginServer, loginConfig } from "../src/index.js";
+
+/** The operator credential every test server is started with. */
+export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdef";
 
 // Cheap scrypt in tests (the cost itself is tested once in passwords.test.ts) and limits high
 // enough that only the rate-limit tests meet them.
@@ -16,6 +18,7 @@ export const TEST_ENV = {
   STARLANE_LOGIN_RATE_LOGIN_PER_ACCOUNT: "100000",
   STARLANE_LOGIN_RATE_REGISTER_PER_IP: "100000",
   STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT: "100000",
+  STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
 };
 
 export interface Running {

@@ -62,6 +62,21 @@ for (const kind of kinds) {
       assert.deepEqual(await limiter.hit("ip:1", 3, 60_000), { allowed: true, count: 1, retryAfterMs: 0 });
     });
 
+    test("peek says whether a hit would be allowed, and counts nothing", async () => {
+      let now = 60_000 * 20_000_100;
+      const [limiter] = await kind.make(() => now);
+      assert.deepEqual(await limiter.peek("fail:1", 2, 60_000), { allowed: true, count: 1, retryAfterMs: 0 });
+      await limiter.hit("fail:1", 2, 60_000);
+      await limiter.peek("fail:1", 2, 60_000);
+      assert.equal((await limiter.peek("fail:1", 2, 60_000)).allowed, true);
+      await limiter.hit("fail:1", 2, 60_000);
+      now += 10_000;
+      assert.deepEqual(await limiter.peek("fail:1", 2, 60_000), { allowed: false, count: 3, retryAfterMs: 50_000 });
+      assert.equal((await limiter.peek("fail:2", 2, 60_000)).allowed, true);
+      now += 50_000;
+      assert.equal((await limiter.peek("fail:1", 2, 60_000)).allowed, true);
+    });
+
     test("windows of different lengths on the same key do not mix", async () => {
       const now = 2_000_000_000_000;
       const [limiter] = await kind.make(() => now);
