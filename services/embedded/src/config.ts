@@ -1,4 +1,4 @@
-import { setting, logLevelSetting } from "@starlane/shared";
+import { logLevelSetting, operatorTokenFileSetting, setting } from "@starlane/shared";
 
 /** Settings for `npm start`. Per-service settings are declared by each service. */
 export const embeddedConfig = {
@@ -8,4 +8,12 @@ export const embeddedConfig = {
   dataDir: setting.string("STARLANE_DATA_DIR", "embedded PostgreSQL data folder", ".starlane/pgdata"),
   databaseUrl: setting.url("DATABASE_URL", "use this PostgreSQL instead of the embedded one", ["postgres", "postgresql"]),
   logLevel: logLevelSetting,
+};
+
+/**
+ * Read by main.ts alone: it makes or reads the token file and hands the token to login's config,
+ * so the factory (and the tests that build it) never touch the file system for it.
+ */
+export const embeddedOperatorConfig = {
+  operatorTokenFile: operatorTokenFileSetting,
 };

@@ -1,7 +1,7 @@
 import { loginConfig } from "@starlane/login";
-import { connectPostgres, createLogger, loadConfig, runMain } from "@starlane/shared";
+import { connectPostgres, createLogger, ensureOperatorTokenFile, loadConfig, runMain } from "@starlane/shared";
 import { zoneConfig } from "@starlane/zone";
-import { embeddedConfig } from "./config.js";
+import { embeddedConfig, embeddedOperatorConfig } from "./config.js";
 import { createEmbedded } from "./index.js";
 import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from "./postgres.js";
 
@@ -9,7 +9,15 @@ runMain("starlane", async (life) => {
   const config = loadConfig(embeddedConfig, process.env);
   const login = loadConfig(loginConfig, process.env);
   const zone = loadConfig(zoneConfig, process.env);
+  const { operatorTokenFile } = loadConfig(embeddedOperatorConfig, process.env);
   const log = createLogger("starlane", config.logLevel);
+
+  // The operator credential: STARLANE_OPERATOR_TOKEN if set, else the generated one in its file.
+  // Made before the database so a fresh .starlane folder is created 0700.
+  const operator =
+    login.operatorToken === undefined
+      ? ensureOperatorTokenFile(operatorTokenFile)
+      : { token: login.operatorToken, path: undefined, created: false };
 
   let databaseUrl = config.databaseUrl;
   let max = 4;
@@ -22,13 +30,23 @@ runMain("starlane", async (life) => {
   const db = await connectPostgres(databaseUrl, { max });
   life.defer("postgres pool", () => db.end());
 
-  const starlane = await createEmbedded({ log, db }, { embedded: config, login, zone });
+  const starlane = await createEmbedded(
+    { log, db },
+    { embedded: config, login: { ...login, operatorToken: operator.token }, zone },
+  );
   life.defer("services", starlane.close);
   const { frontDoor, zone: zoneListening } = await starlane.listen();
   life.exitOnSignals(log);
 
   const base = `http://${config.publicHost}:${frontDoor.port}`;
-  log.info({ frontDoor: base, database: config.databaseUrl ? "DATABASE_URL" : config.dataDir }, "starlane is up");
+  log.info(
+    {
+      frontDoor: base,
+      database: config.databaseUrl ? "DATABASE_URL" : config.dataDir,
+      operatorToken: operator.path ?? "STARLANE_OPERATOR_TOKEN",
+    },
+    "starlane is up",
+  );
   process.stdout.write(
     [
       "",
@@ -36,6 +54,8 @@ runMain("starlane", async (life) => {
       `  browser client   ${base}/`,
       `  health           ${base}/healthz   ${base}/readyz   ${base}/metrics`,
       `  zone             ws://${zoneListening.address} (all ${starlane.zone.regions().length} regions; clients get here through POST ${base}/v1/world/enter)`,
+      // Where the token is, never the token: the banner ends up in terminals, logs and screenshots.
+      `  operator token   ${operator.path ? `${operator.path}${operator.created ? " (new)" : ""}` : "from STARLANE_OPERATOR_TOKEN"}: send it as Authorization: Bearer <token> to ${base}/v1/operator/...`,
       "Ctrl-C stops it.",
       "",
     ].join("\n"),

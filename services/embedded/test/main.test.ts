@@ -1,7 +1,7 @@
 // `npm start` as a user runs it: the real main.ts in its own process.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -10,12 +10,24 @@ import { createApp, listen } from "@starlane/shared";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "starlane-embedded-"));
+// The generated operator token goes to a folder of its own here, never to the checkout's .starlane.
+const secrets = mkdtempSync(join(tmpdir(), "starlane-embedded-secrets-"));
+const tokenFile = join(secrets, "state", "operator-token");
+after(() => rmSync(secrets, { recursive: true, force: true }));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function start(env: Record<string, string>) {
-  const { DATABASE_URL: _d, REDIS_URL: _r, ...base } = process.env;
+  const { DATABASE_URL: _d, REDIS_URL: _r, STARLANE_OPERATOR_TOKEN: _t, ...base } = process.env;
   const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", MAIN], {
-    env: { ...base, STARLANE_FRONT_DOOR_PORT: "0", STARLANE_ZONE_PORT: "0", STARLANE_DATA_DIR: dataDir, STARLANE_LOG_LEVEL: "warn", ...env },
+    env: {
+      ...base,
+      STARLANE_FRONT_DOOR_PORT: "0",
+      STARLANE_ZONE_PORT: "0",
+      STARLANE_DATA_DIR: dataDir,
+      STARLANE_OPERATOR_TOKEN_FILE: tokenFile,
+      STARLANE_LOG_LEVEL: "warn",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -38,8 +50,20 @@ test("npm start with no Redis or PostgreSQL serves /healthz and stops cleanly on
     }, 50);
     s.exited.then((code) => reject(new Error(`exited ${code}: ${s.err()}`)));
   });
-  const health = await fetch(`${url.replace("localhost", "127.0.0.1")}/healthz`);
+  const base = url.replace("localhost", "127.0.0.1");
+  const health = await fetch(`${base}/healthz`);
   assert.equal(health.status, 200);
+
+  // The operator token was generated for the owner's eyes only; the banner says where, not what.
+  assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
+  assert.equal(statSync(join(secrets, "state")).mode & 0o777, 0o700);
+  const token = readFileSync(tokenFile, "utf8").trim();
+  assert.ok(s.out().includes(`operator token   ${tokenFile} (new)`), s.out());
+  assert.ok(!s.out().includes(token) && !s.err().includes(token), "the token itself is never printed");
+  const rotate = (authorization: string) =>
+    fetch(`${base}/v1/operator/keys/rotate`, { method: "POST", headers: { authorization } });
+  assert.equal((await rotate(`Bearer ${token}`)).status, 200);
+  assert.equal((await rotate("Bearer not-the-token-not-the-token-not-the-token")).status, 401);
   s.child.kill("SIGTERM");
   assert.equal(await s.exited, 0);
 });
@@ -70,4 +94,17 @@ test("a port already in use exits 1 with one line naming it", async () => {
   } finally {
     taken.close();
   }
+});
+
+test("an operator token file others may read stops npm start with one line naming it", async () => {
+  const wide = join(secrets, "wide-token");
+  writeFileSync(wide, `${"w".repeat(43)}\n`);
+  chmodSync(wide, 0o644);
+  const s = start({ STARLANE_OPERATOR_TOKEN_FILE: wide });
+  assert.equal(await s.exited, 1);
+  assert.match(
+    s.err(),
+    /^starlane: config STARLANE_OPERATOR_TOKEN_FILE: \S+wide-token may be read by other users \(mode 0644\)/,
+  );
+  assert.ok(oneLine(s.err()), s.err());
 });

@@ -15,6 +15,7 @@ let tdb: TestDatabase;
 let db: pg.Pool;
 let sl: Embedded;
 let base = "";
+const OPERATOR_TOKEN = "world-entry-operator-token-0123456789";
 
 const env = {
   STARLANE_FRONT_DOOR_PORT: "0",
@@ -23,6 +24,7 @@ const env = {
   STARLANE_LOGIN_SCRYPT_LOG_N: "14",
   // Only the save on leave, so the row the test reads is the one the player left with.
   STARLANE_ZONE_SAVE_INTERVAL_MS: "600000",
+  STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
 };
 
 before(async () => {
@@ -136,4 +138,27 @@ test("world entry without a token, or with a forged one, is refused with 401", a
   assert.equal(none.body.code, "STARLANE_ERR_UNAUTHORIZED");
   const forged = await api("/v1/world/enter", {}, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
   assert.equal(forged.status, 401);
+});
+
+test("load-test accounts provisioned by an operator enter the world with their issued tokens", async () => {
+  const res = await fetch(`${base}/v1/operator/accounts`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${OPERATOR_TOKEN}` },
+    body: JSON.stringify({ count: 3, prefix: "wbot" }),
+  });
+  assert.equal(res.status, 200);
+  const { accounts } = (await res.json()) as { accounts: { accountId: string; name: string; accessToken: string }[] };
+  assert.deepEqual(
+    accounts.map((a) => a.name),
+    ["wbot_0", "wbot_1", "wbot_2"],
+  );
+  for (const a of accounts) {
+    const { room } = await enter(a.accessToken);
+    const ship = await waitFor("provisioned ship in state", () => shipOf(room, a.accountId));
+    assert.ok(Number.isFinite(ship.x) && Number.isFinite(ship.y));
+    await room.leave();
+  }
+  // No password opens them.
+  const login = await api("/v1/sessions", { name: "wbot_0", password: "correct horse battery" });
+  assert.equal(login.body.code, "STARLANE_ERR_BAD_CREDENTIALS");
 });
