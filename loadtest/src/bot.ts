@@ -15,14 +15,21 @@ import {
   ShipLink,
   type ShipView,
 } from "@starlane/shared";
-import { BotError, enterWorld, obtainSession } from "./account.js";
+import { BotError, enterWorld, obtainSession, type Session } from "./account.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
 import type { BotView, Brain, Control, Entity } from "./scenarios/types.js";
 
 export type Entry =
   /** The real path: register or log in, then world entry hands out the zone and a seat. */
-  | { kind: "login"; target: string; name: string; password: string }
+  | {
+      kind: "login";
+      target: string;
+      name: string;
+      password: string;
+      /** Where the session comes from (the fleet's account pool); default: register or log in. */
+      session?: (deadline: number, renew: boolean) => Promise<Session>;
+    }
   /** Straight to a zone room with a token (tests and benchmarks of the zone alone). */
   | { kind: "direct"; url: string; roomId: string; shipId: string; token: () => Promise<string> };
 
@@ -204,14 +211,16 @@ export class Bot {
     let room: RegionRoom;
     let client: Client;
     if (e.kind === "login") {
-      this.#session ??= await obtainSession(e.target, e.name, e.password, deadline);
+      const obtain = (renew: boolean) =>
+        e.session ? e.session(deadline, renew) : obtainSession(e.target, e.name, e.password, deadline);
+      this.#session ??= await obtain(false);
       let seat: Awaited<ReturnType<typeof enterWorld>>;
       try {
         seat = await enterWorld(e.target, this.#session.accessToken, deadline);
       } catch (err) {
         // An expired access token: log in again once.
         if (!(err instanceof BotError && err.code === "STARLANE_ERR_UNAUTHORIZED")) throw err;
-        this.#session = await obtainSession(e.target, e.name, e.password, deadline);
+        this.#session = await obtain(true);
         seat = await enterWorld(e.target, this.#session.accessToken, deadline);
       }
       this.shipId = this.#session.accountId;

@@ -1,10 +1,15 @@
 // `npm run loadtest -- --target http://HOST:8080 --bots N --duration S --scenario NAME
 //   [--ramp BOTS_PER_S] [--rate INPUTS_PER_S] [--json FILE] [--html FILE]
-//   [--max-error-rate FRACTION] [--max-p99 MS] [--name-prefix P] [--password PW] [--first-index I]`
+//   [--max-error-rate FRACTION] [--max-p99 MS] [--name-prefix P] [--password PW] [--first-index I]
+//   [--operator-token TOKEN] [--accounts-file PATH]`
+// Bots get their accounts from the operator API when a credential is at hand: --operator-token,
+// else STARLANE_OPERATOR_TOKEN, else the file `npm start` generates (STARLANE_OPERATOR_TOKEN_FILE,
+// default .starlane/operator-token); without one they register through the public API.
 // Prints a live line a second, then the summary table. Ctrl-C stops early and still prints the
 // summary. Exits 1 when the run failed its thresholds (or nobody could join), 2 on bad arguments.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { DEFAULT_OPERATOR_TOKEN_FILE, readOperatorTokenFile } from "@starlane/shared";
 import { DEFAULT_PASSWORD, runFleet } from "./fleet.js";
 import { renderHtmlReport } from "./report-html.js";
 import { SCENARIOS } from "./scenarios/index.js";
@@ -12,7 +17,7 @@ import { formatSummary } from "./summary.js";
 import { checkThresholds } from "./thresholds.js";
 
 const USAGE =
-  "usage: npm run loadtest -- --target http://HOST:8080 --bots N --duration S --scenario roam|crowd|border|chat [--ramp N] [--rate N] [--json FILE] [--html FILE] [--max-error-rate F] [--max-p99 MS]";
+  "usage: npm run loadtest -- --target http://HOST:8080 --bots N --duration S --scenario roam|crowd|border|chat [--ramp N] [--rate N] [--json FILE] [--html FILE] [--max-error-rate F] [--max-p99 MS] [--operator-token T] [--accounts-file PATH]";
 
 function bad(msg: string): never {
   process.stderr.write(`loadtest: ${msg}\n${USAGE}\n`);
@@ -37,6 +42,8 @@ try {
       "name-prefix": { type: "string", default: "lt" },
       "first-index": { type: "string", default: "0" },
       password: { type: "string", default: DEFAULT_PASSWORD },
+      "operator-token": { type: "string" },
+      "accounts-file": { type: "string" },
       help: { type: "boolean" },
     },
   }));
@@ -79,6 +86,27 @@ process.on("SIGINT", () => {
 });
 process.on("SIGTERM", () => abort.abort());
 
+/** The operator credential and where it came from, or why there is none (said once). */
+function operatorCredential(): { token?: string; said: string } {
+  const flag = values["operator-token"];
+  if (typeof flag === "string" && flag) return { token: flag, said: "--operator-token" };
+  if (process.env.STARLANE_OPERATOR_TOKEN)
+    return { token: process.env.STARLANE_OPERATOR_TOKEN, said: "STARLANE_OPERATOR_TOKEN" };
+  const file = process.env.STARLANE_OPERATOR_TOKEN_FILE || DEFAULT_OPERATOR_TOKEN_FILE;
+  let token: string | undefined;
+  try {
+    token = readOperatorTokenFile(file);
+  } catch (err) {
+    return { said: `${(err as Error).message.replace(/^config /, "")}; ` };
+  }
+  return token ? { token, said: file } : { said: `no --operator-token, STARLANE_OPERATOR_TOKEN or ${file}; ` };
+}
+const operator = operatorCredential();
+process.stderr.write(
+  operator.token
+    ? `loadtest: bot accounts from the operator API (credential: ${operator.said})\n`
+    : `loadtest: ${operator.said}bots register through the public API, where the per-IP registration limit applies (10 a minute by default)\n`,
+);
 process.stderr.write(`loadtest: ${bots} bots, scenario ${scenario.name} (${scenario.description}), target ${base}\n`);
 const summary = await runFleet({
   entry: {
@@ -87,6 +115,8 @@ const summary = await runFleet({
     password: String(values.password),
     namePrefix: String(values["name-prefix"]),
     firstIndex: num("first-index", 0),
+    operatorToken: operator.token,
+    accountsFile: typeof values["accounts-file"] === "string" ? values["accounts-file"] : undefined,
   },
   scenario,
   bots,
@@ -96,10 +126,15 @@ const summary = await runFleet({
   observers: values.observers === undefined ? undefined : num("observers", 0),
   metricsUrls: [`${base}/metrics`],
   signal: abort.signal,
+  onNote: (note) => process.stderr.write(`loadtest: ${note}\n`),
   onProgress: (line, s) => {
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
     else if (s.t % 5 === 0) process.stderr.write(`${line}\n`);
   },
+}).catch((err: Error) => {
+  // An unreadable accounts file, say: one line, not a stack trace.
+  process.stderr.write(`loadtest: ${err.message}\n`);
+  process.exit(1);
 });
 if (tty) process.stderr.write("\n");
 const table = formatSummary(summary);

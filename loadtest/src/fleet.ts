@@ -3,6 +3,7 @@
 // zones' /metrics, reports a line a second, and always ends with a summary, also when stopped
 // early (abort signal) or when nothing could join.
 import { DEFAULT_WORLD, type WorldConfig } from "@starlane/shared";
+import { AccountPool } from "./account.js";
 import { Bot, type BotContext, type Entry } from "./bot.js";
 import { Measurements } from "./measurements.js";
 import { CHAT_NOTE } from "./scenarios/chat.js";
@@ -11,7 +12,17 @@ import { mergeTickMetrics, scrapeTickMetrics, type TickHistogram, tickPercentile
 import { buildSummary, type SecondSample, type Summary } from "./summary.js";
 
 export type FleetEntry =
-  | { kind: "login"; target: string; password?: string; namePrefix?: string; firstIndex?: number }
+  | {
+      kind: "login";
+      target: string;
+      password?: string;
+      namePrefix?: string;
+      firstIndex?: number;
+      /** Accounts from the operator API (bulk, no per-IP limit) instead of public registration. */
+      operatorToken?: string;
+      /** Read the accounts of an earlier run from here (renewing their tokens) and write them back. */
+      accountsFile?: string;
+    }
   | { kind: "direct"; url: string; shipId: (i: number) => string; token: (shipId: string) => Promise<string> };
 
 export interface FleetOptions {
@@ -31,6 +42,8 @@ export interface FleetOptions {
   /** Extra /metrics URLs to scrape (zones are added as bots see them). */
   metricsUrls?: string[];
   signal?: AbortSignal;
+  /** Called with one-off remarks as they happen (how the accounts were obtained); all end up in the summary's notes too. */
+  onNote?: (note: string) => void;
   /** Called once a second with the live line. */
   onProgress?: (line: string, sample: SecondSample) => void;
   joinTimeoutMs?: number;
@@ -72,15 +85,42 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   if (o.entry.kind === "direct")
     notes.push("direct zone mode: bots joined the zone with signed tokens, bypassing login and world entry");
 
+  // Deterministic names: a second run reuses the accounts (renewed from the accounts file, reused
+  // by the operator API, or logged in with the known password) instead of making new ones.
+  const nameOf = (e: { namePrefix?: string; firstIndex?: number }, i: number) =>
+    `${e.namePrefix ?? "lt"}_${(e.firstIndex ?? 0) + i}`;
+  let pool: AccountPool | undefined;
+  if (o.entry.kind === "login") {
+    const e = o.entry;
+    pool = new AccountPool({
+      target: e.target,
+      password: e.password ?? DEFAULT_PASSWORD,
+      operatorToken: e.operatorToken,
+      accountsFile: e.accountsFile,
+    });
+    if (e.operatorToken || e.accountsFile) {
+      const names = Array.from({ length: o.bots }, (_, i) => nameOf(e, i));
+      const r = await pool.prepare(names, Date.now() + (o.joinTimeoutMs ?? 60_000));
+      for (const note of [
+        `accounts: ${r.refreshed} renewed from the accounts file, ${r.provisioned} from the operator API, ${r.public} through public registration`,
+        ...r.notes,
+      ]) {
+        notes.push(note);
+        o.onNote?.(note);
+      }
+    }
+  }
+
   const entryFor = (i: number): Entry => {
     const e = o.entry;
     if (e.kind === "login") {
-      // Deterministic names with a known password: a second run logs in instead of registering.
+      const name = nameOf(e, i);
       return {
         kind: "login",
         target: e.target,
-        name: `${e.namePrefix ?? "lt"}_${(e.firstIndex ?? 0) + i}`,
+        name,
         password: e.password ?? DEFAULT_PASSWORD,
+        session: (deadline, renew) => pool!.session(name, deadline, renew),
       };
     }
     const sc: ScenarioContext = { index: i, world, random };
@@ -206,6 +246,8 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   const endScrape = await scrape();
   clearInterval(second);
   await Promise.all(bots.map((b) => b.stop()));
+  // Tokens renewed or accounts registered during the run: the next run starts from these.
+  pool?.save();
 
   const tick =
     steadyScrape && endScrape

@@ -14,7 +14,10 @@ const dir = mkdtempSync(join(tmpdir(), "starlane-loadtest-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[], { interruptAfterMs }: { interruptAfterMs?: number } = {}) {
+  // No operator credential here, whatever the environment or the checkout's .starlane holds.
+  const { STARLANE_OPERATOR_TOKEN: _t, ...env } = process.env;
   const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", CLI, ...args], {
+    env: { ...env, STARLANE_OPERATOR_TOKEN_FILE: join(dir, "no-operator-token") },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -63,6 +66,9 @@ test("a target nobody listens on: summary with the connection error per bot, JSO
   assert.match(r.out, /bots joined \/ asked\s+0 \/ 3/);
   assert.match(r.out, /HTTP_UNREACHABLE_ECONNREFUSED\s+3/);
   assert.match(r.out, /FAILED: no bot joined/);
+  // Without an operator credential the bots fall back to public registration, and it is said once.
+  assert.equal(r.err.match(/bots register through the public API/g)?.length, 1, r.err);
+  assert.ok(r.err.includes(`no --operator-token, STARLANE_OPERATOR_TOKEN or ${join(dir, "no-operator-token")}`), r.err);
   const s = JSON.parse(readFileSync(json, "utf8"));
   assert.equal(s.bots, 3);
   assert.equal(s.joined, 0);

@@ -1,9 +1,11 @@
 // A small fleet against the real `npm start` (services/embedded/src/main.ts in its own process, port
 // 0, a temporary data dir): register, log in, world entry, fly. The JSON summary must be consistent.
-// Scrypt cost and the per-IP limits are lowered for the test (all bots come from 127.0.0.1).
+// Scrypt cost and the per-IP limits are lowered for the test (all bots come from 127.0.0.1). Then
+// accounts from the operator API with an accounts file, twice, and the CLI finding the credential
+// `npm start` generated.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -14,6 +16,8 @@ import { steerTo } from "../src/scenarios/steer.js";
 
 const MAIN = fileURLToPath(new URL("../../services/embedded/src/main.ts", import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), "starlane-loadtest-embedded-"));
+const scratch = mkdtempSync(join(tmpdir(), "starlane-loadtest-scratch-"));
+const tokenFile = join(scratch, "operator-token");
 let child: ChildProcess;
 let target: string;
 let serverErr = "";
@@ -21,13 +25,14 @@ const why = (s: { errorsByCode: object; perBot: { lastError: string | null }[] }
   `${JSON.stringify(s.errorsByCode)} ${JSON.stringify(s.perBot.map((b) => b.lastError).filter(Boolean))}\nserver: ${serverErr.slice(-2000)}`;
 
 before(async () => {
-  const { DATABASE_URL: _d, REDIS_URL: _r, ...base } = process.env;
+  const { DATABASE_URL: _d, REDIS_URL: _r, STARLANE_OPERATOR_TOKEN: _t, ...base } = process.env;
   child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", MAIN], {
     env: {
       ...base,
       STARLANE_FRONT_DOOR_PORT: "0",
       STARLANE_ZONE_PORT: "0",
       STARLANE_DATA_DIR: dataDir,
+      STARLANE_OPERATOR_TOKEN_FILE: tokenFile,
       STARLANE_LOG_LEVEL: "warn",
       STARLANE_LOGIN_SCRYPT_LOG_N: "14",
       STARLANE_LOGIN_RATE_REGISTER_PER_IP: "1000",
@@ -59,6 +64,7 @@ after(async () => {
     await new Promise((r) => child.once("exit", r));
   }
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 // Each bot circles near where it spawned, inside its own region (no border crossings: this test
@@ -122,4 +128,107 @@ test("four bots through login and world entry: all join, no input lost, latencie
   });
   assert.equal(again.joined, 2, why(again));
   assert.equal(again.errors, 0, why(again));
+});
+
+/** The login API's answers so far on `route` with `code` (from the front door's /metrics). */
+async function answered(route: string, code = "ok"): Promise<number> {
+  const text = await (await fetch(`${target}/metrics`)).text();
+  // Labels in any order (the registry adds its own `service` label).
+  const line = text
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("starlane_login_answers_total{") && l.includes(`route="${route}"`) && l.includes(`code="${code}"`),
+    );
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+const COUNTED = ["POST /v1/accounts", "POST /v1/sessions", "POST /v1/operator/accounts", "POST /v1/sessions/refresh"];
+const counts = async () => Object.fromEntries(await Promise.all(COUNTED.map(async (r) => [r, await answered(r)])));
+const readAccounts = (path: string) =>
+  JSON.parse(readFileSync(path, "utf8")) as {
+    target: string;
+    accounts: { name: string; accountId: string; refreshToken: string }[];
+  };
+
+test("an accounts file: the first run provisions through the operator API, the second renews the same accounts and makes none", async () => {
+  const operatorToken = readFileSync(tokenFile, "utf8").trim();
+  const file = join(scratch, "accounts.json");
+  const entry = { kind: "login", target, namePrefix: "acct", operatorToken, accountsFile: file } as const;
+  const c0 = await counts();
+
+  const first = await runFleet({ entry, scenario: hover, bots: 3, durationS: 1, rampPerS: 2 });
+  assert.equal(first.joined, 3, why(first));
+  assert.equal(first.errors, 0, why(first));
+  assert.ok(
+    first.notes.includes(
+      "accounts: 0 renewed from the accounts file, 3 from the operator API, 0 through public registration",
+    ),
+    first.notes.join("; "),
+  );
+  assert.equal(statSync(file).mode & 0o777, 0o600, "refresh tokens are credentials");
+  const saved1 = readAccounts(file);
+  assert.equal(saved1.target, target);
+  assert.deepEqual(saved1.accounts.map((a) => a.name).sort(), ["acct_0", "acct_1", "acct_2"]);
+  const c1 = await counts();
+  assert.equal(c1["POST /v1/operator/accounts"], c0["POST /v1/operator/accounts"] + 1, "one request for every bot");
+  assert.equal(c1["POST /v1/accounts"], c0["POST /v1/accounts"], "no public registration");
+  assert.equal(c1["POST /v1/sessions"], c0["POST /v1/sessions"], "no password log-in");
+
+  const second = await runFleet({ entry, scenario: hover, bots: 3, durationS: 1, rampPerS: 2 });
+  assert.equal(second.joined, 3, why(second));
+  assert.equal(second.errors, 0, why(second));
+  assert.ok(
+    second.notes.includes(
+      "accounts: 3 renewed from the accounts file, 0 from the operator API, 0 through public registration",
+    ),
+    second.notes.join("; "),
+  );
+  const c2 = await counts();
+  assert.equal(c2["POST /v1/sessions/refresh"], c1["POST /v1/sessions/refresh"] + 3);
+  for (const route of ["POST /v1/operator/accounts", "POST /v1/accounts", "POST /v1/sessions"]) {
+    assert.equal(c2[route], c1[route], `${route}: nothing new on the second run`);
+  }
+  const saved2 = readAccounts(file);
+  const ids = (f: typeof saved1) => Object.fromEntries(f.accounts.map((a) => [a.name, a.accountId]));
+  assert.deepEqual(ids(saved2), ids(saved1), "the same accounts");
+  for (const a of saved2.accounts) {
+    const before = saved1.accounts.find((b) => b.name === a.name)!;
+    assert.notEqual(a.refreshToken, before.refreshToken, "the spent refresh token was replaced by its successor");
+  }
+});
+
+test("the CLI finds the token npm start generated and provisions its bots with it", async () => {
+  const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+  const c0 = await counts();
+  const { STARLANE_OPERATOR_TOKEN: _t, ...env } = process.env;
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=starlane-source",
+      "--import",
+      "tsx",
+      CLI,
+      "--target",
+      target,
+      "--bots",
+      "2",
+      "--duration",
+      "1",
+      "--name-prefix",
+      "clibot",
+    ],
+    { env: { ...env, STARLANE_OPERATOR_TOKEN_FILE: tokenFile }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+  assert.equal(code, 0, `${out}\n${err}`);
+  assert.ok(err.includes(`loadtest: bot accounts from the operator API (credential: ${tokenFile})`), err);
+  assert.match(out, /bots joined \/ asked\s+2 \/ 2/);
+  const c1 = await counts();
+  assert.equal(c1["POST /v1/operator/accounts"], c0["POST /v1/operator/accounts"] + 1);
+  assert.equal(c1["POST /v1/accounts"], c0["POST /v1/accounts"]);
 });
