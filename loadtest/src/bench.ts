@@ -13,7 +13,10 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 let args: ReturnType<typeof parseBenchArgs>;
 try {
-  args = parseBenchArgs(process.argv.slice(2), GROUPS.map((g) => g.name));
+  args = parseBenchArgs(
+    process.argv.slice(2),
+    GROUPS.map((g) => g.name),
+  );
 } catch (err) {
   if (!(err instanceof BenchUsageError)) throw err;
   process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);

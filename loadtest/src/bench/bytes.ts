@@ -12,7 +12,8 @@ const ROWS = [
 ];
 const row = (name: string) => rowOf(ROWS, name);
 const VISIBLE = 50;
-const OFF = "baseline: the same zone with interest management and quantisation off (every client gets every change, float64), measured in the same run";
+const OFF =
+  "baseline: the same zone with interest management and quantisation off (every client gets every change, float64), measured in the same run";
 
 export const bytesGroup: BenchGroup = {
   name: "bytes",
@@ -43,7 +44,7 @@ export const bytesGroup: BenchGroup = {
         ...row("observer_p50_ms"),
         value: on.summary.observerMs.p50,
         baseline: off.summary.observerMs.p50,
-        note: `input sent by bot A until observer bot B sees A's ship acknowledge it (20 observers), our zone; ${load}; ${OFF}`,
+        note: `input sent by bot A until observer bot B sees A's ship acknowledge it (${Math.min(bots, 20)} observers), our zone; ${load}; ${OFF}`,
       },
       {
         ...row("observer_p99_ms"),

@@ -47,7 +47,7 @@ function crowdRows(t: Trial, nominal: boolean): BenchRow[] {
       ...row("observer_p99_ms_500"),
       value: nominal ? observer : null,
       baseline: null,
-      note: `${prefix}${nominal ? "" : `${observer} ms; `}input sent by bot A until observer bot B sees A's ship acknowledge it, ${t.bots} bots in region 1-1 of one zone, interest on (radius for ~50 visible), 20 observers; ${load}; no baseline`,
+      note: `${prefix}${nominal ? "" : `${observer} ms; `}input sent by bot A until observer bot B sees A's ship acknowledge it, ${t.bots} bots in region 1-1 of one zone, interest on (radius for ~50 visible), ${Math.min(t.bots, 20)} observers; ${load}; no baseline`,
     },
     {
       ...row("zone_memory_per_bot_kb"),

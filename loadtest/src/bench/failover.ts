@@ -14,10 +14,14 @@ const NOT_BUILT = "not measured: zone failover is not built (DESIGN.md promise 4
 
 export const failoverGroup: BenchGroup = {
   name: "failover",
-  description: "a zone process killed mid-run: resume time, movement lost, ownership and fencing violations (not built yet)",
+  description:
+    "a zone process killed mid-run: resume time, movement lost, ownership and fencing violations (not built yet)",
   rows: ROWS,
   run: async () => [
-    notYet(ROWS[0]!, `${NOT_BUILT}: p99 of the time from the zone's death to a player's ship moving again in its new owner`),
+    notYet(
+      ROWS[0]!,
+      `${NOT_BUILT}: p99 of the time from the zone's death to a player's ship moving again in its new owner`,
+    ),
     notYet(ROWS[1]!, `${NOT_BUILT}: movement a player loses to the takeover (the snapshot interval at most)`),
     notYet(ROWS[2]!, `${NOT_BUILT}: moments a region had two zones acting on it (must be 0)`),
     notYet(ROWS[3]!, `${NOT_BUILT}: writes with an older epoch the stores accepted (must be 0)`),

@@ -128,7 +128,13 @@ export async function loginBurst(ctx: BenchContext): Promise<BurstFigure> {
     server = await npmStart(database.url);
     const url = server.url;
     const names = Array.from({ length: bots }, (_, i) => `burst_${i}`);
-    type Windows = { s0: TickHistogram; s1: TickHistogram; s2: TickHistogram; clients: number; logins: { ok: number; refused: number } };
+    type Windows = {
+      s0: TickHistogram;
+      s1: TickHistogram;
+      s2: TickHistogram;
+      clients: number;
+      logins: { ok: number; refused: number };
+    };
     const measured: { windows?: Promise<Windows> } = {};
     const summary = await runFleet({
       entry: { kind: "login", target: url, namePrefix: "burst" },

@@ -12,7 +12,8 @@ const row = (name: string) => rowOf(ROWS, name);
 
 export const loginsGroup: BenchGroup = {
   name: "logins",
-  description: "log-ins/s at OWASP scrypt cost; the zone's tick p99 during a log-in burst in the same process (npm start)",
+  description:
+    "log-ins/s at OWASP scrypt cost; the zone's tick p99 during a log-in burst in the same process (npm start)",
   rows: ROWS,
   async run(ctx) {
     ctx.log("log-ins/s at OWASP cost ...");

@@ -17,7 +17,8 @@ export const persistenceGroup: BenchGroup = {
     const lines = jsonLines<{ method?: string; rowsPerSec?: number }>(out);
     const batched = lines.find((l) => l.method?.startsWith("batched"))?.rowsPerSec;
     const perRow = lines.find((l) => l.method?.startsWith("row-per-statement"))?.rowsPerSec ?? null;
-    if (batched === undefined) throw new Error(`services/persistence/bench/upsert.ts gave no figure: ${out.slice(-800)}`);
+    if (batched === undefined)
+      throw new Error(`services/persistence/bench/upsert.ts gave no figure: ${out.slice(-800)}`);
     return [
       {
         ...rowOf(ROWS, "persistence_rows_per_s"),

@@ -17,7 +17,8 @@ export async function runGroups(groups: readonly BenchGroup[], ctx: BenchContext
       ctx.log(`group ${g.name} failed: ${failure}`);
     }
     for (const r of got)
-      if (!g.rows.some((s) => s.name === r.name)) ctx.log(`group ${g.name} returned an undeclared row ${r.name} (dropped)`);
+      if (!g.rows.some((s) => s.name === r.name))
+        ctx.log(`group ${g.name} returned an undeclared row ${r.name} (dropped)`);
     for (const spec of g.rows) {
       const row = got.find((r) => r.name === spec.name);
       rows.push(

@@ -107,7 +107,7 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
 }
 
 export const describeTrial = (t: Trial) =>
-  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
 
 export interface Capacity {
   /** The largest passing step (0: none passed). */

@@ -9,6 +9,8 @@
 // protocol: prints {"port"} when listening; on stdin "stats" (or "stats gc") answers the tick
 // durations since the previous "stats", the seat count and process memory; "quit" ends it. The room
 // is `region-1-1` (what the bots' direct entry joins by id); tokens are checked against BENCH_JWKS.
+
+import uws from "uWebSockets.js";
 import { createInterface } from "node:readline";
 import { type Client, matchMaker, Room, Server, ServerError } from "@colyseus/core";
 import { MapSchema, schema, t } from "@colyseus/schema";
@@ -25,7 +27,6 @@ import {
   TOKEN_ISSUER,
 } from "@starlane/shared";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
-import uws from "uWebSockets.js";
 
 const TICK_HZ = 20;
 const REGION = { col: 1, row: 1 };
@@ -143,12 +144,27 @@ class StockRoom extends Room<{ state: InstanceType<typeof State> }> {
     durations.push(performance.now() - started);
   }
 
-  override onJoin(client: Client, _options: unknown, auth: { sub: string; name?: string }) {
-    const at = spawns.get(auth.sub) ?? { x: (bounds.minX + bounds.maxX) / 2, y: (bounds.minY + bounds.maxY) / 2, heading: 0 };
+  override onJoin(_client: Client, _options: unknown, auth: { sub: string; name?: string }) {
+    const at = spawns.get(auth.sub) ?? {
+      x: (bounds.minX + bounds.maxX) / 2,
+      y: (bounds.minY + bounds.maxY) / 2,
+      heading: 0,
+    };
     this.queues.set(auth.sub, { inputs: [], last: 0 });
     this.state.ships.set(
       auth.sub,
-      new Ship({ name: auth.name ?? auth.sub, ...at, vx: 0, vy: 0, hull: 100, cargo: 0, credits: 0, ack: 0, alive: true, ghost: false }),
+      new Ship({
+        name: auth.name ?? auth.sub,
+        ...at,
+        vx: 0,
+        vy: 0,
+        hull: 100,
+        cargo: 0,
+        credits: 0,
+        ack: 0,
+        alive: true,
+        ghost: false,
+      }),
     );
   }
 
