@@ -87,7 +87,8 @@ describe("groups and rows", () => {
         };
       return { ...g, run: async () => [] };
     });
-    const rows = await runGroups(stubbed, quiet);
+    const { rows, failed } = await runGroups(stubbed, quiet);
+    assert.deepEqual(failed, ["handoff"]);
     assert.deepEqual(
       rows.map((r) => r.name),
       ALL_ROWS,
@@ -115,7 +116,8 @@ describe("groups and rows", () => {
     };
     for (const [name, why] of Object.entries(expected)) {
       const g = GROUPS.find((x) => x.name === name)!;
-      const rows = await runGroups([g], quiet);
+      const { rows, failed } = await runGroups([g], quiet);
+      assert.deepEqual(failed, [], `${name} is not a failure`);
       assert.deepEqual(
         rows.map((r) => r.name),
         TABLE[name],

@@ -92,9 +92,18 @@ function fly(s: Ship, i: Input | undefined, dt: number): void {
 let durations: number[] = [];
 let room: StockRoom | undefined;
 
+interface Seat {
+  sessionId: string;
+  /** Inputs not applied yet, oldest first. */
+  inputs: Input[];
+  /** The highest sequence number received (anything at or below is a replay). */
+  last: number;
+  /** The controls in effect: the last applied input's. */
+  current: Input | undefined;
+}
+
 class StockRoom extends Room<{ state: InstanceType<typeof State> }> {
-  /** Per ship: inputs not applied yet, oldest first, and the highest sequence number received. */
-  readonly queues = new Map<string, { inputs: Input[]; last: number }>();
+  readonly seats = new Map<string, Seat>();
 
   static override async onAuth(token: string) {
     try {
@@ -115,15 +124,15 @@ class StockRoom extends Room<{ state: InstanceType<typeof State> }> {
     this.autoDispose = false;
     this.state = new State({ region: this.roomId, tick: 0, ships: new MapSchema<Ship>() });
     this.onMessage(ClientMessage.Input, (client, msg: Partial<Input> | undefined) => {
-      const q = this.queues.get(client.auth?.sub);
+      const seat = this.seats.get(client.auth?.sub);
       const seq = Number(msg?.seq);
-      if (!q || !Number.isFinite(seq) || seq <= q.last) return;
-      q.last = seq;
+      if (seat?.sessionId !== client.sessionId || !Number.isFinite(seq) || seq <= seat.last) return;
+      seat.last = seq;
       const clamp = (v: unknown, lo: number) => Math.min(1, Math.max(lo, Number(v) || 0));
-      q.inputs.push({ seq, thrust: clamp(msg?.thrust, 0), turn: clamp(msg?.turn, -1) });
-      if (q.inputs.length > 64) q.inputs.shift();
+      seat.inputs.push({ seq, thrust: clamp(msg?.thrust, 0), turn: clamp(msg?.turn, -1) });
+      if (seat.inputs.length > 64) seat.inputs.shift();
     });
-    // The bot's other messages (actions, chat) have no place here; ignore them.
+    // The bot's other messages (actions) have no place here; ignore them.
     this.onMessage("*", () => {});
     this.setFixedTimestep(({ dt }) => this.step(dt), TICK_HZ);
     // Patches at the end of each step instead of on the default 50 ms timer: the same patches, and
@@ -135,26 +144,34 @@ class StockRoom extends Room<{ state: InstanceType<typeof State> }> {
     const started = performance.now();
     this.state.tick++;
     this.state.ships.forEach((ship, id) => {
+      const seat = this.seats.get(id);
       // One input per ship per step, its sequence acknowledged (what the bots expect of a zone).
-      const input = this.queues.get(id)?.inputs.shift();
-      if (input) ship.ack = input.seq;
-      fly(ship, input, dt);
+      const input = seat?.inputs.shift();
+      if (seat && input) {
+        seat.current = input;
+        ship.ack = input.seq;
+      }
+      fly(ship, seat?.current, dt);
     });
     this.broadcastPatch();
     durations.push(performance.now() - started);
   }
 
-  override onJoin(_client: Client, _options: unknown, auth: { sub: string; name?: string }) {
-    const at = spawns.get(auth.sub) ?? {
+  override onJoin(client: Client) {
+    const { sub, name } = client.auth as { sub: string; name?: string };
+    const at = spawns.get(sub) ?? {
       x: (bounds.minX + bounds.maxX) / 2,
       y: (bounds.minY + bounds.maxY) / 2,
       heading: 0,
     };
-    this.queues.set(auth.sub, { inputs: [], last: 0 });
+    // A player joining again takes over its ship (the earlier connection's inputs no longer count).
+    const ship = this.state.ships.get(sub);
+    this.seats.set(sub, { sessionId: client.sessionId, inputs: [], last: ship?.ack ?? 0, current: undefined });
+    if (ship) return;
     this.state.ships.set(
-      auth.sub,
+      sub,
       new Ship({
-        name: auth.name ?? auth.sub,
+        name: name ?? sub,
         ...at,
         vx: 0,
         vy: 0,
@@ -169,8 +186,10 @@ class StockRoom extends Room<{ state: InstanceType<typeof State> }> {
   }
 
   override onLeave(client: Client) {
-    this.queues.delete(client.auth?.sub);
-    this.state.ships.delete(client.auth?.sub);
+    const sub = client.auth?.sub;
+    if (this.seats.get(sub)?.sessionId !== client.sessionId) return; // replaced by a newer connection
+    this.seats.delete(sub);
+    this.state.ships.delete(sub);
   }
 }
 
