@@ -39,7 +39,7 @@ function crowdRows(t: Trial, nominal: boolean): BenchRow[] {
   const rss = loaded && bots > 0 ? perBotKb(mem.empty.rss, loaded.rss, bots) : null;
   const heap = loaded && bots > 0 ? perBotKb(mem.empty.heapUsed, loaded.heapUsed, bots) : null;
   const memNote = loaded
-    ? `zone process RSS with ${bots} bots seated (read in the warm-up${mem.afterGc ? ", after a forced GC" : ", without GC: not every bot was in by then"}) minus its RSS before any bot joined (after GC), per bot; heap used grew ${heap} kB/bot the same way. RSS includes uWS socket buffers outside the JS heap`
+    ? `zone process RSS with ${bots} bots seated (${mem.afterGc ? "read in the warm-up after a forced GC" : "read at the start of the steady phase without GC: not every bot was in during the warm-up"}) minus its RSS before any bot joined (after GC), per bot; heap used grew ${heap} kB/bot the same way. RSS includes uWS socket buffers outside the JS heap`
     : "the zone did not answer the memory reading";
   const prefix = nominal ? "" : `not measured at ${CROWD} bots (--steps: run at ${t.bots}); at ${t.bots}: `;
   return [
