@@ -1,6 +1,7 @@
 // A real zone for the bots to play against, started the way the zone's own benchmark starts it
 // (services/zone/bench/zone-process.ts: its own process, real 20 Hz timestep, in-process presence,
-// ships bot-0..bot-N-1 pre-placed in region 1-1), with tokens signed by a key pair made here.
+// ships bot-0..bot-N-1 pre-placed in region 1-1), with tokens signed by a key pair made here. The
+// bench also starts the stock Colyseus room (src/stock/stock-zone.ts) this way: same protocol.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -8,22 +9,41 @@ import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export const ZONE_PROCESS = fileURLToPath(new URL("../../services/zone/bench/zone-process.ts", import.meta.url));
+export const STOCK_ZONE_PROCESS = fileURLToPath(new URL("./stock/stock-zone.ts", import.meta.url));
+
+export interface ZoneStats {
+  ticks: number;
+  p50: number;
+  p99: number;
+  max: number;
+  clients: number;
+  /** process.memoryUsage() of the zone process when it answered (bytes). */
+  rss: number;
+  heapUsed: number;
+}
 
 export interface ZoneChild {
   url: string;
   port: number;
   sign(sub: string): Promise<string>;
-  /** Exact tick-duration quantiles (ms) since the previous call, timed in the zone process. */
-  stats(): Promise<{ ticks: number; p50: number; p99: number; max: number; clients: number }>;
+  /**
+   * Exact tick-duration quantiles (ms) since the previous call, timed in the zone process. With
+   * `gc` the process collects garbage first (it stalls the zone: not inside a measured window).
+   */
+  stats(opts?: { gc?: boolean }): Promise<ZoneStats>;
   stop(): Promise<void>;
 }
 
-export async function startZoneChild(ships: number, env: Record<string, string> = {}): Promise<ZoneChild> {
+export async function startZoneChild(
+  ships: number,
+  env: Record<string, string> = {},
+  script = ZONE_PROCESS,
+): Promise<ZoneChild> {
   const { publicKey, privateKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "loadtest", alg: TOKEN_ALGORITHM, use: "sig" }] };
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--conditions=starlane-source", "--import", "tsx", ZONE_PROCESS],
+    ["--conditions=starlane-source", "--expose-gc", "--import", "tsx", script],
     {
       env: { ...process.env, ...env, BENCH_CLIENTS: String(ships), BENCH_JWKS: JSON.stringify(jwks) },
       stdio: ["pipe", "pipe", "inherit"],
@@ -49,8 +69,8 @@ export async function startZoneChild(ships: number, env: Record<string, string> 
         .setIssuedAt()
         .setExpirationTime("1h")
         .sign(privateKey),
-    async stats() {
-      child.stdin!.write("stats\n");
+    async stats(opts) {
+      child.stdin!.write(opts?.gc ? "stats gc\n" : "stats\n");
       return await next();
     },
     async stop() {

@@ -2,7 +2,8 @@
 // zone's event loop. Embedded wiring (in-process presence, driver and directory), the real fixed
 // timestep. Bots' ships are pre-placed at random points of the region. Talks to crowd.ts over
 // stdin/stdout: prints {"port"} when listening; answers "stats" with exact tick-duration quantiles
-// since the previous "stats".
+// since the previous "stats" and the process's memory ("stats gc": after a garbage collection, when
+// started with --expose-gc).
 import { createInterface } from "node:readline";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
 import {
@@ -66,11 +67,13 @@ room.tick = (dt?: number) => {
 const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 process.stdout.write(`${JSON.stringify({ port })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
-  if (line === "stats") {
+  if (line === "stats" || line === "stats gc") {
+    if (line === "stats gc") (globalThis as { gc?: () => void }).gc?.();
     const sorted = durations.sort((x, y) => x - y);
     durations = [];
+    const { rss, heapUsed } = process.memoryUsage();
     process.stdout.write(
-      `${JSON.stringify({ ticks: sorted.length, p50: q(sorted, 0.5), p99: q(sorted, 0.99), max: sorted.at(-1) ?? 0, clients: room.seats })}\n`,
+      `${JSON.stringify({ ticks: sorted.length, p50: q(sorted, 0.5), p99: q(sorted, 0.99), max: sorted.at(-1) ?? 0, clients: room.seats, rss, heapUsed })}\n`,
     );
   } else if (line === "quit") {
     break;

@@ -1,0 +1,155 @@
+// One zone process under a crowd of bots in region 1-1, and the capacity search over bot counts.
+// The zone is ours (services/zone/bench/zone-process.ts, with interest management + quantisation on
+// or both off) or the stock Colyseus room (src/stock/stock-zone.ts); either times its own ticks
+// exactly. The bots run in this process: real SDK clients, 10 inputs/s, joining by signed token.
+import { runFleet } from "../fleet.js";
+import { crowd } from "../scenarios/index.js";
+import type { Summary } from "../summary.js";
+import { STOCK_ZONE_PROCESS, startZoneChild, type ZoneStats } from "../zone-child.js";
+import type { BenchContext } from "./group.js";
+
+export const TICK_P99_LIMIT_MS = 25;
+export const WARMUP_S = 2;
+const REGION_AREA = 2000 * 2000; // region 1-1 of the default 8000 x 8000 world, 4 x 4 regions
+
+/** `ours`: the zone as configured by default; `ours-off`: interest + quantisation off; `stock`: stock Colyseus. */
+export type ZoneSystem = "ours" | "ours-off" | "stock";
+
+/** Interest radius for ~`visible` others in view at this density (capped at the default 1500). */
+export const radiusFor = (bots: number, visible = 50) =>
+  Math.min(1500, Math.sqrt((visible * REGION_AREA) / (Math.PI * Math.max(1, bots))));
+
+/** Seconds of each of the two measured windows. */
+export const windowSeconds = (ctx: BenchContext) => (ctx.quick ? 3 : 5);
+
+function startZone(system: ZoneSystem, bots: number, radius: number) {
+  if (system === "stock") return startZoneChild(bots, {}, STOCK_ZONE_PROCESS);
+  const on = String(system === "ours");
+  return startZoneChild(bots, {
+    STARLANE_ZONE_INTEREST: on,
+    STARLANE_ZONE_QUANTIZE: on,
+    STARLANE_INTEREST_RADIUS: String(Math.round(radius)),
+    STARLANE_ZONE_MAX_CLIENTS: String(bots + 10),
+  });
+}
+
+export interface Trial {
+  system: ZoneSystem;
+  bots: number;
+  tickP50: number;
+  tickP99: number;
+  /** Tick p99 of each window (the better one is `tickP99`). */
+  windows: number[];
+  summary: Summary;
+  /** With `memory`: the zone process before any bot joined (after GC), and with the bots in. */
+  memory?: { empty: ZoneStats; loaded: ZoneStats | null; afterGc: boolean };
+}
+
+export interface TrialOptions {
+  /** Interest radius (ours only). */
+  radius: number;
+  windowS: number;
+  /** Read the zone's memory empty and loaded. */
+  memory?: boolean;
+}
+
+// Two consecutive windows of `windowS`; the tick figure is the better window's, so one burst of
+// another tenant's work on this shared machine does not decide a step (both are printed).
+export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): Promise<Trial> {
+  const zone = await startZone(system, bots, o.radius);
+  try {
+    const empty = o.memory ? await zone.stats({ gc: true }) : undefined;
+    let loaded: Promise<ZoneStats> | undefined;
+    let afterGc = false;
+    let steady = false;
+    const windows: { first?: Promise<ZoneStats> } = {};
+    const summary = await runFleet({
+      entry: { kind: "direct", url: zone.url, shipId: (i) => `bot-${i}`, token: (id) => zone.sign(id) },
+      scenario: crowd,
+      bots,
+      durationS: 2 * o.windowS,
+      warmupS: o.memory ? WARMUP_S + 1 : WARMUP_S,
+      rampPerS: 200,
+      joinTimeoutMs: 20_000,
+      observers: Math.min(bots, 20),
+      metricsUrls: system === "stock" ? [] : [`${zone.url}/metrics`],
+      // The loaded memory reading collects garbage first, which stalls the zone: taken in the
+      // warm-up once every bot is in, so the pause is in neither the latency figures nor the windows.
+      onProgress: (_line, sample) => {
+        if (o.memory && !loaded && !steady && sample.connected === bots) {
+          afterGc = true;
+          loaded = zone.stats({ gc: true });
+        }
+      },
+      onSteady: async () => {
+        steady = true;
+        // Not every bot got in during the warm-up: read it now, without a collection (no pause).
+        if (o.memory && !loaded) loaded = zone.stats();
+        await zone.stats(); // forget the ticks of the ramp and warm-up
+        windows.first = new Promise((resolve) => setTimeout(() => resolve(zone.stats()), o.windowS * 1000));
+      },
+    });
+    const a = windows.first ? await windows.first : { p50: Number.NaN, p99: Number.NaN };
+    const b = await zone.stats();
+    const better = a.p99 <= b.p99 ? a : b;
+    return {
+      system,
+      bots,
+      tickP99: better.p99,
+      tickP50: better.p50,
+      windows: [a.p99, b.p99],
+      summary,
+      ...(empty ? { memory: { empty, loaded: loaded ? await loaded : null, afterGc } } : {}),
+    };
+  } finally {
+    await zone.stop();
+  }
+}
+
+export const describeTrial = (t: Trial) =>
+  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+
+export interface Capacity {
+  /** The largest passing step (0: none passed). */
+  bots: number;
+  steps: { trial: Trial; ok: boolean }[];
+}
+
+export const DEFAULT_STEPS = [25, 50, 100, 150, 200, 300, 400, 600, 800, 1000];
+export const QUICK_STEPS = [25, 50, 100, 200];
+
+/**
+ * Steps the bot count up: a step passes when its tick p99 is within the limit and every bot joined
+ * and stayed connected (a zone that drops slow readers fails it). One failing step on this shared
+ * machine can be another tenant's burst: the search ends after two failing steps in a row, when
+ * even the median tick is over the limit, when bots were dropped, or when its time budget is spent.
+ */
+export async function capacity(system: ZoneSystem, ctx: BenchContext): Promise<Capacity> {
+  const steps = ctx.steps ?? (ctx.quick ? QUICK_STEPS : DEFAULT_STEPS);
+  const out: Capacity = { bots: 0, steps: [] };
+  let fails = 0;
+  const started = Date.now();
+  for (const n of steps) {
+    // Interest is sized for ~50 visible; without interest everyone gets everything anyway.
+    const t = await trial(system, n, { radius: system === "ours" ? radiusFor(n) : 1500, windowS: windowSeconds(ctx) });
+    const ok = t.tickP99 <= TICK_P99_LIMIT_MS && t.summary.joined === n && t.summary.connectedAtEnd === n;
+    out.steps.push({ trial: t, ok });
+    ctx.log(`  capacity ${system}: ${describeTrial(t)} ${ok ? "ok" : "-> fails"}`);
+    if (!ok) {
+      fails++;
+      if (fails >= 2 || t.tickP50 > TICK_P99_LIMIT_MS || t.summary.connectedAtEnd < n) break;
+      continue;
+    }
+    fails = 0;
+    out.bots = n;
+    if (Date.now() - started > (ctx.quick ? 60_000 : 180_000)) {
+      ctx.log(`  capacity ${system}: time budget spent; capacity is at least ${out.bots}`);
+      break;
+    }
+  }
+  return out;
+}
+
+/** The steps as `bots:tick p99` (`!` marks a failing step), for the row's note. */
+export const stepsText = (c: Capacity) =>
+  c.steps.map((s) => `${s.trial.bots}:${s.trial.tickP99.toFixed(1)}ms${s.ok ? "" : "!"}`).join(" ");
