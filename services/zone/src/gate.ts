@@ -6,7 +6,7 @@
 // - Frames: every inbound WebSocket frame of a seated client passes the rate limit, the size limit
 //   and the frame-type check before Colyseus decodes it; what we send is counted per tick.
 import { type Client, CloseCode as ColyseusCloseCode, matchMaker, type Room, ServerError } from "@colyseus/core";
-import { CloseCode, ErrorCode, type Logger } from "@starlane/shared";
+import { type App, CloseCode, ErrorCode, type Logger, reply } from "@starlane/shared";
 import type { ZoneMetrics } from "./metrics.js";
 
 const refusal = (code: "STARLANE_ERR_ROOM_CREATION_REFUSED" | "STARLANE_ERR_REGION_UNAVAILABLE") =>
@@ -37,23 +37,51 @@ export class OpenPermits {
 }
 
 /**
- * Restricts Colyseus's HTTP matchmaking (`POST /matchmake/<method>/<room>`, served by the transport
- * through matchMaker.controller) to `joinById` of a room for which `holds(roomId)`: create,
- * joinOrCreate, join and reconnect answer 403 STARLANE_ERR_ROOM_CREATION_REFUSED, a room id this zone
- * does not hold 503 STARLANE_ERR_REGION_UNAVAILABLE (world entry's directory may be a moment behind).
- * Both are refused before the token is checked or anything is looked up. Returns the undo.
+ * Restricts Colyseus's HTTP matchmaking (`POST /matchmake/<method>/<room>`) to `joinById` of a room
+ * for which `holds(roomId)`. Anything else under /matchmake/ (create, joinOrCreate, join, reconnect,
+ * any other method or verb) answers 403 STARLANE_ERR_ROOM_CREATION_REFUSED; a joinById of a room
+ * this zone does not hold 503 STARLANE_ERR_REGION_UNAVAILABLE (world entry's directory may be a
+ * moment behind). The body is `{ code: <status>, error: <code> }`, as Colyseus answers (what the SDK
+ * and world entry read). Twice: on the transport, before Colyseus reads the body (so a body it cannot
+ * parse gets our answer, not its 400), and in matchMaker.controller, which every matchmaking route
+ * ends in whatever path reached it (`//matchmake/...` is not under the transport's /matchmake/).
  */
-export function gateMatchmaking(holds: (roomId: string) => boolean): () => void {
-  const controller = matchMaker.controller;
-  const inner = controller.invokeMethod;
-  controller.invokeMethod = async function gated(method, roomName, clientOptions, authOptions) {
+export function gateMatchmaking(app: App, holds: (roomId: string) => boolean): void {
+  app.any("/matchmake/*", (res, req) => {
+    const method = req.getMethod().toLowerCase();
+    // CORS preflights stay Colyseus's.
+    if (method === "options") {
+      req.setYield(true);
+      return;
+    }
+    const [, , action, roomId, ...rest] = req.getUrl().split("/");
+    const joinById = method === "post" && action === "joinById" && rest.length === 0;
+    if (joinById && holds(decode(roomId ?? ""))) {
+      req.setYield(true);
+      return;
+    }
+    const code = joinById ? "STARLANE_ERR_REGION_UNAVAILABLE" : "STARLANE_ERR_ROOM_CREATION_REFUSED";
+    const origin = req.getHeader("origin");
+    const cors = { ...controller().DEFAULT_CORS_HEADERS, "Access-Control-Allow-Origin": origin || "*" };
+    reply(res).json(ErrorCode[code].status, { code: ErrorCode[code].status, error: code }, cors);
+  });
+  const c = controller();
+  const inner = c.invokeMethod;
+  c.invokeMethod = async function gated(method, roomName, clientOptions, authOptions) {
     if (method !== "joinById") throw refusal("STARLANE_ERR_ROOM_CREATION_REFUSED");
     if (!holds(roomName)) throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
-    return inner.call(controller, method, roomName, clientOptions, authOptions);
+    return inner.call(c, method, roomName, clientOptions, authOptions);
   };
-  return () => {
-    controller.invokeMethod = inner;
-  };
+}
+
+const controller = () => matchMaker.controller;
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "";
+  }
 }
 
 // The Colyseus frame codes a client may send us (everything else is not our protocol).

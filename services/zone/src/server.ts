@@ -166,6 +166,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024),
       );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
+      // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
+      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId));
       server = new Server({
         transport,
         presence: deps.presence,
@@ -177,8 +179,6 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         selectProcessIdToCreateRoom: async () => matchMaker.processId,
       });
       server.define(REGION_ROOM_NAME, boundRegionRoom(ctx));
-      // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
-      gateMatchmaking((roomId) => rooms.has(roomId));
       try {
         await server.listen(config.port, config.host);
       } catch (err) {

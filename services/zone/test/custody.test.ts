@@ -84,7 +84,7 @@ const callRoom: CallRoom = ((roomId: string, method: keyof RemoteRoom, args: unk
   const call: Call = { roomId, method, args, deliver };
   calls.push(call);
   if (!hold.has(method)) return deliver();
-  return new Promise((resolve, reject) => {
+  return new Promise<unknown>((resolve, reject) => {
     held.push({
       ...call,
       answer: async () => {
