@@ -111,7 +111,7 @@ export interface CustodyOptions {
 }
 
 /** How long a ship handed in waits for its player (then it leaves the world like a player who left). */
-export const ARRIVAL_WAIT_MS = 15_000;
+const ARRIVAL_WAIT_MS = 15_000;
 /** How often a join asks the ship's owner again while the ship is between rooms. */
 const LOCATE_ATTEMPTS = 4;
 /** How often the source asks the new owner for its player's seat when the accept's answer was lost. */
