@@ -47,6 +47,7 @@ export class OpenPermits {
  * ends in whatever path reached it (`//matchmake/...` is not under the transport's /matchmake/).
  */
 export function gateMatchmaking(app: App, holds: (roomId: string) => boolean): void {
+  const controller = matchMaker.controller;
   app.any("/matchmake/*", (res, req) => {
     const method = req.getMethod().toLowerCase();
     // CORS preflights stay Colyseus's.
@@ -62,19 +63,16 @@ export function gateMatchmaking(app: App, holds: (roomId: string) => boolean): v
     }
     const code = joinById ? "STARLANE_ERR_REGION_UNAVAILABLE" : "STARLANE_ERR_ROOM_CREATION_REFUSED";
     const origin = req.getHeader("origin");
-    const cors = { ...controller().DEFAULT_CORS_HEADERS, "Access-Control-Allow-Origin": origin || "*" };
+    const cors = { ...controller.DEFAULT_CORS_HEADERS, "Access-Control-Allow-Origin": origin || "*" };
     reply(res).json(ErrorCode[code].status, { code: ErrorCode[code].status, error: code }, cors);
   });
-  const c = controller();
-  const inner = c.invokeMethod;
-  c.invokeMethod = async function gated(method, roomName, clientOptions, authOptions) {
+  const inner = controller.invokeMethod;
+  controller.invokeMethod = async function gated(method, roomName, clientOptions, authOptions) {
     if (method !== "joinById") throw refusal("STARLANE_ERR_ROOM_CREATION_REFUSED");
     if (!holds(roomName)) throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
-    return inner.call(c, method, roomName, clientOptions, authOptions);
+    return inner.call(controller, method, roomName, clientOptions, authOptions);
   };
 }
-
-const controller = () => matchMaker.controller;
 
 function decode(segment: string): string {
   try {
