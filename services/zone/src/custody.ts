@@ -126,8 +126,6 @@ interface Held {
   retryAt: number;
   /** Handed in or reserved for a resume: the seat's handoff id, and until when the ship waits. */
   arrival?: { handoff: string; expires: number } | undefined;
-  /** While offering: the offer's id and target. */
-  offer?: { id: string; to: string } | undefined;
 }
 
 export class ShipCustody implements RemoteRoom {
@@ -354,7 +352,6 @@ export class ShipCustody implements RemoteRoom {
       ...(o.saver ? { saved: o.saver.versions(ship.id) } : {}),
     };
     h.phase = "offering";
-    h.offer = { id: offer.id, to };
     o.metrics.handoffStarted(o.roomId);
     this.#runOffer(offer, performance.now()).catch((err) => {
       o.log.error({ err, player: ship.id, region: o.roomId }, "handoff failed");
@@ -397,7 +394,6 @@ export class ShipCustody implements RemoteRoom {
     const h = this.#held.get(id) ?? { phase: "owned", version, retryAt: 0 };
     this.#held.set(id, h);
     h.phase = "owned";
-    h.offer = undefined;
     h.version = version;
     h.retryAt = o.clock.now() + o.handoffRetryMs;
     // Its player left while the offer ran (and is not on its way here): it leaves the world now.
