@@ -176,6 +176,11 @@ export const ErrorCode = {
     message: "The region is not served right now; retry shortly.",
   },
   STARLANE_ERR_ACTION_REFUSED: { area: "zone", status: 409, message: "That action is not possible here or now." },
+  STARLANE_ERR_ROOM_CREATION_REFUSED: {
+    area: "zone",
+    status: 403,
+    message: "Region rooms are opened by the zone only; enter the world through world entry.",
+  },
   STARLANE_ERR_OPERATOR_UNAUTHORIZED: {
     area: "operator",
     status: 401,

@@ -13,13 +13,14 @@ import {
   parseRegionRoomId,
   REGION_ROOM_NAME,
   type RegionDirectory,
-  regionRoomId,
   type Registry,
+  regionRoomId,
   type ShipStatePublisher,
   type TokenVerifier,
   worldFromConfig,
 } from "@starlane/shared";
 import type { zoneConfig } from "./config.js";
+import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
 import { LocalShipOwnership, type ShipOwnership } from "./ownership.js";
@@ -105,6 +106,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   let leases: Leases | undefined;
   let claimed = false;
   let closing: Promise<void> | undefined;
+  const permits = new OpenPermits();
 
   const ctx: RoomContext = {
     world,
@@ -129,6 +131,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.epoch(region) ?? 0,
     regionLive: async (region) => (await deps.directory.owner(region)) !== null,
+    mayOpen: (roomId) => permits.take(roomId),
     metrics: createZoneMetrics(registry),
     log,
     opened: (room) => rooms.set(room.roomId, room),
@@ -158,8 +161,13 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       });
       // Per-client views are encoded one after another into the encoder's shared buffer: size it for
       // a full room up front instead of letting it overflow, warn and re-encode while it grows.
-      Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024));
+      Encoder.BUFFER_SIZE = Math.max(
+        Encoder.BUFFER_SIZE,
+        Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024),
+      );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
+      // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
+      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId));
       server = new Server({
         transport,
         presence: deps.presence,
@@ -193,7 +201,12 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           continue;
         }
         await deps.fence?.(region, held.epoch);
-        await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
+        permits.grant(region);
+        try {
+          await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
+        } finally {
+          permits.revoke(region);
+        }
         log.info({ region, epoch: held.epoch }, "serving region");
       }
       leases.start();
