@@ -3,14 +3,7 @@
 // `regionView`), the handoff-following input link and the world geometry. Nothing
 // here may import Node-only code (the main entry pulls ioredis, pg and uWS); the client-demo bundle
 // build fails if it does.
-export {
-  afterClose,
-  type BackoffSchedule,
-  backoffMs,
-  type CloseAction,
-  type ClosePolicy,
-  DEFAULT_BACKOFF,
-} from "./close-policy.js";
+export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
   ClientMessage,
