@@ -1,7 +1,7 @@
 // The Starlane browser client: log in or register, enter the world, fly with the keyboard, see the
 // region around the ship. Wiring only; the parts are in api.ts (front door), pilot.ts (zone
 // connection, ShipLink, reconnects), controls.ts (keyboard) and render.ts (canvas).
-import type { RegionView } from "@starlane/shared/client";
+import { type RegionView, regionView } from "@starlane/shared/client";
 import { ApiError, logIn, register, type Session } from "./api.js";
 import { Controls } from "./controls.js";
 import { Pilot } from "./pilot.js";
@@ -99,8 +99,8 @@ $("do-sell").addEventListener("click", (e) => {
 });
 
 function mineNearest() {
-  const state = pilot?.room?.state;
-  const me = state?.ships?.get(pilot!.shipId);
+  const state = regionView(pilot?.room);
+  const me = state?.ships.get(pilot!.shipId);
   if (!me) return;
   let best: string | undefined;
   let bestD = Infinity;
@@ -166,7 +166,7 @@ function contacts(state: RegionView | undefined, myId: string, me: { x: number; 
 
 function frame() {
   if (pilot) {
-    const state = pilot.room?.state;
+    const state = regionView(pilot.room);
     renderer.draw(state, pilot.shipId, pilot.world);
     hud(state);
   }

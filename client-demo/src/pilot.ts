@@ -1,16 +1,20 @@
 // One player's presence in the world: world entry, the zone room, the ShipLink that sends inputs
-// and follows handoffs, and coming back after a close as the close code says.
+// and follows handoffs, and coming back after a close as the shared close policy says
+// (`afterClose` in @starlane/shared/client, the same table the load-test bots use).
 import { Client, type Room } from "@colyseus/sdk";
 import {
+  afterClose,
+  backoffMs,
+  DEFAULT_BACKOFF,
   type HandoffClientLike,
   type PilotInput,
   type RegionView,
+  regionView,
   ServerMessage,
   ShipLink,
   type WorldConfig,
 } from "@starlane/shared/client";
 import { ApiError, enterWorld, refresh, type Session } from "./api.js";
-import { afterClose, backoffMs } from "./close-policy.js";
 
 export type RegionRoom = Room<unknown, RegionView>;
 
@@ -133,7 +137,7 @@ export class Pilot {
     let synced = !viaEntry;
     room.onStateChange(() => {
       if (room !== this.room) return;
-      const me = room.state.ships?.get(this.shipId);
+      const me = regionView(room)?.ships.get(this.shipId);
       if (!me || me.ghost) return;
       if (!synced) {
         // Re-base the sequence on the ship's ack, then re-send what the last connection sent and
@@ -156,12 +160,12 @@ export class Pilot {
       if (this.link?.switching) return; // its close (4104/4107) is part of the handoff
       this.ready = false;
       const then = afterClose(code);
-      if (then.next === "stop") {
+      if (then.action === "stop") {
         this.events.status(`${then.message} Reload the page to play again.`, "error");
         this.#stopped = true;
         return;
       }
-      this.#comeBack(then.message, then.minDelayMs);
+      this.#comeBack(then.message, then.minDelayMs, then.action === "reauth");
     });
   }
 
@@ -177,17 +181,24 @@ export class Pilot {
     this.rttMs = this.rttMs === null ? sample : this.rttMs * 0.8 + sample * 0.2;
   }
 
-  /** Back through world entry with jittered backoff until it works or the session is over. */
-  async #comeBack(reason: string, minDelayMs: number): Promise<void> {
+  /**
+   * Back through world entry with jittered backoff until it works or the session is over. `reauth`:
+   * the zone refused the access token (4100), so refresh the session before entering.
+   */
+  async #comeBack(reason: string, minDelayMs: number, reauth = false): Promise<void> {
     if (this.#reconnecting || this.#stopped) return;
     this.#reconnecting = true;
     this.ready = false;
     try {
       for (let attempt = 0; !this.#stopped; attempt++) {
-        const wait = backoffMs(attempt, attempt === 0 ? minDelayMs : 0);
+        const wait = backoffMs(attempt, { ...DEFAULT_BACKOFF, minDelayMs });
         this.events.status(`${reason} Reconnecting in ${(wait / 1000).toFixed(1)} s…`, "error");
         await sleep(wait);
         try {
+          if (reauth) {
+            this.session = await refresh(this.session.refreshToken);
+            reauth = false;
+          }
           const room = await this.#join();
           if (this.#stopped) {
             room.leave(true).catch(() => {});

@@ -4,17 +4,22 @@
 // soon other bots see its inputs applied, bytes received, handoffs, reconnects, and inputs the
 // server lost or applied twice (from the `ack` sequence on each ship). Inputs go through the
 // shared ShipLink, which also follows handoffs (joins the next region's room, re-sends what was not
-// acknowledged), as the browser client does.
+// acknowledged), as the browser client does. After a close it does what the shared close policy
+// says (`afterClose`, the browser client's table too) on the shared backoff schedule, and it reads
+// the region only through `regionView`.
 import { Client, type Room } from "@colyseus/sdk";
 import {
-  CloseCode,
+  afterClose,
+  backoffMs,
+  DEFAULT_BACKOFF,
   type HandoffMessage,
   type MapView,
   type RegionView,
+  regionView,
   ServerMessage,
   ShipLink,
   type ShipView,
-} from "@starlane/shared";
+} from "@starlane/shared/client";
 import { BotError, enterWorld, obtainSession, type Session } from "./account.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
@@ -57,15 +62,6 @@ export interface BotOptions {
 }
 
 const RING = 1024;
-// Closes after which a player goes back through world entry; the others are the bot's own fault
-// (or a decision about it) and end it.
-const FINAL_CLOSES = new Set<number>([
-  CloseCode.Unauthorized,
-  CloseCode.RateLimited,
-  CloseCode.MessageTooLarge,
-  CloseCode.Malformed,
-  CloseCode.Replaced,
-]);
 
 export const now = () => performance.now();
 
@@ -110,6 +106,8 @@ export class Bot {
   #session: { accessToken: string; accountId: string } | null = null;
   /** Sends the inputs and follows handoffs; made with the first room, re-attached after a rejoin. */
   #link: ShipLink<RegionRoom> | null = null;
+  /** Ends the backoff waits in progress (the bot stopped). */
+  #wake = new Set<() => void>();
 
   constructor(opts: BotOptions) {
     this.#o = { inputRate: 10, observer: false, joinTimeoutMs: 60_000, ...opts };
@@ -155,8 +153,7 @@ export class Bot {
    */
   async stop(graceMs = 1000): Promise<void> {
     if (this.stopped) return;
-    this.stopped = true;
-    for (const t of this.#timers) clearTimeout(t);
+    this.#end();
     if (this.connected && this.#highestAck >= 0) {
       const cutoff = now() - graceMs;
       let lost = 0;
@@ -169,6 +166,26 @@ export class Bot {
     const room = this.room;
     this.connected = false;
     if (room) await Promise.race([room.leave(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+  }
+
+  /** No more inputs, habits or attempts to come back. */
+  #end(): void {
+    this.stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    for (const wake of this.#wake) wake();
+  }
+
+  /** Waits `ms`, or less if the bot stops meanwhile. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#wake.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wake.add(wake);
+    });
   }
 
   #fail(code: string, err?: unknown): void {
@@ -309,7 +326,7 @@ export class Bot {
       return;
     }
     this.#lastPatchAt = t;
-    const ships = room.state?.ships;
+    const ships = regionView(room)?.ships;
     const me = ships?.get(this.shipId);
     // Our ship as a ghost: this room does not own it (a redirect to the owner is on its way).
     if (!me || me.ghost) return;
@@ -369,7 +386,7 @@ export class Bot {
   }
 
   view(): BotView {
-    const state = this.room?.state;
+    const state = regionView(this.room);
     const list = (map: MapView<{ x: number; y: number }> | undefined) => (): Iterable<Entity> => {
       const out: Entity[] = [];
       map?.forEach((v, id) => {
@@ -377,7 +394,7 @@ export class Bot {
       });
       return out;
     };
-    return { me: state?.ships?.get(this.shipId), asteroids: list(state?.asteroids), stations: list(state?.stations) };
+    return { me: state?.ships.get(this.shipId), asteroids: list(state?.asteroids), stations: list(state?.stations) };
   }
 
   #sendInput(): void {
@@ -450,15 +467,26 @@ export class Bot {
     if (room !== this.room || room === this.#leaving || this.stopped) return;
     this.connected = false;
     this.#fail(`CLOSE_${code}`);
-    if (FINAL_CLOSES.has(code)) return;
-    await this.#rejoin(this.#lastPatchAt || now());
+    const then = afterClose(code);
+    // A player would stay out (replaced elsewhere, or a client bug that would only repeat): the bot ends.
+    if (then.action === "stop") return this.#end();
+    // The token was refused: log in again with the bot's account (it has no refresh token). In
+    // direct mode every join asks `entry.token()` for a token anyway.
+    if (then.action === "reauth") this.#session = null;
+    await this.#rejoin(this.#lastPatchAt || now(), then.minDelayMs);
   }
 
-  /** Back through world entry (or the same zone in direct mode) after an unexpected close. */
-  async #rejoin(since: number): Promise<void> {
+  /**
+   * Back through world entry (or the same zone in direct mode) after an unexpected close, each
+   * attempt after a full-jitter backoff wait (never below the close's `minDelayMs`), until the join
+   * timeout.
+   */
+  async #rejoin(since: number, minDelayMs = 0): Promise<void> {
     const m = this.#o.ctx.m;
     const deadline = Date.now() + this.#o.joinTimeoutMs;
-    while (!this.stopped && Date.now() < deadline) {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      await this.#pause(backoffMs(attempt, { ...DEFAULT_BACKOFF, minDelayMs }));
+      if (this.stopped || Date.now() >= deadline) return;
       try {
         this.#awaiting = { kind: "resume", since };
         this.#ack = -1; // take the server's word for where we are
@@ -469,7 +497,6 @@ export class Bot {
       } catch (err) {
         this.#awaiting = null;
         this.#fail(`RECONNECT_${codeOf(err)}`);
-        await new Promise((r) => setTimeout(r, 500));
       }
     }
   }

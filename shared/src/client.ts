@@ -1,7 +1,9 @@
-// The browser-safe part of @starlane/shared (`@starlane/shared/client`): the wire tables, the
-// region state as clients see it, the handoff-following input link and the world geometry. Nothing
+// The browser-safe part of @starlane/shared (`@starlane/shared/client`): the wire tables, what to do
+// after each close code and the reconnect backoff, the region state as clients see it (read through
+// `regionView`), the handoff-following input link and the world geometry. Nothing
 // here may import Node-only code (the main entry pulls ioredis, pg and uWS); the client-demo bundle
 // build fails if it does.
+export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
   ClientMessage,
@@ -10,7 +12,7 @@ export {
   ErrorCode,
   ServerMessage,
 } from "./protocol.js";
-export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+export { type BodyView, type MapView, type RegionView, regionView, type ShipView } from "./state-view.js";
 export {
   parseRegionRoomId,
   type Rect,

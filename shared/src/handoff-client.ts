@@ -11,11 +11,12 @@
 // Typed structurally so this package does not depend on the SDK: a `Client` and a `Room` of
 // @colyseus/sdk fit.
 import { ClientMessage, ServerMessage } from "./protocol.js";
+import { regionView } from "./state-view.js";
 
 export interface HandoffRoomLike {
   readonly roomId: string;
-  // biome-ignore lint/suspicious/noExplicitAny: the SDK's state type is the caller's schema
-  readonly state: any;
+  /** The decoded state; read it only through `regionView(room)`. */
+  readonly state: unknown;
   send(type: string, message: unknown): void;
   // biome-ignore lint/suspicious/noExplicitAny: payloads are checked where they are used
   onMessage(type: string, cb: (payload: any) => void): () => void;
@@ -85,7 +86,7 @@ export class ShipLink<R extends HandoffRoomLike> {
 
   /** The last input sequence the owner applied (0 before the first state). */
   get ack(): number {
-    return Number(this.#room.state?.ships?.get?.(this.shipId)?.ack ?? 0);
+    return regionView(this.#room)?.ships.get(this.shipId)?.ack ?? 0;
   }
 
   /** Inputs sent and not yet acknowledged. */
@@ -195,7 +196,7 @@ function waitForShip(room: HandoffRoomLike, shipId: string, gone: () => boolean)
     const started = Date.now();
     const check = () => {
       if (gone()) return resolve(false);
-      const ship = room.state?.ships?.get?.(shipId);
+      const ship = regionView(room)?.ships.get(shipId);
       if (ship && ship.ghost !== true) return resolve(true);
       if (Date.now() - started > 15_000) return reject(new Error("the new room never showed the ship"));
       setTimeout(check, 2);
