@@ -2,15 +2,13 @@
 // PostgreSQL, presence, driver, region directory, token verifier, write-behind), listens, and
 // unwinds on SIGTERM (players' ships are flushed to the write-behind stream first). The
 // embedded mode does not use this file: `npm start` builds the zone in-process.
-import { RedisDriver } from "@colyseus/redis-driver";
-import { RedisPresence } from "@colyseus/redis-presence";
 import { createShipRepository, fenceRegion } from "@starlane/persistence";
 import {
   ConfigError,
   connectPostgres,
   connectRedis,
-  createRedisShipPublisher,
   createLogger,
+  createRedisShipPublisher,
   createTokenVerifier,
   loadConfig,
   RedisRegionDirectory,
@@ -18,14 +16,19 @@ import {
 } from "@starlane/shared";
 import { zoneConfig } from "./config.js";
 import { RedisShipOwnership } from "./ownership.js";
+import { PrefixedRedisPresence, prefixedRedisDriver } from "./presence.js";
 import { createZoneServer } from "./server.js";
 
 runMain("zone", async (life) => {
   const config = loadConfig(zoneConfig, process.env);
   if (!config.redisUrl) {
-    throw new ConfigError("REDIS_URL", "required for a standalone zone process (the embedded mode runs the zone inside npm start)");
+    throw new ConfigError(
+      "REDIS_URL",
+      "required for a standalone zone process (the embedded mode runs the zone inside npm start)",
+    );
   }
-  if (!config.databaseUrl) throw new ConfigError("DATABASE_URL", "required: the zone loads players' ships from PostgreSQL");
+  if (!config.databaseUrl)
+    throw new ConfigError("DATABASE_URL", "required: the zone loads players' ships from PostgreSQL");
   if (!config.jwksUrl) throw new ConfigError("STARLANE_JWKS_URL", "required: the login service's JWKS URL");
   const log = createLogger("zone", config.logLevel);
   const redis = await connectRedis(config.redisUrl);
@@ -40,9 +43,10 @@ runMain("zone", async (life) => {
       verifier: createTokenVerifier({ keys: new URL(config.jwksUrl) }),
       directory: new RedisRegionDirectory(redis, { prefix: config.keyPrefix }),
       ownership: new RedisShipOwnership(redis, { prefix: config.keyPrefix }),
-      // Colyseus shuts these two down itself when the zone closes.
-      presence: new RedisPresence(config.redisUrl),
-      driver: new RedisDriver(config.redisUrl),
+      // Colyseus shuts these two down itself when the zone closes. Both keep to STARLANE_KEY_PREFIX,
+      // channels included, so clusters sharing one Redis under different prefixes stay apart.
+      presence: new PrefixedRedisPresence(config.redisUrl, config.keyPrefix),
+      driver: prefixedRedisDriver(config.redisUrl, config.keyPrefix),
       ships: createShipRepository(db),
       publisher,
       fence: async (region, epoch) => {

@@ -6,12 +6,11 @@
 // - "none": the record names one of our rooms and that room does not have the ship.
 // Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it.
 import { createInterface } from "node:readline";
-import { RedisDriver } from "@colyseus/redis-driver";
-import { RedisPresence } from "@colyseus/redis-presence";
 import { connectRedis, createLogger, createTokenVerifier, loadConfig, RedisRegionDirectory } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { zoneConfig } from "../src/config.js";
 import { RedisShipOwnership } from "../src/ownership.js";
+import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
 import { MemoryShipStore } from "../src/ships.js";
 
@@ -20,8 +19,6 @@ const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const config = loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_LOG_LEVEL: "warn", ...env });
 const redis = await connectRedis(redisUrl);
-const url = new URL(redisUrl);
-const options = { host: url.hostname, port: Number(url.port || 6379), keyPrefix: prefix };
 const ownership = new RedisShipOwnership(redis, { prefix });
 const ships = new MemoryShipStore();
 for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
@@ -30,8 +27,8 @@ const zone = createZoneServer(
     log: createLogger("zone", config.logLevel),
     verifier: createTokenVerifier({ keys: JSON.parse(env.ZONE_JWKS ?? "{}") as JSONWebKeySet }),
     directory: new RedisRegionDirectory(redis, { prefix }),
-    presence: new RedisPresence(options),
-    driver: new RedisDriver(options),
+    presence: new PrefixedRedisPresence(redisUrl, prefix),
+    driver: prefixedRedisDriver(redisUrl, prefix),
     ships,
     ownership,
   },
@@ -44,13 +41,22 @@ const violations = { two: 0, none: 0, samples: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
-    const rooms = zone.regions().map((r) => zone.room(r.region)).filter((r) => r !== undefined);
-    const before = rooms.map((r) => ({ room: r, owns: r.owns(id), has: r.sim.ships.has(id), version: r.versionOf(id) }));
+    const rooms = zone
+      .regions()
+      .map((r) => zone.room(r.region))
+      .filter((r) => r !== undefined);
+    const before = rooms.map((r) => ({
+      room: r,
+      owns: r.owns(id),
+      has: r.sim.ships.has(id),
+      version: r.versionOf(id),
+    }));
     const rec = await ownership.get(id);
     violations.samples++;
     for (const b of before) {
       // Only judge a room whose view of the ship did not change while Redis answered.
-      if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version) continue;
+      if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
+        continue;
       if (b.owns && (rec?.region !== b.room.roomId || rec.version !== b.version)) {
         violations.two++;
         detail.push(`two: ${id} in ${b.room.roomId} v${b.version}, record ${JSON.stringify(rec)}`);

@@ -3,13 +3,12 @@
 // and play, and closing releases the region.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { RedisDriver } from "@colyseus/redis-driver";
-import { RedisPresence } from "@colyseus/redis-presence";
+import { Client } from "@colyseus/sdk";
 import { connectRedis, createLogger, loadConfig, RedisRegionDirectory, regionKeys } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
-import { Client } from "@colyseus/sdk";
 import type { Redis } from "ioredis";
 import { zoneConfig } from "../src/config.js";
+import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer, type ZoneServer } from "../src/server.js";
 import { MemoryShipStore } from "../src/ships.js";
 import { testTokens } from "./tokens.js";
@@ -24,15 +23,13 @@ const tokens = await testTokens();
 before(async () => {
   redis = await connectRedis(TEST_REDIS_URL);
   directory = new RedisRegionDirectory(redis, { prefix });
-  const url = new URL(TEST_REDIS_URL);
-  const options = { host: url.hostname, port: Number(url.port || 6379), keyPrefix: prefix };
   server = createZoneServer(
     {
       log: createLogger("zone", "silent"),
       verifier: tokens.verifier,
       directory,
-      presence: new RedisPresence(options),
-      driver: new RedisDriver(options),
+      presence: new PrefixedRedisPresence(TEST_REDIS_URL, prefix),
+      driver: prefixedRedisDriver(TEST_REDIS_URL, prefix),
       ships: new MemoryShipStore(),
     },
     loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_ZONE_REGIONS: "0-1", STARLANE_ZONE_ID: "zone-redis" }),
@@ -48,10 +45,17 @@ after(async () => {
 });
 
 test("cluster wiring: the region is claimed in Redis, a player joins and flies on the real tick", async () => {
-  assert.deepEqual(await directory.owner("region-0-1"), { zoneId: "zone-redis", address: `127.0.0.1:${port}`, epoch: 1 });
+  assert.deepEqual(await directory.owner("region-0-1"), {
+    zoneId: "zone-redis",
+    address: `127.0.0.1:${port}`,
+    epoch: 1,
+  });
   const client = new Client(`http://127.0.0.1:${port}`);
   client.auth.token = await tokens.sign({ sub: "redis-pilot" });
-  const room = await client.joinById<{ tick: number; ships: Map<string, { x: number; ack: number }> }>("region-0-1", {});
+  const room = await client.joinById<{ tick: number; ships: Map<string, { x: number; ack: number }> }>(
+    "region-0-1",
+    {},
+  );
   await waitFor("state", () => room.state?.ships?.get("redis-pilot"));
   const x0 = room.state.ships.get("redis-pilot")!.x;
   // The real fixed timestep runs here (no step()): wait for it to apply the inputs.
@@ -74,5 +78,9 @@ test("cluster wiring: the region is claimed in Redis, a player joins and flies o
 test("close releases the region in Redis", async () => {
   await server.close();
   assert.equal(await redis.exists(regionKeys(prefix, "region-0-1").owner), 0);
-  assert.equal(await redis.get(regionKeys(prefix, "region-0-1").epoch), "1", "the epoch stays, so the next claim is higher");
+  assert.equal(
+    await redis.get(regionKeys(prefix, "region-0-1").epoch),
+    "1",
+    "the epoch stays, so the next claim is higher",
+  );
 });
