@@ -9,29 +9,31 @@ import { RedisPresence } from "@colyseus/redis-presence";
 type Callback = (...args: unknown[]) => void;
 
 export class PrefixedRedisPresence extends RedisPresence {
-  readonly #prefix: string;
+  // Not a #private field: Colyseus gives each room Object.create(presence), and private fields are
+  // not found through a prototype.
+  protected readonly prefix: string;
 
   constructor(url: string, prefix: string) {
     super(redisOptions(url, prefix));
-    this.#prefix = prefix;
+    this.prefix = prefix;
   }
 
   override subscribe(topic: string, callback: Callback): Promise<this> {
-    return super.subscribe(this.#prefix + topic, callback);
+    return super.subscribe(this.prefix + topic, callback);
   }
 
   override unsubscribe(topic: string, callback?: Callback): Promise<this> {
-    return super.unsubscribe(this.#prefix + topic, callback);
+    return super.unsubscribe(this.prefix + topic, callback);
   }
 
   override publish(topic: string, data: unknown): Promise<void> {
-    return super.publish(this.#prefix + topic, data);
+    return super.publish(this.prefix + topic, data);
   }
 
   /** Channels under our prefix, named as Colyseus named them (it parses process ids out of them). */
   override async channels(pattern = "*"): Promise<string[]> {
-    const names = await super.channels(globEscape(this.#prefix) + pattern);
-    return names.map((name) => name.slice(this.#prefix.length));
+    const names = await super.channels(globEscape(this.prefix) + pattern);
+    return names.map((name) => name.slice(this.prefix.length));
   }
 }
 

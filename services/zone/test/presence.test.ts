@@ -31,6 +31,15 @@ test("a channel of one prefix is not heard under another prefix, nor unprefixed"
   assert.deepEqual(heard.plain, []);
 });
 
+test("a room's scoped presence (Object.create of ours, as Colyseus makes it) keeps the prefix", async () => {
+  const scoped = Object.create(a) as PrefixedRedisPresence;
+  const heard: unknown[] = [];
+  await a.subscribe("$region-0-0", (m) => heard.push(m));
+  await scoped.publish("$region-0-0", "from the room");
+  await waitFor("the scoped publish", () => heard.length === 1, 3000);
+  assert.deepEqual(await scoped.channels("$region-0-*"), ["$region-0-0"]);
+});
+
 test("channels() lists only this prefix's channels, named as Colyseus named them", async () => {
   await a.subscribe("p:proc-a", () => {});
   await b.subscribe("p:proc-b", () => {});
