@@ -113,7 +113,16 @@ export async function obtainSession(
   const reg = await callRetrying(`${target}/v1/accounts`, json, deadline);
   if (reg.status === 201) return sessionOf(reg.body);
   if (reg.body?.code !== "STARLANE_ERR_NAME_TAKEN") throw refused("register", reg);
-  const login = await callRetrying(`${target}/v1/sessions`, json, deadline);
+  return logIn(target, name, password, deadline);
+}
+
+/** Log in to an account that exists (a renewal: no registration attempt spent on it). */
+export async function logIn(target: string, name: string, password: string, deadline: number): Promise<Session> {
+  const login = await callRetrying(
+    `${target}/v1/sessions`,
+    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, password }) },
+    deadline,
+  );
   if (login.status === 200) return sessionOf(login.body);
   throw refused("log in", login);
 }

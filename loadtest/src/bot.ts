@@ -20,7 +20,7 @@ import {
   ShipLink,
   type ShipView,
 } from "@starlane/shared/client";
-import { BotError, enterWorld, obtainSession, type Session } from "./account.js";
+import { BotError, enterWorld, logIn, obtainSession, type Session } from "./account.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
 import type { BotView, Brain, Control, Entity } from "./scenarios/types.js";
@@ -104,6 +104,8 @@ export class Bot {
   #leaving: RegionRoom | null = null;
   #lastPatchAt = 0;
   #session: { accessToken: string; accountId: string } | null = null;
+  /** The zone refused our token (4100): the next join renews the session first. */
+  #renewSession = false;
   /** Sends the inputs and follows handoffs; made with the first room, re-attached after a rejoin. */
   #link: ShipLink<RegionRoom> | null = null;
   /** Ends the backoff waits in progress (the bot stopped). */
@@ -229,8 +231,16 @@ export class Bot {
     let client: Client;
     if (e.kind === "login") {
       const obtain = (renew: boolean) =>
-        e.session ? e.session(deadline, renew) : obtainSession(e.target, e.name, e.password, deadline);
-      this.#session ??= await obtain(false);
+        e.session
+          ? e.session(deadline, renew)
+          : renew
+            ? logIn(e.target, e.name, e.password, deadline)
+            : obtainSession(e.target, e.name, e.password, deadline);
+      if (!this.#session || this.#renewSession) {
+        // After a 4100 the session is renewed (a fresh token from the fleet's pool, or a new log-in).
+        this.#session = await obtain(this.#renewSession);
+        this.#renewSession = false;
+      }
       let seat: Awaited<ReturnType<typeof enterWorld>>;
       try {
         seat = await enterWorld(e.target, this.#session.accessToken, deadline);
@@ -470,9 +480,9 @@ export class Bot {
     const then = afterClose(code);
     // A player would stay out (replaced elsewhere, or a client bug that would only repeat): the bot ends.
     if (then.action === "stop") return this.#end();
-    // The token was refused: log in again with the bot's account (it has no refresh token). In
-    // direct mode every join asks `entry.token()` for a token anyway.
-    if (then.action === "reauth") this.#session = null;
+    // The token was refused: renew the session before entering again (the fleet's pool refreshes it,
+    // a bot without one logs in again). In direct mode every join asks `entry.token()` anyway.
+    if (then.action === "reauth") this.#renewSession = true;
     await this.#rejoin(this.#lastPatchAt || now(), then.minDelayMs);
   }
 
