@@ -91,5 +91,15 @@ export {
   type RegionOwner,
   type ZoneIdentity,
 } from "./regions.js";
+export {
+  LocalShipOwnership,
+  RedisShipOwnership,
+  type OwnerRecord,
+  type OwnershipChange,
+  type OwnershipListener,
+  type ShipOwnership,
+} from "./ownership.js";
+export { MemoryShipRepository, SPAWN_DEFAULTS, type ShipRepository, type Spawn, type StoredShip } from "./ships.js";
+export type { RegionFencing } from "./fencing.js";
 export * from "./handoff-client.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";

@@ -1,13 +1,14 @@
 // Every Starlane service in one process: what `npm start` runs. The same factories as the cluster,
 // with the in-process halves of each pair: LocalPresence/LocalDriver instead of Redis, the
-// in-process region directory, the in-process write-behind queue, and one PostgreSQL pool.
+// in-process region directory and ship ownership, the in-process write-behind queue, and one
+// PostgreSQL pool for what persistence keeps (ships, fencing, ledger) and login's accounts.
 import { fileURLToPath } from "node:url";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
 import { createWorldEntry, type Login, type LoginConfig, mountLogin } from "@starlane/login";
 import {
   createPersistence,
+  createRegionFencing,
   createShipRepository,
-  fenceRegion,
   migratePersistence,
   type Persistence,
 } from "@starlane/persistence";
@@ -21,6 +22,7 @@ import {
   listen,
   type Listening,
   LocalRegionDirectory,
+  LocalShipOwnership,
   type Logger,
   mountNotFound,
   mountOps,
@@ -70,6 +72,8 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   const login = await mountLogin(frontDoor, { log, db, registry }, config.login);
   const repository = createShipRepository(db);
   const directory = new LocalRegionDirectory();
+  // One record store for the zone (writes) and world entry (reads where a ship is).
+  const ownership = new LocalShipOwnership();
   const zone = createZoneServer(
     {
       log,
@@ -78,15 +82,14 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       presence: new LocalPresence(),
       driver: new LocalDriver(),
       ships: repository,
+      ownership,
       publisher: ships,
-      fence: async (region, epoch) => {
-        await fenceRegion(db, region, epoch);
-      },
+      fencing: createRegionFencing(db),
       registry,
     },
     config.zone,
   );
-  login.setWorldEntry(createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, directory }));
+  login.setWorldEntry(createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, ownership, directory }));
   mountOps(frontDoor, {
     registry,
     notReadyReason: () => zone.notReadyReason() ?? persistence.notReadyReason(),

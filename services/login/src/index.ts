@@ -31,7 +31,7 @@ import { mountRoutes } from "./routes.js";
 import type { WorldEntry } from "./world-entry.js";
 
 export { loginConfig } from "./config.js";
-export { createWorldEntry, type EntryShips, type WorldEntry, type WorldEntryDeps, type WorldSeat } from "./world-entry.js";
+export { createWorldEntry, type WorldEntry, type WorldEntryDeps, type WorldSeat } from "./world-entry.js";
 
 export type LoginConfig = ConfigOf<typeof loginConfig>;
 

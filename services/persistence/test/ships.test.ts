@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  createShipRepository,
-  currentEpoch,
-  fenceRegion,
-  sellOre,
-  StaleEpochError,
-  writeShipBatch,
-} from "../src/index.js";
+import { currentEpoch, fenceRegion } from "../src/epochs.js";
+import { createShipRepository, sellOre, StaleEpochError, writeShipBatch } from "../src/index.js";
 import { type Db, schemaDatabase, ship } from "./helpers.js";
 
 let t: Db;

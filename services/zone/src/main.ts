@@ -1,10 +1,11 @@
 // A zone process of the cluster: reads the environment, builds its dependencies in order (Redis,
-// PostgreSQL, presence, driver, region directory, token verifier, write-behind), listens, and
+// PostgreSQL and persistence's schema, presence, driver, region directory, ship ownership, token
+// verifier, ship repository, fencing, write-behind), listens, and
 // unwinds on SIGTERM (players' ships are flushed to the write-behind stream first). The
 // embedded mode does not use this file: `npm start` builds the zone in-process.
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { createShipRepository, fenceRegion } from "@starlane/persistence";
+import { createRegionFencing, createShipRepository, migratePersistence } from "@starlane/persistence";
 import {
   ConfigError,
   connectPostgres,
@@ -14,10 +15,10 @@ import {
   createTokenVerifier,
   loadConfig,
   RedisRegionDirectory,
+  RedisShipOwnership,
   runMain,
 } from "@starlane/shared";
 import { zoneConfig } from "./config.js";
-import { RedisShipOwnership } from "./ownership.js";
 import { createZoneServer } from "./server.js";
 
 runMain("zone", async (life) => {
@@ -32,6 +33,9 @@ runMain("zone", async (life) => {
   life.defer("redis", () => redis.quit());
   const db = await connectPostgres(config.databaseUrl, { max: 4 });
   life.defer("postgres", () => db.end());
+  // The zone reads ships and fences regions in persistence's tables: they must exist even if the
+  // persistence service is not up yet (migrations are idempotent and serialised by a lock).
+  await migratePersistence(db);
   const publisher = createRedisShipPublisher(redis, { prefix: config.keyPrefix });
   life.defer("write-behind", () => publisher.close());
   const zone = createZoneServer(
@@ -45,9 +49,7 @@ runMain("zone", async (life) => {
       driver: new RedisDriver(config.redisUrl),
       ships: createShipRepository(db),
       publisher,
-      fence: async (region, epoch) => {
-        await fenceRegion(db, region, epoch);
-      },
+      fencing: createRegionFencing(db),
     },
     config,
   );

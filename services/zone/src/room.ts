@@ -11,6 +11,7 @@ import {
   ServerError,
 } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
+import type { ShipOwnership, ShipRepository } from "@starlane/shared";
 import {
   type AccessClaims,
   ClientMessage,
@@ -44,13 +45,11 @@ import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } fr
 import { InputQueue, parseAction, parseInput } from "./input.js";
 import { InterestGrid, type Placed } from "./interest.js";
 import type { DropReason, HandoffAbort, ZoneMetrics } from "./metrics.js";
-import type { ShipOwnership } from "./ownership.js";
 import { damage } from "./rules/combat.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, Ship, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
-import type { ShipStore } from "./ships.js";
 import { createSim, spawnShip, stepSim } from "./sim.js";
 
 /** What every region room of one zone server shares. */
@@ -67,7 +66,7 @@ export interface RoomContext {
   manualTicks: boolean;
   schemas: StateSchemas;
   verifier: TokenVerifier;
-  ships: ShipStore;
+  ships: Pick<ShipRepository, "load">;
   /** Which room owns which ship (versioned); handoffs move it atomically. */
   ownership: ShipOwnership;
   /** Where clients reach this zone (host:port), set once it listens. */

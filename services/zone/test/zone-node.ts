@@ -8,12 +8,18 @@
 import { createInterface } from "node:readline";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { connectRedis, createLogger, createTokenVerifier, loadConfig, RedisRegionDirectory } from "@starlane/shared";
+import {
+  connectRedis,
+  createLogger,
+  createTokenVerifier,
+  loadConfig,
+  MemoryShipRepository,
+  RedisRegionDirectory,
+  RedisShipOwnership,
+} from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { zoneConfig } from "../src/config.js";
-import { RedisShipOwnership } from "../src/ownership.js";
 import { createZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 
 const env = process.env;
 const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
@@ -23,7 +29,7 @@ const redis = await connectRedis(redisUrl);
 const url = new URL(redisUrl);
 const options = { host: url.hostname, port: Number(url.port || 6379), keyPrefix: prefix };
 const ownership = new RedisShipOwnership(redis, { prefix });
-const ships = new MemoryShipStore();
+const ships = new MemoryShipRepository();
 for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
 const zone = createZoneServer(
   {
@@ -44,13 +50,22 @@ const violations = { two: 0, none: 0, samples: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
-    const rooms = zone.regions().map((r) => zone.room(r.region)).filter((r) => r !== undefined);
-    const before = rooms.map((r) => ({ room: r, owns: r.owns(id), has: r.sim.ships.has(id), version: r.versionOf(id) }));
+    const rooms = zone
+      .regions()
+      .map((r) => zone.room(r.region))
+      .filter((r) => r !== undefined);
+    const before = rooms.map((r) => ({
+      room: r,
+      owns: r.owns(id),
+      has: r.sim.ships.has(id),
+      version: r.versionOf(id),
+    }));
     const rec = await ownership.get(id);
     violations.samples++;
     for (const b of before) {
       // Only judge a room whose view of the ship did not change while Redis answered.
-      if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version) continue;
+      if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
+        continue;
       if (b.owns && (rec?.region !== b.room.roomId || rec.version !== b.version)) {
         violations.two++;
         detail.push(`two: ${id} in ${b.room.roomId} v${b.version}, record ${JSON.stringify(rec)}`);

@@ -5,13 +5,20 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { connectRedis, createLogger, loadConfig, RedisRegionDirectory, regionKeys } from "@starlane/shared";
-import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import { Client } from "@colyseus/sdk";
+import {
+  connectRedis,
+  createLogger,
+  loadConfig,
+  MemoryShipRepository,
+  RedisRegionDirectory,
+  RedisShipOwnership,
+  regionKeys,
+} from "@starlane/shared";
+import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { zoneConfig } from "../src/config.js";
 import { createZoneServer, type ZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 import { testTokens } from "./tokens.js";
 
 const prefix = testRedisPrefix();
@@ -33,7 +40,8 @@ before(async () => {
       directory,
       presence: new RedisPresence(options),
       driver: new RedisDriver(options),
-      ships: new MemoryShipStore(),
+      ships: new MemoryShipRepository(),
+      ownership: new RedisShipOwnership(redis, { prefix }),
     },
     loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_ZONE_REGIONS: "0-1", STARLANE_ZONE_ID: "zone-redis" }),
   );
@@ -48,10 +56,17 @@ after(async () => {
 });
 
 test("cluster wiring: the region is claimed in Redis, a player joins and flies on the real tick", async () => {
-  assert.deepEqual(await directory.owner("region-0-1"), { zoneId: "zone-redis", address: `127.0.0.1:${port}`, epoch: 1 });
+  assert.deepEqual(await directory.owner("region-0-1"), {
+    zoneId: "zone-redis",
+    address: `127.0.0.1:${port}`,
+    epoch: 1,
+  });
   const client = new Client(`http://127.0.0.1:${port}`);
   client.auth.token = await tokens.sign({ sub: "redis-pilot" });
-  const room = await client.joinById<{ tick: number; ships: Map<string, { x: number; ack: number }> }>("region-0-1", {});
+  const room = await client.joinById<{ tick: number; ships: Map<string, { x: number; ack: number }> }>(
+    "region-0-1",
+    {},
+  );
   await waitFor("state", () => room.state?.ships?.get("redis-pilot"));
   const x0 = room.state.ships.get("redis-pilot")!.x;
   // The real fixed timestep runs here (no step()): wait for it to apply the inputs.
@@ -74,5 +89,9 @@ test("cluster wiring: the region is claimed in Redis, a player joins and flies o
 test("close releases the region in Redis", async () => {
   await server.close();
   assert.equal(await redis.exists(regionKeys(prefix, "region-0-1").owner), 0);
-  assert.equal(await redis.get(regionKeys(prefix, "region-0-1").epoch), "1", "the epoch stays, so the next claim is higher");
+  assert.equal(
+    await redis.get(regionKeys(prefix, "region-0-1").epoch),
+    "1",
+    "the epoch stays, so the next claim is higher",
+  );
 });
