@@ -26,6 +26,7 @@ import {
   type Logger,
   mountNotFound,
   mountOps,
+  type ShipOwnership,
   worldFromConfig,
 } from "@starlane/shared";
 import { createZoneServer, type ZoneConfig, type ZoneServer } from "@starlane/zone";
@@ -53,6 +54,8 @@ export interface Embedded {
   persistence: Persistence;
   /** Where the zone publishes changed ship state; the persistence consumer drains it into PostgreSQL. */
   ships: InProcessShipQueue;
+  /** Which region room holds which ship: written by the zone, read by world entry; watch it to follow players. */
+  ownership: ShipOwnership;
   /** Listens on every port. */
   listen(): Promise<{ frontDoor: Listening; zone: { port: number; address: string } }>;
   close(): Promise<void>;
@@ -103,6 +106,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     zone,
     persistence,
     ships,
+    ownership,
     async listen() {
       frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
       return { frontDoor: frontDoorListening, zone: await zone.listen() };
