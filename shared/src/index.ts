@@ -1,65 +1,75 @@
-export { ConfigError, describeConfig, loadConfig, logLevelSetting, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
-export {
-  createApp,
-  listen,
-  ListenError,
-  mountNotFound,
-  mountOps,
-  readJson,
-  reply,
-  toStarlaneError,
-  type App,
-  type HttpRequest,
-  type HttpResponse,
-  type Listening,
-  type Reply,
-} from "./http.js";
-export { createLogger, type Logger } from "./logger.js";
-export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";
-export {
-  ClientMessage,
-  CloseCode,
-  ErrorCode,
-  ServerMessage,
-  StarlaneError,
-  type ErrorBody,
-} from "./protocol.js";
-export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
-export { Lifecycle, runMain } from "./lifecycle.js";
-export { loadMigrations, migrate, type Migration } from "./migrate.js";
 export {
   ACCESS_TOKEN_TYPE,
+  type AccessClaims,
   bearerToken,
   createTokenVerifier,
   TOKEN_ALGORITHM,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
-  type AccessClaims,
   type TokenVerifier,
   type VerifierOptions,
 } from "./auth.js";
 export {
-  createInProcessShipQueue,
-  createRedisShipPublisher,
-  decodeShipEntry,
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_PUBLISH_INTERVAL_MS,
-  FlushTimeoutError,
-  nextShipVersion,
-  SHIP_FIELD,
-  validateShipState,
-  writeBehindKeys,
-  type InProcessShipQueue,
-  type PublisherStats,
-  type QueuedShip,
-  type RedisPublisherOptions,
-  type ShipState,
-  type ShipStatePublisher,
-  type Validation,
-  type WriteBehindKeys,
-} from "./writebehind.js";
+  ConfigError,
+  type ConfigOf,
+  type ConfigSpec,
+  describeConfig,
+  loadConfig,
+  logLevelSetting,
+  type Setting,
+  setting,
+} from "./config.js";
+export type { RegionFencing } from "./fencing.js";
+export * from "./handoff-client.js";
+export {
+  type App,
+  createApp,
+  type HttpRequest,
+  type HttpResponse,
+  ListenError,
+  type Listening,
+  listen,
+  mountNotFound,
+  mountOps,
+  type Reply,
+  readJson,
+  reply,
+  toStarlaneError,
+} from "./http.js";
+export { Lifecycle, runMain } from "./lifecycle.js";
+export { createLogger, type Logger } from "./logger.js";
+export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";
+export { loadMigrations, type Migration, migrate } from "./migrate.js";
+export {
+  LocalShipOwnership,
+  type OwnerRecord,
+  type OwnershipChange,
+  type OwnershipListener,
+  RedisShipOwnership,
+  type ShipOwnership,
+} from "./ownership.js";
+export {
+  ClientMessage,
+  CloseCode,
+  type ErrorBody,
+  ErrorCode,
+  ServerMessage,
+  StarlaneError,
+} from "./protocol.js";
+export {
+  LocalRegionDirectory,
+  RedisRegionDirectory,
+  type RegionDirectory,
+  type RegionOwner,
+  regionKeys,
+  type ZoneIdentity,
+} from "./regions.js";
+export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
+export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export {
   allRegions,
+  type BorderDistances,
   borderDistances,
   clampToWorld,
   DEFAULT_WORLD,
@@ -68,6 +78,8 @@ export {
   neighbours,
   parseRegionRoomId,
   REGION_ROOM_NAME,
+  type Rect,
+  type Region,
   regionBounds,
   regionCenter,
   regionHeight,
@@ -76,30 +88,27 @@ export {
   regionsWithin,
   regionWidth,
   sameRegion,
+  type WorldConfig,
   worldConfigSpec,
   worldFromConfig,
-  type BorderDistances,
-  type Rect,
-  type Region,
-  type WorldConfig,
 } from "./world.js";
 export {
-  LocalRegionDirectory,
-  RedisRegionDirectory,
-  regionKeys,
-  type RegionDirectory,
-  type RegionOwner,
-  type ZoneIdentity,
-} from "./regions.js";
-export {
-  LocalShipOwnership,
-  RedisShipOwnership,
-  type OwnerRecord,
-  type OwnershipChange,
-  type OwnershipListener,
-  type ShipOwnership,
-} from "./ownership.js";
-export { MemoryShipRepository, SPAWN_DEFAULTS, type ShipRepository, type Spawn, type StoredShip } from "./ships.js";
-export type { RegionFencing } from "./fencing.js";
-export * from "./handoff-client.js";
-export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+  createInProcessShipQueue,
+  createRedisShipPublisher,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PUBLISH_INTERVAL_MS,
+  decodeShipEntry,
+  FlushTimeoutError,
+  type InProcessShipQueue,
+  nextShipVersion,
+  type PublisherStats,
+  type QueuedShip,
+  type RedisPublisherOptions,
+  SHIP_FIELD,
+  type ShipState,
+  type ShipStatePublisher,
+  type Validation,
+  validateShipState,
+  type WriteBehindKeys,
+  writeBehindKeys,
+} from "./writebehind.js";

@@ -32,7 +32,8 @@ function recorder() {
   return {
     seen,
     listener: (c: OwnershipChange) => seen.push(c),
-    until: (ship: string, to: string) => waitFor(`${ship} -> ${to}`, () => seen.some((c) => c.ship === ship && c.to === to)),
+    until: (ship: string, to: string) =>
+      waitFor(`${ship} -> ${to}`, () => seen.some((c) => c.ship === ship && c.to === to)),
     of: (ship: string) => seen.filter((c) => c.ship === ship),
   };
 }

@@ -62,7 +62,8 @@ export class LocalShipOwnership implements ShipOwnership {
     this.#records.set(ship, next);
     const change = { ship, from, to, version: next.version };
     // As with Redis, the change reaches listeners after the move, and a listener cannot fail it.
-    for (const listener of this.#listeners) queueMicrotask(() => this.#listeners.has(listener) && listener({ ...change }));
+    for (const listener of this.#listeners)
+      queueMicrotask(() => this.#listeners.has(listener) && listener({ ...change }));
     return { ...next };
   }
 

@@ -19,11 +19,11 @@ import {
   createRegistry,
   createTokenVerifier,
   type InProcessShipQueue,
-  listen,
   type Listening,
   LocalRegionDirectory,
   LocalShipOwnership,
   type Logger,
+  listen,
   mountNotFound,
   mountOps,
   type ShipOwnership,
@@ -92,7 +92,9 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     },
     config.zone,
   );
-  login.setWorldEntry(createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, ownership, directory }));
+  login.setWorldEntry(
+    createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, ownership, directory }),
+  );
   mountOps(frontDoor, {
     registry,
     notReadyReason: () => zone.notReadyReason() ?? persistence.notReadyReason(),

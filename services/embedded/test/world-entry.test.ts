@@ -43,7 +43,14 @@ before(async () => {
   sl = await createEmbedded(
     { log: createLogger("test", "warn"), db },
     {
-      embedded: { host: "127.0.0.1", publicHost: "127.0.0.1", frontDoorPort: 0, dataDir: "", databaseUrl: tdb.url, logLevel: "warn" },
+      embedded: {
+        host: "127.0.0.1",
+        publicHost: "127.0.0.1",
+        frontDoorPort: 0,
+        dataDir: "",
+        databaseUrl: tdb.url,
+        logLevel: "warn",
+      },
       login: loadConfig(loginConfig, env),
       zone: loadConfig(zoneConfig, env),
     },
@@ -81,7 +88,8 @@ async function enter(token: string) {
   return { seat: r.body, room, client };
 }
 
-const shipOf = (room: Room, id: string) => (room.state as { ships?: Map<string, ShipView> } | undefined)?.ships?.get(id);
+const shipOf = (room: Room, id: string) =>
+  (room.state as { ships?: Map<string, ShipView> } | undefined)?.ships?.get(id);
 
 test("a new player enters at a station, flies, leaves; returning, the ship is where it was left", async () => {
   const reg = await api("/v1/accounts", { name: "Voyager_1", password: "correct horse battery" });
@@ -118,8 +126,13 @@ test("a new player enters at a station, flies, leaves; returning, the ship is wh
   const back = { ...(await waitFor("own ship in state again", () => shipOf(again.room, account.id))) };
   // It resumes from the saved state, velocity included, so it may have coasted a tick or two
   // (under 15 units a tick at top speed) by the time the first patch arrives.
-  assert.ok(Math.hypot(back.x - saved.x, back.y - saved.y) < 60, `back at ${back.x},${back.y}, saved ${saved.x},${saved.y}`);
-  assert.ok(Math.hypot(back.x - spawned.x, back.y - spawned.y) > Math.hypot(moved.x - spawned.x, moved.y - spawned.y) - 1);
+  assert.ok(
+    Math.hypot(back.x - saved.x, back.y - saved.y) < 60,
+    `back at ${back.x},${back.y}, saved ${saved.x},${saved.y}`,
+  );
+  assert.ok(
+    Math.hypot(back.x - spawned.x, back.y - spawned.y) > Math.hypot(moved.x - spawned.x, moved.y - spawned.y) - 1,
+  );
   await again.room.leave();
 });
 
@@ -164,7 +177,10 @@ test("world entry seats a player where the ownership record says its ship is, no
   const again = await enter(login.body.accessToken);
   assert.equal(again.seat.roomId, b, "seated in B, where the ship is, without a detour through A");
   const there = await waitFor("own ship in B's state", () => shipOf(again.room, account.id));
-  assert.ok(Math.hypot(there.x - c.x, there.y - c.y) < 60, `the ship is at ${there.x},${there.y}, handed in at ${c.x},${c.y}`);
+  assert.ok(
+    Math.hypot(there.x - c.x, there.y - c.y) < 60,
+    `the ship is at ${there.x},${there.y}, handed in at ${c.x},${c.y}`,
+  );
   await again.room.leave();
   // Each change the zone made was published, in order: join (take), leave (release), hand-in, leave.
   await waitFor("the last release", () => changes.filter((x) => x.ship === account.id).length >= 4);

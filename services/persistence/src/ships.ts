@@ -1,6 +1,6 @@
 // Ship rows: the batched write-behind upsert, and the ShipRepository (shared contract) zones and
 // world entry load ships through.
-import { SPAWN_DEFAULTS, type ShipRepository, type ShipState, type Spawn } from "@starlane/shared";
+import { type ShipRepository, type ShipState, SPAWN_DEFAULTS, type Spawn } from "@starlane/shared";
 import type pg from "pg";
 
 export interface BatchOutcome {

@@ -10,8 +10,8 @@ import {
   ConfigError,
   connectPostgres,
   connectRedis,
-  createRedisShipPublisher,
   createLogger,
+  createRedisShipPublisher,
   createTokenVerifier,
   loadConfig,
   RedisRegionDirectory,
@@ -24,9 +24,13 @@ import { createZoneServer } from "./server.js";
 runMain("zone", async (life) => {
   const config = loadConfig(zoneConfig, process.env);
   if (!config.redisUrl) {
-    throw new ConfigError("REDIS_URL", "required for a standalone zone process (the embedded mode runs the zone inside npm start)");
+    throw new ConfigError(
+      "REDIS_URL",
+      "required for a standalone zone process (the embedded mode runs the zone inside npm start)",
+    );
   }
-  if (!config.databaseUrl) throw new ConfigError("DATABASE_URL", "required: the zone loads players' ships from PostgreSQL");
+  if (!config.databaseUrl)
+    throw new ConfigError("DATABASE_URL", "required: the zone loads players' ships from PostgreSQL");
   if (!config.jwksUrl) throw new ConfigError("STARLANE_JWKS_URL", "required: the login service's JWKS URL");
   const log = createLogger("zone", config.logLevel);
   const redis = await connectRedis(config.redisUrl);

@@ -14,8 +14,8 @@ import {
   REGION_ROOM_NAME,
   type RegionDirectory,
   type RegionFencing,
-  regionRoomId,
   type Registry,
+  regionRoomId,
   type ShipOwnership,
   type ShipRepository,
   type ShipStatePublisher,
@@ -161,7 +161,10 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       });
       // Per-client views are encoded one after another into the encoder's shared buffer: size it for
       // a full room up front instead of letting it overflow, warn and re-encode while it grows.
-      Encoder.BUFFER_SIZE = Math.max(Encoder.BUFFER_SIZE, Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024));
+      Encoder.BUFFER_SIZE = Math.max(
+        Encoder.BUFFER_SIZE,
+        Math.min(16 * 1024 * 1024, config.maxClientsPerRegion * 8 * 1024),
+      );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       server = new Server({
         transport,
