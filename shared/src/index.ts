@@ -1,29 +1,45 @@
-export { ConfigError, describeConfig, loadConfig, logLevelSetting, setting, type ConfigOf, type ConfigSpec, type Setting } from "./config.js";
 export {
+  ACCESS_TOKEN_TYPE,
+  type AccessClaims,
+  bearerToken,
+  createTokenVerifier,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  type TokenVerifier,
+  type VerifierOptions,
+} from "./auth.js";
+export {
+  ConfigError,
+  type ConfigOf,
+  type ConfigSpec,
+  describeConfig,
+  loadConfig,
+  logLevelSetting,
+  type Setting,
+  setting,
+} from "./config.js";
+export type { RegionFencing } from "./fencing.js";
+export * from "./handoff-client.js";
+export {
+  type App,
   createApp,
-  listen,
+  type HttpRequest,
+  type HttpResponse,
   ListenError,
+  type Listening,
+  listen,
   mountNotFound,
   mountOps,
+  type Reply,
   readJson,
   reply,
   toStarlaneError,
-  type App,
-  type HttpRequest,
-  type HttpResponse,
-  type Listening,
-  type Reply,
 } from "./http.js";
+export { Lifecycle, runMain } from "./lifecycle.js";
 export { createLogger, type Logger } from "./logger.js";
 export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";
-export {
-  ClientMessage,
-  CloseCode,
-  ErrorCode,
-  ServerMessage,
-  StarlaneError,
-  type ErrorBody,
-} from "./protocol.js";
+export { loadMigrations, type Migration, migrate } from "./migrate.js";
 export {
   createOperatorCheck,
   DEFAULT_OPERATOR_TOKEN_FILE,
@@ -37,42 +53,36 @@ export {
   operatorTokenSetting,
   readOperatorTokenFile,
 } from "./operator.js";
+export {
+  LocalShipOwnership,
+  type OwnerRecord,
+  type OwnershipChange,
+  type OwnershipListener,
+  RedisShipOwnership,
+  type ShipOwnership,
+} from "./ownership.js";
+export {
+  ClientMessage,
+  CloseCode,
+  type ErrorBody,
+  ErrorCode,
+  ServerMessage,
+  StarlaneError,
+} from "./protocol.js";
+export {
+  LocalRegionDirectory,
+  RedisRegionDirectory,
+  type RegionDirectory,
+  type RegionOwner,
+  regionKeys,
+  type ZoneIdentity,
+} from "./regions.js";
+export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
+export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
-export { Lifecycle, runMain } from "./lifecycle.js";
-export { loadMigrations, migrate, type Migration } from "./migrate.js";
-export {
-  ACCESS_TOKEN_TYPE,
-  bearerToken,
-  createTokenVerifier,
-  TOKEN_ALGORITHM,
-  TOKEN_AUDIENCE,
-  TOKEN_ISSUER,
-  type AccessClaims,
-  type TokenVerifier,
-  type VerifierOptions,
-} from "./auth.js";
-export {
-  createInProcessShipQueue,
-  createRedisShipPublisher,
-  decodeShipEntry,
-  DEFAULT_KEY_PREFIX,
-  DEFAULT_PUBLISH_INTERVAL_MS,
-  FlushTimeoutError,
-  nextShipVersion,
-  SHIP_FIELD,
-  validateShipState,
-  writeBehindKeys,
-  type InProcessShipQueue,
-  type PublisherStats,
-  type QueuedShip,
-  type RedisPublisherOptions,
-  type ShipState,
-  type ShipStatePublisher,
-  type Validation,
-  type WriteBehindKeys,
-} from "./writebehind.js";
 export {
   allRegions,
+  type BorderDistances,
   borderDistances,
   clampToWorld,
   DEFAULT_WORLD,
@@ -81,6 +91,8 @@ export {
   neighbours,
   parseRegionRoomId,
   REGION_ROOM_NAME,
+  type Rect,
+  type Region,
   regionBounds,
   regionCenter,
   regionHeight,
@@ -89,20 +101,27 @@ export {
   regionsWithin,
   regionWidth,
   sameRegion,
+  type WorldConfig,
   worldConfigSpec,
   worldFromConfig,
-  type BorderDistances,
-  type Rect,
-  type Region,
-  type WorldConfig,
 } from "./world.js";
 export {
-  LocalRegionDirectory,
-  RedisRegionDirectory,
-  regionKeys,
-  type RegionDirectory,
-  type RegionOwner,
-  type ZoneIdentity,
-} from "./regions.js";
-export * from "./handoff-client.js";
-export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+  createInProcessShipQueue,
+  createRedisShipPublisher,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PUBLISH_INTERVAL_MS,
+  decodeShipEntry,
+  FlushTimeoutError,
+  type InProcessShipQueue,
+  nextShipVersion,
+  type PublisherStats,
+  type QueuedShip,
+  type RedisPublisherOptions,
+  SHIP_FIELD,
+  type ShipState,
+  type ShipStatePublisher,
+  type Validation,
+  validateShipState,
+  type WriteBehindKeys,
+  writeBehindKeys,
+} from "./writebehind.js";

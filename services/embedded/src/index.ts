@@ -1,13 +1,14 @@
 // Every Starlane service in one process: what `npm start` runs. The same factories as the cluster,
 // with the in-process halves of each pair: LocalPresence/LocalDriver instead of Redis, the
-// in-process region directory, the in-process write-behind queue, and one PostgreSQL pool.
+// in-process region directory and ship ownership, the in-process write-behind queue, and one
+// PostgreSQL pool for what persistence keeps (ships, fencing, ledger) and login's accounts.
 import { fileURLToPath } from "node:url";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
 import { createWorldEntry, type Login, type LoginConfig, mountLogin } from "@starlane/login";
 import {
   createPersistence,
+  createRegionFencing,
   createShipRepository,
-  fenceRegion,
   migratePersistence,
   type Persistence,
 } from "@starlane/persistence";
@@ -18,12 +19,14 @@ import {
   createRegistry,
   createTokenVerifier,
   type InProcessShipQueue,
-  listen,
   type Listening,
   LocalRegionDirectory,
+  LocalShipOwnership,
   type Logger,
+  listen,
   mountNotFound,
   mountOps,
+  type ShipOwnership,
   worldFromConfig,
 } from "@starlane/shared";
 import { createZoneServer, type ZoneConfig, type ZoneServer } from "@starlane/zone";
@@ -51,6 +54,8 @@ export interface Embedded {
   persistence: Persistence;
   /** Where the zone publishes changed ship state; the persistence consumer drains it into PostgreSQL. */
   ships: InProcessShipQueue;
+  /** Which region room holds which ship: written by the zone, read by world entry; watch it to follow players. */
+  ownership: ShipOwnership;
   /** Listens on every port. */
   listen(): Promise<{ frontDoor: Listening; zone: { port: number; address: string } }>;
   close(): Promise<void>;
@@ -70,6 +75,8 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   const login = await mountLogin(frontDoor, { log, db, registry }, config.login);
   const repository = createShipRepository(db);
   const directory = new LocalRegionDirectory();
+  // One record store for the zone (writes) and world entry (reads where a ship is).
+  const ownership = new LocalShipOwnership();
   const zone = createZoneServer(
     {
       log,
@@ -78,15 +85,16 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       presence: new LocalPresence(),
       driver: new LocalDriver(),
       ships: repository,
+      ownership,
       publisher: ships,
-      fence: async (region, epoch) => {
-        await fenceRegion(db, region, epoch);
-      },
+      fencing: createRegionFencing(db),
       registry,
     },
     config.zone,
   );
-  login.setWorldEntry(createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, directory }));
+  login.setWorldEntry(
+    createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, ownership, directory }),
+  );
   mountOps(frontDoor, {
     registry,
     notReadyReason: () => zone.notReadyReason() ?? persistence.notReadyReason(),
@@ -100,6 +108,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     zone,
     persistence,
     ships,
+    ownership,
     async listen() {
       frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
       return { frontDoor: frontDoorListening, zone: await zone.listen() };

@@ -1,11 +1,23 @@
 // World entry end to end, as a player sees it: register, log in, enter the world, join the room the
-// front door chose with the real SDK, fly; leave; come back and find the ship where it was left.
-// Everything is the embedded composition (npm start) on the real PostgreSQL.
+// front door chose with the real SDK, fly; leave; come back and find the ship where it was left, or
+// in the room that holds it now. Everything is the embedded composition (npm start) on the real
+// PostgreSQL.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { loginConfig } from "@starlane/login";
-import { connectPostgres, createLogger, loadConfig, regionOf, regionRoomId, worldFromConfig } from "@starlane/shared";
+import {
+  connectPostgres,
+  createLogger,
+  loadConfig,
+  type OwnershipChange,
+  parseRegionRoomId,
+  regionCenter,
+  regionOf,
+  regionRoomId,
+  worldFromConfig,
+} from "@starlane/shared";
 import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "@starlane/zone";
 import type pg from "pg";
@@ -33,7 +45,14 @@ before(async () => {
   sl = await createEmbedded(
     { log: createLogger("test", "warn"), db },
     {
-      embedded: { host: "127.0.0.1", publicHost: "127.0.0.1", frontDoorPort: 0, dataDir: "", databaseUrl: tdb.url, logLevel: "warn" },
+      embedded: {
+        host: "127.0.0.1",
+        publicHost: "127.0.0.1",
+        frontDoorPort: 0,
+        dataDir: "",
+        databaseUrl: tdb.url,
+        logLevel: "warn",
+      },
       login: loadConfig(loginConfig, env),
       zone: loadConfig(zoneConfig, env),
     },
@@ -71,7 +90,8 @@ async function enter(token: string) {
   return { seat: r.body, room, client };
 }
 
-const shipOf = (room: Room, id: string) => (room.state as { ships?: Map<string, ShipView> } | undefined)?.ships?.get(id);
+const shipOf = (room: Room, id: string) =>
+  (room.state as { ships?: Map<string, ShipView> } | undefined)?.ships?.get(id);
 
 test("a new player enters at a station, flies, leaves; returning, the ship is where it was left", async () => {
   const reg = await api("/v1/accounts", { name: "Voyager_1", password: "correct horse battery" });
@@ -108,9 +128,73 @@ test("a new player enters at a station, flies, leaves; returning, the ship is wh
   const back = { ...(await waitFor("own ship in state again", () => shipOf(again.room, account.id))) };
   // It resumes from the saved state, velocity included, so it may have coasted a tick or two
   // (under 15 units a tick at top speed) by the time the first patch arrives.
-  assert.ok(Math.hypot(back.x - saved.x, back.y - saved.y) < 60, `back at ${back.x},${back.y}, saved ${saved.x},${saved.y}`);
-  assert.ok(Math.hypot(back.x - spawned.x, back.y - spawned.y) > Math.hypot(moved.x - spawned.x, moved.y - spawned.y) - 1);
+  assert.ok(
+    Math.hypot(back.x - saved.x, back.y - saved.y) < 60,
+    `back at ${back.x},${back.y}, saved ${saved.x},${saved.y}`,
+  );
+  assert.ok(
+    Math.hypot(back.x - spawned.x, back.y - spawned.y) > Math.hypot(moved.x - spawned.x, moved.y - spawned.y) - 1,
+  );
   await again.room.leave();
+});
+
+test("world entry seats a player where the ownership record says its ship is, not where it was last saved", async (t) => {
+  const changes: OwnershipChange[] = [];
+  t.after(await sl.ownership.watch((c) => changes.push(c)));
+  const reg = await api("/v1/accounts", { name: "Crosser_1", password: "correct horse battery" });
+  assert.equal(reg.status, 201, JSON.stringify(reg.body));
+  const { accessToken, account } = reg.body;
+  const first = await enter(accessToken);
+  const a = first.seat.roomId as string;
+  await waitFor("own ship in state", () => shipOf(first.room, account.id));
+  const ship = { ...sl.zone.room(a)!.sim.ships.get(account.id)! };
+  await first.room.leave();
+  const saved = await waitFor("ship saved", async () => {
+    const { rows } = await db.query("SELECT x, y, version FROM characters WHERE player_id = $1", [account.id]);
+    return rows[0] && Number(rows[0].version) > 0 ? rows[0] : undefined;
+  });
+  const world = worldFromConfig(loadConfig(zoneConfig, env));
+  assert.equal(regionRoomId(regionOf(world, saved.x, saved.y)), a, "stored in region A");
+
+  // The ship is handed into the neighbouring region B before a save of it there lands (as right after
+  // a border crossing): the record names B, the stored position is still in A.
+  const { col, row } = parseRegionRoomId(a)!;
+  const bRegion = { col: col + 1 < world.cols ? col + 1 : col - 1, row };
+  const b = regionRoomId(bRegion);
+  const released = await sl.ownership.get(account.id);
+  assert.equal(released?.region, "", "leaving released the record");
+  // Beside B's station (at its centre), where a new ship would spawn.
+  const centre = regionCenter(world, bRegion);
+  const c = { x: centre.x + 150, y: centre.y };
+  await sl.zone.room(b)!.acceptHandoff({
+    id: randomUUID(),
+    from: "",
+    to: b,
+    version: released!.version,
+    ship: { ...ship, x: c.x, y: c.y },
+  });
+  assert.equal((await sl.ownership.get(account.id))?.region, b);
+
+  const login = await api("/v1/sessions", { name: "crosser_1", password: "correct horse battery" });
+  const again = await enter(login.body.accessToken);
+  assert.equal(again.seat.roomId, b, "seated in B, where the ship is, without a detour through A");
+  const there = await waitFor("own ship in B's state", () => shipOf(again.room, account.id));
+  assert.ok(
+    Math.hypot(there.x - c.x, there.y - c.y) < 60,
+    `the ship is at ${there.x},${there.y}, handed in at ${c.x},${c.y}`,
+  );
+  await again.room.leave();
+  // Each change the zone made was published, in order: join (take), leave (release), hand-in, leave.
+  await waitFor("the last release", () => changes.filter((x) => x.ship === account.id).length >= 4);
+  assert.deepEqual(
+    changes.filter((x) => x.ship === account.id),
+    [
+      { ship: account.id, from: "", to: a, version: 1 },
+      { ship: account.id, from: a, to: "", version: 2 },
+      { ship: account.id, from: "", to: b, version: 3 },
+      { ship: account.id, from: b, to: "", version: 4 },
+    ],
+  );
 });
 
 test("a player cannot take a seat in a region its ship is not in", async () => {

@@ -34,13 +34,7 @@ import type { WorldEntry } from "./world-entry.js";
 
 export { loginConfig } from "./config.js";
 export { MAX_PROVISION } from "./operator-routes.js";
-export {
-  createWorldEntry,
-  type EntryShips,
-  type WorldEntry,
-  type WorldEntryDeps,
-  type WorldSeat,
-} from "./world-entry.js";
+export { createWorldEntry, type WorldEntry, type WorldEntryDeps, type WorldSeat } from "./world-entry.js";
 
 export type LoginConfig = ConfigOf<typeof loginConfig>;
 

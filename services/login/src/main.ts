@@ -1,6 +1,6 @@
 // The login service as its own process (cluster mode): PostgreSQL for accounts, keys and ships,
-// Redis for the rate-limit counters and the region directory world entry reads. Unwinds in
-// reverse on SIGTERM.
+// Redis for the rate-limit counters and the region directory and ship ownership records world
+// entry reads. Unwinds in reverse on SIGTERM.
 import { createShipRepository, migratePersistence } from "@starlane/persistence";
 import {
   ConfigError,
@@ -10,6 +10,7 @@ import {
   loadConfig,
   OPERATOR_TOKEN_MIN_LENGTH,
   RedisRegionDirectory,
+  RedisShipOwnership,
   runMain,
   worldFromConfig,
 } from "@starlane/shared";
@@ -40,6 +41,7 @@ runMain("starlane-login", async (life) => {
         world: worldFromConfig(config),
         ships: createShipRepository(db),
         directory: new RedisRegionDirectory(redis, { prefix: config.redisPrefix }),
+        ownership: new RedisShipOwnership(redis, { prefix: config.redisPrefix }),
       })
     : undefined;
   const login = await createLoginServer({ log, db, redis, ...(worldEntry ? { worldEntry } : {}) }, config);

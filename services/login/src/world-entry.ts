@@ -1,5 +1,5 @@
-// `POST /v1/world/enter`: the player's ship (created at a station on first entry), the region it is
-// in, the zone process that owns that region, and a seat in that region's room. The client never
+// `POST /v1/world/enter`: the player's ship (created at a station on first entry), the region room
+// that holds it, the zone process that owns that region, and a seat in that room. The client never
 // chooses a region or a server.
 import {
   type AccessClaims,
@@ -7,12 +7,15 @@ import {
   regionCenter,
   regionOf,
   regionRoomId,
+  type ShipOwnership,
+  type ShipRepository,
+  type Spawn,
   StarlaneError,
   type WorldConfig,
 } from "@starlane/shared";
 
 export interface WorldSeat {
-  /** The Colyseus room of the region the ship is in. */
+  /** The Colyseus room of the region that holds the ship. */
   roomId: string;
   /** The seat reservation to join that room with (Colyseus `consumeSeatReservation`). */
   reservation: unknown;
@@ -24,23 +27,20 @@ export interface WorldSeat {
 
 export interface WorldEntry {
   /**
-   * Loads (or creates at a spawn point) the player's ship, finds its region and that region's zone,
-   * and reserves a seat there with the player's own access token (the zone checks it again).
+   * Loads (or creates at a spawn point) the player's ship, finds the region room that holds it and
+   * that region's zone, and reserves a seat there with the player's own access token (the zone
+   * checks it again).
    * Rejects with a StarlaneError the client may see (for example STARLANE_ERR_REGION_UNAVAILABLE);
    * anything else is answered as a 500 and logged.
    */
   enter(claims: AccessClaims, accessToken: string): Promise<WorldSeat>;
 }
 
-/** The ship fields world entry needs from persistence's repository. */
-export interface EntryShips {
-  load(playerId: string): Promise<{ region: string; x: number; y: number } | null>;
-  createAtSpawn(playerId: string, name: string, spawn: { region: string; x: number; y: number }): Promise<unknown>;
-}
-
 export interface WorldEntryDeps {
   world: WorldConfig;
-  ships: EntryShips;
+  ships: ShipRepository;
+  /** The zones' ship ownership records (the same store the zones write): where a ship is now. */
+  ownership: Pick<ShipOwnership, "get">;
   directory: RegionDirectory;
   /** Seat requests to a zone give up after this long (the zone may be dead with a live lease). */
   reserveTimeoutMs?: number;
@@ -48,7 +48,7 @@ export interface WorldEntryDeps {
 
 // New players start next to a station (each region has one at its centre), spread over the regions
 // by account id so a wave of sign-ups does not all land on one zone.
-function spawnFor(world: WorldConfig, playerId: string) {
+function spawnFor(world: WorldConfig, playerId: string): Spawn {
   let h = 0;
   for (const ch of playerId) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   const region = { col: h % world.cols, row: Math.floor(h / world.cols) % world.rows };
@@ -58,16 +58,22 @@ function spawnFor(world: WorldConfig, playerId: string) {
 
 export function createWorldEntry(deps: WorldEntryDeps): WorldEntry {
   const timeoutMs = deps.reserveTimeoutMs ?? 3000;
+
+  // The ownership record names the room that holds the ship now; the stored position can be a save
+  // interval behind it (a ship just handed on), and a seat there would send the player bouncing
+  // to the owner. Only a ship no room holds (never played, or its player left) is where it was
+  // stored; the stored region is only what the last writer thought, the position decides.
+  const holder = async (claims: AccessClaims): Promise<string> => {
+    const rec = await deps.ownership.get(claims.sub);
+    if (rec?.region) return rec.region;
+    const ship =
+      (await deps.ships.load(claims.sub)) ??
+      (await deps.ships.createAtSpawn(claims.sub, claims.name, spawnFor(deps.world, claims.sub)));
+    return regionRoomId(regionOf(deps.world, ship.x, ship.y));
+  };
   return {
     async enter(claims, accessToken) {
-      let ship = await deps.ships.load(claims.sub);
-      if (!ship) {
-        await deps.ships.createAtSpawn(claims.sub, claims.name, spawnFor(deps.world, claims.sub));
-        ship = await deps.ships.load(claims.sub);
-        if (!ship) throw new Error(`ship of ${claims.sub} missing right after creation`);
-      }
-      // The stored position decides; the stored region is only what the last writer thought.
-      const roomId = regionRoomId(regionOf(deps.world, ship.x, ship.y));
+      const roomId = await holder(claims);
       const owner = await deps.directory.owner(roomId);
       if (!owner) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
       let res: Response;

@@ -1,5 +1,6 @@
 // Region ownership epochs: the fence that stops a zone which lost its region from overwriting the
 // new owner's work. Epochs only grow; every write carries its writer's epoch.
+import type { RegionFencing } from "@starlane/shared";
 import type pg from "pg";
 
 /** A write carried an epoch older than its region's current one: the writer no longer owns it. */
@@ -37,4 +38,12 @@ export async function fenceRegion(db: Queryable, region: string, epoch: number):
 export async function currentEpoch(db: Queryable, region: string): Promise<number> {
   const { rows } = await db.query<{ epoch: string }>("SELECT epoch FROM region_epochs WHERE region = $1", [region]);
   return rows[0] ? Number(rows[0].epoch) : 0;
+}
+
+/** The RegionFencing contract over PostgreSQL (`fence` rejects with StaleEpochError). */
+export function createRegionFencing(db: Queryable): RegionFencing {
+  return {
+    fence: (region, epoch) => fenceRegion(db, region, epoch),
+    current: (region) => currentEpoch(db, region),
+  };
 }

@@ -1,5 +1,6 @@
-// Ship rows: the batched write-behind upsert, and the load path zones use on join and failover.
-import type { ShipState } from "@starlane/shared";
+// Ship rows: the batched write-behind upsert, and the ShipRepository (shared contract) zones and
+// world entry load ships through.
+import { type ShipRepository, type ShipState, SPAWN_DEFAULTS, type Spawn } from "@starlane/shared";
 import type pg from "pg";
 
 export interface BatchOutcome {
@@ -101,28 +102,6 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
 
 const ignore = () => {};
 
-export interface Spawn {
-  region: string;
-  x: number;
-  y: number;
-  heading?: number;
-  hull?: number;
-  credits?: number;
-  cargo?: number;
-}
-
-export const SPAWN_DEFAULTS = { hull: 100, credits: 0, cargo: 0 } as const;
-
-export interface ShipRepository {
-  /** The last committed state of the player's ship, or null if the player has none yet. */
-  load(playerId: string): Promise<ShipState | null>;
-  /**
-   * The player's ship, created at `spawn` (version 0, epoch 0) if it does not exist. Idempotent:
-   * an existing ship is returned unchanged.
-   */
-  createAtSpawn(playerId: string, name: string, spawn: Spawn): Promise<ShipState>;
-}
-
 interface CharacterRow {
   player_id: string;
   name: string;
@@ -161,14 +140,15 @@ const toShip = (r: CharacterRow): ShipState => ({
   ledgerVersion: Number(r.ledger_version),
 });
 
-export function createShipRepository(pool: pg.Pool): ShipRepository {
-  const load = async (playerId: string) => {
+/** The PostgreSQL ShipRepository; it answers whole ShipStates (the contract asks for less). */
+export function createShipRepository(pool: pg.Pool) {
+  const load = async (playerId: string): Promise<ShipState | null> => {
     const { rows } = await pool.query<CharacterRow>(SELECT_SHIP, [playerId]);
     return rows[0] ? toShip(rows[0]) : null;
   };
   return {
     load,
-    async createAtSpawn(playerId, name, spawn) {
+    async createAtSpawn(playerId: string, name: string, spawn: Spawn): Promise<ShipState> {
       await pool.query(
         `INSERT INTO characters (player_id, name, region, x, y, heading, hull, cargo, credits, version, epoch)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0) ON CONFLICT (player_id) DO NOTHING`,
@@ -188,5 +168,5 @@ export function createShipRepository(pool: pg.Pool): ShipRepository {
       if (!ship) throw new Error(`ship of ${playerId} vanished right after creation`);
       return ship;
     },
-  };
+  } satisfies ShipRepository;
 }

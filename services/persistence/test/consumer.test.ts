@@ -9,7 +9,8 @@ import {
   writeBehindKeys,
 } from "@starlane/shared";
 import { testRedisPrefix, waitFor } from "@starlane/shared/testing";
-import { createPersistence, createShipRepository, fenceRegion, type Persistence } from "../src/index.js";
+import { fenceRegion } from "../src/epochs.js";
+import { createPersistence, createShipRepository, type Persistence } from "../src/index.js";
 import { type Db, dropPrefix, ownRedis, redisClient, schemaDatabase, ship, versions } from "./helpers.js";
 
 const log = createLogger("persistence-test", "silent");

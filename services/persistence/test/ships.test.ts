@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  createShipRepository,
-  currentEpoch,
-  fenceRegion,
-  sellOre,
-  StaleEpochError,
-  writeShipBatch,
-} from "../src/index.js";
+import { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type StoredShip } from "@starlane/shared";
+import { currentEpoch, fenceRegion } from "../src/epochs.js";
+import { createRegionFencing, createShipRepository, StaleEpochError, sellOre, writeShipBatch } from "../src/index.js";
 import { type Db, schemaDatabase, ship } from "./helpers.js";
 
 let t: Db;
@@ -57,6 +52,66 @@ test("fencing: a write with an epoch older than the region's is rejected; a newe
   assert.equal(await currentEpoch(t.pool, region), 8);
   assert.equal((await writeShipBatch(t.pool, [ship("newer", 2, { region, epoch: 5 })])).stale, 1);
 });
+
+test("RegionFencing over PostgreSQL: fence raises the epoch and answers it, refuses an older one; current reads it", async () => {
+  const fencing = createRegionFencing(t.pool);
+  const region = "region-3-3";
+  assert.equal(await fencing.current(region), 0);
+  assert.equal(await fencing.fence(region, 2), 2);
+  assert.equal(await fencing.fence(region, 2), 2, "the holder fencing its own epoch again is fine");
+  await assert.rejects(fencing.fence(region, 1), StaleEpochError);
+  assert.equal(await fencing.current(region), 2);
+});
+
+// The ShipRepository contract, over PostgreSQL and the in-process stand-in other packages' tests use.
+const storedFields = (s: StoredShip | null) =>
+  s && {
+    playerId: s.playerId,
+    x: s.x,
+    y: s.y,
+    vx: s.vx,
+    vy: s.vy,
+    heading: s.heading,
+    hull: s.hull,
+    cargo: s.cargo,
+    credits: s.credits,
+    version: s.version,
+    ledgerVersion: s.ledgerVersion,
+  };
+for (const [name, make] of [
+  ["PostgreSQL", () => createShipRepository(t.pool)],
+  ["in-process", () => new MemoryShipRepository()],
+] as [string, () => ShipRepository][]) {
+  test(`ShipRepository (${name}): none before the first entry; createAtSpawn creates once, at the spawn`, async () => {
+    const repo = make();
+    const id = `contract-${name}`;
+    assert.equal(await repo.load(id), null);
+    const made = await repo.createAtSpawn(id, "Pilot", {
+      region: "region-1-1",
+      x: 2500,
+      y: 2600,
+      heading: 1,
+      credits: 50,
+    });
+    const expected = {
+      playerId: id,
+      x: 2500,
+      y: 2600,
+      vx: 0,
+      vy: 0,
+      heading: 1,
+      hull: SPAWN_DEFAULTS.hull,
+      cargo: 0,
+      credits: 50,
+      version: 0,
+      ledgerVersion: 0,
+    };
+    assert.deepEqual(storedFields(made), expected);
+    assert.deepEqual(storedFields(await repo.load(id)), expected);
+    const again = await repo.createAtSpawn(id, "Pilot", { region: "region-0-0", x: 1, y: 1 });
+    assert.deepEqual(storedFields(again), expected, "an existing ship is returned unchanged");
+  });
+}
 
 test("load path: no ship yet is null; createAtSpawn is idempotent and returns the committed row", async () => {
   const repo = createShipRepository(t.pool);

@@ -6,9 +6,10 @@
 // the baseline, and "cluster" (each column in its own zone process, Redis between them).
 //
 //   node --conditions=starlane-source --import tsx services/zone/bench/handoff.ts [bots=150] [seconds=20]
+
+import type { StoredShip } from "@starlane/shared";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix } from "@starlane/shared/testing";
-import type { StoredShip } from "../src/ships.js";
 import { type Bot, counter, startBot, startNode, type ZoneNode } from "../test/cluster.js";
 import { testTokens } from "../test/tokens.js";
 
@@ -55,7 +56,16 @@ async function run(mode: "local" | "cluster") {
       { x: 4000 - SPAN, y: s.y },
       { x: 4000 + SPAN, y: s.y },
     ];
-    bots.push(await startBot(node.url, tokens, s.playerId, `region-${s.x < 4000 ? 1 : 2}-${Math.floor(s.y / 2000)}`, i % 2 ? wp.reverse() : wp, 50));
+    bots.push(
+      await startBot(
+        node.url,
+        tokens,
+        s.playerId,
+        `region-${s.x < 4000 ? 1 : 2}-${Math.floor(s.y / 2000)}`,
+        i % 2 ? wp.reverse() : wp,
+        50,
+      ),
+    );
   }
   const gaps: number[] = [];
   const seen = new Map<Bot, number>();
@@ -70,7 +80,8 @@ async function run(mode: "local" | "cluster") {
   }, 5);
   const completed = async () => {
     let n = 0;
-    for (const node of nodes) n += counter((await node.stats()).metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
+    for (const node of nodes)
+      n += counter((await node.stats()).metrics, "starlane_zone_handoffs_total", 'outcome="completed"');
     return n;
   };
   await new Promise((r) => setTimeout(r, 3000)); // warm-up
@@ -84,7 +95,10 @@ async function run(mode: "local" | "cluster") {
   const stats = await Promise.all(nodes.map((n) => n.stats()));
   const durSum = stats.reduce((s, x) => s + counter(x.metrics, "starlane_zone_handoff_duration_seconds_sum"), 0);
   const durCount = stats.reduce((s, x) => s + counter(x.metrics, "starlane_zone_handoff_duration_seconds_count"), 0);
-  const aborted = stats.reduce((s, x) => s + counter(x.metrics, "starlane_zone_handoffs_total", 'outcome="aborted"'), 0);
+  const aborted = stats.reduce(
+    (s, x) => s + counter(x.metrics, "starlane_zone_handoffs_total", 'outcome="aborted"'),
+    0,
+  );
   const violations = stats.reduce((s, x) => s + x.two + x.none, 0);
   for (const b of bots) b.stop();
   for (const b of bots) await b.link.room.leave(true).catch(() => {});

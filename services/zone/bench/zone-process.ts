@@ -10,24 +10,33 @@ import {
   createLogger,
   createTokenVerifier,
   LocalRegionDirectory,
+  LocalShipOwnership,
   loadConfig,
+  MemoryShipRepository,
   regionBounds,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { zoneConfig } from "../src/config.js";
 import { createZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 
 const env = process.env;
-const config = loadConfig(zoneConfig, { ...env, STARLANE_ZONE_PORT: "0", STARLANE_ZONE_REGIONS: env.BENCH_REGIONS ?? "1-1", STARLANE_LOG_LEVEL: "warn" });
+const config = loadConfig(zoneConfig, {
+  ...env,
+  STARLANE_ZONE_PORT: "0",
+  STARLANE_ZONE_REGIONS: env.BENCH_REGIONS ?? "1-1",
+  STARLANE_LOG_LEVEL: "warn",
+});
 const bots = Number(env.BENCH_CLIENTS ?? 200);
 const jwks = JSON.parse(env.BENCH_JWKS ?? "{}") as JSONWebKeySet;
 
 // Deterministic placement so both runs start from the same crowd.
 let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-const ships = new MemoryShipStore();
-const b = regionBounds({ width: config.worldWidth, height: config.worldHeight, cols: config.regionCols, rows: config.regionRows }, { col: 1, row: 1 });
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+const ships = new MemoryShipRepository();
+const b = regionBounds(
+  { width: config.worldWidth, height: config.worldHeight, cols: config.regionCols, rows: config.regionRows },
+  { col: 1, row: 1 },
+);
 for (let i = 0; i < bots; i++) {
   ships.put({
     playerId: `bot-${i}`,
@@ -50,6 +59,7 @@ const zone = createZoneServer(
     presence: new LocalPresence(),
     driver: new LocalDriver(),
     ships,
+    ownership: new LocalShipOwnership(),
   },
   config,
 );

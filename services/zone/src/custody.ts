@@ -12,6 +12,8 @@ import {
   type Region,
   regionOf,
   regionRoomId,
+  type ShipOwnership,
+  type ShipRepository,
   StarlaneError,
   sameRegion,
   type WorldConfig,
@@ -19,10 +21,8 @@ import {
 import { type Ghost, toGhost } from "./ghosts.js";
 import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
 import type { HandoffAbort, ZoneMetrics } from "./metrics.js";
-import type { ShipOwnership } from "./ownership.js";
 import type { Ship, SimState } from "./rules/types.js";
 import type { ShipSaver } from "./saving.js";
-import type { ShipStore } from "./ships.js";
 import { spawnShip } from "./sim.js";
 
 /**
@@ -91,7 +91,7 @@ export interface CustodyOptions {
   /** The room's simulation: custody decides which ships are in `sim.ships`. */
   sim: SimState;
   ownership: ShipOwnership;
-  ships: ShipStore;
+  ships: Pick<ShipRepository, "load">;
   /** Write-behind; without it ships live only as long as their room. */
   saver?: ShipSaver | undefined;
   /** Where a ship handed away stays visible until its new owner's ghosts arrive. */

@@ -1,8 +1,9 @@
 // A zone process of the cluster: reads the environment, builds its dependencies in order (Redis,
-// PostgreSQL, presence, driver, region directory, token verifier, write-behind), listens, and
+// PostgreSQL and persistence's schema, presence, driver, region directory, ship ownership, token
+// verifier, ship repository, fencing, write-behind), listens, and
 // unwinds on SIGTERM (players' ships are flushed to the write-behind stream first). The
 // embedded mode does not use this file: `npm start` builds the zone in-process.
-import { createShipRepository, fenceRegion } from "@starlane/persistence";
+import { createRegionFencing, createShipRepository, migratePersistence } from "@starlane/persistence";
 import {
   ConfigError,
   connectPostgres,
@@ -12,10 +13,10 @@ import {
   createTokenVerifier,
   loadConfig,
   RedisRegionDirectory,
+  RedisShipOwnership,
   runMain,
 } from "@starlane/shared";
 import { zoneConfig } from "./config.js";
-import { RedisShipOwnership } from "./ownership.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "./presence.js";
 import { createZoneServer } from "./server.js";
 
@@ -35,6 +36,9 @@ runMain("zone", async (life) => {
   life.defer("redis", () => redis.quit());
   const db = await connectPostgres(config.databaseUrl, { max: 4 });
   life.defer("postgres", () => db.end());
+  // The zone reads ships and fences regions in persistence's tables: they must exist even if the
+  // persistence service is not up yet (migrations are idempotent and serialised by a lock).
+  await migratePersistence(db);
   const publisher = createRedisShipPublisher(redis, { prefix: config.keyPrefix });
   life.defer("write-behind", () => publisher.close());
   const zone = createZoneServer(
@@ -49,9 +53,7 @@ runMain("zone", async (life) => {
       driver: prefixedRedisDriver(config.redisUrl, config.keyPrefix),
       ships: createShipRepository(db),
       publisher,
-      fence: async (region, epoch) => {
-        await fenceRegion(db, region, epoch);
-      },
+      fencing: createRegionFencing(db),
     },
     config,
   );

@@ -4,6 +4,7 @@
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
+import type { ShipOwnership, ShipRepository } from "@starlane/shared";
 import {
   type AccessClaims,
   ClientMessage,
@@ -36,13 +37,11 @@ import type { HandoffAccepted, HandoffOffer } from "./handoff.js";
 import { InputQueue, parseAction, parseInput } from "./input.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
 import { Mirror } from "./mirror.js";
-import type { ShipOwnership } from "./ownership.js";
 import { damage } from "./rules/combat.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
-import type { ShipStore } from "./ships.js";
 import { createSim, stepSim } from "./sim.js";
 
 /** What every region room of one zone server shares. */
@@ -59,7 +58,7 @@ export interface RoomContext {
   manualTicks: boolean;
   schemas: StateSchemas;
   verifier: TokenVerifier;
-  ships: ShipStore;
+  ships: Pick<ShipRepository, "load">;
   /** Which room owns which ship (versioned); handoffs move it atomically. */
   ownership: ShipOwnership;
   /** Where clients reach this zone (host:port), set once it listens. */

@@ -13,8 +13,11 @@ import {
   parseRegionRoomId,
   REGION_ROOM_NAME,
   type RegionDirectory,
+  type RegionFencing,
   type Registry,
   regionRoomId,
+  type ShipOwnership,
+  type ShipRepository,
   type ShipStatePublisher,
   type TokenVerifier,
   worldFromConfig,
@@ -23,10 +26,8 @@ import type { zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
-import { LocalShipOwnership, type ShipOwnership } from "./ownership.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
 import { defineStateSchemas } from "./schema.js";
-import type { ShipStore } from "./ships.js";
 import { ZoneTransport } from "./transport.js";
 
 export type ZoneConfig = ConfigOf<typeof zoneConfig>;
@@ -39,19 +40,21 @@ export interface ZoneDeps {
   presence: Presence;
   /** LocalDriver in the embedded mode, RedisDriver in the cluster. */
   driver: MatchMakerDriver;
-  ships: ShipStore;
+  /** Where a joining player's ship comes from (persistence's repository; the zone only loads). */
+  ships: Pick<ShipRepository, "load">;
   /**
-   * Which room owns which ship. Defaults to an in-process one (embedded mode: every region in one
-   * process); zones that hand ships to each other across processes share a RedisShipOwnership.
+   * Which room owns which ship. Shared with world entry, which asks it where a ship is: the embedded
+   * mode passes one LocalShipOwnership to both, the cluster a RedisShipOwnership on the same Redis.
    */
-  ownership?: ShipOwnership;
+  ownership: ShipOwnership;
   /** Write-behind of ship state to persistence (in-process queue embedded, Redis Stream in the cluster). */
   publisher?: ShipStatePublisher;
   /**
-   * Called once a region is claimed, before its room opens and loads any ship: raises the region's
-   * epoch in the store so the previous owner's late writes are refused from then on.
+   * Fenced once a region is claimed, before its room opens and loads any ship: raises the region's
+   * epoch in the store so the previous owner's late writes are refused from then on. Without it
+   * nothing is fenced (tests without a store).
    */
-  fence?: (region: string, epoch: number) => Promise<void>;
+  fencing?: RegionFencing;
   /** Defaults to a fresh registry labelled service=zone. */
   registry?: Registry;
 }
@@ -121,7 +124,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     schemas: defineStateSchemas({ world, quantize: config.quantize, interest: config.interest }),
     verifier: deps.verifier,
     ships: deps.ships,
-    ownership: deps.ownership ?? new LocalShipOwnership(),
+    ownership: deps.ownership,
     address: "",
     borderBand: config.borderBand,
     handoffHysteresis: config.handoffHysteresis,
@@ -200,7 +203,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           log.info({ region }, "region held by another zone; skipping");
           continue;
         }
-        await deps.fence?.(region, held.epoch);
+        await deps.fencing?.fence(region, held.epoch);
         permits.grant(region);
         try {
           await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);

@@ -5,9 +5,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
+import type { StoredShip } from "@starlane/shared";
 import { ShipLink } from "@starlane/shared";
 import { TEST_REDIS_URL, waitFor } from "@starlane/shared/testing";
-import type { StoredShip } from "../src/ships.js";
 import type { RegionView } from "./harness.js";
 import type { TestTokens } from "./tokens.js";
 

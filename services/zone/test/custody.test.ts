@@ -7,6 +7,8 @@ import { beforeEach, test } from "node:test";
 import {
   createLogger,
   DEFAULT_WORLD,
+  LocalShipOwnership,
+  MemoryShipRepository,
   parseRegionRoomId,
   type ShipState,
   type ShipStatePublisher,
@@ -15,10 +17,9 @@ import {
 import { type CallRoom, type Clock, type Redirect, type RemoteRoom, ShipCustody } from "../src/custody.js";
 import { GhostBoard } from "../src/ghosts.js";
 import type { HandoffOffer } from "../src/handoff.js";
-import { LocalShipOwnership } from "../src/ownership.js";
 import type { SimState } from "../src/rules/types.js";
 import { ShipSaver } from "../src/saving.js";
-import { MemoryShipStore } from "../src/ships.js";
+
 import { createSim } from "../src/sim.js";
 
 const RETRY_MS = 500;
@@ -66,7 +67,7 @@ interface Held extends Call {
 
 let clock: FakeClock;
 let ownership: LocalShipOwnership;
-let ships: MemoryShipStore;
+let ships: MemoryShipRepository;
 let live: Set<string>;
 let rooms: Map<string, TestRoom>;
 let calls: Call[];
@@ -169,7 +170,7 @@ function openRoom(id: string): TestRoom {
 beforeEach(() => {
   clock = new FakeClock();
   ownership = new LocalShipOwnership();
-  ships = new MemoryShipStore();
+  ships = new MemoryShipRepository();
   live = new Set();
   rooms = new Map();
   calls = [];

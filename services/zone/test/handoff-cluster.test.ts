@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
+import type { StoredShip } from "@starlane/shared";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import type { StoredShip } from "../src/ships.js";
 import { type Bot, counter, startBot, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
 

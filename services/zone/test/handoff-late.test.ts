@@ -6,9 +6,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client } from "@colyseus/sdk";
-import { ShipLink } from "@starlane/shared";
+import { LocalShipOwnership, ShipLink } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
-import { LocalShipOwnership } from "../src/ownership.js";
 import { metric, startZone } from "./harness.js";
 
 /** Ownership whose moves to `slowTo` take effect at once but answer 400 ms late (a slow target zone). */

@@ -5,15 +5,16 @@ import { Client, type Room } from "@colyseus/sdk";
 import {
   createLogger,
   LocalRegionDirectory,
+  LocalShipOwnership,
   loadConfig,
+  MemoryShipRepository,
   type RegionDirectory,
   type RegionView,
+  type ShipOwnership,
 } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "../src/config.js";
-import type { ShipOwnership } from "../src/ownership.js";
 import { createZoneServer, type ZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 import { type TestTokens, testTokens } from "./tokens.js";
 
 export type { RegionView };
@@ -33,7 +34,7 @@ export interface Zone {
   port: number;
   url: string;
   tokens: TestTokens;
-  ships: MemoryShipStore;
+  ships: MemoryShipRepository;
   directory: RegionDirectory;
   join(opts?: { id?: string; name?: string; region?: string; token?: string }): Promise<Player>;
   close(): Promise<void>;
@@ -47,7 +48,7 @@ export async function startZone(
   ownership?: ShipOwnership,
 ): Promise<Zone> {
   const tokens = await testTokens();
-  const ships = new MemoryShipStore();
+  const ships = new MemoryShipRepository();
   const config = loadConfig(zoneConfig, {
     STARLANE_ZONE_PORT: "0",
     STARLANE_ZONE_REGIONS: "1-1",
@@ -62,7 +63,7 @@ export async function startZone(
       presence: new LocalPresence(),
       driver: new LocalDriver(),
       ships,
-      ...(ownership ? { ownership } : {}),
+      ownership: ownership ?? new LocalShipOwnership(),
     },
     config,
     { manualTicks: true },

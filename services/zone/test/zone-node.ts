@@ -6,13 +6,19 @@
 // - "none": the record names one of our rooms and that room does not have the ship.
 // Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it.
 import { createInterface } from "node:readline";
-import { connectRedis, createLogger, createTokenVerifier, loadConfig, RedisRegionDirectory } from "@starlane/shared";
+import {
+  connectRedis,
+  createLogger,
+  createTokenVerifier,
+  loadConfig,
+  MemoryShipRepository,
+  RedisRegionDirectory,
+  RedisShipOwnership,
+} from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { zoneConfig } from "../src/config.js";
-import { RedisShipOwnership } from "../src/ownership.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 
 const env = process.env;
 const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
@@ -20,7 +26,7 @@ const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const config = loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_LOG_LEVEL: "warn", ...env });
 const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
-const ships = new MemoryShipStore();
+const ships = new MemoryShipRepository();
 for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
 const zone = createZoneServer(
   {

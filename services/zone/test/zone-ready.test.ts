@@ -3,10 +3,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
-import { createLogger, LocalRegionDirectory, loadConfig } from "@starlane/shared";
+import {
+  createLogger,
+  LocalRegionDirectory,
+  LocalShipOwnership,
+  loadConfig,
+  MemoryShipRepository,
+} from "@starlane/shared";
 import { zoneConfig } from "../src/config.js";
 import { createZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 import { testTokens } from "./tokens.js";
 
 test("a zone whose regions are all held elsewhere is alive but not ready", async () => {
@@ -19,7 +24,8 @@ test("a zone whose regions are all held elsewhere is alive but not ready", async
       directory,
       presence: new LocalPresence(),
       driver: new LocalDriver(),
-      ships: new MemoryShipStore(),
+      ships: new MemoryShipRepository(),
+      ownership: new LocalShipOwnership(),
     },
     loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_ZONE_REGIONS: "0-0" }),
     { manualTicks: true },

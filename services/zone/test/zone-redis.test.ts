@@ -4,13 +4,20 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
-import { connectRedis, createLogger, loadConfig, RedisRegionDirectory, regionKeys } from "@starlane/shared";
+import {
+  connectRedis,
+  createLogger,
+  loadConfig,
+  MemoryShipRepository,
+  RedisRegionDirectory,
+  RedisShipOwnership,
+  regionKeys,
+} from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { zoneConfig } from "../src/config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer, type ZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 import { testTokens } from "./tokens.js";
 
 const prefix = testRedisPrefix();
@@ -30,7 +37,8 @@ before(async () => {
       directory,
       presence: new PrefixedRedisPresence(TEST_REDIS_URL, prefix),
       driver: prefixedRedisDriver(TEST_REDIS_URL, prefix),
-      ships: new MemoryShipStore(),
+      ships: new MemoryShipRepository(),
+      ownership: new RedisShipOwnership(redis, { prefix }),
     },
     loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_ZONE_REGIONS: "0-1", STARLANE_ZONE_ID: "zone-redis" }),
   );

@@ -5,18 +5,37 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
-import { createInProcessShipQueue, createLogger, LocalRegionDirectory, loadConfig, type ShipState } from "@starlane/shared";
+import {
+  createInProcessShipQueue,
+  createLogger,
+  LocalRegionDirectory,
+  LocalShipOwnership,
+  loadConfig,
+  MemoryShipRepository,
+  type ShipState,
+} from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "../src/config.js";
 import { createZoneServer } from "../src/server.js";
-import { MemoryShipStore } from "../src/ships.js";
 import { testTokens } from "./tokens.js";
 
 test("ships are saved every interval, on leave, and all of them when the zone closes", async () => {
   const tokens = await testTokens();
-  const ships = new MemoryShipStore();
+  const ships = new MemoryShipRepository();
   // A returning player whose stored row is at version 5 and ledger version 2.
-  ships.put({ playerId: "veteran", x: 3000, y: 3000, vx: 0, vy: 0, heading: 0, hull: 80, cargo: 3, credits: 40, version: 5, ledgerVersion: 2 });
+  ships.put({
+    playerId: "veteran",
+    x: 3000,
+    y: 3000,
+    vx: 0,
+    vy: 0,
+    heading: 0,
+    hull: 80,
+    cargo: 3,
+    credits: 40,
+    version: 5,
+    ledgerVersion: 2,
+  });
   const queue = createInProcessShipQueue();
   const saved: ShipState[] = [];
   // Stands in for the persistence consumer: takes what the zone published and acknowledges it.
@@ -35,9 +54,15 @@ test("ships are saved every interval, on leave, and all of them when the zone cl
       presence: new LocalPresence(),
       driver: new LocalDriver(),
       ships,
+      ownership: new LocalShipOwnership(),
       publisher: queue,
-      fence: async (region, epoch) => {
-        fenced.push([region, epoch]);
+      // Records what the zone fences (a store would raise the region's epoch).
+      fencing: {
+        fence: async (region, epoch) => {
+          fenced.push([region, epoch]);
+          return epoch;
+        },
+        current: async (region) => Math.max(0, ...fenced.filter(([r]) => r === region).map(([, e]) => e)),
       },
     },
     loadConfig(zoneConfig, {
@@ -88,12 +113,19 @@ test("ships are saved every interval, on leave, and all of them when the zone cl
     const flying = { ...zone.room("region-1-1")!.sim.ships.get("veteran")! };
     const n = saved.length;
     await zone.close();
-    const last = saved.slice(n).filter((s) => s.playerId === "veteran").at(-1);
+    const last = saved
+      .slice(n)
+      .filter((s) => s.playerId === "veteran")
+      .at(-1);
     assert.ok(last, "closing saved the ship still in play");
     assert.equal(last.x, flying.x);
     assert.ok(last.version > first.version);
     const versions = saved.filter((s) => s.playerId === "veteran").map((s) => s.version);
-    assert.deepEqual(versions, [...versions].sort((a, b) => a - b), "versions only grow");
+    assert.deepEqual(
+      versions,
+      [...versions].sort((a, b) => a - b),
+      "versions only grow",
+    );
   } finally {
     clearInterval(drain);
     await zone.close();
