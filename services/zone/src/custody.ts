@@ -215,8 +215,11 @@ export class ShipCustody implements RemoteRoom {
       o.log.warn({ err, player: playerId, region: o.roomId }, "could not load a ship");
       throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE", undefined, { cause: err });
     });
-    // A seat is only good in the region the ship is in: a client cannot pick its region.
-    if (stored && !sameRegion(regionOf(o.world, stored.x, stored.y), o.region)) {
+    // A seat is only good in the region the ship is in: a client cannot pick its region. Unless the
+    // ownership record names this room (world entry sends players where the record says): then the
+    // record, not the client, chose it, and a ship stored beyond the border is handed on next tick.
+    const named = rec?.region === o.roomId;
+    if (stored && !named && !sameRegion(regionOf(o.world, stored.x, stored.y), o.region)) {
       throw new StarlaneError("STARLANE_ERR_SEAT_INVALID");
     }
     if (o.sim.ships.has(playerId)) return null; // handed in while we were asking

@@ -448,6 +448,26 @@ test("a join takes a ship from a silent owner only when no zone holds the owner'
   assert.deepEqual(await ownership.get("p"), { region: "region-1-1", version: 2 });
 });
 
+test("a join where the record names this room but the ship is not here (its room restarted) takes it, and hands it on if it was stored beyond the border", async () => {
+  const east = openRoom("region-2-1");
+  const west = openRoom("region-1-1");
+  // The record says region-2-1 (where world entry sends the player); the last save was still west of the border.
+  await ownership.move("p", "", 0, "region-2-1");
+  store("p", 3900, 3000);
+  assert.equal(await east.custody.join("p", "p"), null);
+  assert.equal(east.custody.state("p"), "owned");
+  assert.deepEqual(await ownership.get("p"), { region: "region-2-1", version: 2 });
+  east.seated.add("p");
+  east.custody.offerLeavers();
+  await settle();
+  assert.equal(west.custody.owns("p"), true, "handed to the region it is in");
+  assert.deepEqual(await ownership.get("p"), { region: "region-1-1", version: 3 });
+  assert.equal(east.sentAway[0]?.to, "region-1-1");
+  // Without the record naming it, the same stored ship cannot be joined there.
+  store("q", 3900, 3000);
+  await assert.rejects(east.custody.join("q", "q"), isCode("STARLANE_ERR_SEAT_INVALID"));
+});
+
 test("a stale version can never take the ship", async () => {
   const west = openRoom("region-1-1");
   const east = openRoom("region-2-1");
