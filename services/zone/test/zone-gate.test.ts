@@ -170,3 +170,20 @@ test("the zone's other HTTP routes neither open nor list rooms", async () => {
   assert.doesNotMatch(metrics.text, /region-0-0|region-9-9/, "no room was ever opened for a region it does not hold");
   assert.deepEqual(await rooms(), before);
 });
+
+test("a path no route serves is answered 404 STARLANE_ERR_NOT_FOUND at once; the zone's own routes still answer", async () => {
+  for (const [method, path] of [
+    ["GET", "/foo"],
+    ["POST", "/foo/bar"],
+    ["GET", "/matchmakex"],
+    ["DELETE", "/healthzz"],
+  ] as const) {
+    const r = await request(method, path, method === "GET" ? undefined : "{}");
+    assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+    assert.equal((r.json as { code?: string } | null)?.code, "STARLANE_ERR_NOT_FOUND", `${method} ${path}`);
+  }
+  assert.equal((await request("GET", "/healthz")).status, 200);
+  assert.equal((await request("GET", "/metrics")).status, 200);
+  // Colyseus's own routes still go through its router.
+  assert.equal((await request("GET", "/__healthcheck")).status, 200);
+});
