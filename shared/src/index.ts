@@ -77,6 +77,28 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export {
+  type EntryMeta,
+  fromShipRow,
+  type Ghost,
+  ghostToWire,
+  LEDGER_FIELDS,
+  type LedgerField,
+  NEW_SHIP,
+  PERSISTED_FIELDS,
+  type PersistedField,
+  SHIP_COLUMNS,
+  SHIP_FIELDS,
+  type Ship,
+  type ShipRow,
+  type ShipSeed,
+  seedFromShipState,
+  shipFromSeed,
+  toGhost,
+  toShipRow,
+  toShipState,
+  toWire,
+} from "./ship.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";

@@ -1,6 +1,15 @@
 // Ship rows: the batched write-behind upsert, and the ShipRepository (shared contract) zones and
 // world entry load ships through.
-import { type ShipRepository, type ShipState, SPAWN_DEFAULTS, type Spawn } from "@starlane/shared";
+import {
+  fromShipRow,
+  SHIP_COLUMNS,
+  type ShipRepository,
+  type ShipRow,
+  type ShipState,
+  SPAWN_DEFAULTS,
+  type Spawn,
+  toShipRow,
+} from "@starlane/shared";
 import type pg from "pg";
 
 export interface BatchOutcome {
@@ -49,24 +58,13 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM fenced WHERE NOT owner)::int AS stale, (SELECT count(*) FROM written)::int AS applied`;
 
-/** Column arrays for unnest(), in the UPSERT's parameter order. */
+/** Column arrays for unnest(), in the UPSERT's parameter order (SHIP_COLUMNS). */
 function columns(states: readonly ShipState[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 14 }, () => new Array(states.length));
+  const cols: unknown[][] = SHIP_COLUMNS.map(() => new Array(states.length));
   states.forEach((s, i) => {
-    cols[0]![i] = s.playerId;
-    cols[1]![i] = s.name;
-    cols[2]![i] = s.region;
-    cols[3]![i] = s.x;
-    cols[4]![i] = s.y;
-    cols[5]![i] = s.vx;
-    cols[6]![i] = s.vy;
-    cols[7]![i] = s.heading;
-    cols[8]![i] = s.hull;
-    cols[9]![i] = s.cargo;
-    cols[10]![i] = s.credits;
-    cols[11]![i] = s.version;
-    cols[12]![i] = s.epoch;
-    cols[13]![i] = s.ledgerVersion ?? 0;
+    toShipRow(s).forEach((v, c) => {
+      cols[c]![i] = v;
+    });
   });
   return cols;
 }
@@ -82,7 +80,7 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
   let broken = false;
   try {
     await client.query("BEGIN");
-    await client.query(RAISE_EPOCHS, [cols[2], cols[12]]);
+    await client.query(RAISE_EPOCHS, [cols[SHIP_COLUMNS.indexOf("region")], cols[SHIP_COLUMNS.indexOf("epoch")]]);
     const { rows } = await client.query<{ stale: number; applied: number }>(UPSERT, cols);
     await client.query("COMMIT");
     const { stale, applied } = rows[0]!;
@@ -102,49 +100,13 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
 
 const ignore = () => {};
 
-interface CharacterRow {
-  player_id: string;
-  name: string;
-  region: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  cargo: string;
-  credits: string;
-  version: string;
-  epoch: string;
-  ledger_version: string;
-}
-
-const SELECT_SHIP = `SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version
-  FROM characters WHERE player_id = $1`;
-
-// pg returns bigint as text; every value here stays below 2^53.
-const toShip = (r: CharacterRow): ShipState => ({
-  playerId: r.player_id,
-  name: r.name,
-  region: r.region,
-  x: r.x,
-  y: r.y,
-  vx: r.vx,
-  vy: r.vy,
-  heading: r.heading,
-  hull: r.hull,
-  cargo: Number(r.cargo),
-  credits: Number(r.credits),
-  version: Number(r.version),
-  epoch: Number(r.epoch),
-  ledgerVersion: Number(r.ledger_version),
-});
+const SELECT_SHIP = `SELECT ${SHIP_COLUMNS.join(", ")} FROM characters WHERE player_id = $1`;
 
 /** The PostgreSQL ShipRepository; it answers whole ShipStates (the contract asks for less). */
 export function createShipRepository(pool: pg.Pool) {
   const load = async (playerId: string): Promise<ShipState | null> => {
-    const { rows } = await pool.query<CharacterRow>(SELECT_SHIP, [playerId]);
-    return rows[0] ? toShip(rows[0]) : null;
+    const { rows } = await pool.query<ShipRow>(SELECT_SHIP, [playerId]);
+    return rows[0] ? fromShipRow(rows[0]) : null;
   };
   return {
     load,

@@ -16,9 +16,10 @@ import {
   type ShipRepository,
   StarlaneError,
   sameRegion,
+  toGhost,
   type WorldConfig,
 } from "@starlane/shared";
-import { type Ghost, toGhost } from "./ghosts.js";
+import type { Ghost } from "./ghosts.js";
 import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
 import type { HandoffAbort, ZoneMetrics } from "./metrics.js";
 import type { Ship, SimState } from "./rules/types.js";

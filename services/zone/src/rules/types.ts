@@ -1,30 +1,9 @@
 // The simulation's own data: plain objects, no schema, no network. The room copies what clients
 // may see into the Colyseus state after each tick.
-import type { Rect, WorldConfig } from "@starlane/shared";
+import type { Rect, Ship, WorldConfig } from "@starlane/shared";
 
-export interface Ship {
-  /** The owning player's account id (a player has one ship). */
-  id: string;
-  name: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  /** Radians, 0 = +x, growing clockwise on screen (y down). */
-  heading: number;
-  hull: number;
-  cargo: number;
-  credits: number;
-  /** Seconds until the gun can fire again. */
-  cooldown: number;
-  /** 0 while flying; seconds left before respawning after destruction. */
-  respawnIn: number;
-  /** The controls in effect (the last applied input's). */
-  thrust: number;
-  turn: number;
-  /** The sequence number of the last input applied to this ship (0 = none yet). */
-  ack: number;
-}
+/** The ship record is defined once, in @starlane/shared (ship.ts), with its other forms. */
+export type { Ship } from "@starlane/shared";
 
 export interface Asteroid {
   id: string;
