@@ -36,6 +36,16 @@ export {
   reply,
   toStarlaneError,
 } from "./http.js";
+export {
+  type Balance,
+  checkSale,
+  checkTrade,
+  type Ledger,
+  MemoryLedger,
+  type SellOre,
+  type Trade,
+  type TradeResult,
+} from "./ledger.js";
 export { Lifecycle, runMain } from "./lifecycle.js";
 export { createLogger, type Logger } from "./logger.js";
 export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";

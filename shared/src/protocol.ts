@@ -181,6 +181,31 @@ export const ErrorCode = {
     status: 403,
     message: "Region rooms are opened by the zone only; enter the world through world entry.",
   },
+  STARLANE_ERR_LEDGER_INSUFFICIENT: {
+    area: "economy",
+    status: 409,
+    message: "Not enough credits or ore for that; nothing changed.",
+  },
+  STARLANE_ERR_LEDGER_KEY_REUSED: {
+    area: "economy",
+    status: 409,
+    message: "That operation key was already used for a different request; nothing changed.",
+  },
+  STARLANE_ERR_LEDGER_STALE_EPOCH: {
+    area: "economy",
+    status: 409,
+    message: "This zone no longer owns the region; nothing changed. Retry after reconnecting.",
+  },
+  STARLANE_ERR_LEDGER_BUSY: {
+    area: "economy",
+    status: 409,
+    message: "Your previous sale or trade is still being committed; try again in a moment.",
+  },
+  STARLANE_ERR_LEDGER_UNAVAILABLE: {
+    area: "economy",
+    status: 503,
+    message: "The ledger could not be reached; the operation did not happen. Retry shortly.",
+  },
   STARLANE_ERR_OPERATOR_UNAUTHORIZED: {
     area: "operator",
     status: 401,

@@ -174,12 +174,14 @@ test("selling ore mined since the last committed write: the zone's hold counts w
   await writeShipBatch(t.pool, [ship("digger", 1, { cargo: 3, credits: 0 })]);
   const sale = { station: "beta", pricePerOre: 5, region: "region-0-0", epoch: 1, playerId: "digger" };
   // The zone holds 8 (5 mined since its last write landed): without its hold the row has only 3.
-  await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-1", ore: 8 }), { code: "STARLANE_ERR_ACTION_REFUSED" });
+  await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-1", ore: 8 }), {
+    code: "STARLANE_ERR_LEDGER_INSUFFICIENT",
+  });
   const ok = await sellOre(t.pool, { ...sale, key: "dig-2", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } });
   assert.deepEqual(ok.balances, [{ playerId: "digger", credits: 40, cargo: 0, ledgerVersion: 1 }]);
   // A hold from before that sale (ledgerVersion 0) cannot bring the ore back.
   await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-3", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } }), {
-    code: "STARLANE_ERR_ACTION_REFUSED",
+    code: "STARLANE_ERR_LEDGER_INSUFFICIENT",
   });
   // Retrying dig-2 answers the same and sells nothing more.
   const again = await sellOre(t.pool, { ...sale, key: "dig-2", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } });
