@@ -6,7 +6,7 @@
 export const ClientMessage = {
   /** { seq, thrust, turn, fire } one control sample, stamped with an increasing sequence number */
   Input: "input",
-  /** { kind, target? } a discrete action: mine, sell, buy, respawn */
+  /** { kind, target? } a discrete action: mine, sell, respawn (PROTOCOL.md, "Actions") */
   Action: "action",
 } as const;
 export type ClientMessage = (typeof ClientMessage)[keyof typeof ClientMessage];

@@ -21,9 +21,12 @@ export interface BatchOutcome {
   superseded: number;
 }
 
-// Raises each region's epoch to the newest in the batch and locks those rows until commit, in a
-// fixed order so two persistence instances never deadlock on them. A zone's fenceRegion() takes the
-// same lock, so the epoch check below cannot race with an ownership change.
+// The batch's regions' epochs under a shared lock: batches, sales and trades of one region commit
+// side by side, while an ownership change (fenceRegion's update) waits for them, so the epoch check
+// in the UPSERT cannot race with it. In a fixed order, so two persistence instances never deadlock.
+const SHARE_EPOCHS = `SELECT region, epoch FROM region_epochs WHERE region = ANY($1::text[]) ORDER BY region FOR SHARE`;
+
+// Raises the regions whose epoch the batch is the first to carry (rare: once per ownership change).
 const RAISE_EPOCHS = `
 INSERT INTO region_epochs (region, epoch)
 SELECT region, max(epoch) FROM unnest($1::text[], $2::bigint[]) AS t(region, epoch)
@@ -80,7 +83,12 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
   let broken = false;
   try {
     await client.query("BEGIN");
-    await client.query(RAISE_EPOCHS, [cols[SHIP_COLUMNS.indexOf("region")], cols[SHIP_COLUMNS.indexOf("epoch")]]);
+    const newest = new Map<string, number>();
+    for (const st of states) newest.set(st.region, Math.max(newest.get(st.region) ?? 0, st.epoch));
+    const { rows: held } = await client.query<{ region: string; epoch: string }>(SHARE_EPOCHS, [[...newest.keys()]]);
+    const current = new Map(held.map((r) => [r.region, Number(r.epoch)]));
+    const raise = [...newest].filter(([region, epoch]) => (current.get(region) ?? -1) < epoch);
+    if (raise.length > 0) await client.query(RAISE_EPOCHS, [raise.map(([r]) => r), raise.map(([, e]) => e)]);
     const { rows } = await client.query<{ stale: number; applied: number }>(UPSERT, cols);
     await client.query("COMMIT");
     const { stale, applied } = rows[0]!;

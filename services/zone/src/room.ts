@@ -4,7 +4,7 @@
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
-import type { ShipOwnership, ShipRepository } from "@starlane/shared";
+import type { Ledger, ShipOwnership, ShipRepository } from "@starlane/shared";
 import {
   type AccessClaims,
   ClientMessage,
@@ -40,6 +40,7 @@ import { Mirror } from "./mirror.js";
 import { damage } from "./rules/combat.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
+import { Sales } from "./sales.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
@@ -69,6 +70,8 @@ export interface RoomContext {
   handoffRetryMs: number;
   /** Write-behind to persistence; without it ships live only as long as their room. */
   publisher?: ShipStatePublisher;
+  /** The authority for credits and ore: sales go through it. Without it sales are refused. */
+  ledger?: Ledger;
   /** Every ship is saved this often (in ticks), and always when its player leaves. */
   saveEveryTicks: number;
   /** The ownership epoch this zone holds the region at (carried by every save). */
@@ -125,6 +128,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   readonly #byPlayer = new Map<string, Seat>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #custody!: ShipCustody;
+  #sales!: Sales;
   #mirror!: Mirror;
   #gate!: FrameGate;
   #ghosts!: GhostBoard;
@@ -159,6 +163,18 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       interestRadius: this.ctx.interestRadius,
     });
     this.state = this.#mirror.state;
+    const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
+    this.#sales = new Sales({
+      ledger: this.ctx.ledger,
+      region: id,
+      epoch: () => this.ctx.epochOf(id),
+      sim: this.sim,
+      saver,
+      pricePerOre: TUNING.trade.orePrice,
+      metrics: this.ctx.metrics,
+      log: this.ctx.log,
+      refuse: (playerId, err) => this.#byPlayer.get(playerId)?.client.send(ServerMessage.Error, err.toBody()),
+    });
     this.#custody = new ShipCustody({
       roomId: id,
       region,
@@ -166,7 +182,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       sim: this.sim,
       ownership: this.ctx.ownership,
       ships: this.ctx.ships,
-      saver: this.ctx.publisher && new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id)),
+      saver,
       ghosts: this.#ghosts,
       callRoom,
       regionLive: (r) => this.ctx.regionLive(r),
@@ -268,6 +284,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   override onDispose() {
     if (!this.#opened) return; // refused in onCreate: nothing was set up
     this.#custody.close();
+    this.#sales.close();
     this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
     this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
     for (const t of this.#timers) clearTimeout(t);
@@ -413,13 +430,15 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         const owner = owners.get(h.ship);
         if (owner) this.presence.publish(hitChannel(owner), { ship: h.ship, by: h.by } satisfies GhostHit);
       }
+      for (const sale of events.sales) this.#sales.sell(sale.ship, sale.station, sale.ore);
       if (this.sim.tick % this.ctx.saveEveryTicks === 0) this.#custody.saveAll();
       for (const r of events.refused) {
         this.#byPlayer
           .get(r.ship)
           ?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }
-      this.#custody.offerLeavers();
+      // A ship with a sale in flight stays until the ledger answers (its hold must not move twice).
+      this.#custody.offerLeavers((playerId) => this.#sales.busy(playerId));
       this.#publishGhosts();
       this.#custody.expireArrivals();
       this.#sync();

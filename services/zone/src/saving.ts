@@ -14,7 +14,8 @@ export class ShipSaver {
   readonly #saved = new Map<string, Saved>();
 
   constructor(
-    private readonly publisher: ShipStatePublisher,
+    /** Without one (tests, a zone without persistence) the saver only keeps the versions. */
+    private readonly publisher: ShipStatePublisher | undefined,
     private readonly region: string,
     private readonly epoch: () => number,
   ) {}
@@ -28,7 +29,7 @@ export class ShipSaver {
     const saved = this.#saved.get(ship.id) ?? { version: 0, ledgerVersion: 0 };
     saved.version = nextShipVersion(saved.version);
     this.#saved.set(ship.id, saved);
-    this.publisher.publish(
+    this.publisher?.publish(
       toShipState(ship, {
         region: this.region,
         version: saved.version,
@@ -36,6 +37,22 @@ export class ShipSaver {
         ledgerVersion: saved.ledgerVersion,
       }),
     );
+  }
+
+  /** How many ledger operations the ship's credits and cargo include (a sale sends it as its hold's). */
+  ledgerVersion(playerId: string): number {
+    return this.#saved.get(playerId)?.ledgerVersion ?? 0;
+  }
+
+  /**
+   * The ledger committed an operation: later entries carry its version, so the store takes their
+   * credits and cargo again. False (nothing to apply) when the ship already includes it.
+   */
+  committed(playerId: string, ledgerVersion: number): boolean {
+    const saved = this.#saved.get(playerId);
+    if (!saved || saved.ledgerVersion >= ledgerVersion) return false;
+    saved.ledgerVersion = ledgerVersion;
+    return true;
   }
 
   /** Where a ship's versions stand (handed to the next room with the ship). */

@@ -1,7 +1,8 @@
 // Mining and trade: ore comes out of asteroids into the cargo hold (up to its capacity) and is
-// sold at a station for credits. Both need the ship to be close enough.
-import type { Asteroid, Ship, Station } from "./types.js";
+// sold at a station for credits (through the ledger: see sales.ts). Both need the ship close enough.
+
 import { TUNING } from "./tuning.js";
+import type { Asteroid, Ship, Station } from "./types.js";
 
 const surfaceDistance = (ship: Ship, b: { x: number; y: number; radius: number }) =>
   Math.hypot(ship.x - b.x, ship.y - b.y) - b.radius - TUNING.ship.radius;
@@ -21,10 +22,14 @@ export const regrow = (rock: Asteroid, dt: number): Asteroid =>
     ? rock
     : { ...rock, ore: Math.min(TUNING.mining.maxOre, rock.ore + TUNING.mining.regenPerSecond * dt) };
 
-/** Sells the whole hold; null when not near the station or there is nothing to sell. */
-export function sell(ship: Ship, station: Station): Ship | null {
-  if (ship.respawnIn > 0 || ship.cargo <= 0 || surfaceDistance(ship, station) > TUNING.trade.range) return null;
-  return { ...ship, cargo: 0, credits: ship.credits + ship.cargo * TUNING.trade.orePrice };
+/**
+ * How much ore a sale at `station` would sell (the whole hold, in whole units); null when not near
+ * the station or there is nothing to sell. The ledger commits the sale; the ship changes only then.
+ */
+export function saleAt(ship: Ship, station: Station): number | null {
+  const ore = Math.floor(ship.cargo);
+  if (ship.respawnIn > 0 || ore <= 0 || surfaceDistance(ship, station) > TUNING.trade.range) return null;
+  return ore;
 }
 
 /** The station nearest to a point (where a destroyed ship comes back). */

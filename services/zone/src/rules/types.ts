@@ -68,7 +68,8 @@ export interface TickEvents {
   /** Actions that could not be done (out of range, cargo full, ...): the room tells the sender. */
   refused: { ship: string; action: Action["kind"] }[];
   destroyed: { ship: string; by: string }[];
-  sold: { ship: string; ore: number; credits: number }[];
+  /** Sales asked for and possible here: the room has the ledger commit them (credits change only then). */
+  sales: { ship: string; station: string; ore: number }[];
   /** Shots that hit a ghost: the room forwards each to the ship's owner, which applies the damage. */
   ghostHits: { ship: string; by: string }[];
 }
