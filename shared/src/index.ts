@@ -40,6 +40,8 @@ export {
   type Balance,
   checkSale,
   checkTrade,
+  flattenTrade,
+  type Hold,
   type Ledger,
   MemoryLedger,
   type SellOre,

@@ -21,7 +21,13 @@ export interface SellOre {
    * committed write-behind entry is not in the store yet; when `ledgerVersion` matches the stored
    * one, the stored cargo is first set to `cargo` (the zone is authoritative for mining).
    */
-  hold?: { cargo: number; ledgerVersion: number };
+  hold?: Hold;
+}
+
+/** A party's hold as its zone sees it (see `SellOre.hold`). */
+export interface Hold {
+  cargo: number;
+  ledgerVersion: number;
 }
 
 /** `buyer` pays `credits` to `seller` for `ore` units. */
@@ -33,6 +39,9 @@ export interface Trade {
   credits: number;
   region: string;
   epoch: number;
+  /** The parties' holds, when the zone asking holds their ships (as for a sale). */
+  buyerHold?: Hold;
+  sellerHold?: Hold;
 }
 
 export interface Balance {
@@ -98,11 +107,34 @@ export function checkSale(req: SellOre): number {
 }
 
 export function checkTrade(req: Trade): void {
-  checkLedgerRequest({ ...req }, ["key", "buyer", "seller", "region"], ["ore", "credits", "epoch"], ["ore"]);
+  checkLedgerRequest(flattenTrade(req), ["key", "buyer", "seller", "region"], ["ore", "credits", "epoch"], ["ore"]);
+  for (const [f, h] of [
+    ["buyerHold", req.buyerHold],
+    ["sellerHold", req.sellerHold],
+  ] as const) {
+    if (h === undefined) continue;
+    if (
+      !Number.isSafeInteger(h?.cargo) ||
+      !Number.isSafeInteger(h?.ledgerVersion) ||
+      h.cargo < 0 ||
+      h.ledgerVersion < 0
+    )
+      throw new StarlaneError("STARLANE_ERR_VALIDATION", f);
+  }
   if (req.buyer === req.seller) throw new StarlaneError("STARLANE_ERR_VALIDATION", "seller");
   if (req.buyer.startsWith("station:") || req.seller.startsWith("station:")) {
     throw new StarlaneError("STARLANE_ERR_VALIDATION", "buyer");
   }
+}
+
+/** A trade as flat fields (how its request is stored and compared for idempotency). */
+export function flattenTrade(req: Trade): Record<string, string | number> {
+  const { buyerHold, sellerHold, ...rest } = req;
+  return {
+    ...rest,
+    ...(buyerHold ? { buyerHoldCargo: buyerHold.cargo, buyerHoldLedgerVersion: buyerHold.ledgerVersion } : {}),
+    ...(sellerHold ? { sellerHoldCargo: sellerHold.cargo, sellerHoldLedgerVersion: sellerHold.ledgerVersion } : {}),
+  };
 }
 
 const sameRequest = (a: Request, b: Request) =>
@@ -142,9 +174,13 @@ export class MemoryLedger implements Ledger {
 
   async trade(req: Trade): Promise<TradeResult> {
     checkTrade(req);
-    return this.#once(req.key, flatten("trade", { ...req }), req, async () => {
+    return this.#once(req.key, { kind: "trade", ...flattenTrade(req) }, req, async () => {
       const buyer = await this.#account(req.buyer);
       const seller = await this.#account(req.seller);
+      if (req.buyerHold && (buyer.ledgerVersion ?? 0) === req.buyerHold.ledgerVersion)
+        buyer.cargo = req.buyerHold.cargo;
+      if (req.sellerHold && (seller.ledgerVersion ?? 0) === req.sellerHold.ledgerVersion)
+        seller.cargo = req.sellerHold.cargo;
       if (buyer.credits < req.credits) throw new StarlaneError("STARLANE_ERR_LEDGER_INSUFFICIENT", "credits");
       if (seller.cargo < req.ore) throw new StarlaneError("STARLANE_ERR_LEDGER_INSUFFICIENT", "ore");
       buyer.credits -= req.credits;

@@ -5,6 +5,7 @@ import {
   type Balance,
   checkSale,
   checkTrade,
+  flattenTrade,
   type Ledger,
   type SellOre,
   StarlaneError,
@@ -63,7 +64,7 @@ async function applyOnce(
   request: Request,
   fence: { region: string; epoch: number },
   movements: Movement[],
-  hold?: { playerId: string; cargo: number; ledgerVersion: number },
+  holds: { playerId: string; cargo: number; ledgerVersion: number }[] = [],
 ): Promise<TradeResult> {
   const key = request.key as string;
   return transact(pool, async (client) => {
@@ -95,8 +96,11 @@ async function applyOnce(
       [players],
     );
     const have = new Map(locked.rows.map((r) => [r.player_id, { credits: Number(r.credits), cargo: Number(r.cargo) }]));
-    const row = hold && locked.rows.find((r) => r.player_id === hold.playerId);
-    if (hold && row && Number(row.ledger_version) === hold.ledgerVersion) {
+    // Ore mined since the last committed write-behind entry: the zone's hold counts when it has seen
+    // every ledger operation on the row.
+    for (const hold of holds) {
+      const row = locked.rows.find((r) => r.player_id === hold.playerId);
+      if (!row || Number(row.ledger_version) !== hold.ledgerVersion) continue;
       await client.query("UPDATE characters SET cargo = $2 WHERE player_id = $1", [hold.playerId, hold.cargo]);
       have.get(hold.playerId)!.cargo = hold.cargo;
     }
@@ -149,17 +153,28 @@ export async function sellOre(pool: pg.Pool, req: SellOre): Promise<TradeResult>
       { party: req.playerId, credits, ore: -req.ore },
       { party: `station:${req.station}`, credits: -credits, ore: req.ore },
     ],
-    hold && { playerId: req.playerId, ...hold },
+    hold ? [{ playerId: req.playerId, ...hold }] : [],
   );
 }
 
 /** A trade between two players: `buyer` pays `credits` and receives `ore` from `seller`. */
 export async function trade(pool: pg.Pool, req: Trade): Promise<TradeResult> {
   checkTrade(req);
-  return applyOnce(pool, "trade", { ...req }, req, [
-    { party: req.buyer, credits: -req.credits, ore: req.ore },
-    { party: req.seller, credits: req.credits, ore: -req.ore },
-  ]);
+  const holds = [
+    ...(req.buyerHold ? [{ playerId: req.buyer, ...req.buyerHold }] : []),
+    ...(req.sellerHold ? [{ playerId: req.seller, ...req.sellerHold }] : []),
+  ];
+  return applyOnce(
+    pool,
+    "trade",
+    flattenTrade(req),
+    req,
+    [
+      { party: req.buyer, credits: -req.credits, ore: req.ore },
+      { party: req.seller, credits: req.credits, ore: -req.ore },
+    ],
+    holds,
+  );
 }
 
 /** The Ledger contract over PostgreSQL. */

@@ -157,6 +157,33 @@ for (const [name, make] of Object.entries(subjects)) {
       assert.deepEqual(await s.load(a).then((r) => [r?.credits, r?.cargo]), [30, 7]);
     });
 
+    test("a trade counts each side's hold (ore mined since the last write) when it has seen every operation", async () => {
+      const s = make();
+      const [a, b] = [id("buyer"), id("seller")];
+      await s.seed(a, 100, 1);
+      await s.seed(b, 0, 2);
+      const trade = { buyer: a, seller: b, ore: 6, credits: 30, ...fence };
+      await assert.rejects(s.ledger.trade({ ...trade, key: id("t") }), { code: "STARLANE_ERR_LEDGER_INSUFFICIENT" });
+      const r = await s.ledger.trade({
+        ...trade,
+        key: id("t"),
+        buyerHold: { cargo: 3, ledgerVersion: 0 },
+        sellerHold: { cargo: 8, ledgerVersion: 0 },
+      });
+      assert.deepEqual(
+        r.balances.map((x) => [x.playerId, x.credits, x.cargo, x.ledgerVersion]),
+        [
+          [a, 70, 9, 1],
+          [b, 30, 2, 1],
+        ],
+      );
+      // A hold from before that trade cannot bring the ore back.
+      await assert.rejects(
+        s.ledger.trade({ ...trade, key: id("t"), ore: 3, sellerHold: { cargo: 8, ledgerVersion: 0 } }),
+        { code: "STARLANE_ERR_LEDGER_INSUFFICIENT" },
+      );
+    });
+
     test("two accepts racing with one key apply once", async () => {
       const s = make();
       const [a, b] = [id("a"), id("b")];
