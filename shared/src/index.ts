@@ -43,6 +43,7 @@ export {
   flattenTrade,
   type Hold,
   type Ledger,
+  MAX_LEDGER_AMOUNT,
   MemoryLedger,
   type SellOre,
   type Trade,

@@ -8,6 +8,12 @@ export const ClientMessage = {
   Input: "input",
   /** { kind, target? } a discrete action: mine, sell, respawn (PROTOCOL.md, "Actions") */
   Action: "action",
+  /** { to, side, ore, credits } offer a trade to another player's ship in the same region */
+  TradeOffer: "tradeOffer",
+  /** { id } accept a trade offered to you */
+  TradeAccept: "tradeAccept",
+  /** { id } withdraw (offerer) or decline (addressee) an open offer */
+  TradeCancel: "tradeCancel",
 } as const;
 export type ClientMessage = (typeof ClientMessage)[keyof typeof ClientMessage];
 
@@ -16,6 +22,10 @@ export const ServerMessage = {
   Error: "error",
   /** { roomId, reservation, address } your ship now belongs to another room: join it */
   Handoff: "handoff",
+  /** { id, from, to, side, ore, credits, expiresInMs } a trade offer was opened (sent to both players) */
+  TradeOffered: "tradeOffered",
+  /** { id, outcome, code? } an offer closed: committed, refused, cancelled or expired (sent to both) */
+  TradeClosed: "tradeClosed",
 } as const;
 export type ServerMessage = (typeof ServerMessage)[keyof typeof ServerMessage];
 
@@ -199,12 +209,28 @@ export const ErrorCode = {
   STARLANE_ERR_LEDGER_BUSY: {
     area: "economy",
     status: 409,
-    message: "Your previous sale or trade is still being committed; try again in a moment.",
+    message:
+      "Your previous sale or trade is still being committed (or you have too many open offers); try again in a moment.",
+  },
+  STARLANE_ERR_LEDGER_TRADE_CLOSED: {
+    area: "economy",
+    status: 409,
+    message: "That trade offer is no longer open (accepted, cancelled or expired).",
+  },
+  STARLANE_ERR_LEDGER_TRADE_NOT_YOURS: {
+    area: "economy",
+    status: 403,
+    message: "That trade offer is not addressed to you.",
+  },
+  STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY: {
+    area: "economy",
+    status: 409,
+    message: "The other player is not in your region (left, moved away, or elsewhere); nothing changed.",
   },
   STARLANE_ERR_LEDGER_UNAVAILABLE: {
     area: "economy",
     status: 503,
-    message: "The ledger could not be reached; the operation did not happen. Retry shortly.",
+    message: "The ledger does not answer; your balance changes only if and when it commits.",
   },
   STARLANE_ERR_OPERATOR_UNAUTHORIZED: {
     area: "operator",

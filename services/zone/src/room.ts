@@ -35,15 +35,16 @@ import {
 } from "./ghosts.js";
 import type { HandoffAccepted, HandoffOffer } from "./handoff.js";
 import { InputQueue, parseAction, parseInput } from "./input.js";
+import { LedgerDesk } from "./ledger-desk.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
 import { Mirror } from "./mirror.js";
 import { damage } from "./rules/combat.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
-import { Sales } from "./sales.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
+import { parseTradeId, parseTradeOffer, TradeBook } from "./trades.js";
 
 /** What every region room of one zone server shares. */
 export interface RoomContext {
@@ -128,7 +129,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   readonly #byPlayer = new Map<string, Seat>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #custody!: ShipCustody;
-  #sales!: Sales;
+  #desk!: LedgerDesk;
   #mirror!: Mirror;
   #gate!: FrameGate;
   #ghosts!: GhostBoard;
@@ -164,16 +165,22 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     });
     this.state = this.#mirror.state;
     const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
-    this.#sales = new Sales({
+    this.#desk = new LedgerDesk({
       ledger: this.ctx.ledger,
       region: id,
       epoch: () => this.ctx.epochOf(id),
       sim: this.sim,
       saver,
+      book: new TradeBook(),
       pricePerOre: TUNING.trade.orePrice,
       metrics: this.ctx.metrics,
       log: this.ctx.log,
-      refuse: (playerId, err) => this.#byPlayer.get(playerId)?.client.send(ServerMessage.Error, err.toBody()),
+      send: (playerId, type, body) => this.#byPlayer.get(playerId)?.client.send(type, body),
+      present: (playerId) => {
+        const seat = this.#byPlayer.get(playerId);
+        return !!seat && !seat.transit && this.sim.ships.has(playerId) && !this.#custody.handingOff(playerId);
+      },
+      now: () => Date.now(),
     });
     this.#custody = new ShipCustody({
       roomId: id,
@@ -211,6 +218,25 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     });
     this.onMessage(ClientMessage.Input, (client, msg) => this.#onInput(client, msg));
     this.onMessage(ClientMessage.Action, (client, msg) => this.#onAction(client, msg));
+    this.onMessage(ClientMessage.TradeOffer, (client, msg) => {
+      const seat = this.#seatOf(client);
+      const v = seat && parseTradeOffer(msg, seat.playerId);
+      if (!seat || !v) return;
+      if (!v.ok) return this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", v.field);
+      this.#desk.offer(seat.playerId, v.value);
+    });
+    for (const [type, act] of [
+      [ClientMessage.TradeAccept, (by: string, id: string) => this.#desk.accept(by, id)],
+      [ClientMessage.TradeCancel, (by: string, id: string) => this.#desk.cancel(by, id)],
+    ] as const) {
+      this.onMessage(type, (client, msg) => {
+        const seat = this.#seatOf(client);
+        if (!seat) return;
+        const v = parseTradeId(msg);
+        if (!v.ok) return this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", v.field);
+        act(seat.playerId, v.value);
+      });
+    }
     // Only servers hand ships off: a client claiming to move its ship is refused.
     this.onMessage(ServerMessage.Handoff, (client) =>
       this.#drop(client, "handoff_refused", "STARLANE_ERR_HANDOFF_REFUSED"),
@@ -284,7 +310,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   override onDispose() {
     if (!this.#opened) return; // refused in onCreate: nothing was set up
     this.#custody.close();
-    this.#sales.close();
+    this.#desk.close();
     this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
     this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
     for (const t of this.#timers) clearTimeout(t);
@@ -362,9 +388,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     return this.#custody.reserveResume(sub, name);
   }
 
-  #drop(client: Client, reason: DropReason, code: ErrorCode) {
+  #drop(client: Client, reason: DropReason, code: ErrorCode, field?: string) {
     this.ctx.metrics.inputDropped(this.roomId, reason);
-    client.send(ServerMessage.Error, new StarlaneError(code).toBody());
+    client.send(ServerMessage.Error, new StarlaneError(code, field).toBody());
   }
 
   #onInput(client: Client, msg: unknown) {
@@ -382,6 +408,13 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     // A replay or an overflow is silently dropped (counted): a client resending after a reconnect,
     // or sending faster than the tick, is not an error worth a message per frame.
     if (r !== "queued") this.ctx.metrics.inputDropped(this.roomId, r);
+  }
+
+  /** The sender's seat, if it has one with its ship here (a transit seat only waits to be left). */
+  #seatOf(client: Client): Seat | undefined {
+    const seat = this.#seats.get(client.sessionId);
+    if (!seat) this.ctx.metrics.inputDropped(this.roomId, "not_joined");
+    return seat && !seat.transit ? seat : undefined;
   }
 
   #onAction(client: Client, msg: unknown) {
@@ -430,15 +463,16 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         const owner = owners.get(h.ship);
         if (owner) this.presence.publish(hitChannel(owner), { ship: h.ship, by: h.by } satisfies GhostHit);
       }
-      for (const sale of events.sales) this.#sales.sell(sale.ship, sale.station, sale.ore);
+      for (const sale of events.sales) this.#desk.sell(sale.ship, sale.station, sale.ore);
       if (this.sim.tick % this.ctx.saveEveryTicks === 0) this.#custody.saveAll();
       for (const r of events.refused) {
         this.#byPlayer
           .get(r.ship)
           ?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }
-      // A ship with a sale in flight stays until the ledger answers (its hold must not move twice).
-      this.#custody.offerLeavers((playerId) => this.#sales.busy(playerId));
+      // A ship with a sale or trade in flight stays until the ledger answers (its hold must not move twice).
+      this.#custody.offerLeavers((playerId) => this.#desk.busy(playerId));
+      this.#desk.sweep();
       this.#publishGhosts();
       this.#custody.expireArrivals();
       this.#sync();
