@@ -514,6 +514,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     return this.#seats.size;
   }
 
+  /** A sale or trade of this player's ship is waiting for the ledger (tests wait on it instead of sleeping). */
+  busy(playerId: string): boolean {
+    return this.#desk.busy(playerId);
+  }
+
   /** Inputs and actions waiting for a tick for this player (tests wait on it instead of sleeping). */
   pending(playerId: string): number {
     const seat = this.#byPlayer.get(playerId);
