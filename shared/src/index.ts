@@ -38,6 +38,8 @@ export {
 } from "./http.js";
 export {
   type Balance,
+  type BuyUpgrade,
+  checkBuy,
   checkSale,
   checkTrade,
   flattenTrade,
@@ -48,6 +50,8 @@ export {
   type SellOre,
   type Trade,
   type TradeResult,
+  UPGRADES,
+  type Upgrade,
 } from "./ledger.js";
 export { Lifecycle, runMain } from "./lifecycle.js";
 export { createLogger, type Logger } from "./logger.js";

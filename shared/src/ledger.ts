@@ -24,6 +24,23 @@ export interface SellOre {
   hold?: Hold;
 }
 
+/** Upgrades a station sells (the zone's rules give each level's price and effect). */
+export const UPGRADES = ["hold"] as const;
+export type Upgrade = (typeof UPGRADES)[number];
+
+/** A player buys the next level of an upgrade at a station. */
+export interface BuyUpgrade {
+  key: string;
+  playerId: string;
+  station: string;
+  item: Upgrade;
+  /** The level bought: the player must own exactly `level - 1`. */
+  level: number;
+  price: number;
+  region: string;
+  epoch: number;
+}
+
 /** A party's hold as its zone sees it (see `SellOre.hold`). */
 export interface Hold {
   cargo: number;
@@ -48,6 +65,7 @@ export interface Balance {
   playerId: string;
   credits: number;
   cargo: number;
+  holdLevel: number;
   /** Give this to the ship's saver so later write-behind entries carry the operation. */
   ledgerVersion: number;
 }
@@ -66,6 +84,8 @@ export interface TradeResult {
  */
 export interface Ledger {
   sell(req: SellOre): Promise<TradeResult>;
+  /** Refused with STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE when the player does not own exactly `level - 1`. */
+  buy(req: BuyUpgrade): Promise<TradeResult>;
   trade(req: Trade): Promise<TradeResult>;
 }
 
@@ -104,6 +124,12 @@ export function checkSale(req: SellOre): number {
   if (!Number.isSafeInteger(credits) || credits > MAX_LEDGER_AMOUNT)
     throw new StarlaneError("STARLANE_ERR_VALIDATION", "ore");
   return credits;
+}
+
+export function checkBuy(req: BuyUpgrade): void {
+  checkLedgerRequest({ ...req }, ["key", "playerId", "station", "region"], ["level", "price", "epoch"], ["level"]);
+  if (!(UPGRADES as readonly string[]).includes(req.item)) throw new StarlaneError("STARLANE_ERR_VALIDATION", "item");
+  if (req.playerId.startsWith("station:")) throw new StarlaneError("STARLANE_ERR_VALIDATION", "playerId");
 }
 
 export function checkTrade(req: Trade): void {
@@ -172,6 +198,19 @@ export class MemoryLedger implements Ledger {
     });
   }
 
+  async buy(req: BuyUpgrade): Promise<TradeResult> {
+    checkBuy(req);
+    return this.#once(req.key, flatten("buy", { ...req }), req, async () => {
+      const s = await this.#account(req.playerId);
+      if ((s.holdLevel ?? 0) !== req.level - 1)
+        throw new StarlaneError("STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE", "level");
+      if (s.credits < req.price) throw new StarlaneError("STARLANE_ERR_LEDGER_INSUFFICIENT", "credits");
+      s.credits -= req.price;
+      s.holdLevel = req.level;
+      return [s];
+    });
+  }
+
   async trade(req: Trade): Promise<TradeResult> {
     checkTrade(req);
     return this.#once(req.key, { kind: "trade", ...flattenTrade(req) }, req, async () => {
@@ -201,7 +240,9 @@ export class MemoryLedger implements Ledger {
     key: string,
     request: Request,
     fence: { region: string; epoch: number },
-    apply: () => Promise<{ playerId: string; credits: number; cargo: number; ledgerVersion?: number }[]>,
+    apply: () => Promise<
+      { playerId: string; credits: number; cargo: number; holdLevel?: number; ledgerVersion?: number }[]
+    >,
   ): Promise<TradeResult> {
     const prior = this.#done.get(key);
     if (prior) {
@@ -217,7 +258,7 @@ export class MemoryLedger implements Ledger {
       const balances = accounts.map((s) => {
         const ledgerVersion = (s.ledgerVersion ?? 0) + 1;
         this.ships.put({ ...(s as Parameters<MemoryShipRepository["put"]>[0]), ledgerVersion });
-        return { playerId: s.playerId, credits: s.credits, cargo: s.cargo, ledgerVersion };
+        return { playerId: s.playerId, credits: s.credits, cargo: s.cargo, holdLevel: s.holdLevel ?? 0, ledgerVersion };
       });
       return { key, replayed: false, balances };
     })();

@@ -6,7 +6,7 @@
 export const ClientMessage = {
   /** { seq, thrust, turn, fire } one control sample, stamped with an increasing sequence number */
   Input: "input",
-  /** { kind, target? } a discrete action: mine, sell, respawn (PROTOCOL.md, "Actions") */
+  /** { kind, target? } a discrete action: mine, sell, buy, respawn (PROTOCOL.md, "Actions") */
   Action: "action",
   /** { to, side, ore, credits } offer a trade to another player's ship in the same region */
   TradeOffer: "tradeOffer",
@@ -226,6 +226,11 @@ export const ErrorCode = {
     area: "economy",
     status: 409,
     message: "The other player is not in your region (left, moved away, or elsewhere); nothing changed.",
+  },
+  STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE: {
+    area: "economy",
+    status: 409,
+    message: "That upgrade is not for sale to you (already owned, or the level before it is missing).",
   },
   STARLANE_ERR_LEDGER_UNAVAILABLE: {
     area: "economy",

@@ -75,10 +75,10 @@ test("entry, row and stored ship round-trip every persisted field; transient one
   for (const [k, v] of Object.entries(meta)) assert.equal((back as unknown as Record<string, unknown>)[k], v, k);
 });
 
-test("every persisted field has a column, and the ledger owns credits and cargo", () => {
+test("every persisted field has a column, and the ledger owns credits, cargo and upgrades", () => {
   const snake = (f: string) => (f === "id" ? "player_id" : f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
   for (const f of PERSISTED_FIELDS) assert.ok((SHIP_COLUMNS as readonly string[]).includes(snake(f)), f);
-  assert.deepEqual([...LEDGER_FIELDS].sort(), ["cargo", "credits"]);
+  assert.deepEqual([...LEDGER_FIELDS].sort(), ["cargo", "credits", "holdLevel"]);
 });
 
 test("a fresh ship takes the spawn point and the defaults", () => {

@@ -21,6 +21,8 @@ export interface Ship {
   cargo: number;
   /** Only the ledger changes credits; the zone shows what it committed. */
   credits: number;
+  /** Hold upgrades bought (each adds cargo capacity); only the ledger changes it. */
+  holdLevel: number;
   /** Seconds until the gun can fire again. */
   cooldown: number;
   /** 0 while flying; seconds left before respawning after destruction. */
@@ -45,6 +47,8 @@ interface FieldForms {
   wire: boolean;
   /** Only the owner's client should see it (hidden on a ghost). */
   private?: true;
+  /** Added after entries and stored ships were first written: absent means 0. */
+  optional?: true;
 }
 
 export const SHIP_FIELDS = {
@@ -58,6 +62,15 @@ export const SHIP_FIELDS = {
   hull: { kind: "real", authority: "sim", persisted: true, ghost: true, wire: true },
   cargo: { kind: "whole", authority: "ledger", persisted: true, ghost: false, wire: true, private: true },
   credits: { kind: "whole", authority: "ledger", persisted: true, ghost: false, wire: true, private: true },
+  holdLevel: {
+    kind: "whole",
+    authority: "ledger",
+    persisted: true,
+    ghost: false,
+    wire: true,
+    private: true,
+    optional: true,
+  },
   cooldown: { kind: "real", authority: "sim", persisted: false, ghost: false, wire: false },
   respawnIn: { kind: "real", authority: "sim", persisted: false, ghost: false, wire: false },
   thrust: { kind: "real", authority: "sim", persisted: false, ghost: false, wire: false },
@@ -72,6 +85,9 @@ type Where<P extends "persisted" | "ghost" | "wire"> = {
 
 /** The ship fields the store keeps. */
 export type PersistedField = Where<"persisted">;
+/** Persisted fields an older entry or stored ship may lack (they read as 0). */
+export type OptionalField = { [K in keyof Fields]: Fields[K] extends { optional: true } ? K : never }[keyof Fields];
+
 /** The ship fields only the ledger changes. */
 export type LedgerField = { [K in keyof Fields]: Fields[K]["authority"] extends "ledger" ? K : never }[keyof Fields];
 
@@ -88,8 +104,12 @@ export type Ghost = Pick<Ship, Where<"ghost">> & { alive: boolean };
 /** What a ship is made from: a stored ship, or only its id and name for a fresh one. */
 export type ShipSeed = Pick<Ship, "id" | "name"> & Partial<Pick<Ship, Exclude<PersistedField, "id" | "name">>>;
 
+/** The persisted fields as an entry or a stored ship carries them (optional ones may be absent). */
+export type PersistedShip = Pick<Ship, Exclude<PersistedField, "id" | OptionalField>> &
+  Partial<Pick<Ship, OptionalField>>;
+
 /** Defaults of a fresh ship (no position: the zone puts it beside a station). */
-export const NEW_SHIP = { vx: 0, vy: 0, heading: 0, hull: 100, cargo: 0, credits: 0 } as const;
+export const NEW_SHIP = { vx: 0, vy: 0, heading: 0, hull: 100, cargo: 0, credits: 0, holdLevel: 0 } as const;
 
 /** A simulation ship from a seed (stored ship or fresh), at rest, controls idle; `at` if the seed has no position. */
 export function shipFromSeed(seed: ShipSeed, at: { x: number; y: number }): Ship {
@@ -104,6 +124,7 @@ export function shipFromSeed(seed: ShipSeed, at: { x: number; y: number }): Ship
     hull: seed.hull ?? NEW_SHIP.hull,
     cargo: seed.cargo ?? NEW_SHIP.cargo,
     credits: seed.credits ?? NEW_SHIP.credits,
+    holdLevel: seed.holdLevel ?? NEW_SHIP.holdLevel,
     cooldown: 0,
     respawnIn: 0,
     thrust: 0,
@@ -140,6 +161,7 @@ export function toWire(s: Ship): ShipView {
     // The wire and the store keep whole units; the simulation mines fractions per tick.
     cargo: Math.floor(s.cargo),
     credits: Math.floor(s.credits),
+    holdLevel: s.holdLevel,
     ack: s.ack,
     alive: s.respawnIn <= 0,
     ghost: false,
@@ -158,6 +180,7 @@ export function ghostToWire(g: Ghost): ShipView {
     hull: g.hull,
     cargo: 0,
     credits: 0,
+    holdLevel: 0,
     ack: g.ack,
     alive: g.alive,
     ghost: true,
@@ -186,6 +209,7 @@ export function toShipState(s: Ship, meta: EntryMeta): ShipState {
     hull: Math.max(0, s.hull),
     cargo: Math.floor(s.cargo),
     credits: Math.floor(s.credits),
+    holdLevel: s.holdLevel,
     version: meta.version,
     epoch: meta.epoch,
     ledgerVersion: meta.ledgerVersion,
@@ -205,6 +229,7 @@ export function seedFromShipState(s: Omit<ShipState, "region" | "epoch" | "versi
     hull: s.hull,
     cargo: s.cargo,
     credits: s.credits,
+    holdLevel: s.holdLevel ?? 0,
   };
 }
 
@@ -224,6 +249,7 @@ export interface ShipRow {
   version: string | number;
   epoch: string | number;
   ledger_version: string | number;
+  hold_level: number;
 }
 
 /** The row's columns, in the order of `toShipRow` values (write-behind unnest, SELECT lists). */
@@ -242,6 +268,7 @@ export const SHIP_COLUMNS = [
   "version",
   "epoch",
   "ledger_version",
+  "hold_level",
 ] as const satisfies readonly (keyof ShipRow)[];
 
 /** The row values of an entry, in SHIP_COLUMNS order. */
@@ -261,6 +288,7 @@ export function toShipRow(s: ShipState): unknown[] {
     s.version,
     s.epoch,
     s.ledgerVersion ?? 0,
+    s.holdLevel ?? 0,
   ];
 }
 
@@ -281,5 +309,6 @@ export function fromShipRow(r: ShipRow): ShipState {
     version: Number(r.version),
     epoch: Number(r.epoch),
     ledgerVersion: Number(r.ledger_version),
+    holdLevel: r.hold_level,
   };
 }

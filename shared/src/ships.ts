@@ -10,7 +10,7 @@ export type StoredShip = Pick<
   ShipState,
   "playerId" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "cargo" | "credits" | "ledgerVersion"
 > &
-  Partial<Pick<ShipState, "version">>;
+  Partial<Pick<ShipState, "version" | "holdLevel">>;
 
 /** Where a new ship starts (next to a station). */
 export interface Spawn {

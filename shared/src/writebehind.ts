@@ -6,13 +6,13 @@
 // (a late or replayed entry never overwrites a newer row) and `epoch` is the writer's ownership
 // epoch for `region` (a zone that lost the region is rejected by the store).
 import type { Redis } from "ioredis";
-import { PERSISTED_FIELDS, type PersistedField, SHIP_FIELDS, type Ship } from "./ship.js";
+import { PERSISTED_FIELDS, type PersistedShip, SHIP_FIELDS } from "./ship.js";
 
 /** How often a zone publishes its changed ships, unless it leaves, hands off or shuts down first. */
 export const DEFAULT_PUBLISH_INTERVAL_MS = 1000;
 
 /** The write-behind entry: a ship's persisted fields (see SHIP_FIELDS in ship.ts) with its versions and fence. */
-export interface ShipState extends Pick<Ship, Exclude<PersistedField, "id">> {
+export interface ShipState extends PersistedShip {
   /** The account id (text, usually a uuid): the ship's `id`. */
   playerId: string;
   /** `region-<col>-<row>` */
@@ -78,6 +78,7 @@ export function validateShipState(value: unknown): Validation {
   if (typeof v.region !== "string" || !REGION.test(v.region)) return bad("region", "region-<col>-<row>");
   for (const f of PERSISTED_FIELDS) {
     const kind = SHIP_FIELDS[f].kind;
+    if (v[f] === undefined && "optional" in SHIP_FIELDS[f]) continue;
     if (kind === "real" && !isCoord(v[f])) return bad(f, "a finite number");
     if (kind === "whole" && !isWhole(v[f])) return bad(f, "a whole number >= 0");
   }
@@ -85,7 +86,10 @@ export function validateShipState(value: unknown): Validation {
   if (!isWhole(v.version, 1)) return bad("version", "a whole number >= 1");
   if (v.ledgerVersion !== undefined && !isWhole(v.ledgerVersion)) return bad("ledgerVersion", "a whole number >= 0");
   const state = { playerId: v.playerId, region: v.region } as ShipState;
-  for (const f of PERSISTED_FIELDS) if (f !== "id") (state as unknown as Record<string, unknown>)[f] = v[f];
+  for (const f of PERSISTED_FIELDS) {
+    if (f !== "id")
+      (state as unknown as Record<string, unknown>)[f] = v[f] ?? ("optional" in SHIP_FIELDS[f] ? 0 : v[f]);
+  }
   state.version = v.version as number;
   state.epoch = v.epoch as number;
   state.ledgerVersion = (v.ledgerVersion as number | undefined) ?? 0;

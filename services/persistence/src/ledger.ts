@@ -3,6 +3,8 @@
 // (credits and ore each sum to zero across the parties), so money and ore are conserved.
 import {
   type Balance,
+  type BuyUpgrade,
+  checkBuy,
   checkSale,
   checkTrade,
   flattenTrade,
@@ -60,11 +62,13 @@ const ignore = () => {};
  */
 async function applyOnce(
   pool: pg.Pool,
-  kind: "sell" | "trade",
+  kind: "sell" | "trade" | "buy",
   request: Request,
   fence: { region: string; epoch: number },
   movements: Movement[],
   holds: { playerId: string; cargo: number; ledgerVersion: number }[] = [],
+  /** An upgrade bought: the player's hold level goes from `from` to `from + 1`, or the call is refused. */
+  upgrade?: { playerId: string; from: number },
 ): Promise<TradeResult> {
   const key = request.key as string;
   return transact(pool, async (client) => {
@@ -90,8 +94,14 @@ async function applyOnce(
     await checkEpoch(client, fence.region, fence.epoch);
 
     const players = movements.filter((m) => !m.party.startsWith("station:")).map((m) => m.party);
-    const locked = await client.query<{ player_id: string; credits: string; cargo: string; ledger_version: string }>(
-      `SELECT player_id, credits, cargo, ledger_version FROM characters WHERE player_id = ANY($1)
+    const locked = await client.query<{
+      player_id: string;
+      credits: string;
+      cargo: string;
+      ledger_version: string;
+      hold_level: number;
+    }>(
+      `SELECT player_id, credits, cargo, ledger_version, hold_level FROM characters WHERE player_id = ANY($1)
        ORDER BY player_id FOR UPDATE`,
       [players],
     );
@@ -103,6 +113,12 @@ async function applyOnce(
       if (!row || Number(row.ledger_version) !== hold.ledgerVersion) continue;
       await client.query("UPDATE characters SET cargo = $2 WHERE player_id = $1", [hold.playerId, hold.cargo]);
       have.get(hold.playerId)!.cargo = hold.cargo;
+    }
+    if (upgrade) {
+      const row = locked.rows.find((r) => r.player_id === upgrade.playerId);
+      if (row && row.hold_level !== upgrade.from) {
+        throw new StarlaneError("STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE", "level");
+      }
     }
     for (const m of movements) {
       if (m.party.startsWith("station:")) continue;
@@ -116,16 +132,23 @@ async function applyOnce(
     const balances: Balance[] = [];
     for (const m of movements) {
       if (m.party.startsWith("station:")) continue;
-      const { rows } = await client.query<{ credits: string; cargo: string; ledger_version: string }>(
-        `UPDATE characters SET credits = credits + $2, cargo = cargo + $3, ledger_version = ledger_version + 1,
-           updated_at = now() WHERE player_id = $1 RETURNING credits, cargo, ledger_version`,
-        [m.party, m.credits, m.ore],
+      const { rows } = await client.query<{
+        credits: string;
+        cargo: string;
+        ledger_version: string;
+        hold_level: number;
+      }>(
+        `UPDATE characters SET credits = credits + $2, cargo = cargo + $3, hold_level = hold_level + $4,
+           ledger_version = ledger_version + 1, updated_at = now()
+         WHERE player_id = $1 RETURNING credits, cargo, ledger_version, hold_level`,
+        [m.party, m.credits, m.ore, upgrade?.playerId === m.party ? 1 : 0],
       );
       const r = rows[0]!;
       balances.push({
         playerId: m.party,
         credits: Number(r.credits),
         cargo: Number(r.cargo),
+        holdLevel: r.hold_level,
         ledgerVersion: Number(r.ledger_version),
       });
     }
@@ -154,6 +177,23 @@ export async function sellOre(pool: pg.Pool, req: SellOre): Promise<TradeResult>
       { party: `station:${req.station}`, credits: -credits, ore: req.ore },
     ],
     hold ? [{ playerId: req.playerId, ...hold }] : [],
+  );
+}
+
+/** Buys the next level of an upgrade at a station: credits go to the station, the level up by one. */
+export async function buyUpgrade(pool: pg.Pool, req: BuyUpgrade): Promise<TradeResult> {
+  checkBuy(req);
+  return applyOnce(
+    pool,
+    "buy",
+    { ...req },
+    req,
+    [
+      { party: req.playerId, credits: -req.price, ore: 0 },
+      { party: `station:${req.station}`, credits: req.price, ore: 0 },
+    ],
+    [],
+    { playerId: req.playerId, from: req.level - 1 },
   );
 }
 
@@ -187,6 +227,7 @@ export function createLedger(pool: pg.Pool): Ledger {
   };
   return {
     sell: (req) => sellOre(pool, req).catch(coded),
+    buy: (req) => buyUpgrade(pool, req).catch(coded),
     trade: (req) => trade(pool, req).catch(coded),
   };
 }

@@ -37,19 +37,21 @@ WHERE region_epochs.epoch < EXCLUDED.epoch`;
 // One set-based statement for the whole batch. Only a newer version replaces a row, so a replayed
 // or late batch never moves a player back in time. Credits and cargo are taken only from a writer
 // that has seen every trade applied to the row (same ledger_version); otherwise the row keeps its
-// own, so write-behind never undoes a committed trade.
+// own, so write-behind never undoes a committed trade. Upgrade levels are the ledger's alone: a new
+// row takes the entry's, an existing one is never changed by the batch.
 const UPSERT = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
-                       $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
-    AS t(player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version)
+                       $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+                       $15::int[])
+    AS t(player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version, hold_level)
 ), fenced AS (
   SELECT i.*, i.epoch >= e.epoch AS owner FROM input i JOIN region_epochs e USING (region)
 ), latest AS (
   SELECT DISTINCT ON (player_id) * FROM fenced WHERE owner ORDER BY player_id, version DESC
 ), written AS (
-  INSERT INTO characters AS c (player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version)
-  SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version FROM latest
+  INSERT INTO characters AS c (player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version, hold_level)
+  SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version, hold_level FROM latest
   ON CONFLICT (player_id) DO UPDATE SET
     name = EXCLUDED.name, region = EXCLUDED.region, x = EXCLUDED.x, y = EXCLUDED.y, vx = EXCLUDED.vx, vy = EXCLUDED.vy,
     heading = EXCLUDED.heading, hull = EXCLUDED.hull,

@@ -9,7 +9,7 @@ import { type Db, schemaDatabase, ship } from "./helpers.js";
 interface Subject {
   ledger: Ledger;
   seed(playerId: string, credits: number, cargo: number): Promise<void>;
-  load(playerId: string): Promise<Pick<StoredShip, "credits" | "cargo"> | null>;
+  load(playerId: string): Promise<Pick<StoredShip, "credits" | "cargo" | "holdLevel"> | null>;
   /** An ownership change: the region's epoch moves to `epoch`. */
   takeover(region: string, epoch: number): Promise<void>;
 }
@@ -60,7 +60,7 @@ for (const [name, make] of Object.entries(subjects)) {
       await s.seed(p, 10, 6);
       const sale = { key: id("k"), playerId: p, station: "st-0", ore: 4, pricePerOre: 5, ...fence };
       const first = await s.ledger.sell(sale);
-      assert.deepEqual(first.balances, [{ playerId: p, credits: 30, cargo: 2, ledgerVersion: 1 }]);
+      assert.deepEqual(first.balances, [{ playerId: p, credits: 30, cargo: 2, holdLevel: 0, ledgerVersion: 1 }]);
       const again = await s.ledger.sell(sale);
       assert.equal(again.replayed, true);
       assert.deepEqual(again.balances, first.balances);
@@ -182,6 +182,32 @@ for (const [name, make] of Object.entries(subjects)) {
         s.ledger.trade({ ...trade, key: id("t"), ore: 3, sellerHold: { cargo: 8, ledgerVersion: 0 } }),
         { code: "STARLANE_ERR_LEDGER_INSUFFICIENT" },
       );
+    });
+
+    test("an upgrade is bought once per level, paid from credits; the level must be the next one", async () => {
+      const s = make();
+      const p = id("buyer");
+      await s.seed(p, 150, 3);
+      const buy = { playerId: p, station: "st-0", item: "hold" as const, price: 100, ...fence };
+      const first = await s.ledger.buy({ ...buy, key: id("u"), level: 1 });
+      assert.deepEqual(first.balances, [{ playerId: p, credits: 50, cargo: 3, holdLevel: 1, ledgerVersion: 1 }]);
+      await assert.rejects(s.ledger.buy({ ...buy, key: id("u"), level: 1 }), {
+        code: "STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE",
+      });
+      await assert.rejects(s.ledger.buy({ ...buy, key: id("u"), level: 3 }), {
+        code: "STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE",
+      });
+      await assert.rejects(s.ledger.buy({ ...buy, key: id("u"), level: 2 }), {
+        code: "STARLANE_ERR_LEDGER_INSUFFICIENT",
+      });
+      await assert.rejects(s.ledger.buy({ ...buy, key: id("u"), level: 2, price: -1 }), {
+        code: "STARLANE_ERR_VALIDATION",
+      });
+      await assert.rejects(s.ledger.buy({ ...buy, key: id("u"), level: 2, item: "laser" as "hold" }), {
+        code: "STARLANE_ERR_VALIDATION",
+      });
+      const loaded = await s.load(p);
+      assert.deepEqual([loaded?.credits, loaded?.cargo, loaded?.holdLevel], [50, 3, 1]);
     });
 
     test("two accepts racing with one key apply once", async () => {

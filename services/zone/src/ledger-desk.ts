@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type Balance,
+  type BuyUpgrade,
   type ErrorCode,
   type Hold,
   type Ledger,
@@ -14,6 +15,7 @@ import {
   ServerMessage,
   StarlaneError,
   type TradeResult,
+  type Upgrade,
 } from "@starlane/shared";
 import type { ZoneMetrics } from "./metrics.js";
 import type { SimState } from "./rules/types.js";
@@ -41,7 +43,7 @@ export interface LedgerDeskOptions {
   attempts?: number;
 }
 
-type Kind = "sale" | "trade";
+type Kind = "sale" | "purchase" | "trade";
 
 export class LedgerDesk {
   readonly #pending = new Set<string>();
@@ -84,6 +86,30 @@ export class LedgerDesk {
       hold,
     };
     void this.#run("sale", [{ playerId, hold }], () => ledger.sell(req)).then((r) => {
+      if (r instanceof StarlaneError) this.#refuse(playerId, r.code, r.field);
+    });
+  }
+
+  /** Asks the ledger to sell the ship the next level of an upgrade; applies the result when committed. */
+  buy(playerId: string, purchase: { station: string; item: Upgrade; level: number; price: number }): void {
+    const o = this.o;
+    if (!o.sim.ships.has(playerId)) return;
+    const ledger = o.ledger;
+    if (!ledger || this.#pending.has(playerId)) {
+      this.#refuse(playerId, ledger ? "STARLANE_ERR_LEDGER_BUSY" : "STARLANE_ERR_LEDGER_UNAVAILABLE");
+      return;
+    }
+    const req: BuyUpgrade = {
+      key: `buy:${randomUUID()}`,
+      playerId,
+      station: `${o.region}/${purchase.station}`,
+      item: purchase.item,
+      level: purchase.level,
+      price: purchase.price,
+      region: o.region,
+      epoch: o.epoch(),
+    };
+    void this.#run("purchase", [{ playerId, hold: this.#hold(playerId) }], () => ledger.buy(req)).then((r) => {
       if (r instanceof StarlaneError) this.#refuse(playerId, r.code, r.field);
     });
   }
@@ -260,7 +286,7 @@ export class LedgerDesk {
     if (!ship || this.#closed || !o.saver.committed(b.playerId, b.ledgerVersion)) return;
     // Ore mined while the call was in flight stays in the hold.
     const minedSince = Math.max(0, ship.cargo - hold.cargo);
-    o.sim.ships.set(ship.id, { ...ship, credits: b.credits, cargo: b.cargo + minedSince });
+    o.sim.ships.set(ship.id, { ...ship, credits: b.credits, cargo: b.cargo + minedSince, holdLevel: b.holdLevel });
   }
 }
 

@@ -23,7 +23,7 @@ export interface ZoneMetrics {
   handoffCompleted(region: string, seconds: number): void;
   handoffAborted(region: string, reason: HandoffAbort): void;
   /** A ledger operation settled: `outcome` is "committed" or the refusal's error code; `seconds` from asking. */
-  ledger(kind: "sale" | "trade", outcome: string, seconds: number): void;
+  ledger(kind: "sale" | "purchase" | "trade", outcome: string, seconds: number): void;
 }
 
 export function createZoneMetrics(registry: Registry): ZoneMetrics {

@@ -464,6 +464,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         if (owner) this.presence.publish(hitChannel(owner), { ship: h.ship, by: h.by } satisfies GhostHit);
       }
       for (const sale of events.sales) this.#desk.sell(sale.ship, sale.station, sale.ore);
+      for (const p of events.purchases) this.#desk.buy(p.ship, p);
       if (this.sim.tick % this.ctx.saveEveryTicks === 0) this.#custody.saveAll();
       for (const r of events.refused) {
         this.#byPlayer

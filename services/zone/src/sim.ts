@@ -10,7 +10,7 @@ import {
 } from "@starlane/shared";
 import { SpatialGrid } from "./grid.js";
 import { damage, fire, hits, moveShot } from "./rules/combat.js";
-import { mine, nearestStation, regrow, respawnAt, saleAt } from "./rules/economy.js";
+import { mine, nearestStation, purchaseAt, regrow, respawnAt, saleAt } from "./rules/economy.js";
 import { collide, fly } from "./rules/flight.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Asteroid, Ship, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
@@ -80,7 +80,7 @@ export function spawnShip(state: SimState, seed: ShipSeed): Ship {
 const shipGrid = new SpatialGrid<Ship>(100);
 
 export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEvents {
-  const events: TickEvents = { refused: [], destroyed: [], sales: [], ghostHits: [] };
+  const events: TickEvents = { refused: [], destroyed: [], sales: [], purchases: [], ghostHits: [] };
   const solids = [...state.asteroids.values(), ...state.stations.values()];
 
   for (const [id, prev] of state.ships) {
@@ -128,6 +128,11 @@ export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEv
         const ore = station ? saleAt(ship, station) : null;
         if (ore === null || !station) events.refused.push({ ship: id, action: action.kind });
         else events.sales.push({ ship: id, station: station.id, ore });
+      } else if (action.kind === "buy") {
+        const station = nearestStation(state.stations.values(), ship.x, ship.y);
+        const offer = station ? purchaseAt(ship, station, action.target) : null;
+        if (!offer || !station) events.refused.push({ ship: id, action: action.kind });
+        else events.purchases.push({ ship: id, station: station.id, item: action.target, ...offer });
       } else {
         // Respawning happens by itself after the delay; asking for it early is refused.
         events.refused.push({ ship: id, action: action.kind });

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
+  type BuyUpgrade,
   ClientMessage,
   type Ledger,
   MemoryLedger,
@@ -24,12 +25,16 @@ import { type Player, REGION, startZone, tickAndSync, type Zone } from "./harnes
 /** The MemoryLedger, recording every committed answer, and losing the next `lose` answers (after committing). */
 class RecordingLedger implements Ledger {
   readonly inner: MemoryLedger;
-  readonly committed: { kind: "sale" | "trade"; req: SellOre | Trade; result: TradeResult }[] = [];
+  readonly committed: { kind: "sale" | "buy" | "trade"; req: SellOre | BuyUpgrade | Trade; result: TradeResult }[] = [];
   lose = 0;
   constructor(ships: MemoryShipRepository) {
     this.inner = new MemoryLedger(ships);
   }
-  async #call<R extends SellOre | Trade>(kind: "sale" | "trade", req: R, f: (r: R) => Promise<TradeResult>) {
+  async #call<R extends SellOre | BuyUpgrade | Trade>(
+    kind: "sale" | "buy" | "trade",
+    req: R,
+    f: (r: R) => Promise<TradeResult>,
+  ) {
     const result = await f(req);
     if (!result.replayed) this.committed.push({ kind, req, result });
     if (this.lose > 0) {
@@ -40,6 +45,7 @@ class RecordingLedger implements Ledger {
   }
   sell = (req: SellOre) => this.#call("sale", req, (r) => this.inner.sell(r));
   trade = (req: Trade) => this.#call("trade", req, (r) => this.inner.trade(r));
+  buy = (req: BuyUpgrade) => this.#call("buy", req, (r) => this.inner.buy(r));
 }
 
 let zone: Zone;
@@ -58,6 +64,7 @@ const N = 3;
 type Op =
   | { kind: "mine"; p: number }
   | { kind: "sell"; p: number }
+  | { kind: "upgrade"; p: number }
   | { kind: "trade"; p: number; q: number; side: "sell" | "buy"; ore: number; credits: number; replay: boolean }
   | { kind: "lose"; n: number }
   | { kind: "rejoin"; p: number }
@@ -67,6 +74,7 @@ const player = fc.nat(N - 1);
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("mine" as const), p: player }),
   fc.record({ kind: fc.constant("sell" as const), p: player }),
+  fc.record({ kind: fc.constant("upgrade" as const), p: player }),
   fc
     .record({
       kind: fc.constant("trade" as const),
@@ -142,6 +150,11 @@ test("sales, trades, replays, lost answers and rejoins: credits conserved, each 
             await waitFor("queued", () => room().pending(x.id) > 0);
             await observe();
             at(x.id, st.x + st.radius + 60, st.y);
+          } else if (o.kind === "upgrade") {
+            const x = pilots[o.p]!;
+            x.p.room.send("action", { kind: "buy", target: "hold" });
+            await waitFor("queued", () => room().pending(x.id) > 0);
+            await observe();
           } else if (o.kind === "sell") {
             const x = pilots[o.p]!;
             x.p.room.send("action", { kind: "sell" });
@@ -190,10 +203,11 @@ test("sales, trades, replays, lost answers and rejoins: credits conserved, each 
         const paid = mine
           .filter((c) => c.kind === "sale")
           .reduce((sum, c) => sum + (c.req as SellOre).ore * (c.req as SellOre).pricePerOre, 0);
+        const spent = mine.filter((c) => c.kind === "buy").reduce((sum, c) => sum + (c.req as BuyUpgrade).price, 0);
         const accounts = await Promise.all(pilots.map((x) => zone.ships.load(x.id)));
         assert.equal(
           accounts.reduce((s, a) => s + a!.credits, 0),
-          start.reduce((s, c) => s + c.credits, 0) + paid,
+          start.reduce((s, c) => s + c.credits, 0) + paid - spent,
           "credits conserved",
         );
         // (2) Each committed operation once: the key is unique, and each account counts its own.
@@ -202,6 +216,8 @@ test("sales, trades, replays, lost answers and rejoins: credits conserved, each 
           const named = mine.filter((c) => c.result.balances.some((b) => b.playerId === x.id)).length;
           assert.equal(accounts[i]!.ledgerVersion, named, `${x.id}: operations applied`);
           assert.ok(accounts[i]!.credits >= 0 && accounts[i]!.cargo >= 0);
+          const bought = mine.filter((c) => c.kind === "buy" && (c.req as BuyUpgrade).playerId === x.id).length;
+          assert.equal(accounts[i]!.holdLevel ?? 0, bought, `${x.id}: upgrades bought`);
         }
         // (3) Screens: only committed values, in commit order, ending at the account's.
         for (const [i, x] of pilots.entries()) {

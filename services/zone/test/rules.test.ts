@@ -1,7 +1,7 @@
 // The game rules without a network: flight, collisions, mining, trade, combat, respawn.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_WORLD } from "@starlane/shared";
+import { DEFAULT_WORLD, shipFromSeed } from "@starlane/shared";
 import { damage, fire, hits, moveShot } from "../src/rules/combat.js";
 import { mine, regrow, saleAt } from "../src/rules/economy.js";
 import { collide, fly, type Motion } from "../src/rules/flight.js";
@@ -19,21 +19,7 @@ const at = (x: number, y: number, extra: Partial<Motion> = {}): Motion => ({
   ...extra,
 });
 const ship = (extra: Partial<Ship> = {}): Ship => ({
-  id: "s1",
-  name: "s1",
-  x: 1000,
-  y: 1000,
-  vx: 0,
-  vy: 0,
-  heading: 0,
-  hull: 100,
-  cargo: 0,
-  credits: 0,
-  cooldown: 0,
-  respawnIn: 0,
-  thrust: 0,
-  turn: 0,
-  ack: 0,
+  ...shipFromSeed({ id: "s1", name: "s1" }, { x: 1000, y: 1000 }),
   ...extra,
 });
 const dt = 1 / 20;

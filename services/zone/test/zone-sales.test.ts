@@ -38,6 +38,7 @@ class HeldLedger implements Ledger {
     return this.inner.sell(req);
   }
   trade = (req: Parameters<Ledger["trade"]>[0]) => this.inner.trade(req);
+  buy = (req: Parameters<Ledger["buy"]>[0]) => this.inner.buy(req);
 }
 
 let zone: Zone;
@@ -108,7 +109,47 @@ test("a lost answer is retried with the same key: the sale applies once", async 
   await p.room.leave(true);
 });
 
-// Last but one: it fences the region in this zone's ledger for good.
+test("an upgrade is bought through the ledger: shown once committed, paid once; no credits, no upgrade", async () => {
+  const p = await atStation("upgrader", 0);
+  // The account pays: give it credits the way a sale would.
+  await ledger.inner.sell({
+    key: "seed-upgrader",
+    playerId: p.id,
+    station: "seed",
+    ore: 1,
+    pricePerOre: 200,
+    region: "region-9-9",
+    epoch: 1,
+    hold: { cargo: 1, ledgerVersion: 0 },
+  });
+  await zone.ships.load(p.id);
+  await p.room.leave(true);
+  const q = await atStation("upgrader", 0);
+  await tickAndSync(zone, [q]);
+  assert.equal(q.state().ships.get(q.id)!.credits, 200);
+  q.room.send("action", { kind: "buy", target: "hold" });
+  const price = TUNING.upgrades.hold.prices[0];
+  await waitFor("bought and shown", async () => {
+    await tickAndSync(zone, [q]);
+    const s = q.state().ships.get(q.id)!;
+    return s.holdLevel === 1 && s.credits === 200 - price;
+  });
+  const stored = await zone.ships.load(q.id);
+  assert.deepEqual([stored?.credits, stored?.holdLevel], [200 - price, 1]);
+  // The next level costs more than what is left.
+  q.room.send("action", { kind: "buy", target: "hold" });
+  await waitFor("refused", async () => {
+    await tickAndSync(zone, [q]);
+    return q.errors.some((e) => e.code === "STARLANE_ERR_LEDGER_INSUFFICIENT");
+  });
+  assert.equal(q.state().ships.get(q.id)!.holdLevel, 1);
+  // An upgrade the stations do not sell is invalid input.
+  q.room.send("action", { kind: "buy", target: "laser" });
+  await waitFor("invalid", () => q.errors.some((e) => e.code === "STARLANE_ERR_INVALID_INPUT"));
+  await q.room.leave(true);
+});
+
+// Last: it fences the region in this zone's ledger for good.
 test("a sale the ledger refuses (region fenced by a newer owner) changes nothing and says why", async () => {
   const p = await atStation("seller-2", 7);
   ledger.inner.fence(REGION, 1_000);
@@ -127,12 +168,5 @@ test("a sale the ledger refuses (region fenced by a newer owner) changes nothing
     }),
     1,
   );
-  await p.room.leave(true);
-});
-
-test("`buy` is not an action (upgrades are not built): refused as invalid input", async () => {
-  const p = await zone.join({ id: "buyer" });
-  p.room.send("action", { kind: "buy", target: "engine" });
-  await waitFor("refused", () => p.errors.some((e) => e.code === "STARLANE_ERR_INVALID_INPUT"));
   await p.room.leave(true);
 });

@@ -10,10 +10,25 @@ const surfaceDistance = (ship: Ship, b: { x: number; y: number; radius: number }
 /** Mines once; null when out of range, the asteroid is empty, the hold is full or the ship is destroyed. */
 export function mine(ship: Ship, rock: Asteroid): { ship: Ship; rock: Asteroid } | null {
   if (ship.respawnIn > 0 || surfaceDistance(ship, rock) > TUNING.mining.range) return null;
-  const room = TUNING.ship.cargoCapacity - ship.cargo;
+  const room = cargoCapacity(ship) - ship.cargo;
   const amount = Math.min(TUNING.mining.perAction, Math.floor(rock.ore), room);
   if (amount <= 0) return null;
   return { ship: { ...ship, cargo: ship.cargo + amount }, rock: { ...rock, ore: rock.ore - amount } };
+}
+
+/** The hold's size: the base plus what upgrades added. */
+export const cargoCapacity = (ship: Ship): number =>
+  TUNING.ship.cargoCapacity + ship.holdLevel * TUNING.upgrades.hold.capacityPerLevel;
+
+/**
+ * The next level of `item` and its price, if the ship is near `station` and there is a next level;
+ * null otherwise. Whether the credits suffice is the ledger's to say.
+ */
+export function purchaseAt(ship: Ship, station: Station, item: "hold"): { level: number; price: number } | null {
+  const prices = TUNING.upgrades[item].prices;
+  const level = ship.holdLevel + 1;
+  if (ship.respawnIn > 0 || level > prices.length || surfaceDistance(ship, station) > TUNING.trade.range) return null;
+  return { level, price: prices[level - 1]! };
 }
 
 /** Asteroids slowly grow back. */

@@ -54,7 +54,11 @@ export interface ControlInput {
   fire: boolean;
 }
 
-export type Action = { kind: "mine"; target: string } | { kind: "sell" } | { kind: "respawn" };
+export type Action =
+  | { kind: "mine"; target: string }
+  | { kind: "sell" }
+  | { kind: "buy"; target: "hold" }
+  | { kind: "respawn" };
 
 export interface TickInputs {
   /** At most one control input per ship per tick (the room's queue hands them out in order). */
@@ -70,6 +74,8 @@ export interface TickEvents {
   destroyed: { ship: string; by: string }[];
   /** Sales asked for and possible here: the room has the ledger commit them (credits change only then). */
   sales: { ship: string; station: string; ore: number }[];
+  /** Upgrade purchases asked for and possible here: the ledger commits them like sales. */
+  purchases: { ship: string; station: string; item: "hold"; level: number; price: number }[];
   /** Shots that hit a ghost: the room forwards each to the ship's owner, which applies the damage. */
   ghostHits: { ship: string; by: string }[];
 }
