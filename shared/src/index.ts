@@ -36,6 +36,23 @@ export {
   reply,
   toStarlaneError,
 } from "./http.js";
+export {
+  type Balance,
+  type BuyUpgrade,
+  checkBuy,
+  checkSale,
+  checkTrade,
+  flattenTrade,
+  type Hold,
+  type Ledger,
+  MAX_LEDGER_AMOUNT,
+  MemoryLedger,
+  type SellOre,
+  type Trade,
+  type TradeResult,
+  UPGRADES,
+  type Upgrade,
+} from "./ledger.js";
 export { Lifecycle, runMain } from "./lifecycle.js";
 export { createLogger, type Logger } from "./logger.js";
 export { Counter, createRegistry, Gauge, Histogram, type Registry } from "./metrics.js";
@@ -77,6 +94,28 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export {
+  type EntryMeta,
+  fromShipRow,
+  type Ghost,
+  ghostToWire,
+  LEDGER_FIELDS,
+  type LedgerField,
+  NEW_SHIP,
+  PERSISTED_FIELDS,
+  type PersistedField,
+  SHIP_COLUMNS,
+  SHIP_FIELDS,
+  type Ship,
+  type ShipRow,
+  type ShipSeed,
+  seedFromShipState,
+  shipFromSeed,
+  toGhost,
+  toShipRow,
+  toShipState,
+  toWire,
+} from "./ship.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";

@@ -6,8 +6,14 @@
 export const ClientMessage = {
   /** { seq, thrust, turn, fire } one control sample, stamped with an increasing sequence number */
   Input: "input",
-  /** { kind, target? } a discrete action: mine, sell, buy, respawn */
+  /** { kind, target? } a discrete action: mine, sell, buy, respawn (PROTOCOL.md, "Actions") */
   Action: "action",
+  /** { to, side, ore, credits } offer a trade to another player's ship in the same region */
+  TradeOffer: "tradeOffer",
+  /** { id } accept a trade offered to you */
+  TradeAccept: "tradeAccept",
+  /** { id } withdraw (offerer) or decline (addressee) an open offer */
+  TradeCancel: "tradeCancel",
 } as const;
 export type ClientMessage = (typeof ClientMessage)[keyof typeof ClientMessage];
 
@@ -16,6 +22,10 @@ export const ServerMessage = {
   Error: "error",
   /** { roomId, reservation, address } your ship now belongs to another room: join it */
   Handoff: "handoff",
+  /** { id, from, to, side, ore, credits, expiresInMs } a trade offer was opened (sent to both players) */
+  TradeOffered: "tradeOffered",
+  /** { id, outcome, code? } an offer closed: committed, refused, cancelled or expired (sent to both) */
+  TradeClosed: "tradeClosed",
 } as const;
 export type ServerMessage = (typeof ServerMessage)[keyof typeof ServerMessage];
 
@@ -180,6 +190,52 @@ export const ErrorCode = {
     area: "zone",
     status: 403,
     message: "Region rooms are opened by the zone only; enter the world through world entry.",
+  },
+  STARLANE_ERR_LEDGER_INSUFFICIENT: {
+    area: "economy",
+    status: 409,
+    message: "Not enough credits or ore for that; nothing changed.",
+  },
+  STARLANE_ERR_LEDGER_KEY_REUSED: {
+    area: "economy",
+    status: 409,
+    message: "That operation key was already used for a different request; nothing changed.",
+  },
+  STARLANE_ERR_LEDGER_STALE_EPOCH: {
+    area: "economy",
+    status: 409,
+    message: "This zone no longer owns the region; nothing changed. Retry after reconnecting.",
+  },
+  STARLANE_ERR_LEDGER_BUSY: {
+    area: "economy",
+    status: 409,
+    message:
+      "Your previous sale or trade is still being committed (or you have too many open offers); try again in a moment.",
+  },
+  STARLANE_ERR_LEDGER_TRADE_CLOSED: {
+    area: "economy",
+    status: 409,
+    message: "That trade offer is no longer open (accepted, cancelled or expired).",
+  },
+  STARLANE_ERR_LEDGER_TRADE_NOT_YOURS: {
+    area: "economy",
+    status: 403,
+    message: "That trade offer is not addressed to you.",
+  },
+  STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY: {
+    area: "economy",
+    status: 409,
+    message: "The other player is not in your region (left, moved away, or elsewhere); nothing changed.",
+  },
+  STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE: {
+    area: "economy",
+    status: 409,
+    message: "That upgrade is not for sale to you (already owned, or the level before it is missing).",
+  },
+  STARLANE_ERR_LEDGER_UNAVAILABLE: {
+    area: "economy",
+    status: 503,
+    message: "The ledger does not answer; your balance changes only if and when it commits.",
   },
   STARLANE_ERR_OPERATOR_UNAUTHORIZED: {
     area: "operator",

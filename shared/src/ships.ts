@@ -2,6 +2,7 @@
 // first entry. Persistence owns the data and implements this over PostgreSQL
 // (`createShipRepository(pool)` in @starlane/persistence); the zone only loads, world entry also
 // creates. The in-process repository here stands in for it in tests.
+import { NEW_SHIP } from "./ship.js";
 import type { ShipState } from "./writebehind.js";
 
 /** The fields of a committed ship (a ShipState) that the services reading it need. */
@@ -9,7 +10,7 @@ export type StoredShip = Pick<
   ShipState,
   "playerId" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "cargo" | "credits" | "ledgerVersion"
 > &
-  Partial<Pick<ShipState, "version">>;
+  Partial<Pick<ShipState, "version" | "holdLevel">>;
 
 /** Where a new ship starts (next to a station). */
 export interface Spawn {
@@ -23,7 +24,7 @@ export interface Spawn {
 }
 
 /** What a new ship has when its spawn does not say. */
-export const SPAWN_DEFAULTS = { hull: 100, credits: 0, cargo: 0 } as const;
+export const SPAWN_DEFAULTS = { hull: NEW_SHIP.hull, credits: NEW_SHIP.credits, cargo: NEW_SHIP.cargo } as const;
 
 export interface ShipRepository {
   /** The player's last committed ship, or null for a player who has none yet. */

@@ -27,6 +27,8 @@ export interface ShipView {
   cargo: number;
   /** Hidden (0) on a ghost. */
   credits: number;
+  /** Hold upgrades bought; hidden (0) on a ghost. */
+  holdLevel: number;
   /** The sequence number of the last input applied to this ship. */
   ack: number;
   alive: boolean;

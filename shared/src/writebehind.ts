@@ -6,25 +6,17 @@
 // (a late or replayed entry never overwrites a newer row) and `epoch` is the writer's ownership
 // epoch for `region` (a zone that lost the region is rejected by the store).
 import type { Redis } from "ioredis";
+import { PERSISTED_FIELDS, type PersistedShip, SHIP_FIELDS } from "./ship.js";
 
 /** How often a zone publishes its changed ships, unless it leaves, hands off or shuts down first. */
 export const DEFAULT_PUBLISH_INTERVAL_MS = 1000;
 
-export interface ShipState {
-  /** The account id (text, usually a uuid). */
+/** The write-behind entry: a ship's persisted fields (see SHIP_FIELDS in ship.ts) with its versions and fence. */
+export interface ShipState extends PersistedShip {
+  /** The account id (text, usually a uuid): the ship's `id`. */
   playerId: string;
-  name: string;
   /** `region-<col>-<row>` */
   region: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  /** Ore units in the hold. */
-  cargo: number;
-  credits: number;
   /** Grows on every publish of this ship (use nextShipVersion); carried across handoff and failover. */
   version: number;
   /** The writer's ownership epoch for `region`. */
@@ -84,30 +76,23 @@ export function validateShipState(value: unknown): Validation {
   if (typeof v.name !== "string" || v.name.length > MAX_NAME)
     return bad("name", `a string of 0-${MAX_NAME} characters`);
   if (typeof v.region !== "string" || !REGION.test(v.region)) return bad("region", "region-<col>-<row>");
-  for (const f of ["x", "y", "vx", "vy", "heading", "hull"] as const) {
-    if (!isCoord(v[f])) return bad(f, "a finite number");
+  for (const f of PERSISTED_FIELDS) {
+    const kind = SHIP_FIELDS[f].kind;
+    if (v[f] === undefined && "optional" in SHIP_FIELDS[f]) continue;
+    if (kind === "real" && !isCoord(v[f])) return bad(f, "a finite number");
+    if (kind === "whole" && !isWhole(v[f])) return bad(f, "a whole number >= 0");
   }
-  for (const f of ["cargo", "credits", "epoch"] as const) {
-    if (!isWhole(v[f])) return bad(f, "a whole number >= 0");
-  }
+  if (!isWhole(v.epoch)) return bad("epoch", "a whole number >= 0");
   if (!isWhole(v.version, 1)) return bad("version", "a whole number >= 1");
   if (v.ledgerVersion !== undefined && !isWhole(v.ledgerVersion)) return bad("ledgerVersion", "a whole number >= 0");
-  const state: ShipState = {
-    playerId: v.playerId,
-    name: v.name,
-    region: v.region,
-    x: v.x as number,
-    y: v.y as number,
-    vx: v.vx as number,
-    vy: v.vy as number,
-    heading: v.heading as number,
-    hull: v.hull as number,
-    cargo: v.cargo as number,
-    credits: v.credits as number,
-    version: v.version as number,
-    epoch: v.epoch as number,
-    ledgerVersion: (v.ledgerVersion as number | undefined) ?? 0,
-  };
+  const state = { playerId: v.playerId, region: v.region } as ShipState;
+  for (const f of PERSISTED_FIELDS) {
+    if (f !== "id")
+      (state as unknown as Record<string, unknown>)[f] = v[f] ?? ("optional" in SHIP_FIELDS[f] ? 0 : v[f]);
+  }
+  state.version = v.version as number;
+  state.epoch = v.epoch as number;
+  state.ledgerVersion = (v.ledgerVersion as number | undefined) ?? 0;
   return { ok: true, state };
 }
 

@@ -1,5 +1,6 @@
-// `trades`: player trades committed through the ledger. The ledger's trade() exists
-// (services/persistence/src/ledger.ts) but no service calls it: not measurable yet.
+// `trades`: player trades committed through the ledger. Zones commit trades between two ships of
+// the same region room (services/zone/src/ledger-desk.ts); the benchmark asks for bots trading in
+// pairs across a border on two zone processes, which needs cross-zone trades: not measurable yet.
 import type { BenchGroup } from "./group.js";
 import { notYet } from "./row.js";
 
@@ -8,7 +9,7 @@ const ROWS = [
   { name: "ledger_conservation_violations", unit: "count" },
 ];
 const NOT_BUILT =
-  "not measured: player trades through the ledger are not built (ledger trade() exists in services/persistence/src/ledger.ts, no service calls it); the economy work will provide it";
+  "not measured: trades across a border between two zone processes are not built (same-room trades are: tradeOffer/tradeAccept in shared/PROTOCOL.md)";
 
 export const tradesGroup: BenchGroup = {
   name: "trades",

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
 import { createWorldEntry, type Login, type LoginConfig, mountLogin } from "@starlane/login";
 import {
+  createLedger,
   createPersistence,
   createRegionFencing,
   createShipRepository,
@@ -88,6 +89,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       ownership,
       publisher: ships,
       fencing: createRegionFencing(db),
+      ledger: createLedger(db),
       registry,
     },
     config.zone,

@@ -1,75 +1,25 @@
 // Trades and sales: each is one PostgreSQL transaction keyed by the caller's idempotency key, so a
 // retried request applies once and gets the same answer. Every trade writes balanced ledger rows
 // (credits and ore each sum to zero across the parties), so money and ore are conserved.
-import { StarlaneError } from "@starlane/shared";
+import {
+  type Balance,
+  type BuyUpgrade,
+  checkBuy,
+  checkSale,
+  checkTrade,
+  flattenTrade,
+  type Ledger,
+  type SellOre,
+  StarlaneError,
+  type Trade,
+  type TradeResult,
+} from "@starlane/shared";
 import type pg from "pg";
-import { fenceRegion } from "./epochs.js";
-
-/** A player sells ore to a station. */
-export interface SellOre {
-  key: string;
-  playerId: string;
-  station: string;
-  ore: number;
-  pricePerOre: number;
-  /** The zone doing it: its region and ownership epoch (fenced like every write). */
-  region: string;
-  epoch: number;
-  /**
-   * The zone's hold right now, with the ledgerVersion its state carries. Ore mined since the last
-   * committed write-behind entry is not in the row yet; when `ledgerVersion` matches the row's, the
-   * row's cargo is first set to `cargo` (the zone is authoritative for mining), then the sale applies.
-   */
-  hold?: { cargo: number; ledgerVersion: number };
-}
-
-/** `buyer` pays `credits` to `seller` for `ore` units. */
-export interface Trade {
-  key: string;
-  buyer: string;
-  seller: string;
-  ore: number;
-  credits: number;
-  region: string;
-  epoch: number;
-}
-
-export interface Balance {
-  playerId: string;
-  credits: number;
-  cargo: number;
-  /** Give this to the ship's state so later write-behind entries carry the trade. */
-  ledgerVersion: number;
-}
-
-export interface TradeResult {
-  key: string;
-  /** True when the key had already been applied: nothing changed, this is the first answer. */
-  replayed: boolean;
-  balances: Balance[];
-}
+import { checkEpoch, StaleEpochError } from "./epochs.js";
 
 type Request = Record<string, string | number>;
 
-const MAX_KEY = 128;
-const MAX_AMOUNT = 1e12;
-
-function check(req: Request, text: string[], amounts: string[], positive: string[]): void {
-  for (const f of text) {
-    const v = req[f];
-    if (typeof v !== "string" || v.length === 0 || v.length > MAX_KEY)
-      throw new StarlaneError("STARLANE_ERR_VALIDATION", f);
-  }
-  for (const f of amounts) {
-    const v = req[f];
-    const min = positive.includes(f) ? 1 : 0;
-    if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > MAX_AMOUNT) {
-      throw new StarlaneError("STARLANE_ERR_VALIDATION", f);
-    }
-  }
-}
-
-const refused = (field: string) => new StarlaneError("STARLANE_ERR_ACTION_REFUSED", field);
+const insufficient = (field: string) => new StarlaneError("STARLANE_ERR_LEDGER_INSUFFICIENT", field);
 
 interface Movement {
   party: string;
@@ -112,11 +62,13 @@ const ignore = () => {};
  */
 async function applyOnce(
   pool: pg.Pool,
-  kind: "sell" | "trade",
+  kind: "sell" | "trade" | "buy",
   request: Request,
   fence: { region: string; epoch: number },
   movements: Movement[],
-  hold?: { playerId: string; cargo: number; ledgerVersion: number },
+  holds: { playerId: string; cargo: number; ledgerVersion: number }[] = [],
+  /** An upgrade bought: the player's hold level goes from `from` to `from + 1`, or the call is refused. */
+  upgrade?: { playerId: string; from: number },
 ): Promise<TradeResult> {
   const key = request.key as string;
   return transact(pool, async (client) => {
@@ -132,45 +84,71 @@ async function applyOnce(
         [key],
       );
       const prior = rows[0]!;
-      const same = prior.kind === kind && Object.keys(request).every((k) => prior.request[k] === request[k]);
-      if (!same) throw new StarlaneError("STARLANE_ERR_VALIDATION", "key");
+      const same =
+        prior.kind === kind &&
+        Object.keys(request).length === Object.keys(prior.request).length &&
+        Object.keys(request).every((k) => prior.request[k] === request[k]);
+      if (!same) throw new StarlaneError("STARLANE_ERR_LEDGER_KEY_REUSED", "key");
       return { key, replayed: true, balances: prior.result.balances };
     }
-    await fenceRegion(client, fence.region, fence.epoch);
+    await checkEpoch(client, fence.region, fence.epoch);
 
     const players = movements.filter((m) => !m.party.startsWith("station:")).map((m) => m.party);
-    const locked = await client.query<{ player_id: string; credits: string; cargo: string; ledger_version: string }>(
-      `SELECT player_id, credits, cargo, ledger_version FROM characters WHERE player_id = ANY($1)
+    const locked = await client.query<{
+      player_id: string;
+      credits: string;
+      cargo: string;
+      ledger_version: string;
+      hold_level: number;
+    }>(
+      `SELECT player_id, credits, cargo, ledger_version, hold_level FROM characters WHERE player_id = ANY($1)
        ORDER BY player_id FOR UPDATE`,
       [players],
     );
     const have = new Map(locked.rows.map((r) => [r.player_id, { credits: Number(r.credits), cargo: Number(r.cargo) }]));
-    const row = hold && locked.rows.find((r) => r.player_id === hold.playerId);
-    if (hold && row && Number(row.ledger_version) === hold.ledgerVersion) {
+    // Ore mined since the last committed write-behind entry: the zone's hold counts when it has seen
+    // every ledger operation on the row.
+    for (const hold of holds) {
+      const row = locked.rows.find((r) => r.player_id === hold.playerId);
+      if (!row || Number(row.ledger_version) !== hold.ledgerVersion) continue;
       await client.query("UPDATE characters SET cargo = $2 WHERE player_id = $1", [hold.playerId, hold.cargo]);
       have.get(hold.playerId)!.cargo = hold.cargo;
+    }
+    if (upgrade) {
+      const row = locked.rows.find((r) => r.player_id === upgrade.playerId);
+      if (row && row.hold_level !== upgrade.from) {
+        throw new StarlaneError("STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE", "level");
+      }
     }
     for (const m of movements) {
       if (m.party.startsWith("station:")) continue;
       const h = have.get(m.party);
-      if (!h) throw refused(m.party === request.buyer ? "buyer" : m.party === request.seller ? "seller" : "playerId");
-      if (h.credits + m.credits < 0) throw refused("credits");
-      if (h.cargo + m.ore < 0) throw refused("ore");
+      if (!h)
+        throw insufficient(m.party === request.buyer ? "buyer" : m.party === request.seller ? "seller" : "playerId");
+      if (h.credits + m.credits < 0) throw insufficient("credits");
+      if (h.cargo + m.ore < 0) throw insufficient("ore");
     }
 
     const balances: Balance[] = [];
     for (const m of movements) {
       if (m.party.startsWith("station:")) continue;
-      const { rows } = await client.query<{ credits: string; cargo: string; ledger_version: string }>(
-        `UPDATE characters SET credits = credits + $2, cargo = cargo + $3, ledger_version = ledger_version + 1,
-           updated_at = now() WHERE player_id = $1 RETURNING credits, cargo, ledger_version`,
-        [m.party, m.credits, m.ore],
+      const { rows } = await client.query<{
+        credits: string;
+        cargo: string;
+        ledger_version: string;
+        hold_level: number;
+      }>(
+        `UPDATE characters SET credits = credits + $2, cargo = cargo + $3, hold_level = hold_level + $4,
+           ledger_version = ledger_version + 1, updated_at = now()
+         WHERE player_id = $1 RETURNING credits, cargo, ledger_version, hold_level`,
+        [m.party, m.credits, m.ore, upgrade?.playerId === m.party ? 1 : 0],
       );
       const r = rows[0]!;
       balances.push({
         playerId: m.party,
         credits: Number(r.credits),
         cargo: Number(r.cargo),
+        holdLevel: r.hold_level,
         ledgerVersion: Number(r.ledger_version),
       });
     }
@@ -186,15 +164,9 @@ async function applyOnce(
 
 /** Sells `ore` units at `pricePerOre` to a station: the player's cargo goes down, credits up. */
 export async function sellOre(pool: pg.Pool, req: SellOre): Promise<TradeResult> {
+  const credits = checkSale(req);
   const { hold, ...rest } = req;
   const request: Request = hold ? { ...rest, holdCargo: hold.cargo, holdLedgerVersion: hold.ledgerVersion } : rest;
-  const amounts = hold
-    ? ["ore", "pricePerOre", "epoch", "holdCargo", "holdLedgerVersion"]
-    : ["ore", "pricePerOre", "epoch"];
-  check(request, ["key", "playerId", "station", "region"], amounts, ["ore", "pricePerOre"]);
-  if (req.playerId.startsWith("station:")) throw new StarlaneError("STARLANE_ERR_VALIDATION", "playerId");
-  const credits = req.ore * req.pricePerOre;
-  if (!Number.isSafeInteger(credits) || credits > MAX_AMOUNT) throw new StarlaneError("STARLANE_ERR_VALIDATION", "ore");
   return applyOnce(
     pool,
     "sell",
@@ -204,20 +176,58 @@ export async function sellOre(pool: pg.Pool, req: SellOre): Promise<TradeResult>
       { party: req.playerId, credits, ore: -req.ore },
       { party: `station:${req.station}`, credits: -credits, ore: req.ore },
     ],
-    hold && { playerId: req.playerId, ...hold },
+    hold ? [{ playerId: req.playerId, ...hold }] : [],
+  );
+}
+
+/** Buys the next level of an upgrade at a station: credits go to the station, the level up by one. */
+export async function buyUpgrade(pool: pg.Pool, req: BuyUpgrade): Promise<TradeResult> {
+  checkBuy(req);
+  return applyOnce(
+    pool,
+    "buy",
+    { ...req },
+    req,
+    [
+      { party: req.playerId, credits: -req.price, ore: 0 },
+      { party: `station:${req.station}`, credits: req.price, ore: 0 },
+    ],
+    [],
+    { playerId: req.playerId, from: req.level - 1 },
   );
 }
 
 /** A trade between two players: `buyer` pays `credits` and receives `ore` from `seller`. */
 export async function trade(pool: pg.Pool, req: Trade): Promise<TradeResult> {
-  const request: Request = { ...req };
-  check(request, ["key", "buyer", "seller", "region"], ["ore", "credits", "epoch"], ["ore"]);
-  if (req.buyer === req.seller) throw new StarlaneError("STARLANE_ERR_VALIDATION", "seller");
-  if (req.buyer.startsWith("station:") || req.seller.startsWith("station:")) {
-    throw new StarlaneError("STARLANE_ERR_VALIDATION", "buyer");
-  }
-  return applyOnce(pool, "trade", request, req, [
-    { party: req.buyer, credits: -req.credits, ore: req.ore },
-    { party: req.seller, credits: req.credits, ore: -req.ore },
-  ]);
+  checkTrade(req);
+  const holds = [
+    ...(req.buyerHold ? [{ playerId: req.buyer, ...req.buyerHold }] : []),
+    ...(req.sellerHold ? [{ playerId: req.seller, ...req.sellerHold }] : []),
+  ];
+  return applyOnce(
+    pool,
+    "trade",
+    flattenTrade(req),
+    req,
+    [
+      { party: req.buyer, credits: -req.credits, ore: req.ore },
+      { party: req.seller, credits: req.credits, ore: -req.ore },
+    ],
+    holds,
+  );
+}
+
+/** The Ledger contract over PostgreSQL. */
+export function createLedger(pool: pg.Pool): Ledger {
+  // Callers switch on codes, not on this package's classes.
+  const coded = (err: unknown): never => {
+    if (err instanceof StaleEpochError)
+      throw new StarlaneError("STARLANE_ERR_LEDGER_STALE_EPOCH", "epoch", { cause: err });
+    throw err;
+  };
+  return {
+    sell: (req) => sellOre(pool, req).catch(coded),
+    buy: (req) => buyUpgrade(pool, req).catch(coded),
+    trade: (req) => trade(pool, req).catch(coded),
+  };
 }

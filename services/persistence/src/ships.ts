@@ -1,6 +1,15 @@
 // Ship rows: the batched write-behind upsert, and the ShipRepository (shared contract) zones and
 // world entry load ships through.
-import { type ShipRepository, type ShipState, SPAWN_DEFAULTS, type Spawn } from "@starlane/shared";
+import {
+  fromShipRow,
+  SHIP_COLUMNS,
+  type ShipRepository,
+  type ShipRow,
+  type ShipState,
+  SPAWN_DEFAULTS,
+  type Spawn,
+  toShipRow,
+} from "@starlane/shared";
 import type pg from "pg";
 
 export interface BatchOutcome {
@@ -12,9 +21,12 @@ export interface BatchOutcome {
   superseded: number;
 }
 
-// Raises each region's epoch to the newest in the batch and locks those rows until commit, in a
-// fixed order so two persistence instances never deadlock on them. A zone's fenceRegion() takes the
-// same lock, so the epoch check below cannot race with an ownership change.
+// The batch's regions' epochs under a shared lock: batches, sales and trades of one region commit
+// side by side, while an ownership change (fenceRegion's update) waits for them, so the epoch check
+// in the UPSERT cannot race with it. In a fixed order, so two persistence instances never deadlock.
+const SHARE_EPOCHS = `SELECT region, epoch FROM region_epochs WHERE region = ANY($1::text[]) ORDER BY region FOR SHARE`;
+
+// Raises the regions whose epoch the batch is the first to carry (rare: once per ownership change).
 const RAISE_EPOCHS = `
 INSERT INTO region_epochs (region, epoch)
 SELECT region, max(epoch) FROM unnest($1::text[], $2::bigint[]) AS t(region, epoch)
@@ -25,19 +37,21 @@ WHERE region_epochs.epoch < EXCLUDED.epoch`;
 // One set-based statement for the whole batch. Only a newer version replaces a row, so a replayed
 // or late batch never moves a player back in time. Credits and cargo are taken only from a writer
 // that has seen every trade applied to the row (same ledger_version); otherwise the row keeps its
-// own, so write-behind never undoes a committed trade.
+// own, so write-behind never undoes a committed trade. Upgrade levels are the ledger's alone: a new
+// row takes the entry's, an existing one is never changed by the batch.
 const UPSERT = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
-                       $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])
-    AS t(player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version)
+                       $8::float8[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[],
+                       $15::int[])
+    AS t(player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version, hold_level)
 ), fenced AS (
   SELECT i.*, i.epoch >= e.epoch AS owner FROM input i JOIN region_epochs e USING (region)
 ), latest AS (
   SELECT DISTINCT ON (player_id) * FROM fenced WHERE owner ORDER BY player_id, version DESC
 ), written AS (
-  INSERT INTO characters AS c (player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version)
-  SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version FROM latest
+  INSERT INTO characters AS c (player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version, hold_level)
+  SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version, hold_level FROM latest
   ON CONFLICT (player_id) DO UPDATE SET
     name = EXCLUDED.name, region = EXCLUDED.region, x = EXCLUDED.x, y = EXCLUDED.y, vx = EXCLUDED.vx, vy = EXCLUDED.vy,
     heading = EXCLUDED.heading, hull = EXCLUDED.hull,
@@ -49,24 +63,13 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM fenced WHERE NOT owner)::int AS stale, (SELECT count(*) FROM written)::int AS applied`;
 
-/** Column arrays for unnest(), in the UPSERT's parameter order. */
+/** Column arrays for unnest(), in the UPSERT's parameter order (SHIP_COLUMNS). */
 function columns(states: readonly ShipState[]): unknown[][] {
-  const cols: unknown[][] = Array.from({ length: 14 }, () => new Array(states.length));
+  const cols: unknown[][] = SHIP_COLUMNS.map(() => new Array(states.length));
   states.forEach((s, i) => {
-    cols[0]![i] = s.playerId;
-    cols[1]![i] = s.name;
-    cols[2]![i] = s.region;
-    cols[3]![i] = s.x;
-    cols[4]![i] = s.y;
-    cols[5]![i] = s.vx;
-    cols[6]![i] = s.vy;
-    cols[7]![i] = s.heading;
-    cols[8]![i] = s.hull;
-    cols[9]![i] = s.cargo;
-    cols[10]![i] = s.credits;
-    cols[11]![i] = s.version;
-    cols[12]![i] = s.epoch;
-    cols[13]![i] = s.ledgerVersion ?? 0;
+    toShipRow(s).forEach((v, c) => {
+      cols[c]![i] = v;
+    });
   });
   return cols;
 }
@@ -82,7 +85,12 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
   let broken = false;
   try {
     await client.query("BEGIN");
-    await client.query(RAISE_EPOCHS, [cols[2], cols[12]]);
+    const newest = new Map<string, number>();
+    for (const st of states) newest.set(st.region, Math.max(newest.get(st.region) ?? 0, st.epoch));
+    const { rows: held } = await client.query<{ region: string; epoch: string }>(SHARE_EPOCHS, [[...newest.keys()]]);
+    const current = new Map(held.map((r) => [r.region, Number(r.epoch)]));
+    const raise = [...newest].filter(([region, epoch]) => (current.get(region) ?? -1) < epoch);
+    if (raise.length > 0) await client.query(RAISE_EPOCHS, [raise.map(([r]) => r), raise.map(([, e]) => e)]);
     const { rows } = await client.query<{ stale: number; applied: number }>(UPSERT, cols);
     await client.query("COMMIT");
     const { stale, applied } = rows[0]!;
@@ -102,49 +110,13 @@ export async function writeShipBatch(pool: pg.Pool, states: readonly ShipState[]
 
 const ignore = () => {};
 
-interface CharacterRow {
-  player_id: string;
-  name: string;
-  region: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  heading: number;
-  hull: number;
-  cargo: string;
-  credits: string;
-  version: string;
-  epoch: string;
-  ledger_version: string;
-}
-
-const SELECT_SHIP = `SELECT player_id, name, region, x, y, vx, vy, heading, hull, cargo, credits, version, epoch, ledger_version
-  FROM characters WHERE player_id = $1`;
-
-// pg returns bigint as text; every value here stays below 2^53.
-const toShip = (r: CharacterRow): ShipState => ({
-  playerId: r.player_id,
-  name: r.name,
-  region: r.region,
-  x: r.x,
-  y: r.y,
-  vx: r.vx,
-  vy: r.vy,
-  heading: r.heading,
-  hull: r.hull,
-  cargo: Number(r.cargo),
-  credits: Number(r.credits),
-  version: Number(r.version),
-  epoch: Number(r.epoch),
-  ledgerVersion: Number(r.ledger_version),
-});
+const SELECT_SHIP = `SELECT ${SHIP_COLUMNS.join(", ")} FROM characters WHERE player_id = $1`;
 
 /** The PostgreSQL ShipRepository; it answers whole ShipStates (the contract asks for less). */
 export function createShipRepository(pool: pg.Pool) {
   const load = async (playerId: string): Promise<ShipState | null> => {
-    const { rows } = await pool.query<CharacterRow>(SELECT_SHIP, [playerId]);
-    return rows[0] ? toShip(rows[0]) : null;
+    const { rows } = await pool.query<ShipRow>(SELECT_SHIP, [playerId]);
+    return rows[0] ? fromShipRow(rows[0]) : null;
   };
   return {
     load,

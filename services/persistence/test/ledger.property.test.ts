@@ -3,9 +3,9 @@
 // same key is the same.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { StarlaneError } from "@starlane/shared";
+import { StarlaneError, type TradeResult } from "@starlane/shared";
 import fc from "fast-check";
-import { createShipRepository, sellOre, type TradeResult, trade, writeShipBatch } from "../src/index.js";
+import { createShipRepository, sellOre, trade, writeShipBatch } from "../src/index.js";
 import { type Db, schemaDatabase, ship } from "./helpers.js";
 
 let t: Db;
@@ -101,7 +101,7 @@ test("concurrent sales and trades with retries conserve credits and ore and appl
         // Refusing a sale or trade the balances cannot cover is fine; anything else is a bug.
         if (r.status === "rejected") {
           assert.ok(r.reason instanceof StarlaneError, String(r.reason));
-          assert.equal(r.reason.code, "STARLANE_ERR_ACTION_REFUSED");
+          assert.equal(r.reason.code, "STARLANE_ERR_LEDGER_INSUFFICIENT");
         }
       }
 

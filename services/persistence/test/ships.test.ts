@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type StoredShip } from "@starlane/shared";
 import { currentEpoch, fenceRegion } from "../src/epochs.js";
-import { createRegionFencing, createShipRepository, StaleEpochError, sellOre, writeShipBatch } from "../src/index.js";
+import {
+  createLedger,
+  createRegionFencing,
+  createShipRepository,
+  StaleEpochError,
+  sellOre,
+  writeShipBatch,
+} from "../src/index.js";
 import { type Db, schemaDatabase, ship } from "./helpers.js";
 
 let t: Db;
@@ -134,6 +141,7 @@ test("load path: no ship yet is null; createAtSpawn is idempotent and returns th
       version: 0,
       epoch: 0,
       ledgerVersion: 0,
+      holdLevel: 0,
     },
   );
   // Entering the world again does not reset the ship.
@@ -155,7 +163,7 @@ test("write-behind never undoes a committed sale: stale credits and cargo are ig
     region: "region-0-0",
     epoch: 1,
   });
-  assert.deepEqual(sale.balances, [{ playerId: "miner", credits: 170, cargo: 0, ledgerVersion: 1 }]);
+  assert.deepEqual(sale.balances, [{ playerId: "miner", credits: 170, cargo: 0, holdLevel: 0, ledgerVersion: 1 }]);
   // A state published before the zone saw the sale (ledgerVersion 0) still carries the old hold.
   await writeShipBatch(t.pool, [ship("miner", 2, { cargo: 12, credits: 100, x: 42, ledgerVersion: 0 })]);
   let row = await repo.load("miner");
@@ -174,15 +182,38 @@ test("selling ore mined since the last committed write: the zone's hold counts w
   await writeShipBatch(t.pool, [ship("digger", 1, { cargo: 3, credits: 0 })]);
   const sale = { station: "beta", pricePerOre: 5, region: "region-0-0", epoch: 1, playerId: "digger" };
   // The zone holds 8 (5 mined since its last write landed): without its hold the row has only 3.
-  await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-1", ore: 8 }), { code: "STARLANE_ERR_ACTION_REFUSED" });
+  await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-1", ore: 8 }), {
+    code: "STARLANE_ERR_LEDGER_INSUFFICIENT",
+  });
   const ok = await sellOre(t.pool, { ...sale, key: "dig-2", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } });
-  assert.deepEqual(ok.balances, [{ playerId: "digger", credits: 40, cargo: 0, ledgerVersion: 1 }]);
+  assert.deepEqual(ok.balances, [{ playerId: "digger", credits: 40, cargo: 0, holdLevel: 0, ledgerVersion: 1 }]);
   // A hold from before that sale (ledgerVersion 0) cannot bring the ore back.
   await assert.rejects(sellOre(t.pool, { ...sale, key: "dig-3", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } }), {
-    code: "STARLANE_ERR_ACTION_REFUSED",
+    code: "STARLANE_ERR_LEDGER_INSUFFICIENT",
   });
   // Retrying dig-2 answers the same and sells nothing more.
   const again = await sellOre(t.pool, { ...sale, key: "dig-2", ore: 8, hold: { cargo: 8, ledgerVersion: 0 } });
   assert.equal(again.replayed, true);
   assert.equal((await repo.load("digger"))?.credits, 40);
+});
+
+test("write-behind never changes an upgrade level: the ledger's alone (a new row takes the entry's)", async () => {
+  const repo = createShipRepository(t.pool);
+  await writeShipBatch(t.pool, [ship("tuner", 1, { credits: 500, holdLevel: 0 })]);
+  const fence = { region: "region-0-0", epoch: 1 };
+  const bought = await createLedger(t.pool).buy({
+    key: "tune-1",
+    playerId: "tuner",
+    station: "s",
+    item: "hold",
+    level: 1,
+    price: 150,
+    ...fence,
+  });
+  assert.equal(bought.balances[0]!.holdLevel, 1);
+  // Entries from a zone that had not seen the purchase, and one claiming a level never bought.
+  await writeShipBatch(t.pool, [ship("tuner", 2, { credits: 500, holdLevel: 0, ledgerVersion: 0 })]);
+  await writeShipBatch(t.pool, [ship("tuner", 3, { credits: 350, holdLevel: 3, ledgerVersion: 1, x: 77 })]);
+  const row = await repo.load("tuner");
+  assert.deepEqual([row?.holdLevel, row?.credits, row?.x], [1, 350, 77]);
 });

@@ -16,9 +16,10 @@ import {
   type ShipRepository,
   StarlaneError,
   sameRegion,
+  toGhost,
   type WorldConfig,
 } from "@starlane/shared";
-import { type Ghost, toGhost } from "./ghosts.js";
+import type { Ghost } from "./ghosts.js";
 import { checkOffer, type HandoffAccepted, type HandoffOffer, handoffTarget } from "./handoff.js";
 import type { HandoffAbort, ZoneMetrics } from "./metrics.js";
 import type { Ship, SimState } from "./rules/types.js";
@@ -292,12 +293,12 @@ export class ShipCustody implements RemoteRoom {
   }
 
   /** Once per tick, after the simulation: ships past the border are offered to their new region. */
-  offerLeavers(): void {
+  offerLeavers(staying: (playerId: string) => boolean = () => false): void {
     const o = this.#o;
     const now = o.clock.now();
     for (const ship of o.sim.ships.values()) {
       const h = this.#held.get(ship.id);
-      if (!h || h.phase === "offering" || ship.respawnIn > 0 || h.retryAt > now) continue;
+      if (!h || h.phase === "offering" || ship.respawnIn > 0 || h.retryAt > now || staying(ship.id)) continue;
       const to = handoffTarget(o.world, o.region, ship.x, ship.y, o.handoffHysteresis);
       if (to) this.#offer(ship, h, regionRoomId(to));
     }

@@ -1,11 +1,11 @@
 // Border ghosts: read-only copies of ships near a border, sent by their owner to each neighbouring
 // region every tick (Colyseus presence pub/sub: in-process in the embedded mode, Redis in the
 // cluster) and shown there to clients whose area of interest covers them.
-import { type Region, regionRoomId, regionsWithin, type WorldConfig } from "@starlane/shared";
-import type { Ship } from "./rules/types.js";
+import { type Ghost, type Region, regionRoomId, regionsWithin, toGhost, type WorldConfig } from "@starlane/shared";
 
-/** What a ghost shows: a ship's public fields (not cargo, credits or controls). */
-export type Ghost = Pick<Ship, "id" | "name" | "x" | "y" | "vx" | "vy" | "heading" | "hull" | "ack"> & { alive: boolean };
+export type { Ghost } from "@starlane/shared";
+
+import type { Ship } from "./rules/types.js";
 
 export interface GhostBatch {
   from: string;
@@ -21,23 +21,13 @@ export interface GhostHit {
   by: string;
 }
 
-export function toGhost(s: Ship): Ghost {
-  return {
-    id: s.id,
-    name: s.name,
-    x: s.x,
-    y: s.y,
-    vx: s.vx,
-    vy: s.vy,
-    heading: s.heading,
-    hull: Math.ceil(s.hull),
-    ack: s.ack,
-    alive: s.respawnIn <= 0,
-  };
-}
-
 /** Groups the ships within `band` of a border by the neighbour that must see them. */
-export function ghostsByNeighbour(world: WorldConfig, region: Region, ships: Iterable<Ship>, band: number): Map<string, Ghost[]> {
+export function ghostsByNeighbour(
+  world: WorldConfig,
+  region: Region,
+  ships: Iterable<Ship>,
+  band: number,
+): Map<string, Ghost[]> {
   const out = new Map<string, Ghost[]>();
   for (const s of ships) {
     for (const n of regionsWithin(world, region, s.x, s.y, band)) {

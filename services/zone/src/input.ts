@@ -39,6 +39,7 @@ export function parseAction(msg: unknown, shipId: string): ActionVerdict {
     return { ok: true, action: { kind, target } };
   }
   if ((kind === "sell" || kind === "respawn") && target === undefined) return { ok: true, action: { kind } };
+  if (kind === "buy" && target === "hold") return { ok: true, action: { kind, target } };
   return { ok: false, reason: "malformed" };
 }
 

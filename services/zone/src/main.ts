@@ -3,7 +3,7 @@
 // verifier, ship repository, fencing, write-behind), listens, and
 // unwinds on SIGTERM (players' ships are flushed to the write-behind stream first). The
 // embedded mode does not use this file: `npm start` builds the zone in-process.
-import { createRegionFencing, createShipRepository, migratePersistence } from "@starlane/persistence";
+import { createLedger, createRegionFencing, createShipRepository, migratePersistence } from "@starlane/persistence";
 import {
   ConfigError,
   connectPostgres,
@@ -54,6 +54,7 @@ runMain("zone", async (life) => {
       ships: createShipRepository(db),
       publisher,
       fencing: createRegionFencing(db),
+      ledger: createLedger(db),
     },
     config,
   );

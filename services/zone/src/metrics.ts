@@ -22,6 +22,8 @@ export interface ZoneMetrics {
   /** `seconds` from the source's decision to the target owning the ship. */
   handoffCompleted(region: string, seconds: number): void;
   handoffAborted(region: string, reason: HandoffAbort): void;
+  /** A ledger operation settled: `outcome` is "committed" or the refusal's error code; `seconds` from asking. */
+  ledger(kind: "sale" | "purchase" | "trade", outcome: string, seconds: number): void;
 }
 
 export function createZoneMetrics(registry: Registry): ZoneMetrics {
@@ -100,7 +102,24 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2],
     registers: [registry],
   });
+  const ledgerOps = new Counter({
+    name: "starlane_zone_ledger_operations_total",
+    help: "Sales and trades the zone asked the ledger for, by kind and outcome (committed, or the refusal's error code).",
+    labelNames: ["kind", "outcome"],
+    registers: [registry],
+  });
+  const ledgerLatency = new Histogram({
+    name: "starlane_zone_ledger_commit_seconds",
+    help: "From asking the ledger to its answer (retries of an unanswered call included), by kind.",
+    labelNames: ["kind"],
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
   return {
+    ledger(kind, outcome, seconds) {
+      ledgerOps.inc({ kind, outcome });
+      if (outcome === "committed") ledgerLatency.observe({ kind }, seconds);
+    },
     handoffStarted: (region) => handoffs.inc({ region, outcome: "started" }),
     handoffCompleted(region, seconds) {
       handoffs.inc({ region, outcome: "completed" });

@@ -3,6 +3,7 @@
 // StateView to the entities within its radius. Nothing else in the zone touches the schema state:
 // the room hands Colyseus `state` once and calls sync / join / leave / updateViews.
 import { StateView } from "@colyseus/schema";
+import { ghostToWire, toWire } from "@starlane/shared";
 import type { Ghost } from "./ghosts.js";
 import { InterestGrid, type Placed } from "./interest.js";
 import type { SimState } from "./rules/types.js";
@@ -110,20 +111,7 @@ export class Mirror {
       return e.obj;
     };
     for (const ship of sim.ships.values()) {
-      const props = {
-        name: ship.name,
-        x: ship.x,
-        y: ship.y,
-        vx: ship.vx,
-        vy: ship.vy,
-        heading: ship.heading,
-        hull: Math.ceil(ship.hull),
-        cargo: ship.cargo,
-        credits: ship.credits,
-        ack: ship.ack,
-        alive: ship.respawnIn <= 0,
-        ghost: false,
-      };
+      const props = toWire(ship);
       Object.assign(
         upsert("ships", ship.id, ship.x, ship.y, () => new ShipState(props)),
         props,
@@ -133,7 +121,7 @@ export class Mirror {
     // owner without leaving any client's view.
     for (const g of ghosts) {
       if (live.has(`ships:${g.id}`)) continue;
-      const props = { ...ghostProps(g), cargo: 0, credits: 0 };
+      const props = ghostToWire(g);
       Object.assign(
         upsert("ships", g.id, g.x, g.y, () => new ShipState(props)),
         props,
@@ -159,20 +147,4 @@ export class Mirror {
     }
     if (this.#o.interest) this.#interest.rebuild(this.#synced.values());
   }
-}
-
-/** What a ghost shows: public fields only (cargo and credits are zero). */
-function ghostProps(g: Ghost) {
-  return {
-    name: g.name,
-    x: g.x,
-    y: g.y,
-    vx: g.vx,
-    vy: g.vy,
-    heading: g.heading,
-    hull: g.hull,
-    ack: g.ack,
-    alive: g.alive,
-    ghost: true,
-  };
 }

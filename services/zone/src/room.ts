@@ -4,7 +4,7 @@
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
-import type { ShipOwnership, ShipRepository } from "@starlane/shared";
+import type { Ledger, ShipOwnership, ShipRepository } from "@starlane/shared";
 import {
   type AccessClaims,
   ClientMessage,
@@ -35,6 +35,7 @@ import {
 } from "./ghosts.js";
 import type { HandoffAccepted, HandoffOffer } from "./handoff.js";
 import { InputQueue, parseAction, parseInput } from "./input.js";
+import { LedgerDesk } from "./ledger-desk.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
 import { Mirror } from "./mirror.js";
 import { damage } from "./rules/combat.js";
@@ -43,6 +44,7 @@ import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
+import { parseTradeId, parseTradeOffer, TradeBook } from "./trades.js";
 
 /** What every region room of one zone server shares. */
 export interface RoomContext {
@@ -69,6 +71,8 @@ export interface RoomContext {
   handoffRetryMs: number;
   /** Write-behind to persistence; without it ships live only as long as their room. */
   publisher?: ShipStatePublisher;
+  /** The authority for credits and ore: sales go through it. Without it sales are refused. */
+  ledger?: Ledger;
   /** Every ship is saved this often (in ticks), and always when its player leaves. */
   saveEveryTicks: number;
   /** The ownership epoch this zone holds the region at (carried by every save). */
@@ -125,6 +129,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   readonly #byPlayer = new Map<string, Seat>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #custody!: ShipCustody;
+  #desk!: LedgerDesk;
   #mirror!: Mirror;
   #gate!: FrameGate;
   #ghosts!: GhostBoard;
@@ -159,6 +164,24 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       interestRadius: this.ctx.interestRadius,
     });
     this.state = this.#mirror.state;
+    const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
+    this.#desk = new LedgerDesk({
+      ledger: this.ctx.ledger,
+      region: id,
+      epoch: () => this.ctx.epochOf(id),
+      sim: this.sim,
+      saver,
+      book: new TradeBook(),
+      pricePerOre: TUNING.trade.orePrice,
+      metrics: this.ctx.metrics,
+      log: this.ctx.log,
+      send: (playerId, type, body) => this.#byPlayer.get(playerId)?.client.send(type, body),
+      present: (playerId) => {
+        const seat = this.#byPlayer.get(playerId);
+        return !!seat && !seat.transit && this.sim.ships.has(playerId) && !this.#custody.handingOff(playerId);
+      },
+      now: () => Date.now(),
+    });
     this.#custody = new ShipCustody({
       roomId: id,
       region,
@@ -166,7 +189,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       sim: this.sim,
       ownership: this.ctx.ownership,
       ships: this.ctx.ships,
-      saver: this.ctx.publisher && new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id)),
+      saver,
       ghosts: this.#ghosts,
       callRoom,
       regionLive: (r) => this.ctx.regionLive(r),
@@ -195,6 +218,25 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     });
     this.onMessage(ClientMessage.Input, (client, msg) => this.#onInput(client, msg));
     this.onMessage(ClientMessage.Action, (client, msg) => this.#onAction(client, msg));
+    this.onMessage(ClientMessage.TradeOffer, (client, msg) => {
+      const seat = this.#seatOf(client);
+      const v = seat && parseTradeOffer(msg, seat.playerId);
+      if (!seat || !v) return;
+      if (!v.ok) return this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", v.field);
+      this.#desk.offer(seat.playerId, v.value);
+    });
+    for (const [type, act] of [
+      [ClientMessage.TradeAccept, (by: string, id: string) => this.#desk.accept(by, id)],
+      [ClientMessage.TradeCancel, (by: string, id: string) => this.#desk.cancel(by, id)],
+    ] as const) {
+      this.onMessage(type, (client, msg) => {
+        const seat = this.#seatOf(client);
+        if (!seat) return;
+        const v = parseTradeId(msg);
+        if (!v.ok) return this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", v.field);
+        act(seat.playerId, v.value);
+      });
+    }
     // Only servers hand ships off: a client claiming to move its ship is refused.
     this.onMessage(ServerMessage.Handoff, (client) =>
       this.#drop(client, "handoff_refused", "STARLANE_ERR_HANDOFF_REFUSED"),
@@ -268,6 +310,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   override onDispose() {
     if (!this.#opened) return; // refused in onCreate: nothing was set up
     this.#custody.close();
+    this.#desk.close();
     this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
     this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
     for (const t of this.#timers) clearTimeout(t);
@@ -345,9 +388,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     return this.#custody.reserveResume(sub, name);
   }
 
-  #drop(client: Client, reason: DropReason, code: ErrorCode) {
+  #drop(client: Client, reason: DropReason, code: ErrorCode, field?: string) {
     this.ctx.metrics.inputDropped(this.roomId, reason);
-    client.send(ServerMessage.Error, new StarlaneError(code).toBody());
+    client.send(ServerMessage.Error, new StarlaneError(code, field).toBody());
   }
 
   #onInput(client: Client, msg: unknown) {
@@ -365,6 +408,13 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     // A replay or an overflow is silently dropped (counted): a client resending after a reconnect,
     // or sending faster than the tick, is not an error worth a message per frame.
     if (r !== "queued") this.ctx.metrics.inputDropped(this.roomId, r);
+  }
+
+  /** The sender's seat, if it has one with its ship here (a transit seat only waits to be left). */
+  #seatOf(client: Client): Seat | undefined {
+    const seat = this.#seats.get(client.sessionId);
+    if (!seat) this.ctx.metrics.inputDropped(this.roomId, "not_joined");
+    return seat && !seat.transit ? seat : undefined;
   }
 
   #onAction(client: Client, msg: unknown) {
@@ -413,13 +463,17 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         const owner = owners.get(h.ship);
         if (owner) this.presence.publish(hitChannel(owner), { ship: h.ship, by: h.by } satisfies GhostHit);
       }
+      for (const sale of events.sales) this.#desk.sell(sale.ship, sale.station, sale.ore);
+      for (const p of events.purchases) this.#desk.buy(p.ship, p);
       if (this.sim.tick % this.ctx.saveEveryTicks === 0) this.#custody.saveAll();
       for (const r of events.refused) {
         this.#byPlayer
           .get(r.ship)
           ?.client.send(ServerMessage.Error, new StarlaneError("STARLANE_ERR_ACTION_REFUSED").toBody());
       }
-      this.#custody.offerLeavers();
+      // A ship with a sale or trade in flight stays until the ledger answers (its hold must not move twice).
+      this.#custody.offerLeavers((playerId) => this.#desk.busy(playerId));
+      this.#desk.sweep();
       this.#publishGhosts();
       this.#custody.expireArrivals();
       this.#sync();
@@ -459,6 +513,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   /** Connected players. */
   get seats(): number {
     return this.#seats.size;
+  }
+
+  /** A sale or trade of this player's ship is waiting for the ledger (tests wait on it instead of sleeping). */
+  busy(playerId: string): boolean {
+    return this.#desk.busy(playerId);
   }
 
   /** Inputs and actions waiting for a tick for this player (tests wait on it instead of sleeping). */

@@ -2,7 +2,7 @@
 // interval and when its player leaves (and so on shutdown), never awaiting anything in the tick.
 // Each publish carries a version that only grows and the region's ownership epoch, so persistence
 // can refuse late entries and entries from a zone that lost the region.
-import { nextShipVersion, type ShipState, type ShipStatePublisher } from "@starlane/shared";
+import { nextShipVersion, type ShipStatePublisher, toShipState } from "@starlane/shared";
 import type { Ship } from "./rules/types.js";
 
 interface Saved {
@@ -14,7 +14,8 @@ export class ShipSaver {
   readonly #saved = new Map<string, Saved>();
 
   constructor(
-    private readonly publisher: ShipStatePublisher,
+    /** Without one (tests, a zone without persistence) the saver only keeps the versions. */
+    private readonly publisher: ShipStatePublisher | undefined,
     private readonly region: string,
     private readonly epoch: () => number,
   ) {}
@@ -28,24 +29,30 @@ export class ShipSaver {
     const saved = this.#saved.get(ship.id) ?? { version: 0, ledgerVersion: 0 };
     saved.version = nextShipVersion(saved.version);
     this.#saved.set(ship.id, saved);
-    const state: ShipState = {
-      playerId: ship.id,
-      name: ship.name,
-      region: this.region,
-      x: ship.x,
-      y: ship.y,
-      vx: ship.vx,
-      vy: ship.vy,
-      heading: ship.heading,
-      hull: Math.max(0, ship.hull),
-      // The store keeps whole units; the simulation mines fractions per tick.
-      cargo: Math.floor(ship.cargo),
-      credits: Math.floor(ship.credits),
-      version: saved.version,
-      epoch: this.epoch(),
-      ledgerVersion: saved.ledgerVersion,
-    };
-    this.publisher.publish(state);
+    this.publisher?.publish(
+      toShipState(ship, {
+        region: this.region,
+        version: saved.version,
+        epoch: this.epoch(),
+        ledgerVersion: saved.ledgerVersion,
+      }),
+    );
+  }
+
+  /** How many ledger operations the ship's credits and cargo include (a sale sends it as its hold's). */
+  ledgerVersion(playerId: string): number {
+    return this.#saved.get(playerId)?.ledgerVersion ?? 0;
+  }
+
+  /**
+   * The ledger committed an operation: later entries carry its version, so the store takes their
+   * credits and cargo again. False (nothing to apply) when the ship already includes it.
+   */
+  committed(playerId: string, ledgerVersion: number): boolean {
+    const saved = this.#saved.get(playerId);
+    if (!saved || saved.ledgerVersion >= ledgerVersion) return false;
+    saved.ledgerVersion = ledgerVersion;
+    return true;
   }
 
   /** Where a ship's versions stand (handed to the next room with the ship). */

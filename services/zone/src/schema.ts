@@ -33,6 +33,7 @@ export function defineStateSchemas({ world, quantize, interest }: EncodingOption
       hull: t.uint8(),
       cargo: t.uint16(),
       credits: t.uint32(),
+      holdLevel: t.uint8(),
       /** The last applied input sequence number: clients drop acknowledged inputs from prediction. */
       ack: t.uint32(),
       alive: t.boolean(),

@@ -8,6 +8,7 @@ import {
   CloseCode,
   type ConfigOf,
   createRegistry,
+  type Ledger,
   type Logger,
   mountOps,
   parseRegionRoomId,
@@ -49,6 +50,8 @@ export interface ZoneDeps {
   ownership: ShipOwnership;
   /** Write-behind of ship state to persistence (in-process queue embedded, Redis Stream in the cluster). */
   publisher?: ShipStatePublisher;
+  /** The authority for credits and ore (sales at stations). Without it sales are refused (STARLANE_ERR_LEDGER_UNAVAILABLE). */
+  ledger?: Ledger;
   /**
    * Fenced once a region is claimed, before its room opens and loads any ship: raises the region's
    * epoch in the store so the previous owner's late writes are refused from then on. Without it
@@ -131,6 +134,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     handoffTimeoutMs: config.handoffTimeoutMs,
     handoffRetryMs: config.handoffRetryMs,
     ...(deps.publisher ? { publisher: deps.publisher } : {}),
+    ...(deps.ledger ? { ledger: deps.ledger } : {}),
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.epoch(region) ?? 0,
     regionLive: async (region) => (await deps.directory.owner(region)) !== null,

@@ -1,14 +1,32 @@
 // One region's simulation: the rules in ./rules composed into a tick. `stepSim` is a deterministic
 // function of (state, inputs, dt): no clock, no randomness, no I/O, so tests drive it directly.
-import { regionBounds, regionCenter, type Region, type WorldConfig } from "@starlane/shared";
+import {
+  type Region,
+  regionBounds,
+  regionCenter,
+  type ShipSeed,
+  shipFromSeed,
+  type WorldConfig,
+} from "@starlane/shared";
 import { SpatialGrid } from "./grid.js";
 import { damage, fire, hits, moveShot } from "./rules/combat.js";
-import { mine, nearestStation, regrow, respawnAt, sell } from "./rules/economy.js";
+import { mine, nearestStation, purchaseAt, regrow, respawnAt, saleAt } from "./rules/economy.js";
 import { collide, fly } from "./rules/flight.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Asteroid, Ship, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
 
-export type { Action, Asteroid, ControlInput, Ship, Shot, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
+export type { ShipSeed } from "@starlane/shared";
+export type {
+  Action,
+  Asteroid,
+  ControlInput,
+  Ship,
+  Shot,
+  SimState,
+  Station,
+  TickEvents,
+  TickInputs,
+} from "./rules/types.js";
 
 /** A small deterministic PRNG, so a region's asteroids are in the same place on every process. */
 function mulberry32(seed: number) {
@@ -48,45 +66,12 @@ export function createSim(world: WorldConfig, region: Region, options: SimOption
   return { world, bounds, ships: new Map(), asteroids, stations, shots: new Map(), nextShotId: 1, tick: 0 };
 }
 
-/** What a ship is made from: a stored ship (persistence) or a fresh one at the region's station. */
-export interface ShipSeed {
-  id: string;
-  name: string;
-  x?: number;
-  y?: number;
-  vx?: number;
-  vy?: number;
-  heading?: number;
-  hull?: number;
-  cargo?: number;
-  credits?: number;
-}
-
+/** A ship from its seed (a stored ship, or a fresh one beside the region's station). */
 export function spawnShip(state: SimState, seed: ShipSeed): Ship {
-  const base: Ship = {
-    id: seed.id,
-    name: seed.name,
-    x: 0,
-    y: 0,
-    vx: seed.vx ?? 0,
-    vy: seed.vy ?? 0,
-    heading: seed.heading ?? 0,
-    hull: seed.hull ?? TUNING.ship.hull,
-    cargo: seed.cargo ?? 0,
-    credits: seed.credits ?? 0,
-    cooldown: 0,
-    respawnIn: 0,
-    thrust: 0,
-    turn: 0,
-    ack: 0,
-  };
   const station = state.stations.values().next().value;
-  let ship =
-    seed.x !== undefined && seed.y !== undefined
-      ? { ...base, x: seed.x, y: seed.y }
-      : station
-        ? respawnAt(base, station)
-        : { ...base, x: (state.bounds.minX + state.bounds.maxX) / 2, y: (state.bounds.minY + state.bounds.maxY) / 2 };
+  const centre = { x: (state.bounds.minX + state.bounds.maxX) / 2, y: (state.bounds.minY + state.bounds.maxY) / 2 };
+  const base = shipFromSeed(seed, centre);
+  let ship = seed.x === undefined || seed.y === undefined ? (station ? respawnAt(base, station) : base) : base;
   if (ship.hull <= 0) ship = { ...ship, hull: 0, respawnIn: TUNING.respawn.delay };
   state.ships.set(ship.id, ship);
   return ship;
@@ -95,7 +80,7 @@ export function spawnShip(state: SimState, seed: ShipSeed): Ship {
 const shipGrid = new SpatialGrid<Ship>(100);
 
 export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEvents {
-  const events: TickEvents = { refused: [], destroyed: [], sold: [], ghostHits: [] };
+  const events: TickEvents = { refused: [], destroyed: [], sales: [], purchases: [], ghostHits: [] };
   const solids = [...state.asteroids.values(), ...state.stations.values()];
 
   for (const [id, prev] of state.ships) {
@@ -140,12 +125,14 @@ export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEv
         }
       } else if (action.kind === "sell") {
         const station = nearestStation(state.stations.values(), ship.x, ship.y);
-        const done = station ? sell(ship, station) : null;
-        if (!done) events.refused.push({ ship: id, action: action.kind });
-        else {
-          events.sold.push({ ship: id, ore: ship.cargo, credits: done.credits - ship.credits });
-          state.ships.set(id, done);
-        }
+        const ore = station ? saleAt(ship, station) : null;
+        if (ore === null || !station) events.refused.push({ ship: id, action: action.kind });
+        else events.sales.push({ ship: id, station: station.id, ore });
+      } else if (action.kind === "buy") {
+        const station = nearestStation(state.stations.values(), ship.x, ship.y);
+        const offer = station ? purchaseAt(ship, station, action.target) : null;
+        if (!offer || !station) events.refused.push({ ship: id, action: action.kind });
+        else events.purchases.push({ ship: id, station: station.id, item: action.target, ...offer });
       } else {
         // Respawning happens by itself after the delay; asking for it early is refused.
         events.refused.push({ ship: id, action: action.kind });
@@ -170,7 +157,8 @@ export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEv
       });
       if (!victim && inputs.ghosts) {
         for (const g of inputs.ghosts) {
-          if (!g.alive || g.id === shot.owner || (shot.x - g.x) ** 2 + (shot.y - g.y) ** 2 > TUNING.ship.radius ** 2) continue;
+          if (!g.alive || g.id === shot.owner || (shot.x - g.x) ** 2 + (shot.y - g.y) ** 2 > TUNING.ship.radius ** 2)
+            continue;
           events.ghostHits.push({ ship: g.id, by: shot.owner });
           gone = true;
           break;

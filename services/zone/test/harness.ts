@@ -4,9 +4,11 @@ import { LocalDriver, LocalPresence } from "@colyseus/core";
 import { Client, type Room } from "@colyseus/sdk";
 import {
   createLogger,
+  type Ledger,
   LocalRegionDirectory,
   LocalShipOwnership,
   loadConfig,
+  MemoryLedger,
   MemoryShipRepository,
   type RegionDirectory,
   type RegionView,
@@ -46,6 +48,8 @@ export async function startZone(
   env: Record<string, string> = {},
   directory: RegionDirectory = new LocalRegionDirectory(),
   ownership?: ShipOwnership,
+  /** The ledger over the zone's ship store (default: a MemoryLedger). */
+  ledger: (ships: MemoryShipRepository) => Ledger = (ships) => new MemoryLedger(ships),
 ): Promise<Zone> {
   const tokens = await testTokens();
   const ships = new MemoryShipRepository();
@@ -64,6 +68,7 @@ export async function startZone(
       driver: new LocalDriver(),
       ships,
       ownership: ownership ?? new LocalShipOwnership(),
+      ledger: ledger(ships),
     },
     config,
     { manualTicks: true },

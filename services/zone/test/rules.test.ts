@@ -1,32 +1,25 @@
 // The game rules without a network: flight, collisions, mining, trade, combat, respawn.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_WORLD } from "@starlane/shared";
+import { DEFAULT_WORLD, shipFromSeed } from "@starlane/shared";
 import { damage, fire, hits, moveShot } from "../src/rules/combat.js";
-import { mine, regrow, sell } from "../src/rules/economy.js";
+import { mine, regrow, saleAt } from "../src/rules/economy.js";
 import { collide, fly, type Motion } from "../src/rules/flight.js";
 import { TUNING } from "../src/rules/tuning.js";
 import type { Ship, TickInputs } from "../src/rules/types.js";
 import { createSim, spawnShip, stepSim } from "../src/sim.js";
 
 const w = DEFAULT_WORLD;
-const at = (x: number, y: number, extra: Partial<Motion> = {}): Motion => ({ x, y, vx: 0, vy: 0, heading: 0, ...extra });
-const ship = (extra: Partial<Ship> = {}): Ship => ({
-  id: "s1",
-  name: "s1",
-  x: 1000,
-  y: 1000,
+const at = (x: number, y: number, extra: Partial<Motion> = {}): Motion => ({
+  x,
+  y,
   vx: 0,
   vy: 0,
   heading: 0,
-  hull: 100,
-  cargo: 0,
-  credits: 0,
-  cooldown: 0,
-  respawnIn: 0,
-  thrust: 0,
-  turn: 0,
-  ack: 0,
+  ...extra,
+});
+const ship = (extra: Partial<Ship> = {}): Ship => ({
+  ...shipFromSeed({ id: "s1", name: "s1" }, { x: 1000, y: 1000 }),
   ...extra,
 });
 const dt = 1 / 20;
@@ -73,7 +66,11 @@ test("asteroids and stations are solid: a ship is pushed out and loses the veloc
   const st = [...sim.stations.values()][0]!;
   const s = spawnShip(sim, { id: "p", name: "p", x: st.x - 400, y: st.y });
   for (let i = 0; i < 100; i++) {
-    stepSim(sim, { controls: new Map([["p", { seq: i + 1, thrust: 1, turn: 0, fire: false }]]), actions: new Map() }, dt);
+    stepSim(
+      sim,
+      { controls: new Map([["p", { seq: i + 1, thrust: 1, turn: 0, fire: false }]]), actions: new Map() },
+      dt,
+    );
     const now = sim.ships.get(s.id)!;
     assert.ok(Math.hypot(now.x - st.x, now.y - st.y) >= st.radius + TUNING.ship.radius - 1e-6);
   }
@@ -96,12 +93,11 @@ test("mining fills the hold up to its capacity, only within range, and the aster
   assert.ok(regrow({ ...rock, ore: 0 }, 2).ore > 0);
 });
 
-test("ore is sold at a station for credits", () => {
+test("ore can be sold near a station: the whole hold in whole units (the ledger commits it)", () => {
   const st = { id: "st", x: 0, y: 0, radius: 80 };
-  assert.equal(sell(ship({ x: 1000, y: 0, cargo: 10 }), st), null, "too far");
-  assert.equal(sell(ship({ x: 150, y: 0, cargo: 0 }), st), null, "nothing to sell");
-  const sold = sell(ship({ x: 150, y: 0, cargo: 40, credits: 7 }), st);
-  assert.deepEqual([sold?.cargo, sold?.credits], [0, 7 + 40 * TUNING.trade.orePrice]);
+  assert.equal(saleAt(ship({ x: 1000, y: 0, cargo: 10 }), st), null, "too far");
+  assert.equal(saleAt(ship({ x: 150, y: 0, cargo: 0.5 }), st), null, "nothing to sell");
+  assert.equal(saleAt(ship({ x: 150, y: 0, cargo: 40.7, credits: 7 }), st), 40);
 });
 
 test("the gun has a cooldown; shots damage other ships, never the shooter", () => {
@@ -148,11 +144,25 @@ test("mine and sell through the tick; refused actions are reported", () => {
   const sim = createSim(w, { col: 2, row: 1 });
   const rock = [...sim.asteroids.values()][0]!;
   spawnShip(sim, { id: "m", name: "m", x: rock.x + rock.radius + 40, y: rock.y });
-  const ev = stepSim(sim, { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: rock.id }, { kind: "sell" }]]]) }, dt);
+  const ev = stepSim(
+    sim,
+    { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: rock.id }, { kind: "sell" }]]]) },
+    dt,
+  );
   assert.equal(sim.ships.get("m")!.cargo, TUNING.mining.perAction);
   assert.deepEqual(ev.refused, [{ ship: "m", action: "sell" }], "no station in range");
-  const missing = stepSim(sim, { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: "nope" }]]]) }, dt);
+  const missing = stepSim(
+    sim,
+    { controls: new Map(), actions: new Map([["m", [{ kind: "mine", target: "nope" }]]]) },
+    dt,
+  );
   assert.deepEqual(missing.refused, [{ ship: "m", action: "mine" }]);
+  // Near the station a sale is asked for, and the simulation itself changes no credits or cargo.
+  const st = [...sim.stations.values()][0]!;
+  sim.ships.set("m", { ...sim.ships.get("m")!, x: st.x + st.radius + 60, y: st.y, vx: 0, vy: 0 });
+  const sale = stepSim(sim, { controls: new Map(), actions: new Map([["m", [{ kind: "sell" }]]]) }, dt);
+  assert.deepEqual(sale.sales, [{ ship: "m", station: st.id, ore: TUNING.mining.perAction }]);
+  assert.deepEqual([sim.ships.get("m")!.cargo, sim.ships.get("m")!.credits], [TUNING.mining.perAction, 0]);
 });
 
 test("the same inputs give the same result (deterministic)", () => {
@@ -160,7 +170,14 @@ test("the same inputs give the same result (deterministic)", () => {
     const sim = createSim(w, { col: 3, row: 2 });
     spawnShip(sim, { id: "p", name: "p" });
     for (let i = 1; i <= 50; i++) {
-      stepSim(sim, { controls: new Map([["p", { seq: i, thrust: i % 3 ? 1 : 0, turn: i % 5 ? 0.3 : -1, fire: i % 7 === 0 }]]), actions: new Map() }, dt);
+      stepSim(
+        sim,
+        {
+          controls: new Map([["p", { seq: i, thrust: i % 3 ? 1 : 0, turn: i % 5 ? 0.3 : -1, fire: i % 7 === 0 }]]),
+          actions: new Map(),
+        },
+        dt,
+      );
     }
     return JSON.stringify([...sim.ships.values(), ...sim.shots.values()]);
   };

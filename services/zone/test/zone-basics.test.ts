@@ -59,8 +59,10 @@ test("inputs are applied one per tick in sequence order, and the acknowledged se
   // Replaying an old sequence number has no effect.
   const replayedBefore = await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" });
   p.room.send("input", { seq: 2, thrust: 1, turn: 1, fire: true });
-  await waitFor("the replay to be counted", async () =>
-    (await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" })) === replayedBefore + 1,
+  await waitFor(
+    "the replay to be counted",
+    async () =>
+      (await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" })) === replayedBefore + 1,
   );
   const before = { ...ship() };
   await tickAndSync(zone, [p], 3);
@@ -128,6 +130,8 @@ test("malformed and out-of-range inputs are dropped, counted and answered; the c
 });
 
 test("fly, mine, sell: the economy through the room, refused actions are answered", async () => {
+  // World entry creates the account the ledger sells from.
+  await zone.ships.createAtSpawn("miner", "miner", { region: REGION, x: 3000, y: 3000 });
   const p = await zone.join({ id: "miner" });
   const sim = room().sim;
   const rock = [...sim.asteroids.values()][0]!;
@@ -139,7 +143,9 @@ test("fly, mine, sell: the economy through the room, refused actions are answere
   await waitFor("both actions queued", () => room().pending("miner") === 2);
   await tickAndSync(zone, [p]);
   await waitFor("mined", () => p.state().ships.get("miner")!.cargo === 10);
-  await waitFor("sell refused far from the station", () => p.errors.some((e) => e.code === "STARLANE_ERR_ACTION_REFUSED"));
+  await waitFor("sell refused far from the station", () =>
+    p.errors.some((e) => e.code === "STARLANE_ERR_ACTION_REFUSED"),
+  );
   const st = [...sim.stations.values()][0]!;
   const m = sim.ships.get("miner")!;
   sim.ships.set("miner", { ...m, x: st.x + st.radius + 60, y: st.y, vx: 0, vy: 0 });
@@ -171,7 +177,11 @@ test("/healthz, /readyz and /metrics are served on the zone's port", async () =>
     assert.match(text, new RegExp(`^${name}`, "m"), name);
   }
   assert.deepEqual(zone.server.regions(), [{ region: REGION, epoch: 1 }]);
-  assert.deepEqual(await zone.directory.owner(REGION), { zoneId: "zone-test", address: `127.0.0.1:${zone.port}`, epoch: 1 });
+  assert.deepEqual(await zone.directory.owner(REGION), {
+    zoneId: "zone-test",
+    address: `127.0.0.1:${zone.port}`,
+    epoch: 1,
+  });
 });
 
 test("world entry's path: a seat reserved over HTTP with the player's token, consumed by the client", async () => {
@@ -190,7 +200,10 @@ test("world entry's path: a seat reserved over HTTP with the player's token, con
   assert.equal(room.state.ships.get("entrant")!.name, "Entrant");
   const refused = await fetch(`${zone.url}/matchmake/joinById/${REGION}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${await zone.tokens.signForeign("entrant")}`, "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${await zone.tokens.signForeign("entrant")}`,
+      "content-type": "application/json",
+    },
     body: "{}",
   });
   assert.equal(refused.status, 401);

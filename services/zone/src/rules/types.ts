@@ -1,30 +1,9 @@
 // The simulation's own data: plain objects, no schema, no network. The room copies what clients
 // may see into the Colyseus state after each tick.
-import type { Rect, WorldConfig } from "@starlane/shared";
+import type { Rect, Ship, WorldConfig } from "@starlane/shared";
 
-export interface Ship {
-  /** The owning player's account id (a player has one ship). */
-  id: string;
-  name: string;
-  x: number;
-  y: number;
-  vx: number;
-  vy: number;
-  /** Radians, 0 = +x, growing clockwise on screen (y down). */
-  heading: number;
-  hull: number;
-  cargo: number;
-  credits: number;
-  /** Seconds until the gun can fire again. */
-  cooldown: number;
-  /** 0 while flying; seconds left before respawning after destruction. */
-  respawnIn: number;
-  /** The controls in effect (the last applied input's). */
-  thrust: number;
-  turn: number;
-  /** The sequence number of the last input applied to this ship (0 = none yet). */
-  ack: number;
-}
+/** The ship record is defined once, in @starlane/shared (ship.ts), with its other forms. */
+export type { Ship } from "@starlane/shared";
 
 export interface Asteroid {
   id: string;
@@ -75,7 +54,11 @@ export interface ControlInput {
   fire: boolean;
 }
 
-export type Action = { kind: "mine"; target: string } | { kind: "sell" } | { kind: "respawn" };
+export type Action =
+  | { kind: "mine"; target: string }
+  | { kind: "sell" }
+  | { kind: "buy"; target: "hold" }
+  | { kind: "respawn" };
 
 export interface TickInputs {
   /** At most one control input per ship per tick (the room's queue hands them out in order). */
@@ -89,7 +72,10 @@ export interface TickEvents {
   /** Actions that could not be done (out of range, cargo full, ...): the room tells the sender. */
   refused: { ship: string; action: Action["kind"] }[];
   destroyed: { ship: string; by: string }[];
-  sold: { ship: string; ore: number; credits: number }[];
+  /** Sales asked for and possible here: the room has the ledger commit them (credits change only then). */
+  sales: { ship: string; station: string; ore: number }[];
+  /** Upgrade purchases asked for and possible here: the ledger commits them like sales. */
+  purchases: { ship: string; station: string; item: "hold"; level: number; price: number }[];
   /** Shots that hit a ghost: the room forwards each to the ship's owner, which applies the damage. */
   ghostHits: { ship: string; by: string }[];
 }
