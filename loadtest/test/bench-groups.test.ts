@@ -111,7 +111,7 @@ describe("groups and rows", () => {
   test("rows of features not built yet are written as null, each with a note saying what will provide it", async () => {
     const expected: Record<string, RegExp> = {
       failover: /zone failover is not built/,
-      trades: /trades through the ledger are not built.*ledger\.ts/,
+      trades: /trades across a border between two zone processes are not built/,
       chat: /no chat service/,
     };
     for (const [name, why] of Object.entries(expected)) {
