@@ -61,6 +61,8 @@ export {
   RedisShipOwnership,
   type ShipOwnership,
 } from "./ownership.js";
+export { CHAT_GLOBAL, ChatClientMessage, ChatServerMessage } from "./protocol.js";
+export { type ConnectionEdge, createConnectionEdge, type EdgeOptions, originOf } from "./edge.js";
 export {
   ClientMessage,
   CloseCode,
