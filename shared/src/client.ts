@@ -5,8 +5,10 @@
 // build fails if it does.
 export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
 export * from "./handoff-client.js";
-export { CHAT_GLOBAL, ChatClientMessage, ChatServerMessage } from "./protocol.js";
 export {
+  CHAT_GLOBAL,
+  ChatClientMessage,
+  ChatServerMessage,
   ClientMessage,
   CloseCode,
   type ErrorBody,

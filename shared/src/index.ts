@@ -19,6 +19,7 @@ export {
   type Setting,
   setting,
 } from "./config.js";
+export { type ConnectionEdge, createConnectionEdge, type EdgeOptions, originOf } from "./edge.js";
 export type { RegionFencing } from "./fencing.js";
 export * from "./handoff-client.js";
 export {
@@ -61,9 +62,10 @@ export {
   RedisShipOwnership,
   type ShipOwnership,
 } from "./ownership.js";
-export { CHAT_GLOBAL, ChatClientMessage, ChatServerMessage } from "./protocol.js";
-export { type ConnectionEdge, createConnectionEdge, type EdgeOptions, originOf } from "./edge.js";
 export {
+  CHAT_GLOBAL,
+  ChatClientMessage,
+  ChatServerMessage,
   ClientMessage,
   CloseCode,
   type ErrorBody,

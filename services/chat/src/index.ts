@@ -2,13 +2,7 @@
 // cluster's main.ts and the embedded composition root pick the pair halves (in-process or Redis)
 // and call listen(). Everything chat keeps in PostgreSQL is created by `migrateChat`.
 import { fileURLToPath } from "node:url";
-import {
-  type ConfigOf,
-  type ConnectionEdge,
-  createConnectionEdge,
-  loadMigrations,
-  migrate,
-} from "@starlane/shared";
+import { type ConfigOf, type ConnectionEdge, createConnectionEdge, loadMigrations, migrate } from "@starlane/shared";
 import type pg from "pg";
 import type { chatConfig } from "./config.js";
 

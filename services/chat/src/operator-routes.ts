@@ -39,7 +39,8 @@ export function mountOperatorRoutes(app: App, deps: OperatorRouteDeps): void {
       }
       body
         .then((b) => {
-          if (typeof b !== "object" || b === null || Array.isArray(b)) throw new StarlaneError("STARLANE_ERR_VALIDATION");
+          if (typeof b !== "object" || b === null || Array.isArray(b))
+            throw new StarlaneError("STARLANE_ERR_VALIDATION");
           return work(b as Record<string, unknown>);
         })
         .then(
@@ -53,7 +54,8 @@ export function mountOperatorRoutes(app: App, deps: OperatorRouteDeps): void {
     });
 
   const nameOf = (body: Record<string, unknown>) => {
-    if (typeof body.name !== "string" || !NAME.test(body.name)) throw new StarlaneError("STARLANE_ERR_VALIDATION", "name");
+    if (typeof body.name !== "string" || !NAME.test(body.name))
+      throw new StarlaneError("STARLANE_ERR_VALIDATION", "name");
     return body.name.toLowerCase();
   };
 

@@ -3,6 +3,8 @@
 // Every accepted message goes to history, then to the bus; each instance delivers what the bus
 // brings to its own connections. The region channel follows the ship through the ownership
 // change events, never anything the client says.
+
+import type uws from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import {
   type AccessClaims,
@@ -27,7 +29,6 @@ import {
   StarlaneError,
   type TokenVerifier,
 } from "@starlane/shared";
-import type uws from "uWebSockets.js";
 import type { ChatBus, ChatEvent, Sender } from "./bus.js";
 import type { History, StoredMessage } from "./history.js";
 import { type ChatMetrics, type Closed, createChatMetrics, type Refusal } from "./metrics.js";

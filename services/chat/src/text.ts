@@ -5,7 +5,9 @@
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
 const STRIP = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-export type TextCheck = { ok: true; text: string } | { ok: false; code: "STARLANE_ERR_CHAT_EMPTY" | "STARLANE_ERR_CHAT_TOO_LONG" };
+export type TextCheck =
+  | { ok: true; text: string }
+  | { ok: false; code: "STARLANE_ERR_CHAT_EMPTY" | "STARLANE_ERR_CHAT_TOO_LONG" };
 
 export function cleanText(raw: string, maxChars: number): TextCheck {
   const text = raw.replace(STRIP, "").trim();
