@@ -7,8 +7,11 @@
 import { StarlaneError } from "./protocol.js";
 
 export interface EdgeOptions {
-  /** Origins (`scheme://host[:port]`) whose pages may connect; `*` allows any. */
-  allowedOrigins: readonly string[];
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may connect; `*` allows any. A function is asked
+   * on each check (the front door's origin is known only once it listens, on port 0 in tests).
+   */
+  allowedOrigins: readonly string[] | (() => readonly string[]);
   /** Open connections per address (0: no cap). */
   maxConnectionsPerIp: number;
   /** Upgrade attempts per address per second, refused tokens included (0: no cap). */
@@ -48,8 +51,17 @@ export function originOf(value: string): string | null {
 
 export function createConnectionEdge(options: EdgeOptions): ConnectionEdge {
   const now = options.now ?? Date.now;
-  const allowed = new Set(options.allowedOrigins.map((o) => originOf(o) ?? o));
-  const anyOrigin = allowed.has("*");
+  const list = options.allowedOrigins;
+  let seen: readonly string[] | undefined;
+  let allowed = new Set<string>();
+  const allowedNow = () => {
+    const current = typeof list === "function" ? list() : list;
+    if (current !== seen) {
+      seen = current;
+      allowed = new Set(current.map((o) => originOf(o) ?? o));
+    }
+    return allowed;
+  };
   const open = new Map<string, number>();
   const attempts = new Map<string, { second: number; count: number }>();
 
@@ -73,9 +85,11 @@ export function createConnectionEdge(options: EdgeOptions): ConnectionEdge {
   return {
     precheck(ip, origin) {
       // No Origin: not a browser (bots, native clients), which no other site can drive.
-      if (origin !== undefined && origin !== "" && !anyOrigin) {
+      if (origin !== undefined && origin !== "") {
+        const allowed = allowedNow();
         const o = originOf(origin);
-        if (o === null || !allowed.has(o)) return new StarlaneError("STARLANE_ERR_ORIGIN_REFUSED");
+        if (!allowed.has("*") && (o === null || !allowed.has(o)))
+          return new StarlaneError("STARLANE_ERR_ORIGIN_REFUSED");
       }
       if (rateFull(ip)) return new StarlaneError("STARLANE_ERR_RATE_LIMITED");
       return null;

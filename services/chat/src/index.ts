@@ -21,14 +21,27 @@ export async function migrateChat(db: pg.Pool): Promise<number[]> {
   return migrate(db, "chat", loadMigrations(MIGRATIONS));
 }
 
-/** The connection edge from chat's settings: the front door's origin is always allowed. */
-export function chatEdge(config: ChatConfig): ConnectionEdge {
+/**
+ * The connection edge from chat's settings: the front door's origin is always allowed
+ * (`frontDoorOrigin` overrides the setting where the front door's port is known only once it listens).
+ */
+export function chatEdge(config: ChatConfig, frontDoorOrigin?: () => string | undefined): ConnectionEdge {
   const listed = config.allowedOrigins
     .split(",")
     .map((o) => o.trim())
     .filter((o) => o !== "");
+  const fixed = [config.frontDoorOrigin, ...listed];
+  let last: string | undefined;
+  let current = fixed;
   return createConnectionEdge({
-    allowedOrigins: [config.frontDoorOrigin, ...listed],
+    allowedOrigins: () => {
+      const o = frontDoorOrigin?.();
+      if (o !== last) {
+        last = o;
+        current = o ? [o, ...fixed] : fixed;
+      }
+      return current;
+    },
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     upgradesPerIpPerS: config.upgradesPerIpPerS,
   });
