@@ -450,7 +450,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       if (sends) c.strikes = 0;
       c.queued++;
       c.queue = c.queue
-        .then(() => (c.closed ? undefined : handle(ws, msg)))
+        .then(() => handle(ws, msg)) // accepted before a close: still said
         .catch((err) => {
           log.error({ err, player: c.player.id }, "chat request failed");
           sendError(ws, "STARLANE_ERR_INTERNAL", msg.ref);

@@ -78,7 +78,7 @@ export async function startInstance(
   const bus = new RedisChatBus(deps.redis, { prefix: deps.prefix });
   const chat = await createChatServer(
     {
-      log: createLogger("chat", "silent"),
+      log: createLogger("chat", process.env.CHAT_TEST_LOG ?? "silent"),
       verifier: deps.tokens.verifier,
       edge: createConnectionEdge({
         allowedOrigins: ["http://localhost:8080"],
@@ -134,8 +134,12 @@ export class Client {
   }
 
   /** Connected, welcomed and given the global history. */
-  ready(): Promise<Msg> {
-    return this.next("global history", (m) => m.t === "history" && m.channel === "global");
+  async ready(): Promise<Msg> {
+    const isHistory = (m: Msg) => m.t === "history" && m.channel === "global";
+    await waitFor("global history or a close", () => this.messages.some(isHistory) || this.closed);
+    const history = this.messages.find(isHistory);
+    if (!history) throw new Error(`closed before ready: ${JSON.stringify(this.closed)}`);
+    return history;
   }
 
   waitClosed(ms = 5000) {
