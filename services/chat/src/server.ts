@@ -459,8 +459,9 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
           c.queued--;
         });
     },
-    close: (ws) => {
+    close: (ws, code) => {
       const c = ws.getUserData();
+      log.debug({ player: c.player?.id, code }, "chat connection closed");
       const wasOpen = !c.refusal;
       c.closed = true;
       if (!wasOpen) return;

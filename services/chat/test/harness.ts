@@ -107,6 +107,7 @@ export class Client {
   readonly messages: Msg[] = [];
   closed: { code: number; reason: string } | undefined;
   refusedStatus: number | undefined;
+  error: Error | undefined;
   readonly ws: WebSocket;
 
   constructor(url: string, options: { token?: string; origin?: string } = {}) {
@@ -117,7 +118,9 @@ export class Client {
     this.ws.on("close", (code, reason) => {
       this.closed = { code, reason: reason.toString() };
     });
-    this.ws.on("error", () => {});
+    this.ws.on("error", (err) => {
+      this.error = err;
+    });
     this.ws.on("unexpected-response", (_req, res) => {
       this.refusedStatus = res.statusCode;
       this.closed = { code: -1, reason: `HTTP ${res.statusCode}` };
@@ -138,7 +141,7 @@ export class Client {
     const isHistory = (m: Msg) => m.t === "history" && m.channel === "global";
     await waitFor("global history or a close", () => this.messages.some(isHistory) || this.closed);
     const history = this.messages.find(isHistory);
-    if (!history) throw new Error(`closed before ready: ${JSON.stringify(this.closed)}`);
+    if (!history) throw new Error(`closed before ready: ${JSON.stringify(this.closed)} ${this.error?.message ?? ""}`);
     return history;
   }
 
