@@ -31,6 +31,8 @@ export const ChatClientMessage = {
   /** { t, name, ref? } mute, and refuse their whispers */
   Block: "block",
   Unblock: "unblock",
+  /** { t, action: "create" | "invite" | "accept" | "leave" | "kick", name?, party?, ref? } */
+  Party: "party",
 } as const;
 export type ChatClientMessage = (typeof ChatClientMessage)[keyof typeof ChatClientMessage];
 
@@ -46,6 +48,10 @@ export const ChatServerMessage = {
   Whispered: "whispered",
   /** { t, region } your ship's region changed: the `region` channel now means this one ("" for none) */
   Region: "region",
+  /** { t, party: { id, leader, members } | null } your party now (null: you are in none) */
+  PartyState: "party",
+  /** { t, party, from } a player invites you to their party: accept with its id */
+  PartyInvite: "partyInvite",
   /** { t, ref } a request without a message of its own (mute, block) was done */
   Ok: "ok",
   /** { t, code, message, ref? } a request was refused; the connection stays open */
@@ -272,6 +278,14 @@ export const ErrorCode = {
     status: 429,
     message: "You are sending messages too fast; this one was dropped.",
   },
+  STARLANE_ERR_CHAT_NOT_IN_PARTY: {
+    area: "chat",
+    status: 409,
+    message: "You are not in a party (or that player is not in yours).",
+  },
+  STARLANE_ERR_CHAT_ALREADY_IN_PARTY: { area: "chat", status: 409, message: "Leave your party first." },
+  STARLANE_ERR_CHAT_NOT_INVITED: { area: "chat", status: 403, message: "You have no invitation to that party." },
+  STARLANE_ERR_CHAT_NOT_LEADER: { area: "chat", status: 403, message: "Only the party's leader may do that." },
   STARLANE_ERR_CHAT_MUTED: { area: "chat", status: 403, message: "An operator muted you for a while." },
   STARLANE_ERR_CHAT_KICKED: {
     area: "chat",

@@ -15,6 +15,9 @@ export type ChatEvent =
   | { k: "message"; channel: string; id: string; from: Sender; text: string; ts: number; pub: number }
   | { k: "whisper"; id: string; from: Sender; to: string; text: string; ts: number; pub: number }
   | { k: "mute"; name: string; until: number }
+  /** A party changed: its members now; `gone` left it (or was kicked). */
+  | { k: "party"; party: { id: string; leader: string; members: string[] }; gone?: string }
+  | { k: "invite"; to: string; from: string; party: string }
   | { k: "kick"; name: string };
 
 export interface ChatBus {

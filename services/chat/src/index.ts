@@ -11,6 +11,7 @@ export { chatConfig } from "./config.js";
 export { createHistory } from "./history.js";
 export { createModeration } from "./moderation.js";
 export { LocalRoster, RedisRoster } from "./online.js";
+export { LocalParties, type Parties, RedisParties } from "./parties.js";
 export { CHAT_PATH, type ChatDeps, type ChatServer, createChatServer } from "./server.js";
 
 export type ChatConfig = ConfigOf<typeof chatConfig>;

@@ -24,6 +24,7 @@ import {
   createModeration,
   migrateChat,
   RedisChatBus,
+  RedisParties,
   RedisRoster,
 } from "./index.js";
 
@@ -57,6 +58,7 @@ runMain("chat", async (life) => {
       edge: chatEdge(config),
       bus,
       roster: new RedisRoster(redis, { prefix: config.keyPrefix, instance }),
+      parties: new RedisParties(redis, { prefix: config.keyPrefix }),
       history: createHistory(db, config.historySize),
       moderation: createModeration(db),
       ownership,

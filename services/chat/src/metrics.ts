@@ -9,7 +9,8 @@ export type Refusal =
   | "no_region"
   | "offline"
   | "whisper_refused"
-  | "muted";
+  | "muted"
+  | "party";
 export type Closed = "unauthorized" | "too_large" | "malformed" | "flood" | "kicked";
 
 export interface ChatMetrics {

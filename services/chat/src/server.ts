@@ -35,6 +35,7 @@ import { type ChatMetrics, type Closed, createChatMetrics, type Refusal } from "
 import type { Moderation, Relation } from "./moderation.js";
 import type { Roster } from "./online.js";
 import { mountOperatorRoutes } from "./operator-routes.js";
+import type { Parties, Party, PartyResult } from "./parties.js";
 import { TokenBucket } from "./rate.js";
 import { cleanText } from "./text.js";
 
@@ -58,6 +59,7 @@ export interface ChatDeps {
   edge: ConnectionEdge;
   bus: ChatBus;
   roster: Roster;
+  parties: Parties;
   history: History;
   moderation: Moderation;
   /** Where each player's ship is (its player id is the ship id); chat follows its changes. */
@@ -77,6 +79,8 @@ export interface ChatServer {
 
 export const CHAT_PATH = "/v1/chat";
 const regionChannel = (room: string) => `region:${room}`;
+const partyChannel = (id: string) => `party:${id}`;
+const PARTY_ACTIONS = new Set(["create", "invite", "accept", "leave", "kick"]);
 const NAME = /^[A-Za-z0-9_]{3,20}$/;
 // uWS's own ceiling, far above ours: frames between the two are read and answered with 4102 by
 // us; beyond it uWS drops the connection itself (1009) without buffering the rest.
@@ -89,6 +93,8 @@ interface Conn {
   release: () => void;
   region: string;
   regionVersion: number;
+  /** The party id, or "". */
+  party: string;
   relations: Map<string, Relation>;
   mutedUntil: number;
   bucket: TokenBucket;
@@ -106,12 +112,13 @@ interface Conn {
 type Ws = uws.WebSocket<Conn>;
 
 export async function createChatServer(deps: ChatDeps, config: ChatServerConfig): Promise<ChatServer> {
-  const { log, verifier, edge, bus, roster, history, moderation, ownership } = deps;
+  const { log, verifier, edge, bus, roster, parties, history, moderation, ownership } = deps;
   const metrics: ChatMetrics = createChatMetrics(deps.registry);
   const app = createApp();
   const all = new Set<Ws>();
   const byKey = new Map<string, Set<Ws>>();
   const byId = new Map<string, Set<Ws>>();
+  /** Subscribers of each region and party channel on this instance (global is `all`). */
   const regions = new Map<string, Set<Ws>>();
   let closing = false;
   let listening: Listening | undefined;
@@ -129,7 +136,10 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
   const send = (ws: Ws, message: object | string) => {
     const c = ws.getUserData();
     if (c.closed) return;
-    ws.send(typeof message === "string" ? message : JSON.stringify(message), false);
+    const data = typeof message === "string" ? message : JSON.stringify(message);
+    // Sends come from promise continuations and Redis callbacks, outside uWS's own callbacks:
+    // cork them, as uWS asks.
+    ws.cork(() => ws.send(data, false));
   };
   const sendError = (ws: Ws, code: ErrorCode, ref?: unknown) => {
     const err = new StarlaneError(code);
@@ -140,8 +150,8 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     if (c.closed) return;
     metrics.closed(reason);
     const spec: { close?: number; message: string } = ErrorCode[code];
-    ws.end(spec.close ?? CloseCode.Malformed, spec.message);
     c.closed = true;
+    ws.end(spec.close ?? CloseCode.Malformed, spec.message);
   };
 
   /** Delivers a live message, or holds it while the connection's history is loading. */
@@ -180,6 +190,19 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     if (room) add(regions, regionChannel(room), ws);
     send(ws, { t: ChatServerMessage.Region, region: room });
     if (room) void sendHistory(ws, regionChannel(room));
+  };
+
+  /** Moves a connection into `party` (or out of any, with null), telling the client. */
+  const setParty = (ws: Ws, party: Party | null) => {
+    const c = ws.getUserData();
+    const id = party?.id ?? "";
+    if (c.party !== id) {
+      if (c.party) drop(regions, partyChannel(c.party), ws);
+      c.party = id;
+      if (id) add(regions, partyChannel(id), ws);
+    }
+    send(ws, { t: ChatServerMessage.PartyState, party });
+    if (id && party) void sendHistory(ws, partyChannel(id));
   };
 
   const onOwnership = (change: OwnershipChange) => {
@@ -238,6 +261,17 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       case "mute":
         for (const ws of byKey.get(event.name) ?? []) ws.getUserData().mutedUntil = event.until;
         return;
+      case "party": {
+        const party = event.party.members.length > 0 ? event.party : null;
+        for (const m of event.party.members) for (const ws of byKey.get(m) ?? []) setParty(ws, party);
+        if (event.gone) for (const ws of byKey.get(event.gone) ?? []) setParty(ws, null);
+        return;
+      }
+      case "invite":
+        for (const ws of byKey.get(event.to) ?? []) {
+          send(ws, { t: ChatServerMessage.PartyInvite, party: event.party, from: event.from });
+        }
+        return;
       case "kick":
         for (const ws of [...(byKey.get(event.name) ?? [])]) closeWith(ws, "STARLANE_ERR_CHAT_KICKED", "kicked");
         return;
@@ -263,6 +297,9 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         else if (msg.channel === "region") {
           if (!c.region) return refuse("no_region", ws, "STARLANE_ERR_CHAT_NO_REGION", ref);
           channel = regionChannel(c.region);
+        } else if (msg.channel === "party") {
+          if (!c.party) return refuse("party", ws, "STARLANE_ERR_CHAT_NOT_IN_PARTY", ref);
+          channel = partyChannel(c.party);
         } else return refuse("unknown_channel", ws, "STARLANE_ERR_CHAT_UNKNOWN_CHANNEL", ref);
         if (c.mutedUntil > Date.now()) return refuse("muted", ws, "STARLANE_ERR_CHAT_MUTED", ref);
         const text = cleanText(msg.text as string, config.maxChars);
@@ -286,6 +323,42 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         metrics.received("whisper");
         const ts = Date.now();
         await bus.publish({ k: "whisper", id: `w:${randomUUID()}`, from: c.player, to, text: text.text, ts, pub: ts });
+        return;
+      }
+      case ChatClientMessage.Party: {
+        const name = typeof msg.name === "string" ? msg.name : "";
+        const target = name.toLowerCase();
+        let result: PartyResult;
+        let gone: string | undefined;
+        switch (msg.action) {
+          case "create":
+            result = await parties.create(c.key);
+            break;
+          case "invite":
+            if (!NAME.test(name) || !(await roster.isOnline(target))) {
+              return refuse("offline", ws, "STARLANE_ERR_CHAT_PLAYER_OFFLINE", ref);
+            }
+            result = await parties.invite(c.key, target);
+            if (result.ok) {
+              await bus.publish({ k: "invite", to: target, from: c.player.name, party: result.party.id });
+              send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
+              return;
+            }
+            break;
+          case "accept":
+            result = await parties.accept(c.key, typeof msg.party === "string" ? msg.party : "");
+            break;
+          case "leave":
+            result = await parties.leave(c.key);
+            gone = c.key;
+            break;
+          default:
+            result = await parties.kick(c.key, target);
+            gone = target;
+        }
+        if (!result.ok) return refuse("party", ws, result.code, ref);
+        await bus.publish({ k: "party", party: result.party, ...(gone ? { gone } : {}) });
+        send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
         return;
       }
       case ChatClientMessage.Mute:
@@ -330,6 +403,13 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       case ChatClientMessage.Block:
       case ChatClientMessage.Unblock:
         return typeof m.name === "string" ? m : null;
+      case ChatClientMessage.Party:
+        return typeof m.action === "string" &&
+          PARTY_ACTIONS.has(m.action) &&
+          (m.name === undefined || typeof m.name === "string") &&
+          (m.party === undefined || typeof m.party === "string")
+          ? m
+          : null;
       default:
         return null;
     }
@@ -398,6 +478,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         c.closed = true;
         return;
       }
+      log.debug({ player: c.player.id }, "chat connection open");
       all.add(ws);
       add(byKey, c.key, ws);
       add(byId, c.player.id, ws);
@@ -406,10 +487,11 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       c.buffer = [];
       c.queue = (async () => {
         const first = (byKey.get(c.key)?.size ?? 0) === 1;
-        const [relations, mutedUntil, owner] = await Promise.all([
+        const [relations, mutedUntil, owner, party] = await Promise.all([
           moderation.relations(c.key),
           moderation.mutedUntil(c.key),
           ownership.get(c.player.id),
+          parties.of(c.key),
           first ? roster.add(c.key) : undefined,
         ]);
         for (const [k, v] of relations) c.relations.set(k, v);
@@ -427,6 +509,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
           },
         });
         if (owner) setRegion(ws, owner.region, owner.version);
+        if (party) setParty(ws, party);
         c.loading--;
         await sendHistory(ws, CHAT_GLOBAL);
       })().catch((err) => {
@@ -470,6 +553,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       drop(byId, c.player.id, ws);
       drop(byKey, c.key, ws);
       if (c.region) drop(regions, regionChannel(c.region), ws);
+      if (c.party) drop(regions, partyChannel(c.party), ws);
       metrics.connected(-1);
       if (!byKey.has(c.key)) void roster.remove(c.key).catch(() => {});
     },
@@ -481,6 +565,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     release,
     region: "",
     regionVersion: -1,
+    party: "",
     relations: new Map(),
     mutedUntil: 0,
     bucket: new TokenBucket(config.rateBurst, config.rateMessages, config.rateWindowMs),

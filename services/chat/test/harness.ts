@@ -27,6 +27,7 @@ import {
   createHistory,
   createModeration,
   RedisChatBus,
+  RedisParties,
   RedisRoster,
 } from "../src/index.js";
 
@@ -88,6 +89,7 @@ export async function startInstance(
       }),
       bus,
       roster: new RedisRoster(deps.redis, { prefix: deps.prefix, instance: randomUUID() }),
+      parties: new RedisParties(deps.redis, { prefix: deps.prefix }),
       history: createHistory(deps.db, 50),
       moderation: createModeration(deps.db),
       ownership: new RedisShipOwnership(deps.redis, { prefix: deps.prefix }),
@@ -108,6 +110,7 @@ export class Client {
   closed: { code: number; reason: string } | undefined;
   refusedStatus: number | undefined;
   error: Error | undefined;
+  note = "";
   readonly ws: WebSocket;
 
   constructor(url: string, options: { token?: string; origin?: string } = {}) {
@@ -115,8 +118,13 @@ export class Client {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     this.ws = new WebSocket(url, { headers, ...(options.origin ? { origin: options.origin } : {}) });
     this.ws.on("message", (data) => this.messages.push(JSON.parse(data.toString("utf8")) as Msg));
+    let opened = false;
+    this.ws.on("open", () => {
+      opened = true;
+    });
     this.ws.on("close", (code, reason) => {
       this.closed = { code, reason: reason.toString() };
+      if (code === 1006) this.note = `opened=${opened} received=${this.messages.length}`;
     });
     this.ws.on("error", (err) => {
       this.error = err;
@@ -141,7 +149,8 @@ export class Client {
     const isHistory = (m: Msg) => m.t === "history" && m.channel === "global";
     await waitFor("global history or a close", () => this.messages.some(isHistory) || this.closed);
     const history = this.messages.find(isHistory);
-    if (!history) throw new Error(`closed before ready: ${JSON.stringify(this.closed)} ${this.error?.message ?? ""}`);
+    if (!history)
+      throw new Error(`closed before ready: ${JSON.stringify(this.closed)} ${this.error?.message ?? ""} ${this.note}`);
     return history;
   }
 

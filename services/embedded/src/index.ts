@@ -15,6 +15,7 @@ import {
   createHistory,
   createModeration,
   LocalChatBus,
+  LocalParties,
   LocalRoster,
   migrateChat,
 } from "@starlane/chat";
@@ -129,6 +130,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       ),
       bus: new LocalChatBus(),
       roster: new LocalRoster(),
+      parties: new LocalParties(),
       history: createHistory(db, chatSettings.historySize),
       moderation: createModeration(db),
       ownership,
