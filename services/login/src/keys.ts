@@ -5,8 +5,6 @@
 // the key set a moment before a rotation already knows the new signing key, instead of rejecting
 // new tokens until its refetch cooldown ends. Rotate less often than the access-token lifetime
 // (15 minutes) and the verifiers' cache age (10 minutes) and no valid token is ever refused.
-
-import { randomUUID } from "node:crypto";
 import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, transaction } from "@starlane/shared";
 import {
   calculateJwkThumbprint,
@@ -20,6 +18,7 @@ import {
   SignJWT,
 } from "jose";
 import type pg from "pg";
+import { randomUUID } from "node:crypto";
 
 /** Published keys, newest first: next, current, previous. */
 const PUBLISHED = 3;
@@ -27,8 +26,10 @@ const PUBLISHED = 3;
 const KEYS_LOCK = 0x4b657973; // "Keys"
 
 export interface SigningKeys {
-  /** A signed access token for this account, valid `ttlS` seconds. */
-  /** `loadTest` marks tokens of accounts the operator provisioned for load tests (claim `lt`). */
+  /**
+   * A signed access token for this account, valid `ttlS` seconds. `loadTest` marks tokens of
+   * accounts the operator provisioned for load tests (claim `lt`).
+   */
   signAccess(account: { id: string; name: string }, ttlS: number, options?: { loadTest?: boolean }): Promise<string>;
   /** The public keys (current, next, previous) as served at /.well-known/jwks.json. */
   jwks(): JSONWebKeySet;

@@ -2,7 +2,7 @@
 // libuv's threadpool, never on the event loop. A semaphore caps how many run at once so a login
 // burst cannot take every threadpool thread (fs, dns and zlib share them) or all the memory; a
 // bounded queue turns a burst beyond that into 503s instead of unbounded latency.
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
+import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
 import { StarlaneError } from "@starlane/shared";
 
 const KEY_LENGTH = 32;
