@@ -4,7 +4,10 @@ declare module "ws" {
   import type { IncomingMessage } from "node:http";
   export default class WebSocket extends EventEmitter {
     static readonly OPEN: number;
-    constructor(url: string, options?: { headers?: Record<string, string>; origin?: string });
+    constructor(
+      url: string,
+      options?: { headers?: Record<string, string>; origin?: string; perMessageDeflate?: boolean },
+    );
     readonly readyState: number;
     send(data: string | Buffer): void;
     close(code?: number, reason?: string): void;
