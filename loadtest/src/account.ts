@@ -18,6 +18,8 @@ export interface WorldSeat {
   roomId: string;
   reservation: unknown;
   address: string;
+  /** Chat's WebSocket URL, when the target has chat. */
+  chat?: string;
 }
 
 /** A refusal the bot records under its code (STARLANE_ERR_* from the server, or a transport code). */

@@ -7,10 +7,13 @@
 // acknowledged), as the browser client does. After a close it does what the shared close policy
 // says (`afterClose`, the browser client's table too) on the shared backoff schedule, and it reads
 // the region only through `regionView`.
+import { createRequire } from "node:module";
 import { Client, type Room } from "@colyseus/sdk";
 import {
   afterClose,
   backoffMs,
+  ChatClient,
+  type ChatSocketConstructor,
   DEFAULT_BACKOFF,
   type HandoffMessage,
   type MapView,
@@ -21,8 +24,14 @@ import {
   type ShipView,
 } from "@starlane/shared/client";
 import { BotError, enterWorld, logIn, obtainSession, type Session } from "./account.js";
+import { CHAT_TAG } from "./chat-tally.js";
 import type { Measurements } from "./measurements.js";
 import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
+
+// `ws` (Node 20 has no WebSocket): the same class the Colyseus SDK uses. It ships no types; the
+// chat helper says what it needs of it.
+const WebSocketClass = createRequire(import.meta.url)("ws") as ChatSocketConstructor;
+
 import type { BotView, Brain, Control, Entity } from "./scenarios/types.js";
 
 export type Entry =
@@ -108,6 +117,10 @@ export class Bot {
   #renewSession = false;
   /** Sends the inputs and follows handoffs; made with the first room, re-attached after a rejoin. */
   #link: ShipLink<RegionRoom> | null = null;
+  /** The chat connection (chat scenario), opened after the first join with world entry's `chat` URL. */
+  #chat: { client: ChatClient; ready: boolean; n: number } | null = null;
+  /** World entry named no chat: every chat attempt is CHAT_UNAVAILABLE. */
+  #noChat = false;
   /** Ends the backoff waits in progress (the bot stopped). */
   #wake = new Set<() => void>();
 
@@ -165,6 +178,7 @@ export class Bot {
       }
       this.#o.ctx.m.inputsLost += lost;
     }
+    this.#chat?.client.close();
     const room = this.room;
     this.connected = false;
     if (room) await Promise.race([room.leave(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
@@ -252,6 +266,10 @@ export class Bot {
       }
       this.shipId = this.#session.accountId;
       this.#o.ctx.zoneSeen(seat.address);
+      if (this.#o.brain.chat && !this.#chat) {
+        if (seat.chat) this.#openChat(seat.chat, this.#session.accessToken);
+        else this.#noChat = true;
+      }
       client = new Client(`http://${seat.address}`);
       room = (await client.consumeSeatReservation(seat.reservation as never)) as RegionRoom;
     } else {
@@ -437,9 +455,45 @@ export class Bot {
       this.#o.ctx.m.actionsSent++;
     }
     if (b.chat?.()) {
-      this.#o.ctx.m.chatAttempts++;
-      this.#fail(CHAT_UNAVAILABLE);
+      if (this.#noChat) {
+        this.#o.ctx.m.chatAttempts++;
+        this.#fail(CHAT_UNAVAILABLE);
+      } else if (this.#chat?.ready && this.#chat.client.open) {
+        this.#o.ctx.m.chatAttempts++;
+        const tag = `${CHAT_TAG}${this.name}#${this.#chat.n++}`;
+        this.#o.ctx.m.chat.sent(tag);
+        this.#chat.client.say("global", tag);
+      }
     }
+  }
+
+  /** One chat connection for the bot's life; its receipts of other bots' tagged messages are counted. */
+  #openChat(url: string, token: string): void {
+    const tally = this.#o.ctx.m.chat;
+    let listener: ReturnType<typeof tally.listen> | null = null;
+    const chat = {
+      ready: false,
+      n: 0,
+      client: new ChatClient(url, token, {
+        WebSocket: WebSocketClass,
+        onMessage: (e) => {
+          if (e.t === "history" && e.channel === "global" && !listener) {
+            listener = tally.listen();
+            chat.ready = true;
+          } else if (e.t === "message" && listener && e.text.startsWith(CHAT_TAG)) {
+            tally.received(listener, e.text);
+          } else if (e.t === "error") {
+            this.#fail(e.code);
+          }
+        },
+        onClose: (code) => {
+          chat.ready = false;
+          if (listener) listener.closed = true;
+          if (!this.stopped) this.#fail(`CHAT_CLOSE_${code}`);
+        },
+      }),
+    };
+    this.#chat = chat;
   }
 
   /**

@@ -1,5 +1,6 @@
 // Everything a fleet measures, shared by its bots. Latencies are kept twice: for the whole steady
 // phase (the summary) and per second (the live line and the report's plots).
+import { ChatTally } from "./chat-tally.js";
 import { Samples } from "./stats.js";
 
 export class Metric {
@@ -23,6 +24,8 @@ export class Measurements {
   /** Seconds from an unexpected close to the first state after rejoining. */
   readonly resume = new Metric();
   readonly errors = new Map<string, number>();
+  /** The chat scenario's messages, counted by tag. */
+  readonly chat = new ChatTally();
   /** Bytes and messages received, since the steady phase began (reset by resetSteady). */
   bytes = 0;
   messages = 0;

@@ -1,6 +1,7 @@
 // The run's summary: the JSON a machine compares (keys named in issue 6) and the table a person
 // reads. Figures that were not measured are null, never 0 pretending to be a measurement.
 import type { Bot } from "./bot.js";
+import type { ChatFigures } from "./chat-tally.js";
 import type { Measurements } from "./measurements.js";
 import { round } from "./stats.js";
 
@@ -50,6 +51,8 @@ export interface Summary {
   inputsLost: number;
   inputsDuplicated: number;
   tickMs: P & { overruns: number | null };
+  /** The chat scenario's deliveries, counted by message tag; null in other scenarios. */
+  chat: ChatFigures | null;
   notes: string[];
   perBot: {
     name: string;
@@ -75,6 +78,7 @@ export interface SummaryInput {
   tick: { p50: number | null; p99: number | null; overruns: number } | null;
   timeline: SecondSample[];
   notes: string[];
+  chat?: ChatFigures | null;
 }
 
 const p = (s: { p50: number | null; p99: number | null }, digits = 1): P => ({
@@ -124,6 +128,7 @@ export function buildSummary(i: SummaryInput): Summary {
     tickMs: i.tick
       ? { p50: round(i.tick.p50, 1), p99: round(i.tick.p99, 1), overruns: i.tick.overruns }
       : { p50: null, p99: null, overruns: null },
+    chat: i.chat ?? null,
     notes,
     perBot: bots.map((b) => ({
       name: b.name,
@@ -164,6 +169,15 @@ export function formatSummary(s: Summary): string {
     ],
     ["reconnects, max resume", `${s.reconnects.count}, ${v(s.reconnects.maxS, " s")}`],
     ["zone tick p50 / p99, overruns", `${v(s.tickMs.p50, " ms")} / ${v(s.tickMs.p99, " ms")}, ${v(s.tickMs.overruns)}`],
+    ...(s.chat
+      ? ([
+          [
+            "chat sent / delivered / duplicates / missing",
+            `${s.chat.sent} / ${s.chat.delivered} / ${s.chat.duplicates} / ${s.chat.missing}`,
+          ],
+          ["chat delivery p50 / p99", `${v(s.chat.deliveryMs.p50, " ms")} / ${v(s.chat.deliveryMs.p99, " ms")}`],
+        ] as [string, string][])
+      : []),
     ["errors (rate)", `${s.errors} (${(s.errorRate * 100).toFixed(2)}%)`],
   ];
   for (const [code, n] of Object.entries(s.errorsByCode)) rows.push([`  ${code}`, String(n)]);

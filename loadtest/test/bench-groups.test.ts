@@ -112,7 +112,6 @@ describe("groups and rows", () => {
     const expected: Record<string, RegExp> = {
       failover: /zone failover is not built/,
       trades: /trades across a border between two zone processes are not built/,
-      chat: /no chat service/,
     };
     for (const [name, why] of Object.entries(expected)) {
       const g = GROUPS.find((x) => x.name === name)!;
@@ -189,12 +188,13 @@ describe("the CLI", () => {
 
   test("--only with --json writes exactly the chosen groups' rows, unmeasured ones included", async () => {
     const json = join(dir, "rows.json");
-    const r = await cli(["--only", "chat,trades", "--json", json]);
+    // Two groups whose features are not built (chat's runs for real now: see its own bench).
+    const r = await cli(["--only", "trades,failover", "--json", json]);
     assert.equal(r.code, 0, r.err);
     const rows = JSON.parse(readFileSync(json, "utf8")) as BenchRow[];
     assert.deepEqual(
       rows.map((x) => x.name),
-      [...TABLE.trades!, ...TABLE.chat!],
+      [...TABLE.failover!, ...TABLE.trades!],
     );
     for (const x of rows) {
       assert.deepEqual(Object.keys(x).sort(), ["baseline", "name", "note", "unit", "value"]);

@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { regionBounds, regionOf } from "@starlane/shared";
 import { runFleet, type Scenario } from "../src/index.js";
+import { chat } from "../src/scenarios/chat.js";
 import { steerTo } from "../src/scenarios/steer.js";
 
 const MAIN = fileURLToPath(new URL("../../services/embedded/src/main.ts", import.meta.url));
@@ -31,6 +32,10 @@ before(async () => {
       ...base,
       STARLANE_FRONT_DOOR_PORT: "0",
       STARLANE_ZONE_PORT: "0",
+      STARLANE_CHAT_PORT: "0",
+      // Registered bots carry no load-test claim: chat's per-address cap would refuse them all from 127.0.0.1.
+      STARLANE_CHAT_MAX_CONNECTIONS_PER_IP: "0",
+      STARLANE_CHAT_UPGRADES_PER_IP_PER_S: "0",
       STARLANE_DATA_DIR: dataDir,
       STARLANE_OPERATOR_TOKEN_FILE: tokenFile,
       STARLANE_LOG_LEVEL: "warn",
@@ -128,6 +133,26 @@ test("four bots through login and world entry: all join, no input lost, latencie
   });
   assert.equal(again.joined, 2, why(again));
   assert.equal(again.errors, 0, why(again));
+});
+
+test("the chat scenario against npm start: messages counted by tag, none twice, none missing", async () => {
+  const s = await runFleet({
+    entry: { kind: "login", target, namePrefix: "lchat", password: "loadtest-password" },
+    scenario: chat,
+    bots: 5,
+    durationS: 12,
+    rampPerS: 2,
+  });
+  assert.equal(s.joined, 5, why(s));
+  assert.ok(s.chat, "a chat object in the summary");
+  const chatErrors = Object.keys(s.errorsByCode).filter((c) => c.startsWith("CHAT") || c.includes("_CHAT_"));
+  assert.deepEqual(chatErrors, [], why(s));
+  assert.ok(s.chat.sent > 0, `sent ${s.chat.sent}`);
+  assert.equal(s.chat.duplicates, 0);
+  assert.equal(s.chat.missing, 0);
+  // Every bot is a listener: each message reaches its sender and the others connected.
+  assert.ok(s.chat.delivered >= s.chat.sent, `${s.chat.delivered} delivered of ${s.chat.sent}`);
+  assert.ok(s.chat.deliveryMs.p50 !== null && s.chat.deliveryMs.p50 >= 0);
 });
 
 /** The login API's answers so far on `route` with `code` (from the front door's /metrics). */

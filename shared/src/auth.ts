@@ -30,6 +30,11 @@ export interface AccessClaims {
   /** The account name, for display. */
   name: string;
   exp: number;
+  /**
+   * Set on tokens the operator API issued to provisioned load-test accounts: connection edges let
+   * them past their per-address caps. Tokens renewed through a refresh do not carry it.
+   */
+  lt?: true;
 }
 
 export interface TokenVerifier {
@@ -71,7 +76,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         if (typeof payload.sub !== "string" || typeof payload.name !== "string") {
           throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
         }
-        return { sub: payload.sub, name: payload.name, exp: payload.exp as number };
+        const claims: AccessClaims = { sub: payload.sub, name: payload.name, exp: payload.exp as number };
+        if (payload.lt === true) claims.lt = true;
+        return claims;
       } catch (cause) {
         if (cause instanceof StarlaneError) throw cause;
         // Every JOSE failure (bad signature, alg, claims, unknown kid, expiry) looks the same to the

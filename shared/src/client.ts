@@ -3,9 +3,21 @@
 // `regionView`), the handoff-following input link and the world geometry. Nothing
 // here may import Node-only code (the main entry pulls ioredis, pg and uWS); the client-demo bundle
 // build fails if it does.
+export {
+  ChatClient,
+  type ChatClientOptions,
+  type ChatEvent,
+  type ChatLine,
+  type ChatSender,
+  type ChatSocket,
+  type ChatSocketConstructor,
+} from "./chat-client.js";
 export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
+  CHAT_GLOBAL,
+  ChatClientMessage,
+  ChatServerMessage,
   ClientMessage,
   CloseCode,
   type ErrorBody,

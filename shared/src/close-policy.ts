@@ -81,6 +81,18 @@ export const CLOSE_POLICY = {
     minDelayMs: 0,
     message: "Your ship moved to another region without this connection.",
   },
+  [CloseCode.OriginRefused]: {
+    action: "stop",
+    minDelayMs: 0,
+    message: "This page's address is not allowed to connect (a deployment setting).",
+  },
+  // The cap counts open connections: waiting lets some of the address's others end.
+  [CloseCode.TooManyConnections]: {
+    action: "reenter",
+    minDelayMs: 5000,
+    message: "Too many connections from your address; retrying later.",
+  },
+  [CloseCode.ChatKicked]: { action: "stop", minDelayMs: 0, message: "An operator removed you from chat." },
   [TransportCloseCode.NoStatus]: { action: "reenter", minDelayMs: 0, message: "The connection was lost." },
   [TransportCloseCode.Abnormal]: { action: "reenter", minDelayMs: 0, message: "The connection was lost." },
   [TransportCloseCode.Consented]: { action: "reenter", minDelayMs: 0, message: "The server closed the region." },

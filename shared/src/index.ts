@@ -19,6 +19,7 @@ export {
   type Setting,
   setting,
 } from "./config.js";
+export { type ConnectionEdge, createConnectionEdge, type EdgeOptions, originOf } from "./edge.js";
 export type { RegionFencing } from "./fencing.js";
 export * from "./handoff-client.js";
 export {
@@ -79,6 +80,9 @@ export {
   type ShipOwnership,
 } from "./ownership.js";
 export {
+  CHAT_GLOBAL,
+  ChatClientMessage,
+  ChatServerMessage,
   ClientMessage,
   CloseCode,
   type ErrorBody,

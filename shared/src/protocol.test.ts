@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
+  ChatClientMessage,
+  ChatServerMessage,
   CLOSE_CODE_AREA,
   CLOSE_CODE_RANGES,
   ClientMessage,
@@ -19,7 +21,12 @@ test("every error code, close code and message type is documented in PROTOCOL.md
   for (const [name, value] of Object.entries(CloseCode)) {
     assert.ok(doc.includes(`| ${value} |`), `close code ${name} (${value}) undocumented`);
   }
-  for (const t of [...Object.values(ClientMessage), ...Object.values(ServerMessage)]) {
+  for (const t of [
+    ...Object.values(ClientMessage),
+    ...Object.values(ServerMessage),
+    ...Object.values(ChatClientMessage),
+    ...Object.values(ChatServerMessage),
+  ]) {
     assert.ok(doc.includes(`\`${t}\``), `message type ${t} undocumented`);
   }
 });

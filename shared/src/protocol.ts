@@ -29,6 +29,49 @@ export const ServerMessage = {
 } as const;
 export type ServerMessage = (typeof ServerMessage)[keyof typeof ServerMessage];
 
+/** Chat connection, client to server: JSON text frames `{ t, ... }` (shared/PROTOCOL.md, "Chat"). */
+export const ChatClientMessage = {
+  /** { t, channel: "global" | "region", text, ref? } a message to a channel */
+  Say: "say",
+  /** { t, to: name, text, ref? } a private message to a player by name */
+  Whisper: "whisper",
+  /** { t, name, ref? } hide that player's messages from me (kept in PostgreSQL) */
+  Mute: "mute",
+  Unmute: "unmute",
+  /** { t, name, ref? } mute, and refuse their whispers */
+  Block: "block",
+  Unblock: "unblock",
+  /** { t, action: "create" | "invite" | "accept" | "leave" | "kick", name?, party?, ref? } */
+  Party: "party",
+} as const;
+export type ChatClientMessage = (typeof ChatClientMessage)[keyof typeof ChatClientMessage];
+
+/** Chat connection, server to client. */
+export const ChatServerMessage = {
+  /** { t, player: { id, name }, region, limits } sent once after the upgrade */
+  Welcome: "welcome",
+  /** { t, channel, messages } the channel's last messages, oldest first, on joining it */
+  History: "history",
+  /** { t, channel, id, from: { id, name }, text, ts } a message on a channel you are in */
+  Message: "message",
+  /** { t, id, from, to, text, ts } a private message (the sender gets it too) */
+  Whispered: "whispered",
+  /** { t, region } your ship's region changed: the `region` channel now means this one ("" for none) */
+  Region: "region",
+  /** { t, party: { id, leader, members } | null } your party now (null: you are in none) */
+  PartyState: "party",
+  /** { t, party, from } a player invites you to their party: accept with its id */
+  PartyInvite: "partyInvite",
+  /** { t, ref } a request without a message of its own (mute, block) was done */
+  Ok: "ok",
+  /** { t, code, message, ref? } a request was refused; the connection stays open */
+  ChatError: "error",
+} as const;
+export type ChatServerMessage = (typeof ChatServerMessage)[keyof typeof ChatServerMessage];
+
+/** The chat service's fixed channels; region channels are `region:<room id>`. */
+export const CHAT_GLOBAL = "global";
+
 /**
  * WebSocket close codes. 1000-1015 are the RFC's, 4000-4099 Colyseus's own; Starlane's application
  * codes start at 4100 and each area takes its codes from its own range (CLOSE_CODE_RANGES), so work
@@ -53,6 +96,12 @@ export const CloseCode = {
   RegionMoved: 4106,
   /** Your ship was handed to another room and this connection was not left in time; use the new one. */
   HandedOff: 4107,
+  /** The connection edge refused this browser page's origin (sent after the upgrade when HTTP cannot be read). */
+  OriginRefused: 4110,
+  /** Too many connections from one address. */
+  TooManyConnections: 4111,
+  /** An operator removed this player from chat. */
+  ChatKicked: 4160,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -96,6 +145,9 @@ export const CLOSE_CODE_AREA: Record<CloseCode, CodeArea | "rfc"> = {
   4105: "connection",
   4106: "zone",
   4107: "zone",
+  4110: "connection",
+  4111: "connection",
+  4160: "chat",
 };
 
 /**
@@ -246,6 +298,56 @@ export const ErrorCode = {
     area: "operator",
     status: 413,
     message: "Too many accounts in one request; split it.",
+  },
+  STARLANE_ERR_ORIGIN_REFUSED: {
+    area: "connection",
+    status: 403,
+    close: CloseCode.OriginRefused,
+    message: "Connections from this web page's origin are not allowed.",
+  },
+  STARLANE_ERR_TOO_MANY_CONNECTIONS: {
+    area: "connection",
+    status: 429,
+    close: CloseCode.TooManyConnections,
+    message: "Too many connections from your address.",
+  },
+  STARLANE_ERR_CHAT_UNKNOWN_CHANNEL: { area: "chat", status: 400, message: "There is no such chat channel." },
+  STARLANE_ERR_CHAT_NO_REGION: {
+    area: "chat",
+    status: 409,
+    message: "Your ship is in no region right now; enter the world first.",
+  },
+  STARLANE_ERR_CHAT_PLAYER_OFFLINE: {
+    area: "chat",
+    status: 404,
+    message: "No player of that name is online.",
+  },
+  STARLANE_ERR_CHAT_WHISPER_REFUSED: {
+    area: "chat",
+    status: 403,
+    message: "That player does not accept your messages.",
+  },
+  STARLANE_ERR_CHAT_TOO_LONG: { area: "chat", status: 413, message: "The message is too long." },
+  STARLANE_ERR_CHAT_EMPTY: { area: "chat", status: 400, message: "The message is empty." },
+  STARLANE_ERR_CHAT_RATE_LIMITED: {
+    area: "chat",
+    status: 429,
+    message: "You are sending messages too fast; this one was dropped.",
+  },
+  STARLANE_ERR_CHAT_NOT_IN_PARTY: {
+    area: "chat",
+    status: 409,
+    message: "You are not in a party (or that player is not in yours).",
+  },
+  STARLANE_ERR_CHAT_ALREADY_IN_PARTY: { area: "chat", status: 409, message: "Leave your party first." },
+  STARLANE_ERR_CHAT_NOT_INVITED: { area: "chat", status: 403, message: "You have no invitation to that party." },
+  STARLANE_ERR_CHAT_NOT_LEADER: { area: "chat", status: 403, message: "Only the party's leader may do that." },
+  STARLANE_ERR_CHAT_MUTED: { area: "chat", status: 403, message: "An operator muted you for a while." },
+  STARLANE_ERR_CHAT_KICKED: {
+    area: "chat",
+    status: 403,
+    close: CloseCode.ChatKicked,
+    message: "An operator removed you from chat.",
   },
   STARLANE_ERR_UNAVAILABLE: { area: "common", status: 503, message: "The service is not ready; retry shortly." },
   STARLANE_ERR_INTERNAL: { area: "common", status: 500, message: "Something went wrong on our side." },

@@ -7,5 +7,5 @@ import type { Scenario } from "./types.js";
 export const SCENARIOS: Record<string, Scenario> = { roam, crowd, border, chat };
 export { border, chat, crowd, roam };
 export { crowdIn } from "./crowd.js";
-export { CHAT_NOTE, CHAT_UNAVAILABLE } from "./chat.js";
+export { CHAT_UNAVAILABLE } from "./chat.js";
 export type * from "./types.js";

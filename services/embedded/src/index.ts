@@ -1,9 +1,24 @@
 // Every Starlane service in one process: what `npm start` runs. The same factories as the cluster,
 // with the in-process halves of each pair: LocalPresence/LocalDriver instead of Redis, the
-// in-process region directory and ship ownership, the in-process write-behind queue, and one
-// PostgreSQL pool for what persistence keeps (ships, fencing, ledger) and login's accounts.
+// in-process region directory and ship ownership, the in-process write-behind queue, chat's
+// in-process bus and roster, and one PostgreSQL pool for what persistence keeps (ships, fencing,
+// ledger), login's accounts and chat's history and mute lists.
 import { fileURLToPath } from "node:url";
 import { LocalDriver, LocalPresence } from "@colyseus/core";
+import {
+  CHAT_PATH,
+  type ChatConfig,
+  type ChatServer,
+  chatConfig,
+  chatEdge,
+  createChatServer,
+  createHistory,
+  createModeration,
+  LocalChatBus,
+  LocalParties,
+  LocalRoster,
+  migrateChat,
+} from "@starlane/chat";
 import { createWorldEntry, type Login, type LoginConfig, mountLogin } from "@starlane/login";
 import {
   createLedger,
@@ -17,6 +32,7 @@ import {
   type ConfigOf,
   createApp,
   createInProcessShipQueue,
+  createOperatorCheck,
   createRegistry,
   createTokenVerifier,
   type InProcessShipQueue,
@@ -25,6 +41,7 @@ import {
   LocalShipOwnership,
   type Logger,
   listen,
+  loadConfig,
   mountNotFound,
   mountOps,
   type ShipOwnership,
@@ -47,6 +64,8 @@ export interface EmbeddedConfig {
   embedded: ConfigOf<typeof embeddedConfig>;
   login: LoginConfig;
   zone: ZoneConfig;
+  /** Chat's settings; without them, chat's defaults on a free port (tests). */
+  chat?: ChatConfig;
 }
 
 export interface Embedded {
@@ -57,8 +76,13 @@ export interface Embedded {
   ships: InProcessShipQueue;
   /** Which region room holds which ship: written by the zone, read by world entry; watch it to follow players. */
   ownership: ShipOwnership;
+  chat: ChatServer;
   /** Listens on every port. */
-  listen(): Promise<{ frontDoor: Listening; zone: { port: number; address: string } }>;
+  listen(): Promise<{
+    frontDoor: Listening;
+    zone: { port: number; address: string };
+    chat: { port: number; url: string };
+  }>;
   close(): Promise<void>;
 }
 
@@ -94,8 +118,38 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     },
     config.zone,
   );
+  let frontDoorListening: Listening | undefined;
+  const chatSettings = config.chat ?? loadConfig(chatConfig, { STARLANE_CHAT_PORT: "0" });
+  await migrateChat(db);
+  // In-process halves: one bus and one roster, as there is one chat instance; the front door's
+  // origin (where the browser client comes from) is allowed to connect.
+  const chat = await createChatServer(
+    {
+      log,
+      verifier: createTokenVerifier({ keys: login.verificationKeys }),
+      edge: chatEdge(chatSettings, () =>
+        frontDoorListening ? `http://${config.embedded.publicHost}:${frontDoorListening.port}` : undefined,
+      ),
+      bus: new LocalChatBus(),
+      roster: new LocalRoster(),
+      parties: new LocalParties(),
+      history: createHistory(db, chatSettings.historySize),
+      moderation: createModeration(db),
+      ownership,
+      operatorCheck: createOperatorCheck(config.login.operatorToken),
+      registry,
+    },
+    { ...chatSettings, host: config.embedded.host },
+  );
+  let chatUrl: string | undefined;
   login.setWorldEntry(
-    createWorldEntry({ world: worldFromConfig(config.zone), ships: repository, ownership, directory }),
+    createWorldEntry({
+      world: worldFromConfig(config.zone),
+      ships: repository,
+      ownership,
+      directory,
+      chatUrl: () => chatUrl,
+    }),
   );
   mountOps(frontDoor, {
     registry,
@@ -104,20 +158,27 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   mountStatic(frontDoor, CLIENT_DIR);
   mountNotFound(frontDoor);
 
-  let frontDoorListening: Listening | undefined;
   return {
     login,
     zone,
     persistence,
     ships,
     ownership,
+    chat,
     async listen() {
       frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
-      return { frontDoor: frontDoorListening, zone: await zone.listen() };
+      const chatListening = chat.listen();
+      chatUrl = `ws://${config.embedded.publicHost}:${chatListening.port}${CHAT_PATH}`;
+      return {
+        frontDoor: frontDoorListening,
+        zone: await zone.listen(),
+        chat: { port: chatListening.port, url: chatUrl },
+      };
     },
     // Reverse order of dependence: stop taking players, save their ships, drain to PostgreSQL.
     async close() {
       frontDoorListening?.close();
+      await chat.close();
       await zone.close(); // saves every ship in play and flushes them through the queue
       ships.close();
       await persistence.stop();

@@ -1,3 +1,4 @@
+import { chatConfig } from "@starlane/chat";
 import { loginConfig } from "@starlane/login";
 import { connectPostgres, createLogger, ensureOperatorTokenFile, loadConfig, runMain } from "@starlane/shared";
 import { zoneConfig } from "@starlane/zone";
@@ -9,6 +10,7 @@ runMain("starlane", async (life) => {
   const config = loadConfig(embeddedConfig, process.env);
   const login = loadConfig(loginConfig, process.env);
   const zone = loadConfig(zoneConfig, process.env);
+  const chat = loadConfig(chatConfig, process.env);
   const { operatorTokenFile } = loadConfig(embeddedOperatorConfig, process.env);
   const log = createLogger("starlane", config.logLevel);
 
@@ -32,10 +34,10 @@ runMain("starlane", async (life) => {
 
   const starlane = await createEmbedded(
     { log, db },
-    { embedded: config, login: { ...login, operatorToken: operator.token }, zone },
+    { embedded: config, login: { ...login, operatorToken: operator.token }, zone, chat },
   );
   life.defer("services", starlane.close);
-  const { frontDoor, zone: zoneListening } = await starlane.listen();
+  const { frontDoor, zone: zoneListening, chat: chatListening } = await starlane.listen();
   life.exitOnSignals(log);
 
   const base = `http://${config.publicHost}:${frontDoor.port}`;
@@ -54,6 +56,7 @@ runMain("starlane", async (life) => {
       `  browser client   ${base}/`,
       `  health           ${base}/healthz   ${base}/readyz   ${base}/metrics`,
       `  zone             ws://${zoneListening.address} (all ${starlane.zone.regions().length} regions; clients get here through POST ${base}/v1/world/enter)`,
+      `  chat             ${chatListening.url} (world entry's answer gives it as \`chat\`)`,
       // Where the token is, never the token: the banner ends up in terminals, logs and screenshots.
       `  operator token   ${operator.path ? `${operator.path}${operator.created ? " (new)" : ""}` : "from STARLANE_OPERATOR_TOKEN"}: send it as Authorization: Bearer <token> to ${base}/v1/operator/...`,
       "Ctrl-C stops it.",

@@ -23,6 +23,7 @@ function start(env: Record<string, string>) {
       ...base,
       STARLANE_FRONT_DOOR_PORT: "0",
       STARLANE_ZONE_PORT: "0",
+      STARLANE_CHAT_PORT: "0",
       STARLANE_DATA_DIR: dataDir,
       STARLANE_OPERATOR_TOKEN_FILE: tokenFile,
       STARLANE_LOG_LEVEL: "warn",

@@ -9,6 +9,10 @@ export const loginConfig = {
     "postgresql",
   ]),
   redisUrl: setting.url("REDIS_URL", "Redis for rate-limit counters (cluster mode)", ["redis", "rediss"]),
+  chatUrl: setting.url("STARLANE_CHAT_URL", "chat's public WebSocket URL, given to clients by world entry", [
+    "ws",
+    "wss",
+  ]),
   redisPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
   logLevel: logLevelSetting,
   accessTokenTtlS: setting.int("STARLANE_ACCESS_TOKEN_TTL_S", "access token lifetime, seconds", 900, 30, 3600),

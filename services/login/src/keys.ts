@@ -26,8 +26,11 @@ const PUBLISHED = 3;
 const KEYS_LOCK = 0x4b657973; // "Keys"
 
 export interface SigningKeys {
-  /** A signed access token for this account, valid `ttlS` seconds. */
-  signAccess(account: { id: string; name: string }, ttlS: number): Promise<string>;
+  /**
+   * A signed access token for this account, valid `ttlS` seconds. `loadTest` marks tokens of
+   * accounts the operator provisioned for load tests (claim `lt`).
+   */
+  signAccess(account: { id: string; name: string }, ttlS: number, options?: { loadTest?: boolean }): Promise<string>;
   /** The public keys (current, next, previous) as served at /.well-known/jwks.json. */
   jwks(): JSONWebKeySet;
   /** For verifiers in this process: always the latest published keys, no HTTP round trip. */
@@ -115,9 +118,9 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
   };
 
   return {
-    signAccess(account, ttlS) {
+    signAccess(account, ttlS, options) {
       const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ name: account.name })
+      return new SignJWT(options?.loadTest ? { name: account.name, lt: true } : { name: account.name })
         .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: ACCESS_TOKEN_TYPE })
         .setIssuer(TOKEN_ISSUER)
         .setAudience(TOKEN_AUDIENCE)

@@ -42,6 +42,7 @@ runMain("starlane-login", async (life) => {
         ships: createShipRepository(db),
         directory: new RedisRegionDirectory(redis, { prefix: config.redisPrefix }),
         ownership: new RedisShipOwnership(redis, { prefix: config.redisPrefix }),
+        chatUrl: () => config.chatUrl,
       })
     : undefined;
   const login = await createLoginServer({ log, db, redis, ...(worldEntry ? { worldEntry } : {}) }, config);

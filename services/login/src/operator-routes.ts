@@ -117,7 +117,9 @@ export function operatorRoutes(deps: OperatorDeps): Route[] {
         accountId: a.id,
         name: a.name,
         created: a.created,
-        accessToken: await deps.keys.signAccess(a, deps.accessTokenTtlS),
+        // `lt`: the connection edges (chat, zone) exempt these from their per-address caps, so a
+        // load test's thousand bots from one machine are not refused as a flood.
+        accessToken: await deps.keys.signAccess(a, deps.accessTokenTtlS, { loadTest: true }),
         refreshToken: refreshTokens[i]!,
       })),
     );

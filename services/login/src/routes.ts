@@ -216,8 +216,14 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     const entry = deps.worldEntry();
     if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
     const seat = await entry.enter(claims, bearerToken(authorization)!);
-    const body = { roomId: seat.roomId, reservation: seat.reservation, address: seat.address };
-    return { status: 200, body: seat.world ? { ...body, world: seat.world } : body };
+    const body = {
+      roomId: seat.roomId,
+      reservation: seat.reservation,
+      address: seat.address,
+      ...(seat.world ? { world: seat.world } : {}),
+      ...(seat.chat ? { chat: seat.chat } : {}),
+    };
+    return { status: 200, body };
   };
 
   // Verifiers cache keys themselves (and refetch on an unknown kid); a short HTTP max-age keeps

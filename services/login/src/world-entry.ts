@@ -23,6 +23,8 @@ export interface WorldSeat {
   address: string;
   /** The world's grid, so a client can draw region borders without knowing the server's config. */
   world?: WorldConfig;
+  /** Where chat is: its WebSocket URL (any instance; they share everything). */
+  chat?: string;
 }
 
 export interface WorldEntry {
@@ -44,6 +46,8 @@ export interface WorldEntryDeps {
   directory: RegionDirectory;
   /** Seat requests to a zone give up after this long (the zone may be dead with a live lease). */
   reserveTimeoutMs?: number;
+  /** Chat's public WebSocket URL, told to clients (a function: embedded knows it once listening). */
+  chatUrl?: () => string | undefined;
 }
 
 // New players start next to a station (each region has one at its centre), spread over the regions
@@ -96,7 +100,8 @@ export function createWorldEntry(deps: WorldEntryDeps): WorldEntry {
           cause: new Error(`zone ${owner.zoneId} answered ${res.status}: ${JSON.stringify(body)}`),
         });
       }
-      return { roomId, reservation: body, address: owner.address, world: deps.world };
+      const chat = deps.chatUrl?.();
+      return { roomId, reservation: body, address: owner.address, world: deps.world, ...(chat ? { chat } : {}) };
     },
   };
 }

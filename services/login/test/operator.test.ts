@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createTokenVerifier } from "@starlane/shared";
-import { decodeProtectedHeader } from "jose";
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import {
   type Answer,
   call,
@@ -165,10 +165,13 @@ describe("provisioning load-test accounts", () => {
     );
     assert.equal(claims.sub, a.accountId);
     assert.equal(claims.name, "Token_Bot");
+    // Marked as load test, so connection edges (chat) let a fleet from one address past their caps.
+    assert.equal(claims.lt, true);
 
     const refreshed = await post("/v1/sessions/refresh", { refreshToken: b.refreshToken }, {});
     assert.equal(refreshed.status, 200);
     assert.deepEqual(refreshed.body.account, { id: b.accountId, name: "token_bot_2" });
+    assert.equal(decodeJwt(refreshed.body.accessToken).lt, undefined, "a refreshed token carries no mark");
 
     for (const password of ["", "correct horse", "x".repeat(200)]) {
       const logIn = await post("/v1/sessions", { name: "Token_Bot", password }, {}, freshIp());

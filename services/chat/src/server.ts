@@ -1,0 +1,604 @@
+// The chat service: a uWebSockets.js WebSocket at /v1/chat (authenticated at upgrade with the
+// access token, behind the connection edge), the operator routes, and /healthz, /readyz, /metrics.
+// Every accepted message goes to history, then to the bus; each instance delivers what the bus
+// brings to its own connections. The region channel follows the ship through the ownership
+// change events, never anything the client says.
+
+import type uws from "uWebSockets.js";
+import { randomUUID } from "node:crypto";
+import {
+  type AccessClaims,
+  type App,
+  bearerToken,
+  CHAT_GLOBAL,
+  ChatClientMessage,
+  ChatServerMessage,
+  CloseCode,
+  type ConnectionEdge,
+  createApp,
+  ErrorCode,
+  type Listening,
+  type Logger,
+  listen,
+  mountNotFound,
+  mountOps,
+  type OperatorCheck,
+  type OwnershipChange,
+  type Registry,
+  type ShipOwnership,
+  StarlaneError,
+  type TokenVerifier,
+} from "@starlane/shared";
+import type { ChatBus, ChatEvent, Sender } from "./bus.js";
+import type { History, StoredMessage } from "./history.js";
+import { type ChatMetrics, type Closed, createChatMetrics, type Refusal } from "./metrics.js";
+import type { Moderation, Relation } from "./moderation.js";
+import type { Roster } from "./online.js";
+import { mountOperatorRoutes } from "./operator-routes.js";
+import type { Parties, Party, PartyResult } from "./parties.js";
+import { TokenBucket } from "./rate.js";
+import { cleanText } from "./text.js";
+
+export interface ChatLimits {
+  rateMessages: number;
+  rateWindowMs: number;
+  rateBurst: number;
+  floodCloseAfter: number;
+  maxChars: number;
+  maxFrameBytes: number;
+}
+
+export interface ChatServerConfig extends ChatLimits {
+  host: string;
+  port: number;
+}
+
+export interface ChatDeps {
+  log: Logger;
+  verifier: TokenVerifier;
+  edge: ConnectionEdge;
+  bus: ChatBus;
+  roster: Roster;
+  parties: Parties;
+  history: History;
+  moderation: Moderation;
+  /** Where each player's ship is (its player id is the ship id); chat follows its changes. */
+  ownership: Pick<ShipOwnership, "get" | "watch">;
+  operatorCheck: OperatorCheck;
+  registry: Registry;
+}
+
+export interface ChatServer {
+  readonly app: App;
+  listen(): Listening;
+  /** Connections open on this instance. */
+  connections(): number;
+  notReadyReason(): string | null;
+  close(): Promise<void>;
+}
+
+export const CHAT_PATH = "/v1/chat";
+const regionChannel = (room: string) => `region:${room}`;
+const partyChannel = (id: string) => `party:${id}`;
+const PARTY_ACTIONS = new Set(["create", "invite", "accept", "leave", "kick"]);
+const NAME = /^[A-Za-z0-9_]{3,20}$/;
+// uWS's own ceiling, far above ours: frames between the two are read and answered with 4102 by
+// us; beyond it uWS drops the connection itself (1009) without buffering the rest.
+const UWS_MAX_PAYLOAD = 256 * 1024;
+
+interface Conn {
+  refusal?: StarlaneError;
+  player: Sender;
+  key: string;
+  release: () => void;
+  region: string;
+  regionVersion: number;
+  /** The party id, or "". */
+  party: string;
+  relations: Map<string, Relation>;
+  mutedUntil: number;
+  bucket: TokenBucket;
+  strikes: number;
+  /** Requests are handled one at a time, in order. */
+  queue: Promise<void>;
+  queued: number;
+  /** While histories load, live messages wait here so none comes before, or twice with, its history. */
+  buffer: { id: string; payload: string }[] | null;
+  shown: Set<string>;
+  loading: number;
+  closed: boolean;
+}
+
+type Ws = uws.WebSocket<Conn>;
+
+export async function createChatServer(deps: ChatDeps, config: ChatServerConfig): Promise<ChatServer> {
+  const { log, verifier, edge, bus, roster, parties, history, moderation, ownership } = deps;
+  const metrics: ChatMetrics = createChatMetrics(deps.registry);
+  const app = createApp();
+  const all = new Set<Ws>();
+  const byKey = new Map<string, Set<Ws>>();
+  const byId = new Map<string, Set<Ws>>();
+  /** Subscribers of each region and party channel on this instance (global is `all`). */
+  const regions = new Map<string, Set<Ws>>();
+  let closing = false;
+  let listening: Listening | undefined;
+
+  const add = <K>(map: Map<K, Set<Ws>>, k: K, ws: Ws) => {
+    let s = map.get(k);
+    if (!s) map.set(k, (s = new Set()));
+    s.add(ws);
+  };
+  const drop = <K>(map: Map<K, Set<Ws>>, k: K, ws: Ws) => {
+    const s = map.get(k);
+    if (s?.delete(ws) && s.size === 0) map.delete(k);
+  };
+
+  const send = (ws: Ws, message: object | string) => {
+    const c = ws.getUserData();
+    if (c.closed) return;
+    const data = typeof message === "string" ? message : JSON.stringify(message);
+    // Sends come from promise continuations and Redis callbacks, outside uWS's own callbacks:
+    // cork them, as uWS asks.
+    ws.cork(() => ws.send(data, false));
+  };
+  const sendError = (ws: Ws, code: ErrorCode, ref?: unknown) => {
+    const err = new StarlaneError(code);
+    send(ws, { t: ChatServerMessage.ChatError, ...err.toBody(), ...(ref === undefined ? {} : { ref }) });
+  };
+  const closeWith = (ws: Ws, code: ErrorCode, reason: Closed) => {
+    const c = ws.getUserData();
+    if (c.closed) return;
+    metrics.closed(reason);
+    const spec: { close?: number; message: string } = ErrorCode[code];
+    c.closed = true;
+    ws.end(spec.close ?? CloseCode.Malformed, spec.message);
+  };
+
+  /** Delivers a live message, or holds it while the connection's history is loading. */
+  const deliver = (ws: Ws, id: string, payload: string) => {
+    const c = ws.getUserData();
+    if (c.buffer) c.buffer.push({ id, payload });
+    else send(ws, payload);
+  };
+
+  const sendHistory = async (ws: Ws, channel: string) => {
+    const c = ws.getUserData();
+    c.loading++;
+    c.buffer ??= [];
+    let messages: StoredMessage[] = [];
+    try {
+      messages = await history.recent(channel);
+    } catch (err) {
+      log.warn({ err, channel }, "history unavailable");
+    }
+    for (const m of messages) c.shown.add(m.id);
+    send(ws, { t: ChatServerMessage.History, channel, messages });
+    if (--c.loading > 0) return;
+    const held = c.buffer ?? [];
+    c.buffer = null;
+    for (const h of held) if (!c.shown.has(h.id)) send(ws, h.payload);
+    c.shown.clear();
+  };
+
+  const setRegion = (ws: Ws, room: string, version: number) => {
+    const c = ws.getUserData();
+    if (version <= c.regionVersion) return; // an older event than what we read
+    c.regionVersion = version;
+    if (room === c.region) return;
+    if (c.region) drop(regions, regionChannel(c.region), ws);
+    c.region = room;
+    if (room) add(regions, regionChannel(room), ws);
+    send(ws, { t: ChatServerMessage.Region, region: room });
+    if (room) void sendHistory(ws, regionChannel(room));
+  };
+
+  /** Moves a connection into `party` (or out of any, with null), telling the client. */
+  const setParty = (ws: Ws, party: Party | null) => {
+    const c = ws.getUserData();
+    const id = party?.id ?? "";
+    if (c.party !== id) {
+      if (c.party) drop(regions, partyChannel(c.party), ws);
+      c.party = id;
+      if (id) add(regions, partyChannel(id), ws);
+    }
+    send(ws, { t: ChatServerMessage.PartyState, party });
+    if (id && party) void sendHistory(ws, partyChannel(id));
+  };
+
+  const onOwnership = (change: OwnershipChange) => {
+    const conns = byId.get(change.ship);
+    if (conns) for (const ws of conns) setRegion(ws, change.to, change.version);
+  };
+
+  const onEvent = (event: ChatEvent) => {
+    switch (event.k) {
+      case "message": {
+        const targets = event.channel === CHAT_GLOBAL ? all : regions.get(event.channel);
+        if (!targets) return;
+        metrics.fanout(Math.max(0, Date.now() - event.pub) / 1000);
+        const sender = event.from.name.toLowerCase();
+        const payload = JSON.stringify({
+          t: ChatServerMessage.Message,
+          channel: event.channel,
+          id: event.id,
+          from: event.from,
+          text: event.text,
+          ts: event.ts,
+        });
+        let n = 0;
+        for (const ws of targets) {
+          if (ws.getUserData().relations.has(sender)) continue;
+          deliver(ws, event.id, payload);
+          n++;
+        }
+        metrics.delivered(n);
+        return;
+      }
+      case "whisper": {
+        const sender = event.from.name.toLowerCase();
+        const payload = JSON.stringify({
+          t: ChatServerMessage.Whispered,
+          id: event.id,
+          from: event.from,
+          to: event.to,
+          text: event.text,
+          ts: event.ts,
+        });
+        let n = 0;
+        for (const ws of byKey.get(event.to.toLowerCase()) ?? []) {
+          if (ws.getUserData().relations.has(sender)) continue;
+          deliver(ws, event.id, payload);
+          n++;
+        }
+        // The sender's other tabs (and the one that sent it) see what was said.
+        for (const ws of byKey.get(sender) ?? []) {
+          deliver(ws, event.id, payload);
+          n++;
+        }
+        metrics.delivered(n);
+        return;
+      }
+      case "mute":
+        for (const ws of byKey.get(event.name) ?? []) ws.getUserData().mutedUntil = event.until;
+        return;
+      case "party": {
+        const party = event.party.members.length > 0 ? event.party : null;
+        for (const m of event.party.members) for (const ws of byKey.get(m) ?? []) setParty(ws, party);
+        if (event.gone) for (const ws of byKey.get(event.gone) ?? []) setParty(ws, null);
+        return;
+      }
+      case "invite":
+        for (const ws of byKey.get(event.to) ?? []) {
+          send(ws, { t: ChatServerMessage.PartyInvite, party: event.party, from: event.from });
+        }
+        return;
+      case "kick":
+        for (const ws of [...(byKey.get(event.name) ?? [])]) closeWith(ws, "STARLANE_ERR_CHAT_KICKED", "kicked");
+        return;
+    }
+  };
+
+  await bus.subscribe(onEvent);
+  const unwatch = await ownership.watch(onOwnership);
+
+  const refuse = (reason: Refusal, ws: Ws, code: ErrorCode, ref: unknown) => {
+    metrics.refused(reason);
+    sendError(ws, code, ref);
+  };
+
+  /** One client request, after the synchronous checks (size, JSON, rate). */
+  const handle = async (ws: Ws, msg: Record<string, unknown>) => {
+    const c = ws.getUserData();
+    const ref = msg.ref;
+    switch (msg.t) {
+      case ChatClientMessage.Say: {
+        let channel: string;
+        if (msg.channel === CHAT_GLOBAL) channel = CHAT_GLOBAL;
+        else if (msg.channel === "region") {
+          if (!c.region) return refuse("no_region", ws, "STARLANE_ERR_CHAT_NO_REGION", ref);
+          channel = regionChannel(c.region);
+        } else if (msg.channel === "party") {
+          if (!c.party) return refuse("party", ws, "STARLANE_ERR_CHAT_NOT_IN_PARTY", ref);
+          channel = partyChannel(c.party);
+        } else return refuse("unknown_channel", ws, "STARLANE_ERR_CHAT_UNKNOWN_CHANNEL", ref);
+        if (c.mutedUntil > Date.now()) return refuse("muted", ws, "STARLANE_ERR_CHAT_MUTED", ref);
+        const text = cleanText(msg.text as string, config.maxChars);
+        if (!text.ok) return refuse(text.code === "STARLANE_ERR_CHAT_EMPTY" ? "empty" : "too_long", ws, text.code, ref);
+        metrics.received("channel");
+        const { id, ts } = await history.append(channel, c.player, text.text);
+        await bus.publish({ k: "message", channel, id, from: c.player, text: text.text, ts, pub: Date.now() });
+        return;
+      }
+      case ChatClientMessage.Whisper: {
+        if (c.mutedUntil > Date.now()) return refuse("muted", ws, "STARLANE_ERR_CHAT_MUTED", ref);
+        const text = cleanText(msg.text as string, config.maxChars);
+        if (!text.ok) return refuse(text.code === "STARLANE_ERR_CHAT_EMPTY" ? "empty" : "too_long", ws, text.code, ref);
+        const to = msg.to as string;
+        if (!NAME.test(to) || !(await roster.isOnline(to.toLowerCase()))) {
+          return refuse("offline", ws, "STARLANE_ERR_CHAT_PLAYER_OFFLINE", ref);
+        }
+        if (await moderation.blocks(to.toLowerCase(), c.key)) {
+          return refuse("whisper_refused", ws, "STARLANE_ERR_CHAT_WHISPER_REFUSED", ref);
+        }
+        metrics.received("whisper");
+        const ts = Date.now();
+        await bus.publish({ k: "whisper", id: `w:${randomUUID()}`, from: c.player, to, text: text.text, ts, pub: ts });
+        return;
+      }
+      case ChatClientMessage.Party: {
+        const name = typeof msg.name === "string" ? msg.name : "";
+        const target = name.toLowerCase();
+        let result: PartyResult;
+        let gone: string | undefined;
+        switch (msg.action) {
+          case "create":
+            result = await parties.create(c.key);
+            break;
+          case "invite":
+            if (!NAME.test(name) || !(await roster.isOnline(target))) {
+              return refuse("offline", ws, "STARLANE_ERR_CHAT_PLAYER_OFFLINE", ref);
+            }
+            result = await parties.invite(c.key, target);
+            if (result.ok) {
+              await bus.publish({ k: "invite", to: target, from: c.player.name, party: result.party.id });
+              send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
+              return;
+            }
+            break;
+          case "accept":
+            result = await parties.accept(c.key, typeof msg.party === "string" ? msg.party : "");
+            break;
+          case "leave":
+            result = await parties.leave(c.key);
+            gone = c.key;
+            break;
+          default:
+            result = await parties.kick(c.key, target);
+            gone = target;
+        }
+        if (!result.ok) return refuse("party", ws, result.code, ref);
+        await bus.publish({ k: "party", party: result.party, ...(gone ? { gone } : {}) });
+        send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
+        return;
+      }
+      case ChatClientMessage.Mute:
+      case ChatClientMessage.Block:
+      case ChatClientMessage.Unmute:
+      case ChatClientMessage.Unblock: {
+        const name = msg.name as string;
+        if (!NAME.test(name)) return sendError(ws, "STARLANE_ERR_VALIDATION", ref);
+        const target = name.toLowerCase();
+        const kind: Relation | null = msg.t === "mute" ? "mute" : msg.t === "block" ? "block" : null;
+        if (kind) await moderation.set(c.key, target, kind);
+        else await moderation.clear(c.key, target);
+        for (const other of byKey.get(c.key) ?? []) {
+          const rel = other.getUserData().relations;
+          if (kind) rel.set(target, kind);
+          else rel.delete(target);
+        }
+        send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
+        return;
+      }
+    }
+  };
+
+  /** A frame that is valid JSON of one of our requests, fields typed; null otherwise. */
+  const parse = (raw: ArrayBuffer): Record<string, unknown> | null => {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(Buffer.from(raw).toString("utf8"));
+    } catch {
+      return null;
+    }
+    if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return null;
+    const m = msg as Record<string, unknown>;
+    if (m.ref !== undefined && typeof m.ref !== "string" && typeof m.ref !== "number") return null;
+    switch (m.t) {
+      case ChatClientMessage.Say:
+        return typeof m.channel === "string" && typeof m.text === "string" ? m : null;
+      case ChatClientMessage.Whisper:
+        return typeof m.to === "string" && typeof m.text === "string" ? m : null;
+      case ChatClientMessage.Mute:
+      case ChatClientMessage.Unmute:
+      case ChatClientMessage.Block:
+      case ChatClientMessage.Unblock:
+        return typeof m.name === "string" ? m : null;
+      case ChatClientMessage.Party:
+        return typeof m.action === "string" &&
+          PARTY_ACTIONS.has(m.action) &&
+          (m.name === undefined || typeof m.name === "string") &&
+          (m.party === undefined || typeof m.party === "string")
+          ? m
+          : null;
+      default:
+        return null;
+    }
+  };
+
+  const refuseUpgrade = (res: uws.HttpResponse, err: StarlaneError) => {
+    metrics.upgradeRefused(err.code);
+    res.cork(() => {
+      res.writeStatus(`${err.status} ${err.status === 403 ? "Forbidden" : "Too Many Requests"}`);
+      res.writeHeader("content-type", "application/json");
+      if (err.status === 429) res.writeHeader("retry-after", "1");
+      res.end(JSON.stringify(err.toBody()));
+    });
+  };
+
+  app.ws<Conn>(CHAT_PATH, {
+    maxPayloadLength: UWS_MAX_PAYLOAD,
+    maxBackpressure: 1024 * 1024,
+    // A receiver that cannot keep up is closed, not buffered for without end.
+    closeOnBackpressureLimit: true,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      // uWS: everything from `req` is read now, before any await; onAborted before the first await.
+      const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const origin = req.getHeader("origin") || undefined;
+      const token =
+        bearerToken(req.getHeader("authorization") || undefined) ??
+        new URLSearchParams(req.getQuery() ?? "").get("access_token") ??
+        undefined;
+      const key = req.getHeader("sec-websocket-key");
+      const protocol = req.getHeader("sec-websocket-protocol");
+      const extensions = req.getHeader("sec-websocket-extensions");
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      if (closing) return refuseUpgrade(res, new StarlaneError("STARLANE_ERR_UNAVAILABLE"));
+      const early = edge.precheck(ip, origin);
+      if (early) return refuseUpgrade(res, early);
+      const upgrade = (data: Partial<Conn>) =>
+        res.cork(() => res.upgrade(data as Conn, key, protocol, extensions, context));
+      verifier.verify(token).then(
+        (claims: AccessClaims) => {
+          if (aborted) return;
+          const admitted = edge.admit(ip, claims.lt === true);
+          if (admitted instanceof StarlaneError) return refuseUpgrade(res, admitted);
+          upgrade(newConn(claims, admitted));
+        },
+        (err: unknown) => {
+          edge.countRefused(ip);
+          if (aborted) return;
+          metrics.upgradeRefused("STARLANE_ERR_UNAUTHORIZED");
+          // Upgraded, then closed with 4100: a browser cannot read an HTTP refusal of a WebSocket,
+          // but it can read the close code, and the shared close policy says "log in again".
+          const refusal = err instanceof StarlaneError ? err : new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
+          upgrade({ refusal, closed: false });
+        },
+      );
+    },
+    open: (ws) => {
+      const c = ws.getUserData();
+      if (c.refusal) {
+        metrics.closed("unauthorized");
+        ws.end(CloseCode.Unauthorized, c.refusal.message);
+        c.closed = true;
+        return;
+      }
+      log.debug({ player: c.player.id }, "chat connection open");
+      all.add(ws);
+      add(byKey, c.key, ws);
+      add(byId, c.player.id, ws);
+      metrics.connected(1);
+      c.loading++;
+      c.buffer = [];
+      c.queue = (async () => {
+        const first = (byKey.get(c.key)?.size ?? 0) === 1;
+        const [relations, mutedUntil, owner, party] = await Promise.all([
+          moderation.relations(c.key),
+          moderation.mutedUntil(c.key),
+          ownership.get(c.player.id),
+          parties.of(c.key),
+          first ? roster.add(c.key) : undefined,
+        ]);
+        for (const [k, v] of relations) c.relations.set(k, v);
+        c.mutedUntil = Math.max(c.mutedUntil, mutedUntil);
+        if (c.closed) return;
+        send(ws, {
+          t: ChatServerMessage.Welcome,
+          player: c.player,
+          region: owner?.region ?? "",
+          limits: {
+            maxChars: config.maxChars,
+            rateMessages: config.rateMessages,
+            rateWindowMs: config.rateWindowMs,
+            rateBurst: config.rateBurst,
+          },
+        });
+        if (owner) setRegion(ws, owner.region, owner.version);
+        if (party) setParty(ws, party);
+        c.loading--;
+        await sendHistory(ws, CHAT_GLOBAL);
+      })().catch((err) => {
+        log.error({ err, player: c.player.id }, "chat connection set-up failed");
+        if (!c.closed) ws.end(CloseCode.GoingAway, "chat is unavailable; retry shortly");
+      });
+    },
+    message: (ws, raw, isBinary) => {
+      const c = ws.getUserData();
+      if (c.closed) return;
+      if (raw.byteLength > config.maxFrameBytes) return closeWith(ws, "STARLANE_ERR_MESSAGE_TOO_LARGE", "too_large");
+      const msg = isBinary ? null : parse(raw);
+      if (!msg) return closeWith(ws, "STARLANE_ERR_MALFORMED_MESSAGE", "malformed");
+      const sends = msg.t === ChatClientMessage.Say || msg.t === ChatClientMessage.Whisper;
+      // Every request costs a token (mute and block write to PostgreSQL too); a flood that keeps
+      // going after being told is closed.
+      if (!c.bucket.take() || c.queued >= config.rateBurst * 2) {
+        if (++c.strikes >= config.floodCloseAfter) return closeWith(ws, "STARLANE_ERR_RATE_LIMITED", "flood");
+        return refuse("rate_limited", ws, "STARLANE_ERR_CHAT_RATE_LIMITED", msg.ref);
+      }
+      if (sends) c.strikes = 0;
+      c.queued++;
+      c.queue = c.queue
+        .then(() => handle(ws, msg)) // accepted before a close: still said
+        .catch((err) => {
+          log.error({ err, player: c.player.id }, "chat request failed");
+          sendError(ws, "STARLANE_ERR_INTERNAL", msg.ref);
+        })
+        .finally(() => {
+          c.queued--;
+        });
+    },
+    close: (ws, code) => {
+      const c = ws.getUserData();
+      log.debug({ player: c.player?.id, code }, "chat connection closed");
+      const wasOpen = !c.refusal;
+      c.closed = true;
+      if (!wasOpen) return;
+      c.release();
+      all.delete(ws);
+      drop(byId, c.player.id, ws);
+      drop(byKey, c.key, ws);
+      if (c.region) drop(regions, regionChannel(c.region), ws);
+      if (c.party) drop(regions, partyChannel(c.party), ws);
+      metrics.connected(-1);
+      if (!byKey.has(c.key)) void roster.remove(c.key).catch(() => {});
+    },
+  });
+
+  const newConn = (claims: AccessClaims, release: () => void): Conn => ({
+    player: { id: claims.sub, name: claims.name },
+    key: claims.name.toLowerCase(),
+    release,
+    region: "",
+    regionVersion: -1,
+    party: "",
+    relations: new Map(),
+    mutedUntil: 0,
+    bucket: new TokenBucket(config.rateBurst, config.rateMessages, config.rateWindowMs),
+    strikes: 0,
+    queue: Promise.resolve(),
+    queued: 0,
+    buffer: null,
+    shown: new Set(),
+    loading: 0,
+    closed: false,
+  });
+
+  mountOperatorRoutes(app, { log, check: deps.operatorCheck, bus, moderation });
+  mountOps(app, { registry: deps.registry, notReadyReason: () => (closing ? "shutting down" : null) });
+  mountNotFound(app);
+
+  return {
+    app,
+    listen() {
+      listening = listen(app, config.host, config.port);
+      return listening;
+    },
+    connections: () => all.size,
+    notReadyReason: () => (closing ? "shutting down" : null),
+    async close() {
+      if (closing) return;
+      closing = true;
+      listening?.close();
+      for (const ws of [...all]) {
+        if (!ws.getUserData().closed) ws.end(CloseCode.ShuttingDown, "chat is shutting down");
+      }
+      await unwatch();
+      await roster.close();
+    },
+  };
+}
