@@ -21,7 +21,8 @@ export interface AccountStore {
   create(name: string, passwordHash: string): Promise<Account>;
   /** `passwordHash` is null for a load-test account: no password opens it. */
   find(name: string): Promise<(Account & { passwordHash: string | null }) | undefined>;
-  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /** With `ifCurrent`, only while the stored hash is still that one. False when nothing changed. */
+  setPasswordHash(id: string, passwordHash: string, ifCurrent?: string): Promise<boolean>;
   /** Creates the load-test accounts that do not exist yet (no password) and returns them all. */
   provisionLoadtest(names: string[]): Promise<Provisioned>;
 }
@@ -54,8 +55,16 @@ export function createAccountStore(db: pg.Pool): AccountStore {
       const row = rows[0];
       return row && { id: row.id, name: row.name, passwordHash: row.password_hash };
     },
-    async setPasswordHash(id, passwordHash) {
-      await db.query("UPDATE login_accounts SET password_hash = $2 WHERE id = $1", [id, passwordHash]);
+    async setPasswordHash(id, passwordHash, ifCurrent) {
+      const { rowCount } =
+        ifCurrent === undefined
+          ? await db.query("UPDATE login_accounts SET password_hash = $2 WHERE id = $1", [id, passwordHash])
+          : await db.query("UPDATE login_accounts SET password_hash = $2 WHERE id = $1 AND password_hash = $3", [
+              id,
+              passwordHash,
+              ifCurrent,
+            ]);
+      return (rowCount ?? 0) > 0;
     },
     async provisionLoadtest(names) {
       // Two statements for any number of names. A name someone registers meanwhile simply loses the

@@ -33,11 +33,20 @@ export const loginConfig = {
     100,
     3_600_000,
   ),
-  // OWASP: scrypt N=2^17, r=8, p=1. Lower only for tests; 2^14 is the floor.
-  scryptLogN: setting.int("STARLANE_LOGIN_SCRYPT_LOG_N", "scrypt cost: log2 of N (OWASP: 17)", 17, 14, 20),
+  // OWASP's first choice for Argon2id: m = 19 MiB, t = 2, p = 1 (or an equivalent pair, such as
+  // m = 46 MiB, t = 1). Lower only in tests. A changed value re-hashes each password at its next log-in.
+  argon2MemoryKiB: setting.int(
+    "STARLANE_LOGIN_ARGON2_MEMORY_KIB",
+    "Argon2id memory per hash, KiB (OWASP: 19456)",
+    19_456,
+    1024,
+    1_048_576,
+  ),
+  argon2TimeCost: setting.int("STARLANE_LOGIN_ARGON2_TIME_COST", "Argon2id passes (OWASP: 2)", 2, 1, 16),
+  argon2Parallelism: setting.int("STARLANE_LOGIN_ARGON2_PARALLELISM", "Argon2id lanes per hash (OWASP: 1)", 1, 1, 8),
   hashConcurrency: setting.int(
     "STARLANE_LOGIN_HASH_CONCURRENCY",
-    "password hashes run at once (libuv threadpool has 4 threads; leave some for other work)",
+    "password hashes run at once on libuv's threadpool (4 threads by default; leave some for fs, dns, zlib)",
     2,
     1,
     64,

@@ -80,7 +80,11 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
   let worldEntry = deps.worldEntry;
   const log = deps.log.child({ component: "login" });
   const hasher = createPasswordHasher({
-    logN: config.scryptLogN,
+    argon2: {
+      memoryKiB: config.argon2MemoryKiB,
+      timeCost: config.argon2TimeCost,
+      parallelism: config.argon2Parallelism,
+    },
     concurrency: config.hashConcurrency,
     queue: config.hashQueue,
   });

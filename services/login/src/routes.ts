@@ -149,7 +149,7 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     const name = parseName(input.name);
     const password = parsePassword(input.password);
     await limit("register:name", name.toLowerCase(), limits.registerPerAccount);
-    // Checked before hashing so a taken name costs a query, not 128 MiB of scrypt; the unique
+    // Checked before hashing so a taken name costs a query, not a password hash; the unique
     // index still decides a race between two registrations.
     if (await accounts.nameTaken(name)) throw new StarlaneError("STARLANE_ERR_NAME_TAKEN", "name");
     const hash = await hasher.hash(password).catch(busy);
@@ -182,10 +182,11 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
       : await hasher.verifyDummy(password).catch(busy);
     if (!account || !stored || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
     if (hasher.needsRehash(stored)) {
-      // The cost was raised since this password was set: upgrade it now that we know it.
+      // Older algorithm (scrypt) or other Argon2id settings: upgrade it now that we know the
+      // password. Only if unchanged meanwhile, so a password change in between is not undone.
       hasher
         .hash(password)
-        .then((h) => accounts.setPasswordHash(account.id, h))
+        .then((h) => accounts.setPasswordHash(account.id, h, stored))
         .catch((err) => log.warn({ err, player: account.id }, "password rehash failed; kept the old hash"));
     }
     return { status: 200, body: await session(account) };

@@ -120,7 +120,9 @@ test("per-IP limits use X-Forwarded-For only from trusted proxies", async () => 
 
 test("a burst past the hash queue gets 503 with Retry-After; the server keeps answering", async () => {
   const burst = await startLogin(fx.pool, {
-    STARLANE_LOGIN_SCRYPT_LOG_N: "17",
+    // A dearer hash than the default (~100 ms) so the four requests surely overlap.
+    STARLANE_LOGIN_ARGON2_MEMORY_KIB: "65536",
+    STARLANE_LOGIN_ARGON2_TIME_COST: "3",
     STARLANE_LOGIN_HASH_CONCURRENCY: "1",
     STARLANE_LOGIN_HASH_QUEUE: "0",
   });
