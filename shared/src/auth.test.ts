@@ -224,7 +224,7 @@ test("a JWKS outage: the last keys keep verifying, and fetch attempts stay at on
   }
 });
 
-test("a JWKS never reached: tokens are refused, and the flood makes one fetch per cooldown", async () => {
+test("a JWKS never reached: tokens get UNAVAILABLE (503), not UNAUTHORIZED; one fetch per cooldown", async () => {
   mock.timers.enable({ apis: ["Date"], now: Date.now() });
   try {
     fetches = 0;
@@ -232,8 +232,10 @@ test("a JWKS never reached: tokens are refused, and the flood makes one fetch pe
     const verifier = createTokenVerifier({ keys: jwksUrl, cooldownMs: 30_000 });
     const good = await token();
     for (let i = 0; i < 50; i++) {
-      await assert.rejects(verifier.verify(good), { code: "STARLANE_ERR_UNAUTHORIZED" });
+      await assert.rejects(verifier.verify(good), { code: "STARLANE_ERR_UNAVAILABLE", status: 503 });
     }
+    // What is not a token at all is still the client's fault.
+    await assert.rejects(verifier.verify("not.a.token"), { code: "STARLANE_ERR_UNAUTHORIZED" });
     assert.equal(fetches, 1);
     jwksDown = false;
     mock.timers.tick(31_000);

@@ -33,7 +33,10 @@ export interface AccessClaims {
 }
 
 export interface TokenVerifier {
-  /** Resolves the claims of a valid access token; rejects with STARLANE_ERR_UNAUTHORIZED. */
+  /**
+   * Resolves the claims of a valid access token; rejects with STARLANE_ERR_UNAUTHORIZED, or with
+   * STARLANE_ERR_UNAVAILABLE while it has never had the keys (login unreachable since it started).
+   */
   verify(token: string | undefined): Promise<AccessClaims>;
 }
 
@@ -118,7 +121,9 @@ function remoteKeys(url: URL, cooldownMs: number, maxAgeMs: number): JWTVerifyGe
   const lastKnown: JWTVerifyGetKey = (header, token) => {
     if (stale?.generation !== fetched) {
       const jwks = remote.jwks();
-      if (!jwks) throw new Error(`JWKS at ${url.href} unavailable`, { cause: failure });
+      // Never had a key set: we cannot tell a good token from a bad one, so it is our outage, not
+      // the client's fault ("retry shortly", not "log in again").
+      if (!jwks) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE", undefined, { cause: failure });
       stale = { generation: fetched, getKey: createLocalJWKSet(jwks) };
     }
     return stale.getKey(header, token);
