@@ -88,6 +88,21 @@ export const loginConfig = {
     1,
     1_000_000,
   ),
+  // A client refreshes once per access-token lifetime (15 min); these only stop loops and guessing.
+  refreshPerIp: setting.int(
+    "STARLANE_LOGIN_RATE_REFRESH_PER_IP",
+    "session refreshes per IP per window",
+    60,
+    1,
+    1_000_000,
+  ),
+  refreshPerFamily: setting.int(
+    "STARLANE_LOGIN_RATE_REFRESH_PER_SESSION",
+    "refreshes per session (refresh-token family) per window",
+    6,
+    1,
+    1_000_000,
+  ),
   // Required by main.ts (the cluster); the embedded mode passes its generated one. Without it every
   // operator request is refused.
   operatorToken: operatorTokenSetting,

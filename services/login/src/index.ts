@@ -124,6 +124,8 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
         loginPerAccount: config.loginPerAccount,
         registerPerIp: config.registerPerIp,
         registerPerAccount: config.registerPerAccount,
+        refreshPerIp: config.refreshPerIp,
+        refreshPerFamily: config.refreshPerFamily,
       },
       accessTokenTtlS: config.accessTokenTtlS,
       trustedProxyHops: config.trustedProxyHops,

@@ -33,6 +33,8 @@ export interface RouteLimits {
   loginPerAccount: number;
   registerPerIp: number;
   registerPerAccount: number;
+  refreshPerIp: number;
+  refreshPerFamily: number;
 }
 
 export interface RouteDeps {
@@ -192,8 +194,13 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     return { status: 200, body: await session(account) };
   };
 
-  const refreshSession: Handler = async ({ body }) => {
+  const refreshSession: Handler = async ({ ip, body }) => {
     const token = parseRefreshToken(asObject(await body()).refreshToken);
+    // Per IP first (guessing tokens costs a lookup each), then per session: a stolen token
+    // replayed from many addresses, or a client stuck in a refresh loop, is held to a few a window.
+    await limit("refresh:ip", ip, limits.refreshPerIp);
+    const family = await refresh.familyOf(token);
+    if (family) await limit("refresh:family", family, limits.refreshPerFamily);
     const { account, token: next } = await refresh.rotate(token);
     return {
       status: 200,
