@@ -1,4 +1,12 @@
 export {
+  ACCOUNT_EVENT_CLOSE,
+  type AccountEvent,
+  type AccountEventListener,
+  type AccountEvents,
+  LocalAccountEvents,
+  RedisAccountEvents,
+} from "./account-events.js";
+export {
   ACCESS_TOKEN_TYPE,
   type AccessClaims,
   bearerToken,

@@ -43,6 +43,10 @@ export const CloseCode = {
   RegionMoved: 4106,
   /** Your ship was handed to another room and this connection was not left in time; use the new one. */
   HandedOff: 4107,
+  /** An operator banned the account; world entry refuses it until it is unbanned. */
+  AccountBanned: 4180,
+  /** The account's sessions were ended (password changed, logged out everywhere). Log in again. */
+  SessionsRevoked: 4181,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -86,6 +90,8 @@ export const CLOSE_CODE_AREA: Record<CloseCode, CodeArea | "rfc"> = {
   4105: "connection",
   4106: "zone",
   4107: "zone",
+  4180: "login",
+  4181: "login",
 };
 
 /**
@@ -139,6 +145,18 @@ export const ErrorCode = {
     area: "login",
     status: 401,
     message: "The refresh token is invalid, expired or revoked.",
+  },
+  STARLANE_ERR_ACCOUNT_BANNED: {
+    area: "login",
+    status: 403,
+    close: CloseCode.AccountBanned,
+    message: "This account is banned.",
+  },
+  STARLANE_ERR_SESSIONS_REVOKED: {
+    area: "login",
+    status: 401,
+    close: CloseCode.SessionsRevoked,
+    message: "Your sessions were ended (password changed or logged out everywhere); log in again.",
   },
   STARLANE_ERR_RATE_LIMITED: {
     area: "connection",
