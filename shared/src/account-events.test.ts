@@ -81,8 +81,7 @@ test("redis: another process's events arrive; junk on the channel is dropped; th
   await publisher.publish({ kind: "sessions-revoked", account: "acc-9" });
   await waitFor("the event", () => seen.length > 0);
   assert.deepEqual(seen, [{ kind: "sessions-revoked", account: "acc-9" }]);
-  const subscribers = async () =>
-    ((await redis.pubsub("NUMSUB", accountEventsChannel(p))) as [string, number])[1];
+  const subscribers = async () => ((await redis.pubsub("NUMSUB", accountEventsChannel(p))) as [string, number])[1];
   assert.equal(await subscribers(), 1);
   await stop();
   await waitFor("unsubscribed", async () => (await subscribers()) === 0);
@@ -90,7 +89,14 @@ test("redis: another process's events arrive; junk on the channel is dropped; th
 
 test("parseAccountEvent accepts only the known kinds with an account id", () => {
   assert.deepEqual(parseAccountEvent('{"kind":"banned","account":"a"}'), { kind: "banned", account: "a" });
-  for (const raw of ["", "null", "[]", '{"kind":"banned"}', '{"kind":"x","account":"a"}', '{"kind":"banned","account":1}']) {
+  for (const raw of [
+    "",
+    "null",
+    "[]",
+    '{"kind":"banned"}',
+    '{"kind":"x","account":"a"}',
+    '{"kind":"banned","account":1}',
+  ]) {
     assert.equal(parseAccountEvent(raw), undefined, raw);
   }
 });

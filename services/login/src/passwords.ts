@@ -60,14 +60,15 @@ function scryptCheck(password: string, stored: string): (() => Promise<boolean>)
   if (expected.length !== SCRYPT_KEY_LENGTH || logN < 1 || logN > 20 || r < 1 || r > 16 || p !== 1) {
     return () => Promise.resolve(false);
   }
-  return () => new Promise((resolve, reject) => {
-    const N = 2 ** logN;
-    // scrypt needs 128*N*r bytes; node's default maxmem (32 MiB) refuses N=2^17.
-    const options: ScryptOptions = { N, r, p, maxmem: 128 * N * r + 16 * 1024 * 1024 };
-    scrypt(password.normalize("NFKC"), salt, SCRYPT_KEY_LENGTH, options, (err, key) =>
-      err ? reject(err) : resolve(timingSafeEqual(key, expected)),
-    );
-  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const N = 2 ** logN;
+      // scrypt needs 128*N*r bytes; node's default maxmem (32 MiB) refuses N=2^17.
+      const options: ScryptOptions = { N, r, p, maxmem: 128 * N * r + 16 * 1024 * 1024 };
+      scrypt(password.normalize("NFKC"), salt, SCRYPT_KEY_LENGTH, options, (err, key) =>
+        err ? reject(err) : resolve(timingSafeEqual(key, expected)),
+      );
+    });
 }
 
 function argon2Params(stored: string): Argon2Params | undefined {

@@ -5,7 +5,7 @@ import { randomBytes, scryptSync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { createTokenVerifier, StarlaneError, TOKEN_ALGORITHM } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
-import { decodeProtectedHeader, decodeJwt } from "jose";
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import { call, databaseFixture, type Fixture, type Running, startLogin } from "./helpers.js";
 
 let fx: Fixture;

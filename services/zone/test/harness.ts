@@ -14,7 +14,7 @@ import {
 } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "../src/config.js";
-import { createZoneServer, type ZoneServer } from "../src/server.js";
+import { createZoneServer, type ZoneDeps, type ZoneServer } from "../src/server.js";
 import { type TestTokens, testTokens } from "./tokens.js";
 
 export type { RegionView };
@@ -46,6 +46,7 @@ export async function startZone(
   env: Record<string, string> = {},
   directory: RegionDirectory = new LocalRegionDirectory(),
   ownership?: ShipOwnership,
+  extra: Pick<ZoneDeps, "accountEvents"> = {},
 ): Promise<Zone> {
   const tokens = await testTokens();
   const ships = new MemoryShipRepository();
@@ -64,6 +65,7 @@ export async function startZone(
       driver: new LocalDriver(),
       ships,
       ownership: ownership ?? new LocalShipOwnership(),
+      ...extra,
     },
     config,
     { manualTicks: true },
