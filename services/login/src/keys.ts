@@ -5,8 +5,6 @@
 // the key set a moment before a rotation already knows the new signing key, instead of rejecting
 // new tokens until its refetch cooldown ends. Rotate less often than the access-token lifetime
 // (15 minutes) and the verifiers' cache age (10 minutes) and no valid token is ever refused.
-
-import { randomUUID } from "node:crypto";
 import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, transaction } from "@starlane/shared";
 import {
   calculateJwkThumbprint,
@@ -20,6 +18,7 @@ import {
   SignJWT,
 } from "jose";
 import type pg from "pg";
+import { randomUUID } from "node:crypto";
 
 /** Published keys, newest first: next, current, previous. */
 const PUBLISHED = 3;

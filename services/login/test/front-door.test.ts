@@ -2,16 +2,8 @@
 // Login's exact paths must win over those wildcards whatever the order of mounting.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  createApp,
-  createLogger,
-  createTokenVerifier,
-  type Listening,
-  listen,
-  loadConfig,
-  mountNotFound,
-  reply,
-} from "@starlane/shared";
+import { createApp, createLogger, listen, type Listening, loadConfig, mountNotFound, reply } from "@starlane/shared";
+import { createTokenVerifier } from "@starlane/shared";
 import { type Login, loginConfig, mountLogin } from "../src/index.js";
 import { call, databaseFixture, type Fixture, TEST_ENV } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 // Signing keys in PostgreSQL: scheduled rotation happens once across instances, and only when due.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
 import { loadMigrations, migrate } from "@starlane/shared";
 import { loadSigningKeys } from "../src/keys.js";
 import { databaseFixture, type Fixture } from "./helpers.js";

@@ -2,8 +2,8 @@
 // and the purge of dead sessions.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { loadMigrations, migrate } from "@starlane/shared";
+import { fileURLToPath } from "node:url";
 import { createAccountStore } from "../src/accounts.js";
 import { createRefreshTokens } from "../src/refresh.js";
 import { databaseFixture, type Fixture } from "./helpers.js";
