@@ -30,6 +30,8 @@ export interface AccessClaims {
   /** The account name, for display. */
   name: string;
   exp: number;
+  /** Issued at (s): the login service refuses tokens issued before the account's sessions ended. */
+  iat: number;
 }
 
 export interface TokenVerifier {
@@ -74,7 +76,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         if (typeof payload.sub !== "string" || typeof payload.name !== "string") {
           throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
         }
-        return { sub: payload.sub, name: payload.name, exp: payload.exp as number };
+        return { sub: payload.sub, name: payload.name, exp: payload.exp as number, iat: payload.iat as number };
       } catch (cause) {
         if (cause instanceof StarlaneError) throw cause;
         // Every JOSE failure (bad signature, alg, claims, unknown kid, expiry) looks the same to the

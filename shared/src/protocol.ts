@@ -209,6 +209,11 @@ export const ErrorCode = {
     status: 413,
     message: "Too many accounts in one request; split it.",
   },
+  STARLANE_ERR_OPERATOR_UNKNOWN_ACCOUNT: {
+    area: "operator",
+    status: 404,
+    message: "No account has that name.",
+  },
   STARLANE_ERR_UNAVAILABLE: { area: "common", status: 503, message: "The service is not ready; retry shortly." },
   STARLANE_ERR_INTERNAL: { area: "common", status: 500, message: "Something went wrong on our side." },
 } as const satisfies Record<`STARLANE_ERR_${string}`, ErrorSpec>;

@@ -3,6 +3,7 @@
 // front door); `createLoginServer` is the standalone process's app, which listens when told.
 import { fileURLToPath } from "node:url";
 import {
+  type AccountEvents,
   type App,
   type ConfigOf,
   createApp,
@@ -21,7 +22,9 @@ import {
 import type { Redis } from "ioredis";
 import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import type pg from "pg";
+import { createAccountLifecycle } from "./account-lifecycle.js";
 import { createAccountStore } from "./accounts.js";
+import { createAuditLog } from "./audit.js";
 import type { loginConfig } from "./config.js";
 import { loadSigningKeys } from "./keys.js";
 import { createLoginMetrics } from "./metrics.js";
@@ -49,6 +52,11 @@ export interface LoginDeps {
   registry?: Registry;
   /** Time for the rate-limit windows (tests step it). */
   clock?: Clock;
+  /**
+   * Where bans and ended sessions are published for services holding live connections (the zone
+   * closes them with 4180 / 4181). In-process embedded, Redis in the cluster.
+   */
+  accountEvents?: AccountEvents;
 }
 
 export interface Login {
@@ -94,6 +102,13 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     log.warn({ family, player }, "spent refresh token presented again: session revoked");
   });
   const accounts = createAccountStore(deps.db);
+  const lifecycle = createAccountLifecycle({
+    log,
+    accounts,
+    refresh,
+    verifier: createTokenVerifier({ keys: keys.getKey }),
+    ...(deps.accountEvents ? { events: deps.accountEvents } : {}),
+  });
   const windowMs = config.rateWindowS * 1000;
   const operator = operatorRoutes({
     log,
@@ -106,6 +121,8 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     refresh,
     keys,
     accessTokenTtlS: config.accessTokenTtlS,
+    lifecycle,
+    audit: createAuditLog(deps.db),
   });
   mountRoutes(
     app,
@@ -117,7 +134,7 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
       keys,
       hasher,
       limiter,
-      verifier: createTokenVerifier({ keys: keys.getKey }),
+      lifecycle,
       limits: {
         windowMs,
         loginPerIp: config.loginPerIp,

@@ -23,6 +23,8 @@ export interface RefreshTokens {
   familyOf(token: string): Promise<string | undefined>;
   /** Ends the session `token` belongs to. Unknown tokens are ignored. */
   revoke(token: string): Promise<void>;
+  /** Ends every session of the account. */
+  revokeAll(accountId: string): Promise<void>;
   /** Deletes sessions whose every token has expired, so the tables do not grow forever. */
   purgeExpired(): Promise<number>;
 }
@@ -120,6 +122,13 @@ export function createRefreshTokens(
         `UPDATE login_refresh_families SET revoked_at = now()
           WHERE id = (SELECT family_id FROM login_refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
         [sha256(token)],
+      );
+    },
+
+    async revokeAll(accountId) {
+      await db.query(
+        "UPDATE login_refresh_families SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL",
+        [accountId],
       );
     },
 

@@ -11,9 +11,9 @@ import {
   readJson,
   reply,
   StarlaneError,
-  type TokenVerifier,
   toStarlaneError,
 } from "@starlane/shared";
+import type { AccountLifecycle } from "./account-lifecycle.js";
 import type { AccountStore } from "./accounts.js";
 import { clientIp } from "./client-ip.js";
 import type { SigningKeys } from "./keys.js";
@@ -45,7 +45,7 @@ export interface RouteDeps {
   keys: SigningKeys;
   hasher: PasswordHasher;
   limiter: RateLimiter;
-  verifier: TokenVerifier;
+  lifecycle: AccountLifecycle;
   limits: RouteLimits;
   accessTokenTtlS: number;
   /** Proxies we run in front of login (X-Forwarded-For entries to trust). */
@@ -66,6 +66,8 @@ export class RetryLater extends StarlaneError {
 export interface Request {
   ip: string;
   authorization: string;
+  /** X-Starlane-Operator: the name an operator gives for the audit log (declared, not proven). */
+  actor: string;
   body: () => Promise<unknown>;
 }
 
@@ -82,7 +84,7 @@ export type Route = [
 
 /** Mounts the public API and `more` (the operator routes) with the same error handling and 405s. */
 export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void {
-  const { log, accounts, refresh, keys, hasher, limiter, limits } = deps;
+  const { log, accounts, refresh, keys, hasher, limiter, limits, lifecycle } = deps;
 
   const handle =
     (route: string, handler: Handler, withBody: boolean, bodyLimit = BODY_LIMIT) =>
@@ -95,9 +97,10 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
         deps.trustedProxyHops,
       );
       const authorization = req.getHeader("authorization");
+      const actor = req.getHeader("x-starlane-operator");
       const body = withBody ? readJson(res, req, bodyLimit) : Promise.resolve(undefined);
       body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled
-      handler({ ip, authorization, body: () => body })
+      handler({ ip, authorization, actor, body: () => body })
         .then(({ status, body, headers }) => {
           if (body === undefined) r.text(status, "", undefined, headers);
           else r.json(status, body, headers); // may throw (an unserialisable body): answered below
@@ -183,6 +186,8 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
       ? await hasher.verify(password, stored).catch(busy)
       : await hasher.verifyDummy(password).catch(busy);
     if (!account || !stored || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
+    // Only now, so the ban is told to whoever knows the password and to no guesser.
+    if (account.banned) throw new StarlaneError("STARLANE_ERR_ACCOUNT_BANNED");
     if (hasher.needsRehash(stored)) {
       // Older algorithm (scrypt) or other Argon2id settings: upgrade it now that we know the
       // password. Only if unchanged meanwhile, so a password change in between is not undone.
@@ -220,12 +225,44 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
   };
 
   const enterWorld: Handler = async ({ authorization }) => {
-    const claims = await deps.verifier.verify(bearerToken(authorization));
+    const claims = await lifecycle.authenticate(authorization);
     const entry = deps.worldEntry();
     if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
     const seat = await entry.enter(claims, bearerToken(authorization)!);
     const body = { roomId: seat.roomId, reservation: seat.reservation, address: seat.address };
     return { status: 200, body: seat.world ? { ...body, world: seat.world } : body };
+  };
+
+  // Needs the current password as well as a live access token, and spends the log-in budget of
+  // the IP and the account, so a stolen access token cannot guess its way to a password change.
+  const changePassword: Handler = async ({ ip, authorization, body }) => {
+    const input = asObject(await body());
+    const claims = await lifecycle.authenticate(authorization);
+    if (typeof input.password !== "string") throw new StarlaneError("STARLANE_ERR_VALIDATION", "password");
+    if (input.password.length > 1024) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS", "password");
+    const next = parsePassword(input.newPassword, "newPassword");
+    await limit("login:ip", ip, limits.loginPerIp);
+    await limit("login:name", claims.name.toLowerCase(), limits.loginPerAccount);
+    const account = await accounts.get(claims.sub);
+    const stored = account?.passwordHash;
+    const ok = stored ? await hasher.verify(input.password.normalize("NFKC"), stored).catch(busy) : false;
+    if (!account || !stored || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS", "password");
+    const hash = await hasher.hash(next).catch(busy);
+    // Changed meanwhile by another request: the password we checked is no longer the password.
+    if (!(await accounts.setPasswordHash(account.id, hash, stored))) {
+      throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS", "password");
+    }
+    await lifecycle.endSessions(account.id, "sessions-revoked");
+    log.info({ player: account.id }, "password changed; every other session ended");
+    // The device that changed it carries on with a session of its own, issued after the cut.
+    return { status: 200, body: await session(account) };
+  };
+
+  const logOutEverywhere: Handler = async ({ authorization }) => {
+    const claims = await lifecycle.authenticate(authorization);
+    await lifecycle.endSessions(claims.sub, "sessions-revoked");
+    log.info({ player: claims.sub }, "logged out everywhere");
+    return { status: 204 };
   };
 
   // Verifiers cache keys themselves (and refetch on an unknown kid); a short HTTP max-age keeps
@@ -242,6 +279,8 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     ["/v1/sessions", "del", logout, true],
     ["/v1/sessions/refresh", "post", refreshSession, true],
     ["/v1/world/enter", "post", enterWorld, false],
+    ["/v1/account/password", "post", changePassword, true],
+    ["/v1/account/sessions", "del", logOutEverywhere, false],
     ["/.well-known/jwks.json", "get", jwks, false],
     ...more,
   ];
