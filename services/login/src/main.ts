@@ -9,6 +9,7 @@ import {
   createLogger,
   loadConfig,
   OPERATOR_TOKEN_MIN_LENGTH,
+  RedisAccountEvents,
   RedisRegionDirectory,
   RedisShipOwnership,
   runMain,
@@ -44,7 +45,12 @@ runMain("starlane-login", async (life) => {
         ownership: new RedisShipOwnership(redis, { prefix: config.redisPrefix }),
       })
     : undefined;
-  const login = await createLoginServer({ log, db, redis, ...(worldEntry ? { worldEntry } : {}) }, config);
+  // Without Redis there is no zone to tell (zones need Redis): bans still hold at world entry.
+  const accountEvents = redis ? new RedisAccountEvents(redis, { prefix: config.redisPrefix }) : undefined;
+  const login = await createLoginServer(
+    { log, db, redis, ...(worldEntry ? { worldEntry } : {}), ...(accountEvents ? { accountEvents } : {}) },
+    config,
+  );
   life.defer("login", login.close);
   const listening = login.listen();
   life.defer("listener", listening.close);

@@ -12,6 +12,7 @@ import {
   createRedisShipPublisher,
   createTokenVerifier,
   loadConfig,
+  RedisAccountEvents,
   RedisRegionDirectory,
   RedisShipOwnership,
   runMain,
@@ -54,6 +55,7 @@ runMain("zone", async (life) => {
       ships: createShipRepository(db),
       publisher,
       fencing: createRegionFencing(db),
+      accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
     },
     config,
   );
