@@ -85,6 +85,7 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";

@@ -1,4 +1,5 @@
 import { logLevelSetting, operatorTokenSetting, setting, worldConfigSpec } from "@starlane/shared";
+import { keyEncryptionKeyFileSetting, keyEncryptionKeySetting } from "./key-envelope.js";
 
 /** Settings of the login service. Limits are "N requests per window" per client IP or account name. */
 export const loginConfig = {
@@ -26,6 +27,10 @@ export const loginConfig = {
     0,
     8760,
   ),
+  // Required by main.ts (the cluster); npm start generates one into a file. Without one (tests of
+  // other packages) the signing keys are stored in the clear, with a warning at boot.
+  keyEncryptionKey: keyEncryptionKeySetting,
+  keyEncryptionKeyFile: keyEncryptionKeyFileSetting,
   keyReloadMs: setting.int(
     "STARLANE_LOGIN_KEY_RELOAD_MS",
     "how often an instance rereads the signing keys (another instance may have rotated them)",

@@ -26,6 +26,7 @@ import { createAccountLifecycle } from "./account-lifecycle.js";
 import { createAccountStore } from "./accounts.js";
 import { createAuditLog } from "./audit.js";
 import type { loginConfig } from "./config.js";
+import { createKeyEnvelope } from "./key-envelope.js";
 import { loadSigningKeys } from "./keys.js";
 import { createLoginMetrics } from "./metrics.js";
 import { operatorRoutes } from "./operator-routes.js";
@@ -36,6 +37,13 @@ import { mountRoutes } from "./routes.js";
 import type { WorldEntry } from "./world-entry.js";
 
 export { loginConfig } from "./config.js";
+export {
+  DEFAULT_KEY_ENCRYPTION_KEY_FILE,
+  generateKeyEncryptionKey,
+  KEY_ENCRYPTION_KEY_ENV,
+  KEY_ENCRYPTION_KEY_FILE_ENV,
+  parseKeyEncryptionKey,
+} from "./key-envelope.js";
 export { MAX_PROVISION } from "./operator-routes.js";
 export { createWorldEntry, type WorldEntry, type WorldEntryDeps, type WorldSeat } from "./world-entry.js";
 
@@ -81,7 +89,13 @@ const PURGE_EVERY_MS = 3_600_000;
 /** Migrates the schema, loads the keys and registers the login routes on `app`. */
 export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig): Promise<Login> {
   await migrate(deps.db, "login", loadMigrations(MIGRATIONS));
-  const keys = await loadSigningKeys(deps.db);
+  if (!config.keyEncryptionKey) {
+    deps.log.warn("no STARLANE_LOGIN_KEY_ENCRYPTION_KEY: signing keys are stored unencrypted in PostgreSQL");
+  }
+  const keys = await loadSigningKeys(
+    deps.db,
+    config.keyEncryptionKey ? createKeyEnvelope(config.keyEncryptionKey) : undefined,
+  );
   const limiter = deps.redis
     ? createRedisRateLimiter(deps.redis, config.redisPrefix, deps.clock)
     : createLocalRateLimiter(deps.clock);

@@ -5,6 +5,9 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { createLoginServer, type LoginDeps, type LoginServer, loginConfig } from "../src/index.js";
 
+/** The key-encryption key every test server seals its signing keys with. */
+export const TEST_KEY_ENCRYPTION_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 /** The operator credential every test server is started with. */
 export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdef";
 
@@ -22,6 +25,8 @@ export const TEST_ENV = {
   STARLANE_LOGIN_RATE_REFRESH_PER_IP: "100000",
   STARLANE_LOGIN_RATE_REFRESH_PER_SESSION: "100000",
   STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+  // Signing keys sealed at rest, as in production.
+  STARLANE_LOGIN_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
 };
 
 export interface Running {
