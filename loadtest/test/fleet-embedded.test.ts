@@ -33,6 +33,7 @@ before(async () => {
       STARLANE_ZONE_PORT: "0",
       STARLANE_DATA_DIR: dataDir,
       STARLANE_OPERATOR_TOKEN_FILE: tokenFile,
+      STARLANE_LOGIN_KEY_ENCRYPTION_KEY_FILE: join(scratch, "key-encryption-key"),
       STARLANE_LOG_LEVEL: "warn",
       STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
       STARLANE_LOGIN_RATE_REGISTER_PER_IP: "1000",
