@@ -80,5 +80,7 @@ const lines = [
 process.stdout.write(`${lines.join("\n")}\n`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ seed, ...report }, null, 2)}\n`);
 const bad = report.crashes.length > 0 || Object.keys(report.undocumentedCloses).length > 0;
-process.stdout.write(bad ? "fuzz: FAILED (a crash or an undocumented close)\n" : "fuzz: passed (no crash, every close documented)\n");
+process.stdout.write(
+  bad ? "fuzz: FAILED (a crash or an undocumented close)\n" : "fuzz: passed (no crash, every close documented)\n",
+);
 process.exit(bad ? 1 : 0);

@@ -2,7 +2,7 @@
 // (what it tries) and whether it is expected to keep the connection (a well-formed message the
 // zone refuses with an `error` reply or drops) or may end it (bytes that are not a message of the
 // protocol, oversized frames: a documented close).
-import { pack, type Packable } from "./msgpack.js";
+import { type Packable, pack } from "./msgpack.js";
 
 /** Colyseus's protocol byte for a room message (`Protocol.ROOM_DATA`). */
 export const ROOM_DATA = 13;
@@ -65,7 +65,9 @@ export function frameGenerator(o: GeneratorOptions): FrameGenerator {
   let seq = 1;
 
   const str = (max: number) =>
-    Array.from({ length: int(max) }, () => String.fromCodePoint(pick([0x20 + int(95), int(0xd7ff), 0x1f600 + int(80)]))).join("");
+    Array.from({ length: int(max) }, () =>
+      String.fromCodePoint(pick([0x20 + int(95), int(0xd7ff), 0x1f600 + int(80)])),
+    ).join("");
   const nested = (depth: number): Packable => {
     let v: Packable = pick(EDGE_NUMBERS);
     for (let i = 0; i < depth; i++) v = r() < 0.5 ? [v] : { a: v };
@@ -144,7 +146,16 @@ export function frameGenerator(o: GeneratorOptions): FrameGenerator {
       for (let i = 100 + int(300); i > 0; i--) v = [v];
       return { kind: "deep_nesting", bytes: message(pick(["input", "action"]), v), keeps: true };
     },
-    () => ({ kind: "edge_numbers", bytes: message("input", { seq: pick(EDGE_NUMBERS), thrust: pick(EDGE_NUMBERS), turn: pick(EDGE_NUMBERS), fire: pick(EDGE_NUMBERS) }), keeps: true }),
+    () => ({
+      kind: "edge_numbers",
+      bytes: message("input", {
+        seq: pick(EDGE_NUMBERS),
+        thrust: pick(EDGE_NUMBERS),
+        turn: pick(EDGE_NUMBERS),
+        fire: pick(EDGE_NUMBERS),
+      }),
+      keeps: true,
+    }),
   ];
 
   // Not messages of the protocol: the zone may close (with a documented code), never crash.

@@ -64,7 +64,8 @@ async function zoneTicks(address: string): Promise<number | null> {
   try {
     const text = await (await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
     let n = 0;
-    for (const m of text.matchAll(/^starlane_zone_tick_duration_seconds_count\{[^}]*\} (\d+(?:\.\d+)?)/gm)) n += Number(m[1]);
+    for (const m of text.matchAll(/^starlane_zone_tick_duration_seconds_count\{[^}]*\} (\d+(?:\.\d+)?)/gm))
+      n += Number(m[1]);
     return n;
   } catch {
     return null;
@@ -87,7 +88,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   if (taken.length) throw new Error(`fuzz: names held by real accounts: ${taken.join(", ")}`);
   const sessionOf = new Map(sessions.map((s) => [s.name.toLowerCase(), s]));
   const renew = async (name: string) => {
-    const { sessions: [s] } = await provisionAccounts(o.target, o.operatorToken, [name], deadline());
+    const {
+      sessions: [s],
+    } = await provisionAccounts(o.target, o.operatorToken, [name], deadline());
     if (s) sessionOf.set(name.toLowerCase(), s);
   };
 
@@ -103,7 +106,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     reseatFailures: {},
     crashes: [],
     zoneTicks: { before: null, after: null, ticking: false },
-    bystander: { idle: { count: 0, p50: null, p99: null, max: null }, during: { count: 0, p50: null, p99: null, max: null }, ratio: null, closes: {} },
+    bystander: {
+      idle: { count: 0, p50: null, p99: null, max: null },
+      during: { count: 0, p50: null, p99: null, max: null },
+      ratio: null,
+      closes: {},
+    },
   };
   let stopping = false;
 
@@ -184,7 +192,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         continue;
       }
       report.reseats++;
-      room.onMessage(ServerMessage.Error, (m: { code?: string }) => bump(report.errorsByCode, String(m?.code ?? "no code")));
+      room.onMessage(ServerMessage.Error, (m: { code?: string }) =>
+        bump(report.errorsByCode, String(m?.code ?? "no code")),
+      );
       room.onMessage(ServerMessage.Handoff, () => {});
       const left = new Promise<number>((resolve) => room.onLeave((code) => resolve(code)));
       openRooms.add(room);
@@ -217,11 +227,15 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   };
   const rooms = new Set<Promise<void>>();
   const openRooms = new Set<ZoneRoom>();
-  o.log(`fuzz: ${o.frames} frames at up to ${o.seats * o.perSeat}/s (${o.seats} seats x ${o.perSeat}/s), seed ${o.seed} ...`);
+  o.log(
+    `fuzz: ${o.frames} frames at up to ${o.seats * o.perSeat}/s (${o.seats} seats x ${o.perSeat}/s), seed ${o.seed} ...`,
+  );
   for (let i = 0; i < o.seats; i++) rooms.add(seat(`fuzz_${i}`));
   const progress = setInterval(() => {
     const s = (performance.now() - started) / 1000;
-    o.log(`fuzz: ${report.framesSent} frames in ${s.toFixed(0)} s (${(report.framesSent / s).toFixed(0)}/s), ${Object.values(report.closesByCode).reduce((a, b) => a + b, 0)} closes`);
+    o.log(
+      `fuzz: ${report.framesSent} frames in ${s.toFixed(0)} s (${(report.framesSent / s).toFixed(0)}/s), ${Object.values(report.closesByCode).reduce((a, b) => a + b, 0)} closes`,
+    );
   }, 10_000);
   // All seats gone (every world entry failing) also ends the run.
   await Promise.race([finished, Promise.all(rooms)]);
@@ -236,9 +250,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   await sleep(1000);
   report.zoneTicks.after = await zoneTicks(zoneAddress);
   report.zoneTicks.ticking =
-    report.zoneTicks.before !== null && report.zoneTicks.after !== null && report.zoneTicks.after > report.zoneTicks.before;
+    report.zoneTicks.before !== null &&
+    report.zoneTicks.after !== null &&
+    report.zoneTicks.after > report.zoneTicks.before;
   if (!(await healthy(o.target))) report.crashes.push(`${o.target}/healthz does not answer 200 after the run`);
-  if (report.zoneTicks.after === null) report.crashes.push(`the zone at ${zoneAddress} does not answer /metrics after the run`);
+  if (report.zoneTicks.after === null)
+    report.crashes.push(`the zone at ${zoneAddress} does not answer /metrics after the run`);
   else if (!report.zoneTicks.ticking) report.crashes.push("the zone's tick count did not grow during the run");
   byRoom?.leave(true).catch(() => {});
   report.bystander.idle = idle.summary();
