@@ -3,7 +3,7 @@
 // `regionView`), the handoff-following input link and the world geometry. Nothing
 // here may import Node-only code (the main entry pulls ioredis, pg and uWS); the client-demo bundle
 // build fails if it does.
-export { afterClose, backoffMs, CLOSE_POLICY, DEFAULT_BACKOFF, TransportCloseCode } from "./close-policy.js";
+export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
   ClientMessage,
@@ -24,3 +24,4 @@ export {
   regionWidth,
   type WorldConfig,
 } from "./world.js";
+export { CLOSE_POLICY, TransportCloseCode } from "./close-policy.js";
