@@ -8,13 +8,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Client } from "@colyseus/sdk";
 import { connectPostgres } from "@starlane/shared";
-import {
-  createTestDatabase,
-  TEST_REDIS_URL,
-  type TestDatabase,
-  testRedisPrefix,
-  waitFor,
-} from "@starlane/shared/testing";
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const children: ChildProcess[] = [];
@@ -23,15 +17,11 @@ let loginUrl = "";
 
 /** Starts a service's main.ts and resolves the first JSON log line matching `ready`. */
 function start(service: string, env: Record<string, string>, ready: string): Promise<Record<string, any>> {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=starlane-source", "--import", "tsx", `services/${service}/src/main.ts`],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", `services/${service}/src/main.ts`], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let err = "";
   child.stderr.on("data", (d) => (err += d));
