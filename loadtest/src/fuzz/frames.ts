@@ -105,7 +105,8 @@ export function frameGenerator(o: GeneratorOptions): FrameGenerator {
       const input: Record<string, Packable> = {};
       const fields: [string, () => Packable][] = [
         ["seq", () => (r() < 0.5 ? seq++ : value())],
-        ["thrust", () => (r() < 0.3 ? r() : value())],
+        // Valid values keep the ship still: a seat flying off across a border would be handed off (4107).
+        ["thrust", () => (r() < 0.3 ? 0 : value())],
         ["turn", () => (r() < 0.3 ? r() * 2 - 1 : value())],
         ["fire", () => (r() < 0.3 ? r() < 0.5 : value())],
         ["ship", () => str(40)],
@@ -122,7 +123,7 @@ export function frameGenerator(o: GeneratorOptions): FrameGenerator {
     }),
     () => ({
       kind: "input_valid",
-      bytes: message("input", { seq: seq++, thrust: r(), turn: r() * 2 - 1, fire: r() < 0.2 }),
+      bytes: message("input", { seq: seq++, thrust: 0, turn: r() * 2 - 1, fire: r() < 0.2 }),
       keeps: true,
     }),
     () => {

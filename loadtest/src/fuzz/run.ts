@@ -49,13 +49,35 @@ const documented = (code: number) => Object.hasOwn(CLOSE_POLICY, code);
 
 type ZoneRoom = Room<unknown>;
 
-async function join(target: string, session: Session, deadline: number): Promise<{ room: ZoneRoom; address: string }> {
+/** Colyseus's protocol bytes for the room state and its patches. */
+const ROOM_STATE = 14;
+const ROOM_STATE_PATCH = 15;
+
+async function join(
+  target: string,
+  session: Session,
+  deadline: number,
+  decodeState: boolean,
+): Promise<{ room: ZoneRoom; address: string }> {
   const seat = await enterWorld(target, session.accessToken, deadline);
   const client = new Client(`http://${seat.address}`);
   const room = (await client.consumeSeatReservation(seat.reservation as never)) as ZoneRoom;
   // We decide when to come back, not the SDK.
   room.reconnection.enabled = false;
   room.reconnection.maxRetries = 0;
+  if (!decodeState) {
+    // A seat only needs its `error` replies and its close: decoding a hundred copies of the world
+    // would spend the CPU the zone shares with us on this machine.
+    const events = room.connection.events as { onmessage?: (ev: { data: ArrayBuffer | Uint8Array }) => void };
+    const deliver = events.onmessage;
+    if (deliver) {
+      events.onmessage = (ev) => {
+        const first = (ArrayBuffer.isView(ev.data) ? ev.data[0] : new Uint8Array(ev.data, 0, 1)[0]) ?? 0;
+        if ((first & 31) === ROOM_STATE || (first & 31) === ROOM_STATE_PATCH) return;
+        deliver(ev);
+      };
+    }
+  }
   return { room, address: seat.address };
 }
 
@@ -126,7 +148,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   let acked = -1;
   const sentAt = new Map<number, number>();
   const connectBystander = async () => {
-    const { room, address } = await join(o.target, sessionOf.get("fuzz_by")!, deadline());
+    const { room, address } = await join(o.target, sessionOf.get("fuzz_by")!, deadline(), true);
     zoneAddress = address;
     acked = -1;
     room.onMessage(ServerMessage.Error, () => {});
@@ -163,14 +185,12 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     byRoom.send("input", { seq, thrust: 0.3, turn: 0.2, fire: false });
   }, 100);
 
-  report.zoneTicks.before = await zoneTicks(zoneAddress);
-  o.log(`fuzz: bystander alone for ${o.idleS} s (its idle figure) ...`);
-  await sleep(o.idleS * 1000);
-  phase = during;
-
-  // The seats.
+  // The seats: all in first, silent, so the bystander's idle figure has the same company as the
+  // fuzzing: what it measures is the cost of the frames, not of a hundred more players.
   const frames = frameGenerator({ seed: o.seed, closing: o.closing, maxMessageBytes: o.maxMessageBytes });
-  const started = performance.now();
+  let sending = false;
+  let seated = 0;
+  let started = performance.now();
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const seat = async (name: string) => {
@@ -178,7 +198,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     while (!stopping) {
       let room: ZoneRoom;
       try {
-        ({ room } = await join(o.target, sessionOf.get(name)!, deadline()));
+        ({ room } = await join(o.target, sessionOf.get(name)!, deadline(), false));
         failures = 0;
       } catch (err) {
         const code = err instanceof BotError ? err.code : String((err as Error).message).slice(0, 60);
@@ -192,6 +212,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         continue;
       }
       report.reseats++;
+      if (report.reseats <= o.seats) seated++;
       room.onMessage(ServerMessage.Error, (m: { code?: string }) =>
         bump(report.errorsByCode, String(m?.code ?? "no code")),
       );
@@ -200,7 +221,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       openRooms.add(room);
       let open = true;
       const timer = setInterval(() => {
-        if (!open || stopping) return;
+        if (!open || stopping || !sending) return;
         if (report.framesSent >= o.frames) {
           stopping = true;
           done();
@@ -227,10 +248,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   };
   const rooms = new Set<Promise<void>>();
   const openRooms = new Set<ZoneRoom>();
+  for (let i = 0; i < o.seats; i++) rooms.add(seat(`fuzz_${i}`));
+  const seatedBy = Date.now() + 60_000;
+  while (seated < o.seats && Date.now() < seatedBy) await sleep(100);
+  report.zoneTicks.before = await zoneTicks(zoneAddress);
+  o.log(`fuzz: ${seated} seats in, silent; the bystander's idle figure over ${o.idleS} s ...`);
+  await sleep(o.idleS * 1000);
+  phase = during;
   o.log(
     `fuzz: ${o.frames} frames at up to ${o.seats * o.perSeat}/s (${o.seats} seats x ${o.perSeat}/s), seed ${o.seed} ...`,
   );
-  for (let i = 0; i < o.seats; i++) rooms.add(seat(`fuzz_${i}`));
+  started = performance.now();
+  sending = true;
   const progress = setInterval(() => {
     const s = (performance.now() - started) / 1000;
     o.log(
