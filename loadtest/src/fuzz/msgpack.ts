@@ -45,9 +45,11 @@ export function pack(value: Packable, out: number[] = []): number[] {
       pushUint(out, BigInt.asUintN(64, value), 8);
     }
   } else if (typeof value === "number") {
-    if (Number.isInteger(value) && !Object.is(value, -0) && value >= 0 && value < 128) out.push(value);
-    else if (Number.isInteger(value) && value < 0 && value >= -32) out.push(value & 0xff);
-    else if (Number.isInteger(value) && value >= 0 && value <= 0xffffffff) {
+    // -0 is an integer to JavaScript but only a float keeps its sign.
+    if (!Number.isInteger(value) || Object.is(value, -0)) float64(out, value);
+    else if (value >= 0 && value < 128) out.push(value);
+    else if (value < 0 && value >= -32) out.push(value & 0xff);
+    else if (value >= 0 && value <= 0xffffffff) {
       out.push(0xce);
       pushUint(out, value, 4);
     } else float64(out, value);
