@@ -95,10 +95,12 @@ for (const [source, make] of verifiers) {
       assert.rejects(make().verify(t), { code: "STARLANE_ERR_UNAUTHORIZED", status: 401 });
 
     test("a well-formed token is accepted (so the rejections below are not a broken setup)", async () => {
-      assert.deepEqual(
-        { ...(await make().verify(await token())), exp: 0 },
-        { sub: "account-1", name: "pilot", exp: 0 },
-      );
+      const t = await token();
+      const claims = await make().verify(t);
+      assert.deepEqual({ ...claims, exp: 0, iat: 0 }, { sub: "account-1", name: "pilot", exp: 0, iat: 0 });
+      // Issued at is passed on: login compares it with when the account's sessions were ended.
+      const sent = JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()) as { iat: number };
+      assert.equal(claims.iat, sent.iat);
     });
 
     test("alg none is rejected", async () => {
