@@ -38,7 +38,7 @@ const env = {
   STARLANE_FRONT_DOOR_PORT: "0",
   STARLANE_ZONE_PORT: "0",
   // Test accounts need no OWASP-cost hashing; the cost itself is tested in services/login.
-  STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+  STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
 };
 const world = worldFromConfig(loadConfig(zoneConfig, env));
 

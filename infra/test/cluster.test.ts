@@ -53,8 +53,9 @@ before(async () => {
     {
       ...common,
       STARLANE_LOGIN_PORT: "0",
-      STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+      STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
       STARLANE_OPERATOR_TOKEN: randomBytes(32).toString("hex"),
+      STARLANE_LOGIN_KEY_ENCRYPTION_KEY: randomBytes(32).toString("hex"),
     },
     "login is up",
   );

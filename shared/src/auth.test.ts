@@ -95,10 +95,12 @@ for (const [source, make] of verifiers) {
       assert.rejects(make().verify(t), { code: "STARLANE_ERR_UNAUTHORIZED", status: 401 });
 
     test("a well-formed token is accepted (so the rejections below are not a broken setup)", async () => {
-      assert.deepEqual(
-        { ...(await make().verify(await token())), exp: 0 },
-        { sub: "account-1", name: "pilot", exp: 0 },
-      );
+      const t = await token();
+      const claims = await make().verify(t);
+      assert.deepEqual({ ...claims, exp: 0, iat: 0 }, { sub: "account-1", name: "pilot", exp: 0, iat: 0 });
+      // Issued at is passed on: login compares it with when the account's sessions were ended.
+      const sent = JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()) as { iat: number };
+      assert.equal(claims.iat, sent.iat);
     });
 
     test("alg none is rejected", async () => {
@@ -224,7 +226,7 @@ test("a JWKS outage: the last keys keep verifying, and fetch attempts stay at on
   }
 });
 
-test("a JWKS never reached: tokens are refused, and the flood makes one fetch per cooldown", async () => {
+test("a JWKS never reached: tokens get UNAVAILABLE (503), not UNAUTHORIZED; one fetch per cooldown", async () => {
   mock.timers.enable({ apis: ["Date"], now: Date.now() });
   try {
     fetches = 0;
@@ -232,8 +234,10 @@ test("a JWKS never reached: tokens are refused, and the flood makes one fetch pe
     const verifier = createTokenVerifier({ keys: jwksUrl, cooldownMs: 30_000 });
     const good = await token();
     for (let i = 0; i < 50; i++) {
-      await assert.rejects(verifier.verify(good), { code: "STARLANE_ERR_UNAUTHORIZED" });
+      await assert.rejects(verifier.verify(good), { code: "STARLANE_ERR_UNAVAILABLE", status: 503 });
     }
+    // What is not a token at all is still the client's fault.
+    await assert.rejects(verifier.verify("not.a.token"), { code: "STARLANE_ERR_UNAUTHORIZED" });
     assert.equal(fetches, 1);
     jwksDown = false;
     mock.timers.tick(31_000);

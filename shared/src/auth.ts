@@ -35,10 +35,15 @@ export interface AccessClaims {
    * them past their per-address caps. Tokens renewed through a refresh do not carry it.
    */
   lt?: true;
+  /** Issued at (s): the login service refuses tokens issued before the account's sessions ended. */
+  iat: number;
 }
 
 export interface TokenVerifier {
-  /** Resolves the claims of a valid access token; rejects with STARLANE_ERR_UNAUTHORIZED. */
+  /**
+   * Resolves the claims of a valid access token; rejects with STARLANE_ERR_UNAUTHORIZED, or with
+   * STARLANE_ERR_UNAVAILABLE while it has never had the keys (login unreachable since it started).
+   */
   verify(token: string | undefined): Promise<AccessClaims>;
 }
 
@@ -76,7 +81,12 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
         if (typeof payload.sub !== "string" || typeof payload.name !== "string") {
           throw new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
         }
-        const claims: AccessClaims = { sub: payload.sub, name: payload.name, exp: payload.exp as number };
+        const claims: AccessClaims = {
+          sub: payload.sub,
+          name: payload.name,
+          exp: payload.exp as number,
+          iat: payload.iat as number,
+        };
         if (payload.lt === true) claims.lt = true;
         return claims;
       } catch (cause) {
@@ -125,7 +135,9 @@ function remoteKeys(url: URL, cooldownMs: number, maxAgeMs: number): JWTVerifyGe
   const lastKnown: JWTVerifyGetKey = (header, token) => {
     if (stale?.generation !== fetched) {
       const jwks = remote.jwks();
-      if (!jwks) throw new Error(`JWKS at ${url.href} unavailable`, { cause: failure });
+      // Never had a key set: we cannot tell a good token from a bad one, so it is our outage, not
+      // the client's fault ("retry shortly", not "log in again").
+      if (!jwks) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE", undefined, { cause: failure });
       stale = { generation: fetched, getKey: createLocalJWKSet(jwks) };
     }
     return stale.getKey(header, token);

@@ -36,3 +36,4 @@ export {
   regionWidth,
   type WorldConfig,
 } from "./world.js";
+export { CLOSE_POLICY, TransportCloseCode } from "./close-policy.js";

@@ -93,6 +93,14 @@ export const CLOSE_POLICY = {
     message: "Too many connections from your address; retrying later.",
   },
   [CloseCode.ChatKicked]: { action: "stop", minDelayMs: 0, message: "An operator removed you from chat." },
+  // Coming back would only be refused again (world entry checks the ban), so wait for the player.
+  [CloseCode.AccountBanned]: { action: "stop", minDelayMs: 0, message: "This account has been banned." },
+  // The refresh token is revoked too: reauth ends at the log-in form, as it should.
+  [CloseCode.SessionsRevoked]: {
+    action: "reauth",
+    minDelayMs: 0,
+    message: "Your sessions were ended (password changed or logged out everywhere); log in again.",
+  },
   [TransportCloseCode.NoStatus]: { action: "reenter", minDelayMs: 0, message: "The connection was lost." },
   [TransportCloseCode.Abnormal]: { action: "reenter", minDelayMs: 0, message: "The connection was lost." },
   [TransportCloseCode.Consented]: { action: "reenter", minDelayMs: 0, message: "The server closed the region." },

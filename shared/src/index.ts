@@ -1,4 +1,12 @@
 export {
+  ACCOUNT_EVENT_CLOSE,
+  type AccountEvent,
+  type AccountEventListener,
+  type AccountEvents,
+  LocalAccountEvents,
+  RedisAccountEvents,
+} from "./account-events.js";
+export {
   ACCESS_TOKEN_TYPE,
   type AccessClaims,
   bearerToken,
@@ -120,6 +128,7 @@ export {
   toShipState,
   toWire,
 } from "./ship.js";
+export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";

@@ -3,10 +3,9 @@
 // environment; the embedded mode generates one into a file only its owner can read, so `npm start`
 // needs no setup and the load-test bots can find it.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { linkSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { bearerToken } from "./auth.js";
 import { ConfigError, type Setting } from "./config.js";
+import { ensureSecretFile, readSecretFile } from "./secret-file.js";
 
 /** Shorter secrets are refused at boot: the token is the only thing between a stranger and the operator routes. */
 export const OPERATOR_TOKEN_MIN_LENGTH = 32;
@@ -81,66 +80,15 @@ export interface OperatorTokenFile {
   created: boolean;
 }
 
-/**
- * Reads the token file at `path`, or returns undefined if there is none. A file that group or
- * others may read or write, that another user owns, or that is not a plain file is refused, not
- * repaired: a token that may have been read by someone else must be replaced, and tightening the
- * mode would hide that (ssh refuses private keys on the same grounds). The error names the file
- * and the fix.
- */
+/** Reads the token file at `path` (owner-only, see secret-file.ts), or returns undefined if there is none. */
 export function readOperatorTokenFile(path: string): string | undefined {
-  const abs = resolve(path);
-  const refuse = (why: string): never => fail(OPERATOR_TOKEN_FILE_ENV, `${abs} ${why}`);
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  if (!st.isFile()) refuse("is not a plain file (a symbolic link or a folder); remove it");
-  if (process.platform !== "win32") {
-    if (process.getuid && st.uid !== process.getuid()) refuse(`belongs to another user (uid ${st.uid}); remove it`);
-    if ((st.mode & 0o077) !== 0) {
-      const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
-      refuse(
-        `may be read by other users (mode ${mode}): delete it for a new token, or chmod 600 it if nobody else could read it`,
-      );
-    }
-  }
-  const text = readFileSync(abs, "utf8");
-  try {
-    return parseOperatorToken(text, OPERATOR_TOKEN_FILE_ENV);
-  } catch (err) {
-    return refuse(
-      `does not hold a usable token (${(err as ConfigError).message.replace(/^config \S+: /, "")}); delete it for a new one`,
-    );
-  }
+  return readSecretFile(path, OPERATOR_TOKEN_FILE_ENV, "token", parseOperatorToken);
 }
 
-/**
- * The embedded mode's token: the one in `path` if there is one, else a new random one written
- * there with mode 0600 (its folder made 0700 if it did not exist). Two processes starting at once
- * end up with the same token: the file appears complete or not at all (written aside, then linked
- * into place, which fails if the other one won).
- */
+/** The embedded mode's token: the one in `path` if there is one, else a new random one written there 0600. */
 export function ensureOperatorTokenFile(path: string): OperatorTokenFile {
-  const abs = resolve(path);
-  const existing = readOperatorTokenFile(abs);
-  if (existing !== undefined) return { token: existing, path: abs, created: false };
-  mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
-  const token = randomBytes(32).toString("base64url");
-  const aside = `${abs}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  writeFileSync(aside, `${token}\n`, { mode: 0o600, flag: "wx" });
-  try {
-    linkSync(aside, abs);
-    return { token, path: abs, created: true };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    const theirs = readOperatorTokenFile(abs);
-    if (theirs === undefined) throw err;
-    return { token: theirs, path: abs, created: false };
-  } finally {
-    unlinkSync(aside);
-  }
+  const { value, ...file } = ensureSecretFile(path, OPERATOR_TOKEN_FILE_ENV, "token", parseOperatorToken, () =>
+    randomBytes(32).toString("base64url"),
+  );
+  return { token: value, ...file };
 }

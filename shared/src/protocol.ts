@@ -102,6 +102,10 @@ export const CloseCode = {
   TooManyConnections: 4111,
   /** An operator removed this player from chat. */
   ChatKicked: 4160,
+  /** An operator banned the account; world entry refuses it until it is unbanned. */
+  AccountBanned: 4180,
+  /** The account's sessions were ended (password changed, logged out everywhere). Log in again. */
+  SessionsRevoked: 4181,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -148,6 +152,8 @@ export const CLOSE_CODE_AREA: Record<CloseCode, CodeArea | "rfc"> = {
   4110: "connection",
   4111: "connection",
   4160: "chat",
+  4180: "login",
+  4181: "login",
 };
 
 /**
@@ -201,6 +207,18 @@ export const ErrorCode = {
     area: "login",
     status: 401,
     message: "The refresh token is invalid, expired or revoked.",
+  },
+  STARLANE_ERR_ACCOUNT_BANNED: {
+    area: "login",
+    status: 403,
+    close: CloseCode.AccountBanned,
+    message: "This account is banned.",
+  },
+  STARLANE_ERR_SESSIONS_REVOKED: {
+    area: "login",
+    status: 401,
+    close: CloseCode.SessionsRevoked,
+    message: "Your sessions were ended (password changed or logged out everywhere); log in again.",
   },
   STARLANE_ERR_RATE_LIMITED: {
     area: "connection",
@@ -348,6 +366,11 @@ export const ErrorCode = {
     status: 403,
     close: CloseCode.ChatKicked,
     message: "An operator removed you from chat.",
+  },
+  STARLANE_ERR_OPERATOR_UNKNOWN_ACCOUNT: {
+    area: "operator",
+    status: 404,
+    message: "No account has that name.",
   },
   STARLANE_ERR_UNAVAILABLE: { area: "common", status: 503, message: "The service is not ready; retry shortly." },
   STARLANE_ERR_INTERNAL: { area: "common", status: 500, message: "Something went wrong on our side." },

@@ -122,11 +122,12 @@ export interface BurstFigure {
 
 export async function loginBurst(ctx: BenchContext): Promise<BurstFigure> {
   // npm start takes its settings from the environment like any run of it; say the cost it ran at.
-  const logN = process.env.STARLANE_LOGIN_SCRYPT_LOG_N ?? "17";
+  const memory = process.env.STARLANE_LOGIN_ARGON2_MEMORY_KIB ?? "19456";
+  const time = process.env.STARLANE_LOGIN_ARGON2_TIME_COST ?? "2";
   const cost =
-    logN === "17"
-      ? "OWASP scrypt cost (N=2^17)"
-      : `scrypt N=2^${logN} (lowered through the environment: NOT the OWASP cost)`;
+    memory === "19456" && time === "2"
+      ? "OWASP Argon2id cost (m=19 MiB, t=2, p=1)"
+      : `Argon2id m=${memory} KiB t=${time} (set through the environment: NOT the OWASP default)`;
   const bots = ctx.quick ? 20 : 40;
   const windowS = ctx.quick ? 8 : 15;
   const database = await createTestDatabase();

@@ -37,6 +37,7 @@ import {
   createTokenVerifier,
   type InProcessShipQueue,
   type Listening,
+  LocalAccountEvents,
   LocalRegionDirectory,
   LocalShipOwnership,
   type Logger,
@@ -97,7 +98,9 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   await persistence.start();
 
   const frontDoor = createApp();
-  const login = await mountLogin(frontDoor, { log, db, registry }, config.login);
+  // Bans and ended sessions, published by login, followed by the zone (closes live connections).
+  const accountEvents = new LocalAccountEvents();
+  const login = await mountLogin(frontDoor, { log, db, registry, accountEvents }, config.login);
   const repository = createShipRepository(db);
   const directory = new LocalRegionDirectory();
   // One record store for the zone (writes) and world entry (reads where a ship is).
@@ -115,6 +118,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       fencing: createRegionFencing(db),
       ledger: createLedger(db),
       registry,
+      accountEvents,
     },
     config.zone,
   );

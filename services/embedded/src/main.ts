@@ -1,6 +1,19 @@
 import { chatConfig } from "@starlane/chat";
-import { loginConfig } from "@starlane/login";
-import { connectPostgres, createLogger, ensureOperatorTokenFile, loadConfig, runMain } from "@starlane/shared";
+import {
+  DEFAULT_KEY_ENCRYPTION_KEY_FILE,
+  generateKeyEncryptionKey,
+  KEY_ENCRYPTION_KEY_FILE_ENV,
+  loginConfig,
+  parseKeyEncryptionKey,
+} from "@starlane/login";
+import {
+  connectPostgres,
+  createLogger,
+  ensureOperatorTokenFile,
+  ensureSecretFile,
+  loadConfig,
+  runMain,
+} from "@starlane/shared";
 import { zoneConfig } from "@starlane/zone";
 import { embeddedConfig, embeddedOperatorConfig } from "./config.js";
 import { createEmbedded } from "./index.js";
@@ -20,6 +33,16 @@ runMain("starlane", async (life) => {
     login.operatorToken === undefined
       ? ensureOperatorTokenFile(operatorTokenFile)
       : { token: login.operatorToken, path: undefined, created: false };
+  // The signing keys' key-encryption key, the same way: the variable if set, else a generated file.
+  const kek = login.keyEncryptionKey
+    ? { value: login.keyEncryptionKey, path: undefined, created: false }
+    : ensureSecretFile(
+        login.keyEncryptionKeyFile ?? DEFAULT_KEY_ENCRYPTION_KEY_FILE,
+        KEY_ENCRYPTION_KEY_FILE_ENV,
+        "key",
+        parseKeyEncryptionKey,
+        generateKeyEncryptionKey,
+      );
 
   let databaseUrl = config.databaseUrl;
   let max = 4;
@@ -34,7 +57,7 @@ runMain("starlane", async (life) => {
 
   const starlane = await createEmbedded(
     { log, db },
-    { embedded: config, login: { ...login, operatorToken: operator.token }, zone, chat },
+    { embedded: config, login: { ...login, operatorToken: operator.token, keyEncryptionKey: kek.value }, zone, chat },
   );
   life.defer("services", starlane.close);
   const { frontDoor, zone: zoneListening, chat: chatListening } = await starlane.listen();
@@ -46,6 +69,7 @@ runMain("starlane", async (life) => {
       frontDoor: base,
       database: config.databaseUrl ? "DATABASE_URL" : config.dataDir,
       operatorToken: operator.path ?? "STARLANE_OPERATOR_TOKEN",
+      keyEncryptionKey: kek.path ?? "STARLANE_LOGIN_KEY_ENCRYPTION_KEY",
     },
     "starlane is up",
   );
@@ -59,6 +83,7 @@ runMain("starlane", async (life) => {
       `  chat             ${chatListening.url} (world entry's answer gives it as \`chat\`)`,
       // Where the token is, never the token: the banner ends up in terminals, logs and screenshots.
       `  operator token   ${operator.path ? `${operator.path}${operator.created ? " (new)" : ""}` : "from STARLANE_OPERATOR_TOKEN"}: send it as Authorization: Bearer <token> to ${base}/v1/operator/...`,
+      `  signing keys     sealed in PostgreSQL with the key-encryption key ${kek.path ? `in ${kek.path}${kek.created ? " (new; keep it: without it the stored signing keys cannot be used)" : ""}` : "from STARLANE_LOGIN_KEY_ENCRYPTION_KEY"}`,
       "Ctrl-C stops it.",
       "",
     ].join("\n"),

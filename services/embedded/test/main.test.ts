@@ -13,11 +13,18 @@ const dataDir = mkdtempSync(join(tmpdir(), "starlane-embedded-"));
 // The generated operator token goes to a folder of its own here, never to the checkout's .starlane.
 const secrets = mkdtempSync(join(tmpdir(), "starlane-embedded-secrets-"));
 const tokenFile = join(secrets, "state", "operator-token");
+const kekFile = join(secrets, "state", "key-encryption-key");
 after(() => rmSync(secrets, { recursive: true, force: true }));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function start(env: Record<string, string>) {
-  const { DATABASE_URL: _d, REDIS_URL: _r, STARLANE_OPERATOR_TOKEN: _t, ...base } = process.env;
+  const {
+    DATABASE_URL: _d,
+    REDIS_URL: _r,
+    STARLANE_OPERATOR_TOKEN: _t,
+    STARLANE_LOGIN_KEY_ENCRYPTION_KEY: _k,
+    ...base
+  } = process.env;
   const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", MAIN], {
     env: {
       ...base,
@@ -26,6 +33,7 @@ function start(env: Record<string, string>) {
       STARLANE_CHAT_PORT: "0",
       STARLANE_DATA_DIR: dataDir,
       STARLANE_OPERATOR_TOKEN_FILE: tokenFile,
+      STARLANE_LOGIN_KEY_ENCRYPTION_KEY_FILE: kekFile,
       STARLANE_LOG_LEVEL: "warn",
       ...env,
     },
@@ -61,6 +69,12 @@ test("npm start with no Redis or PostgreSQL serves /healthz and stops cleanly on
   const token = readFileSync(tokenFile, "utf8").trim();
   assert.ok(s.out().includes(`operator token   ${tokenFile} (new)`), s.out());
   assert.ok(!s.out().includes(token) && !s.err().includes(token), "the token itself is never printed");
+  // So was the key that seals the signing keys at rest; the banner says where it is.
+  assert.equal(statSync(kekFile).mode & 0o777, 0o600);
+  const kek = readFileSync(kekFile, "utf8").trim();
+  assert.match(kek, /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(s.out().includes(`key-encryption key in ${kekFile} (new`), s.out());
+  assert.ok(!s.out().includes(kek) && !s.err().includes(kek), "the key itself is never printed");
   const rotate = (authorization: string) =>
     fetch(`${base}/v1/operator/keys/rotate`, { method: "POST", headers: { authorization } });
   assert.equal((await rotate(`Bearer ${token}`)).status, 200);

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { loginConfig } from "@starlane/login";
 import {
+  CloseCode,
   connectPostgres,
   createLogger,
   loadConfig,
@@ -33,7 +34,7 @@ const env = {
   STARLANE_FRONT_DOOR_PORT: "0",
   STARLANE_ZONE_PORT: "0",
   // Test accounts need no OWASP-cost hashing; the cost itself is tested in services/login.
-  STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+  STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
   // Only the save on leave, so the row the test reads is the one the player left with.
   STARLANE_ZONE_SAVE_INTERVAL_MS: "600000",
   STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
@@ -245,4 +246,23 @@ test("load-test accounts provisioned by an operator enter the world with their i
   // No password opens them.
   const login = await api("/v1/sessions", { name: "wbot_0", password: "correct horse battery" });
   assert.equal(login.body.code, "STARLANE_ERR_BAD_CREDENTIALS");
+});
+
+test("an operator ban in npm start closes the player's live zone connection with 4180 and keeps them out", async () => {
+  const reg = await api("/v1/accounts", { name: "Banned_1", password: "correct horse battery" });
+  assert.equal(reg.status, 201, JSON.stringify(reg.body));
+  const { room } = await enter(reg.body.accessToken);
+  room.reconnection.maxRetries = 0;
+  const closed = new Promise<number>((resolve) => room.onLeave((code) => resolve(code)));
+  await waitFor("own ship in state", () => shipOf(room, reg.body.account.id));
+  const ban = await fetch(`${base}/v1/operator/accounts/ban`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${OPERATOR_TOKEN}` },
+    body: JSON.stringify({ name: "Banned_1", reason: "test" }),
+  });
+  assert.equal(ban.status, 200);
+  assert.equal(await closed, CloseCode.AccountBanned);
+  const again = await api("/v1/world/enter", {}, reg.body.accessToken);
+  assert.equal(again.status, 403);
+  assert.equal(again.body.code, "STARLANE_ERR_ACCOUNT_BANNED");
 });

@@ -1,4 +1,5 @@
 import { logLevelSetting, operatorTokenSetting, setting, worldConfigSpec } from "@starlane/shared";
+import { keyEncryptionKeyFileSetting, keyEncryptionKeySetting } from "./key-envelope.js";
 
 /** Settings of the login service. Limits are "N requests per window" per client IP or account name. */
 export const loginConfig = {
@@ -30,6 +31,10 @@ export const loginConfig = {
     0,
     8760,
   ),
+  // Required by main.ts (the cluster); npm start generates one into a file. Without one (tests of
+  // other packages) the signing keys are stored in the clear, with a warning at boot.
+  keyEncryptionKey: keyEncryptionKeySetting,
+  keyEncryptionKeyFile: keyEncryptionKeyFileSetting,
   keyReloadMs: setting.int(
     "STARLANE_LOGIN_KEY_RELOAD_MS",
     "how often an instance rereads the signing keys (another instance may have rotated them)",
@@ -37,11 +42,20 @@ export const loginConfig = {
     100,
     3_600_000,
   ),
-  // OWASP: scrypt N=2^17, r=8, p=1. Lower only for tests; 2^14 is the floor.
-  scryptLogN: setting.int("STARLANE_LOGIN_SCRYPT_LOG_N", "scrypt cost: log2 of N (OWASP: 17)", 17, 14, 20),
+  // OWASP's first choice for Argon2id: m = 19 MiB, t = 2, p = 1 (or an equivalent pair, such as
+  // m = 46 MiB, t = 1). Lower only in tests. A changed value re-hashes each password at its next log-in.
+  argon2MemoryKiB: setting.int(
+    "STARLANE_LOGIN_ARGON2_MEMORY_KIB",
+    "Argon2id memory per hash, KiB (OWASP: 19456)",
+    19_456,
+    1024,
+    1_048_576,
+  ),
+  argon2TimeCost: setting.int("STARLANE_LOGIN_ARGON2_TIME_COST", "Argon2id passes (OWASP: 2)", 2, 1, 16),
+  argon2Parallelism: setting.int("STARLANE_LOGIN_ARGON2_PARALLELISM", "Argon2id lanes per hash (OWASP: 1)", 1, 1, 8),
   hashConcurrency: setting.int(
     "STARLANE_LOGIN_HASH_CONCURRENCY",
-    "password hashes run at once (libuv threadpool has 4 threads; leave some for other work)",
+    "password hashes run at once on libuv's threadpool (4 threads by default; leave some for fs, dns, zlib)",
     2,
     1,
     64,
@@ -80,6 +94,21 @@ export const loginConfig = {
     "STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT",
     "registration attempts per account name per window",
     5,
+    1,
+    1_000_000,
+  ),
+  // A client refreshes once per access-token lifetime (15 min); these only stop loops and guessing.
+  refreshPerIp: setting.int(
+    "STARLANE_LOGIN_RATE_REFRESH_PER_IP",
+    "session refreshes per IP per window",
+    60,
+    1,
+    1_000_000,
+  ),
+  refreshPerFamily: setting.int(
+    "STARLANE_LOGIN_RATE_REFRESH_PER_SESSION",
+    "refreshes per session (refresh-token family) per window",
+    6,
     1,
     1_000_000,
   ),

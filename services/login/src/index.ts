@@ -3,6 +3,7 @@
 // front door); `createLoginServer` is the standalone process's app, which listens when told.
 import { fileURLToPath } from "node:url";
 import {
+  type AccountEvents,
   type App,
   type ConfigOf,
   createApp,
@@ -21,8 +22,11 @@ import {
 import type { Redis } from "ioredis";
 import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
 import type pg from "pg";
+import { createAccountLifecycle } from "./account-lifecycle.js";
 import { createAccountStore } from "./accounts.js";
+import { createAuditLog } from "./audit.js";
 import type { loginConfig } from "./config.js";
+import { createKeyEnvelope } from "./key-envelope.js";
 import { loadSigningKeys } from "./keys.js";
 import { createLoginMetrics } from "./metrics.js";
 import { operatorRoutes } from "./operator-routes.js";
@@ -33,6 +37,13 @@ import { mountRoutes } from "./routes.js";
 import type { WorldEntry } from "./world-entry.js";
 
 export { loginConfig } from "./config.js";
+export {
+  DEFAULT_KEY_ENCRYPTION_KEY_FILE,
+  generateKeyEncryptionKey,
+  KEY_ENCRYPTION_KEY_ENV,
+  KEY_ENCRYPTION_KEY_FILE_ENV,
+  parseKeyEncryptionKey,
+} from "./key-envelope.js";
 export { MAX_PROVISION } from "./operator-routes.js";
 export { createWorldEntry, type WorldEntry, type WorldEntryDeps, type WorldSeat } from "./world-entry.js";
 
@@ -49,6 +60,11 @@ export interface LoginDeps {
   registry?: Registry;
   /** Time for the rate-limit windows (tests step it). */
   clock?: Clock;
+  /**
+   * Where bans and ended sessions are published for services holding live connections (the zone
+   * closes them with 4180 / 4181). In-process embedded, Redis in the cluster.
+   */
+  accountEvents?: AccountEvents;
 }
 
 export interface Login {
@@ -73,14 +89,24 @@ const PURGE_EVERY_MS = 3_600_000;
 /** Migrates the schema, loads the keys and registers the login routes on `app`. */
 export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig): Promise<Login> {
   await migrate(deps.db, "login", loadMigrations(MIGRATIONS));
-  const keys = await loadSigningKeys(deps.db);
+  if (!config.keyEncryptionKey) {
+    deps.log.warn("no STARLANE_LOGIN_KEY_ENCRYPTION_KEY: signing keys are stored unencrypted in PostgreSQL");
+  }
+  const keys = await loadSigningKeys(
+    deps.db,
+    config.keyEncryptionKey ? createKeyEnvelope(config.keyEncryptionKey) : undefined,
+  );
   const limiter = deps.redis
     ? createRedisRateLimiter(deps.redis, config.redisPrefix, deps.clock)
     : createLocalRateLimiter(deps.clock);
   let worldEntry = deps.worldEntry;
   const log = deps.log.child({ component: "login" });
   const hasher = createPasswordHasher({
-    logN: config.scryptLogN,
+    argon2: {
+      memoryKiB: config.argon2MemoryKiB,
+      timeCost: config.argon2TimeCost,
+      parallelism: config.argon2Parallelism,
+    },
     concurrency: config.hashConcurrency,
     queue: config.hashQueue,
   });
@@ -90,6 +116,13 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     log.warn({ family, player }, "spent refresh token presented again: session revoked");
   });
   const accounts = createAccountStore(deps.db);
+  const lifecycle = createAccountLifecycle({
+    log,
+    accounts,
+    refresh,
+    verifier: createTokenVerifier({ keys: keys.getKey }),
+    ...(deps.accountEvents ? { events: deps.accountEvents } : {}),
+  });
   const windowMs = config.rateWindowS * 1000;
   const operator = operatorRoutes({
     log,
@@ -102,6 +135,8 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     refresh,
     keys,
     accessTokenTtlS: config.accessTokenTtlS,
+    lifecycle,
+    audit: createAuditLog(deps.db),
   });
   mountRoutes(
     app,
@@ -113,13 +148,15 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
       keys,
       hasher,
       limiter,
-      verifier: createTokenVerifier({ keys: keys.getKey }),
+      lifecycle,
       limits: {
         windowMs,
         loginPerIp: config.loginPerIp,
         loginPerAccount: config.loginPerAccount,
         registerPerIp: config.registerPerIp,
         registerPerAccount: config.registerPerAccount,
+        refreshPerIp: config.refreshPerIp,
+        refreshPerFamily: config.refreshPerFamily,
       },
       accessTokenTtlS: config.accessTokenTtlS,
       trustedProxyHops: config.trustedProxyHops,

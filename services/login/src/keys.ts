@@ -5,7 +5,17 @@
 // the key set a moment before a rotation already knows the new signing key, instead of rejecting
 // new tokens until its refetch cooldown ends. Rotate less often than the access-token lifetime
 // (15 minutes) and the verifiers' cache age (10 minutes) and no valid token is ever refused.
-import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, transaction } from "@starlane/shared";
+// Private halves are sealed with the key-encryption key (key-envelope.ts) when one is configured.
+
+import { randomUUID } from "node:crypto";
+import {
+  ACCESS_TOKEN_TYPE,
+  ConfigError,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+  transaction,
+} from "@starlane/shared";
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -18,7 +28,7 @@ import {
   SignJWT,
 } from "jose";
 import type pg from "pg";
-import { randomUUID } from "node:crypto";
+import { isSealed, KEY_ENCRYPTION_KEY_ENV, type KeyEnvelope } from "./key-envelope.js";
 
 /** Published keys, newest first: next, current, previous. */
 const PUBLISHED = 3;
@@ -50,18 +60,51 @@ interface Loaded {
   getKey: JWTVerifyGetKey;
 }
 
-async function newKeyRow(client: pg.PoolClient): Promise<string> {
+async function newKeyRow(client: pg.PoolClient, envelope: KeyEnvelope | undefined): Promise<string> {
   const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
   const pub = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(pub);
   const publicJwk: JWK = { ...pub, kid, alg: TOKEN_ALGORITHM, use: "sig" };
+  const privateJwk = await exportJWK(privateKey);
   await client.query("INSERT INTO login_signing_keys (kid, alg, private_jwk, public_jwk) VALUES ($1, $2, $3, $4)", [
     kid,
     TOKEN_ALGORITHM,
-    JSON.stringify(await exportJWK(privateKey)),
+    JSON.stringify(envelope ? envelope.seal(privateJwk, kid) : privateJwk),
     JSON.stringify(publicJwk),
   ]);
   return kid;
+}
+
+/**
+ * With a KEK: seals the private keys stored in the clear (from before encryption at rest) and
+ * checks that every sealed one was sealed with this KEK. Without: refuses sealed keys. Either way
+ * a mismatch stops the boot with the setting named, instead of failing at the first log-in.
+ */
+async function checkSealing(db: pg.Pool, envelope: KeyEnvelope | undefined): Promise<void> {
+  await locked(db, async (client) => {
+    const { rows } = await client.query<{ kid: string; private_jwk: unknown }>(
+      "SELECT kid, private_jwk FROM login_signing_keys ORDER BY seq",
+    );
+    for (const row of rows) {
+      if (!isSealed(row.private_jwk)) {
+        if (!envelope) continue;
+        await client.query("UPDATE login_signing_keys SET private_jwk = $2 WHERE kid = $1", [
+          row.kid,
+          JSON.stringify(envelope.seal(row.private_jwk as JWK, row.kid)),
+        ]);
+      } else if (!envelope) {
+        throw new ConfigError(
+          KEY_ENCRYPTION_KEY_ENV,
+          `the signing keys in PostgreSQL are sealed (key ${row.private_jwk.kek}); set the key-encryption key they were sealed with`,
+        );
+      } else if (row.private_jwk.kek !== envelope.id) {
+        throw new ConfigError(
+          KEY_ENCRYPTION_KEY_ENV,
+          `the signing keys in PostgreSQL were sealed with key ${row.private_jwk.kek}, this one is ${envelope.id}: set the key they were sealed with`,
+        );
+      }
+    }
+  });
 }
 
 /** A transaction holding the keys lock, so two instances never rotate at once. */
@@ -72,8 +115,8 @@ function locked<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Pr
   });
 }
 
-async function rotateIn(client: pg.PoolClient): Promise<void> {
-  await newKeyRow(client);
+async function rotateIn(client: pg.PoolClient, envelope: KeyEnvelope | undefined): Promise<void> {
+  await newKeyRow(client, envelope);
   // Keys past the published ones can verify nothing any more: do not keep their private halves.
   await client.query(
     "DELETE FROM login_signing_keys WHERE seq NOT IN (SELECT seq FROM login_signing_keys ORDER BY seq DESC LIMIT $1)",
@@ -81,10 +124,19 @@ async function rotateIn(client: pg.PoolClient): Promise<void> {
   );
 }
 
-/** Loads the keys, creating the first one if there is none (once, even with two instances booting). */
-export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
+/**
+ * Loads the keys, creating the first one if there is none (once, even with two instances booting).
+ * With `envelope`, private keys are sealed at rest (and any stored in the clear are sealed now).
+ */
+export async function loadSigningKeys(db: pg.Pool, envelope?: KeyEnvelope): Promise<SigningKeys> {
+  await checkSealing(db, envelope);
+  const privateJwk = (row: { kid: string; private_jwk: unknown }): JWK => {
+    if (!isSealed(row.private_jwk)) return row.private_jwk as JWK;
+    if (!envelope) throw new ConfigError(KEY_ENCRYPTION_KEY_ENV, "the signing keys in PostgreSQL are sealed");
+    return envelope.open(row.private_jwk, row.kid);
+  };
   const read = async (): Promise<Loaded | undefined> => {
-    const { rows } = await db.query<{ kid: string; alg: string; private_jwk: JWK; public_jwk: JWK }>(
+    const { rows } = await db.query<{ kid: string; alg: string; private_jwk: unknown; public_jwk: JWK }>(
       "SELECT kid, alg, private_jwk, public_jwk FROM login_signing_keys WHERE alg = $1 ORDER BY seq DESC LIMIT $2",
       [TOKEN_ALGORITHM, PUBLISHED],
     );
@@ -93,7 +145,7 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
     const publicJwks = { keys: [current, next, ...(previous ? [previous] : [])].map((r) => r.public_jwk) };
     return {
       kid: current.kid,
-      privateKey: await importJWK(current.private_jwk, TOKEN_ALGORITHM),
+      privateKey: await importJWK(privateJwk(current), TOKEN_ALGORITHM),
       publicJwks,
       getKey: createLocalJWKSet(publicJwks),
     };
@@ -106,7 +158,7 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
         "SELECT count(*)::int AS n FROM login_signing_keys WHERE alg = $1",
         [TOKEN_ALGORITHM],
       );
-      for (let n = rows[0]!.n; n < 2; n++) await newKeyRow(client);
+      for (let n = rows[0]!.n; n < 2; n++) await newKeyRow(client, envelope);
     });
     loaded = await read();
   }
@@ -133,7 +185,7 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
     jwks: () => keys.publicJwks,
     getKey: (header, token) => keys.getKey(header, token),
     async rotate() {
-      await locked(db, rotateIn);
+      await locked(db, (client) => rotateIn(client, envelope));
       await reload();
       return keys.kid;
     },
@@ -150,7 +202,7 @@ export async function loadSigningKeys(db: pg.Pool): Promise<SigningKeys> {
       // Checked again under the lock: of several instances finding it due, one rotates.
       const rotated = await locked(db, async (client) => {
         if (!(await due(client))) return false;
-        await rotateIn(client);
+        await rotateIn(client, envelope);
         return true;
       });
       if (!rotated) return undefined;

@@ -9,12 +9,15 @@ import {
   createLogger,
   loadConfig,
   OPERATOR_TOKEN_MIN_LENGTH,
+  RedisAccountEvents,
   RedisRegionDirectory,
   RedisShipOwnership,
+  readSecretFile,
   runMain,
   worldFromConfig,
 } from "@starlane/shared";
 import { createLoginServer, createWorldEntry, loginConfig } from "./index.js";
+import { KEY_ENCRYPTION_KEY_ENV, KEY_ENCRYPTION_KEY_FILE_ENV, parseKeyEncryptionKey } from "./key-envelope.js";
 
 runMain("starlane-login", async (life) => {
   const config = loadConfig(loginConfig, process.env);
@@ -25,6 +28,18 @@ runMain("starlane-login", async (life) => {
     throw new ConfigError(
       "STARLANE_OPERATOR_TOKEN",
       `required when login runs on its own (it guards the /v1/operator routes); at least ${OPERATOR_TOKEN_MIN_LENGTH} characters, e.g. from \`openssl rand -hex 32\``,
+    );
+  }
+  // The signing keys' key-encryption key: the variable, or a file (a mounted Kubernetes Secret).
+  if (!config.keyEncryptionKey && config.keyEncryptionKeyFile) {
+    const key = readSecretFile(config.keyEncryptionKeyFile, KEY_ENCRYPTION_KEY_FILE_ENV, "key", parseKeyEncryptionKey);
+    if (!key) throw new ConfigError(KEY_ENCRYPTION_KEY_FILE_ENV, `${config.keyEncryptionKeyFile} does not exist`);
+    config.keyEncryptionKey = key;
+  }
+  if (!config.keyEncryptionKey) {
+    throw new ConfigError(
+      KEY_ENCRYPTION_KEY_ENV,
+      `required when login runs on its own (it seals the signing keys at rest), or ${KEY_ENCRYPTION_KEY_FILE_ENV}; 32 bytes, e.g. from \`openssl rand -hex 32\``,
     );
   }
   const log = createLogger("login", config.logLevel);
@@ -45,7 +60,12 @@ runMain("starlane-login", async (life) => {
         chatUrl: () => config.chatUrl,
       })
     : undefined;
-  const login = await createLoginServer({ log, db, redis, ...(worldEntry ? { worldEntry } : {}) }, config);
+  // Without Redis there is no zone to tell (zones need Redis): bans still hold at world entry.
+  const accountEvents = redis ? new RedisAccountEvents(redis, { prefix: config.redisPrefix }) : undefined;
+  const login = await createLoginServer(
+    { log, db, redis, ...(worldEntry ? { worldEntry } : {}), ...(accountEvents ? { accountEvents } : {}) },
+    config,
+  );
   life.defer("login", login.close);
   const listening = login.listen();
   life.defer("listener", listening.close);

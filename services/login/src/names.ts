@@ -16,11 +16,11 @@ export function parseName(raw: unknown): string {
 }
 
 /** 8-128 characters (code points, after NFKC so the same password typed two ways matches). */
-export function parsePassword(raw: unknown): string {
-  if (typeof raw !== "string") throw new StarlaneError("STARLANE_ERR_VALIDATION", "password");
+export function parsePassword(raw: unknown, field = "password"): string {
+  if (typeof raw !== "string") throw new StarlaneError("STARLANE_ERR_VALIDATION", field);
   const password = raw.normalize("NFKC");
   const length = [...password].length;
-  if (length < 8 || length > 128) throw new StarlaneError("STARLANE_ERR_WEAK_PASSWORD", "password");
+  if (length < 8 || length > 128) throw new StarlaneError("STARLANE_ERR_WEAK_PASSWORD", field);
   return password;
 }
 

@@ -3,7 +3,9 @@
 // credentials get the same answer. Refusals count per IP; past the limit every operator request
 // from that IP is 429, the right token included, so guessing costs a window per few tries.
 import { type Logger, type OperatorCheck, StarlaneError } from "@starlane/shared";
+import type { AccountLifecycle } from "./account-lifecycle.js";
 import type { AccountStore } from "./accounts.js";
+import type { AuditLog } from "./audit.js";
 import type { SigningKeys } from "./keys.js";
 import { asObject, parseName } from "./names.js";
 import type { RateLimiter } from "./ratelimit.js";
@@ -27,7 +29,16 @@ export interface OperatorDeps {
   refresh: RefreshTokens;
   keys: SigningKeys;
   accessTokenTtlS: number;
+  lifecycle: AccountLifecycle;
+  audit: AuditLog;
 }
+
+/** Audit entries answered by GET /v1/operator/audit. */
+export const AUDIT_PAGE = 200;
+const MAX_REASON = 500;
+// The declared operator name: short, printable; anything else is recorded as unnamed.
+const ACTOR = /^[\x21-\x7e][\x20-\x7e]{0,63}$/;
+const actorOf = (raw: string) => (ACTOR.test(raw.trim()) ? raw.trim() : "unnamed");
 
 /** The names a provisioning request asks for: `{ names: [...] }` or `{ count, prefix?, first? }`. */
 export function provisionNames(input: Record<string, unknown>): string[] {
@@ -102,13 +113,55 @@ export function operatorRoutes(deps: OperatorDeps): Route[] {
       return handler(request);
     };
 
-  const rotateKeys: Handler = async ({ ip }) => {
+  const rotateKeys: Handler = async ({ ip, actor }) => {
     const kid = await deps.keys.rotate();
     log.info({ ip, kid }, "operator rotated the signing key");
+    await deps.audit.record({ actor: actorOf(actor), ip, action: "keys.rotate", detail: { kid } });
     return { status: 200, body: { kid } };
   };
 
-  const provision: Handler = async ({ ip, body }) => {
+  const ban: Handler = async ({ ip, actor, body }) => {
+    const input = asObject(await body());
+    const name = withField(() => parseName(input.name), "name");
+    const reason = input.reason ?? "";
+    if (typeof reason !== "string" || reason.length > MAX_REASON) {
+      throw new StarlaneError("STARLANE_ERR_VALIDATION", "reason");
+    }
+    const account = await deps.accounts.setBan(name, reason);
+    if (!account) throw new StarlaneError("STARLANE_ERR_OPERATOR_UNKNOWN_ACCOUNT", "name");
+    await deps.lifecycle.endSessions(account.id, "banned");
+    const who = actorOf(actor);
+    await deps.audit.record({
+      actor: who,
+      ip,
+      action: "account.ban",
+      target: account.id,
+      detail: { name: account.name, reason },
+    });
+    log.info({ ip, actor: who, player: account.id }, "operator banned an account");
+    return { status: 200, body: { account, banned: true, reason } };
+  };
+
+  const unban: Handler = async ({ ip, actor, body }) => {
+    const input = asObject(await body());
+    const name = withField(() => parseName(input.name), "name");
+    const account = await deps.accounts.setBan(name, null);
+    if (!account) throw new StarlaneError("STARLANE_ERR_OPERATOR_UNKNOWN_ACCOUNT", "name");
+    const who = actorOf(actor);
+    await deps.audit.record({
+      actor: who,
+      ip,
+      action: "account.unban",
+      target: account.id,
+      detail: { name: account.name },
+    });
+    log.info({ ip, actor: who, player: account.id }, "operator unbanned an account");
+    return { status: 200, body: { account, banned: false } };
+  };
+
+  const audit: Handler = async () => ({ status: 200, body: { entries: await deps.audit.recent(AUDIT_PAGE) } });
+
+  const provision: Handler = async ({ ip, actor, body }) => {
     const names = provisionNames(asObject(await body()));
     const { accounts, taken } = await deps.accounts.provisionLoadtest(names);
     const refreshTokens = await deps.refresh.issueMany(accounts.map((a) => a.id));
@@ -128,6 +181,12 @@ export function operatorRoutes(deps: OperatorDeps): Route[] {
       { ip, created, reused: accounts.length - created, taken: taken.length },
       "operator provisioned load-test accounts",
     );
+    await deps.audit.record({
+      actor: actorOf(actor),
+      ip,
+      action: "accounts.provision",
+      detail: { created, reused: accounts.length - created, taken: taken.length },
+    });
     return {
       status: 200,
       body: { accounts: issued, taken, tokenType: "Bearer", expiresIn: deps.accessTokenTtlS },
@@ -137,5 +196,8 @@ export function operatorRoutes(deps: OperatorDeps): Route[] {
   return [
     ["/v1/operator/keys/rotate", "post", guarded("rotate keys", rotateKeys), false],
     ["/v1/operator/accounts", "post", guarded("provision accounts", provision), true, PROVISION_BODY_LIMIT],
+    ["/v1/operator/accounts/ban", "post", guarded("ban", ban), true],
+    ["/v1/operator/accounts/unban", "post", guarded("unban", unban), true],
+    ["/v1/operator/audit", "get", guarded("read audit", audit), false],
   ];
 }

@@ -1,16 +1,30 @@
-// Password hashing: scrypt at OWASP's cost (N=2^17, r=8, p=1: 128 MiB and a few hundred ms each) on
-// libuv's threadpool, never on the event loop. A semaphore caps how many run at once so a login
-// burst cannot take every threadpool thread (fs, dns and zlib share them) or all the memory; a
-// bounded queue turns a burst beyond that into 503s instead of unbounded latency.
-import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
+// Password hashing: Argon2id (OWASP's first choice: m = 19 MiB, t = 2, p = 1; ~20 ms a hash) for
+// every new hash. `@node-rs/argon2` runs each hash as an async native task on libuv's threadpool,
+// never on the event loop; a semaphore caps how many run at once so a log-in burst cannot take
+// every threadpool thread (fs, dns and zlib share them) or the memory, and a bounded queue turns a
+// burst beyond that into 503s instead of unbounded latency. Hashes from before Argon2id (scrypt)
+// still verify, and `needsRehash` says so, so log-in upgrades them.
+import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
+import { type Algorithm, hash as argon2Hash, verify as argon2Verify, parseOptions } from "@node-rs/argon2";
 import { StarlaneError } from "@starlane/shared";
 
-const KEY_LENGTH = 32;
-const SALT_LENGTH = 16;
+// `Algorithm` is a const enum, which isolated-module builds cannot inline; 2 is Argon2id.
+const ARGON2ID = 2 as Algorithm;
+
+export interface Argon2Params {
+  /** Memory per hash, KiB. */
+  memoryKiB: number;
+  /** Passes over the memory. */
+  timeCost: number;
+  /** Lanes (threads) per hash. */
+  parallelism: number;
+}
+
+/** OWASP's first-choice Argon2id parameters. */
+export const OWASP_ARGON2ID: Argon2Params = { memoryKiB: 19_456, timeCost: 2, parallelism: 1 };
 
 export interface PasswordHasherOptions {
-  /** log2 of scrypt's N. */
-  logN: number;
+  argon2: Argon2Params;
   /** Hashes running at once. */
   concurrency: number;
   /** Hashes allowed to wait for a slot; past this `hash`/`verify` reject with UNAVAILABLE. */
@@ -23,43 +37,58 @@ export interface PasswordHasher {
   verify(password: string, stored: string): Promise<boolean>;
   /** Burns the same time as a real verify, for unknown accounts. */
   verifyDummy(password: string): Promise<false>;
-  /** True when `stored` was made with a lower cost than the current one. */
+  /** True when `stored` is not an Argon2id hash with exactly the current parameters. */
   needsRehash(stored: string): boolean;
   readonly running: number;
   readonly waiting: number;
 }
 
-interface Params {
-  logN: number;
-  r: number;
-  p: number;
+// Legacy scrypt hashes: scrypt$<logN>$<r>$<p>$<salt b64url>$<key b64url>. Verified, never made.
+const SCRYPT_KEY_LENGTH = 32;
+const SCRYPT_FORMAT = /^scrypt\$(\d{1,2})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+/** undefined when `stored` is not a scrypt hash; else the check, to run inside a slot. */
+function scryptCheck(password: string, stored: string): (() => Promise<boolean>) | undefined {
+  const m = SCRYPT_FORMAT.exec(stored);
+  if (!m) return undefined;
+  const logN = Number(m[1]);
+  const r = Number(m[2]);
+  const p = Number(m[3]);
+  const salt = Buffer.from(m[4]!, "base64url");
+  const expected = Buffer.from(m[5]!, "base64url");
+  // Past 2^20 (1 GiB at r=8) a stored hash would be a denial of service, not a password.
+  if (expected.length !== SCRYPT_KEY_LENGTH || logN < 1 || logN > 20 || r < 1 || r > 16 || p !== 1) {
+    return () => Promise.resolve(false);
+  }
+  return () =>
+    new Promise((resolve, reject) => {
+      const N = 2 ** logN;
+      // scrypt needs 128*N*r bytes; node's default maxmem (32 MiB) refuses N=2^17.
+      const options: ScryptOptions = { N, r, p, maxmem: 128 * N * r + 16 * 1024 * 1024 };
+      scrypt(password.normalize("NFKC"), salt, SCRYPT_KEY_LENGTH, options, (err, key) =>
+        err ? reject(err) : resolve(timingSafeEqual(key, expected)),
+      );
+    });
 }
 
-const derive = (password: string, salt: Buffer, { logN, r, p }: Params) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const N = 2 ** logN;
-    // scrypt needs 128*N*r bytes; node's default maxmem (32 MiB) refuses N=2^17.
-    const options: ScryptOptions = { N, r, p, maxmem: 128 * N * r + 16 * 1024 * 1024 };
-    scrypt(password.normalize("NFKC"), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
-  });
-
-// Stored as scrypt$<logN>$<r>$<p>$<salt b64url>$<key b64url>, so the cost can be raised later.
-const FORMAT = /^scrypt\$(\d{1,2})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
-
-function parse(stored: string): (Params & { salt: Buffer; key: Buffer }) | undefined {
-  const m = FORMAT.exec(stored);
-  if (!m) return undefined;
-  return {
-    logN: Number(m[1]),
-    r: Number(m[2]),
-    p: Number(m[3]),
-    salt: Buffer.from(m[4]!, "base64url"),
-    key: Buffer.from(m[5]!, "base64url"),
-  };
+function argon2Params(stored: string): Argon2Params | undefined {
+  if (!stored.startsWith("$argon2id$")) return undefined;
+  try {
+    const o = parseOptions(stored);
+    return { memoryKiB: o.memoryCost, timeCost: o.timeCost, parallelism: o.parallelism };
+  } catch {
+    return undefined;
+  }
 }
 
 export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
-  const params: Params = { logN: options.logN, r: 8, p: 1 };
+  const params = options.argon2;
+  const argon2Options = {
+    algorithm: ARGON2ID,
+    memoryCost: params.memoryKiB,
+    timeCost: params.timeCost,
+    parallelism: params.parallelism,
+  };
   let running = 0;
   const waiting: (() => void)[] = [];
 
@@ -83,17 +112,17 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
   // A real hash of a random password, made once at the current cost: unknown accounts compare
   // against it so they take as long as known ones.
   let dummy: Promise<string> | undefined;
-  const hash = (password: string) =>
-    slot(async () => {
-      const salt = randomBytes(SALT_LENGTH);
-      const key = await derive(password, salt, params);
-      return `scrypt$${params.logN}$${params.r}$${params.p}$${salt.toString("base64url")}$${key.toString("base64url")}`;
-    });
+  const hash = (password: string) => slot(() => argon2Hash(password.normalize("NFKC"), argon2Options));
   const verify = async (password: string, stored: string) => {
-    const parsed = parse(stored);
-    if (!parsed || parsed.key.length !== KEY_LENGTH) return false;
-    const key = await slot(() => derive(password, parsed.salt, parsed));
-    return timingSafeEqual(key, parsed.key);
+    const stored2 = argon2Params(stored);
+    if (stored2) {
+      // A stored hash may name any cost; one beyond ours (a tampered row) would let one log-in
+      // take the memory of many: refuse it rather than compute it.
+      if (stored2.memoryKiB > Math.max(params.memoryKiB, OWASP_ARGON2ID.memoryKiB) * 4) return false;
+      return slot(() => argon2Verify(stored, password.normalize("NFKC")).catch(() => false));
+    }
+    const legacy = scryptCheck(password, stored);
+    return legacy ? slot(legacy) : false;
   };
 
   return {
@@ -111,8 +140,10 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
       return false;
     },
     needsRehash(stored) {
-      const parsed = parse(stored);
-      return !parsed || parsed.logN < params.logN || parsed.r < params.r;
+      const p = argon2Params(stored);
+      return (
+        !p || p.memoryKiB !== params.memoryKiB || p.timeCost !== params.timeCost || p.parallelism !== params.parallelism
+      );
     },
     get running() {
       return running;

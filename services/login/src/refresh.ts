@@ -19,8 +19,12 @@ export interface RefreshTokens {
   issueMany(accountIds: string[]): Promise<string[]>;
   /** Spends `token` and returns its successor; rejects with REFRESH_INVALID (and revokes on reuse). */
   rotate(token: string): Promise<{ account: Account; token: string }>;
+  /** The family (session) `token` belongs to, spent or not; undefined for a token we never issued. */
+  familyOf(token: string): Promise<string | undefined>;
   /** Ends the session `token` belongs to. Unknown tokens are ignored. */
   revoke(token: string): Promise<void>;
+  /** Ends every session of the account. */
+  revokeAll(accountId: string): Promise<void>;
   /** Deletes sessions whose every token has expired, so the tables do not grow forever. */
   purgeExpired(): Promise<number>;
 }
@@ -103,12 +107,28 @@ export function createRefreshTokens(
       return outcome;
     },
 
+    async familyOf(token) {
+      if (token.length > MAX_TOKEN_LENGTH) return undefined;
+      const { rows } = await db.query<{ family_id: string }>(
+        "SELECT family_id FROM login_refresh_tokens WHERE token_hash = $1",
+        [sha256(token)],
+      );
+      return rows[0]?.family_id;
+    },
+
     async revoke(token) {
       if (token.length > MAX_TOKEN_LENGTH) return;
       await db.query(
         `UPDATE login_refresh_families SET revoked_at = now()
           WHERE id = (SELECT family_id FROM login_refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
         [sha256(token)],
+      );
+    },
+
+    async revokeAll(accountId) {
+      await db.query(
+        "UPDATE login_refresh_families SET revoked_at = now() WHERE account_id = $1 AND revoked_at IS NULL",
+        [accountId],
       );
     },
 

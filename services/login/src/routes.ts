@@ -11,9 +11,9 @@ import {
   readJson,
   reply,
   StarlaneError,
-  type TokenVerifier,
   toStarlaneError,
 } from "@starlane/shared";
+import type { AccountLifecycle } from "./account-lifecycle.js";
 import type { AccountStore } from "./accounts.js";
 import { clientIp } from "./client-ip.js";
 import type { SigningKeys } from "./keys.js";
@@ -33,6 +33,8 @@ export interface RouteLimits {
   loginPerAccount: number;
   registerPerIp: number;
   registerPerAccount: number;
+  refreshPerIp: number;
+  refreshPerFamily: number;
 }
 
 export interface RouteDeps {
@@ -43,7 +45,7 @@ export interface RouteDeps {
   keys: SigningKeys;
   hasher: PasswordHasher;
   limiter: RateLimiter;
-  verifier: TokenVerifier;
+  lifecycle: AccountLifecycle;
   limits: RouteLimits;
   accessTokenTtlS: number;
   /** Proxies we run in front of login (X-Forwarded-For entries to trust). */
@@ -64,6 +66,8 @@ export class RetryLater extends StarlaneError {
 export interface Request {
   ip: string;
   authorization: string;
+  /** X-Starlane-Operator: the name an operator gives for the audit log (declared, not proven). */
+  actor: string;
   body: () => Promise<unknown>;
 }
 
@@ -80,7 +84,7 @@ export type Route = [
 
 /** Mounts the public API and `more` (the operator routes) with the same error handling and 405s. */
 export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void {
-  const { log, accounts, refresh, keys, hasher, limiter, limits } = deps;
+  const { log, accounts, refresh, keys, hasher, limiter, limits, lifecycle } = deps;
 
   const handle =
     (route: string, handler: Handler, withBody: boolean, bodyLimit = BODY_LIMIT) =>
@@ -93,9 +97,10 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
         deps.trustedProxyHops,
       );
       const authorization = req.getHeader("authorization");
+      const actor = req.getHeader("x-starlane-operator");
       const body = withBody ? readJson(res, req, bodyLimit) : Promise.resolve(undefined);
       body.catch(() => {}); // a handler that fails before reading the body must not leave it unhandled
-      handler({ ip, authorization, body: () => body })
+      handler({ ip, authorization, actor, body: () => body })
         .then(({ status, body, headers }) => {
           if (body === undefined) r.text(status, "", undefined, headers);
           else r.json(status, body, headers); // may throw (an unserialisable body): answered below
@@ -149,7 +154,7 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     const name = parseName(input.name);
     const password = parsePassword(input.password);
     await limit("register:name", name.toLowerCase(), limits.registerPerAccount);
-    // Checked before hashing so a taken name costs a query, not 128 MiB of scrypt; the unique
+    // Checked before hashing so a taken name costs a query, not a password hash; the unique
     // index still decides a race between two registrations.
     if (await accounts.nameTaken(name)) throw new StarlaneError("STARLANE_ERR_NAME_TAKEN", "name");
     const hash = await hasher.hash(password).catch(busy);
@@ -181,18 +186,26 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
       ? await hasher.verify(password, stored).catch(busy)
       : await hasher.verifyDummy(password).catch(busy);
     if (!account || !stored || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS");
+    // Only now, so the ban is told to whoever knows the password and to no guesser.
+    if (account.banned) throw new StarlaneError("STARLANE_ERR_ACCOUNT_BANNED");
     if (hasher.needsRehash(stored)) {
-      // The cost was raised since this password was set: upgrade it now that we know it.
+      // Older algorithm (scrypt) or other Argon2id settings: upgrade it now that we know the
+      // password. Only if unchanged meanwhile, so a password change in between is not undone.
       hasher
         .hash(password)
-        .then((h) => accounts.setPasswordHash(account.id, h))
+        .then((h) => accounts.setPasswordHash(account.id, h, stored))
         .catch((err) => log.warn({ err, player: account.id }, "password rehash failed; kept the old hash"));
     }
     return { status: 200, body: await session(account) };
   };
 
-  const refreshSession: Handler = async ({ body }) => {
+  const refreshSession: Handler = async ({ ip, body }) => {
     const token = parseRefreshToken(asObject(await body()).refreshToken);
+    // Per IP first (guessing tokens costs a lookup each), then per session: a stolen token
+    // replayed from many addresses, or a client stuck in a refresh loop, is held to a few a window.
+    await limit("refresh:ip", ip, limits.refreshPerIp);
+    const family = await refresh.familyOf(token);
+    if (family) await limit("refresh:family", family, limits.refreshPerFamily);
     const { account, token: next } = await refresh.rotate(token);
     return {
       status: 200,
@@ -212,7 +225,7 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
   };
 
   const enterWorld: Handler = async ({ authorization }) => {
-    const claims = await deps.verifier.verify(bearerToken(authorization));
+    const claims = await lifecycle.authenticate(authorization);
     const entry = deps.worldEntry();
     if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
     const seat = await entry.enter(claims, bearerToken(authorization)!);
@@ -224,6 +237,38 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
       ...(seat.chat ? { chat: seat.chat } : {}),
     };
     return { status: 200, body };
+  };
+
+  // Needs the current password as well as a live access token, and spends the log-in budget of
+  // the IP and the account, so a stolen access token cannot guess its way to a password change.
+  const changePassword: Handler = async ({ ip, authorization, body }) => {
+    const input = asObject(await body());
+    const claims = await lifecycle.authenticate(authorization);
+    if (typeof input.password !== "string") throw new StarlaneError("STARLANE_ERR_VALIDATION", "password");
+    if (input.password.length > 1024) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS", "password");
+    const next = parsePassword(input.newPassword, "newPassword");
+    await limit("login:ip", ip, limits.loginPerIp);
+    await limit("login:name", claims.name.toLowerCase(), limits.loginPerAccount);
+    const account = await accounts.get(claims.sub);
+    const stored = account?.passwordHash;
+    const ok = stored ? await hasher.verify(input.password.normalize("NFKC"), stored).catch(busy) : false;
+    if (!account || !stored || !ok) throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS", "password");
+    const hash = await hasher.hash(next).catch(busy);
+    // Changed meanwhile by another request: the password we checked is no longer the password.
+    if (!(await accounts.setPasswordHash(account.id, hash, stored))) {
+      throw new StarlaneError("STARLANE_ERR_BAD_CREDENTIALS", "password");
+    }
+    await lifecycle.endSessions(account.id, "sessions-revoked");
+    log.info({ player: account.id }, "password changed; every other session ended");
+    // The device that changed it carries on with a session of its own, issued after the cut.
+    return { status: 200, body: await session(account) };
+  };
+
+  const logOutEverywhere: Handler = async ({ authorization }) => {
+    const claims = await lifecycle.authenticate(authorization);
+    await lifecycle.endSessions(claims.sub, "sessions-revoked");
+    log.info({ player: claims.sub }, "logged out everywhere");
+    return { status: 204 };
   };
 
   // Verifiers cache keys themselves (and refetch on an unknown kid); a short HTTP max-age keeps
@@ -240,6 +285,8 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     ["/v1/sessions", "del", logout, true],
     ["/v1/sessions/refresh", "post", refreshSession, true],
     ["/v1/world/enter", "post", enterWorld, false],
+    ["/v1/account/password", "post", changePassword, true],
+    ["/v1/account/sessions", "del", logOutEverywhere, false],
     ["/.well-known/jwks.json", "get", jwks, false],
     ...more,
   ];

@@ -1,10 +1,11 @@
 // The login HTTP API end to end against the real PostgreSQL: register, log in, refresh (and its
 // reuse), log out, JWKS and rotation, world entry's auth, and every kind of bad input.
 import assert from "node:assert/strict";
+import { randomBytes, scryptSync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { createTokenVerifier, StarlaneError, TOKEN_ALGORITHM } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
-import { decodeProtectedHeader, decodeJwt } from "jose";
+import { decodeJwt, decodeProtectedHeader } from "jose";
 import { call, databaseFixture, type Fixture, type Running, startLogin } from "./helpers.js";
 
 let fx: Fixture;
@@ -100,20 +101,35 @@ describe("accounts and sessions", () => {
     assert.equal((await post("/v1/sessions/refresh", { refreshToken: other.refreshToken })).status, 200);
   });
 
-  test("a password hashed at a lower cost is upgraded at the next log-in", async () => {
+  test("a scrypt password from before Argon2id logs in and is re-hashed to Argon2id on that log-in", async () => {
     await register("Upgrader");
-    const stronger = await startLogin(fx.pool, { STARLANE_LOGIN_SCRYPT_LOG_N: "15" });
+    const salt = randomBytes(16);
+    const key = scryptSync("correct horse", salt, 32, { N: 2 ** 14, r: 8, p: 1 });
+    const legacy = `scrypt$14$8$1$${salt.toString("base64url")}$${key.toString("base64url")}`;
+    await fx.pool.query("UPDATE login_accounts SET password_hash = $1 WHERE name = 'Upgrader'", [legacy]);
+    assert.equal((await logIn("Upgrader", "wrong horse")).status, 401);
+    assert.equal((await logIn("Upgrader")).status, 200);
+    await waitFor("the rehash", async () => {
+      const { rows } = await fx.pool.query("SELECT password_hash FROM login_accounts WHERE name = 'Upgrader'");
+      return rows[0].password_hash.startsWith("$argon2id$v=19$m=4096,t=1,p=1$");
+    });
+    assert.equal((await logIn("Upgrader")).status, 200);
+    assert.equal((await logIn("Upgrader", "wrong horse")).status, 401);
+  });
+
+  test("a password hashed with other Argon2id settings is upgraded at the next log-in", async () => {
+    await register("Strengthen");
+    const stronger = await startLogin(fx.pool, { STARLANE_LOGIN_ARGON2_TIME_COST: "2" });
     try {
       assert.equal(
-        (await call(stronger.base, "POST", "/v1/sessions", { name: "Upgrader", password: "correct horse" })).status,
+        (await call(stronger.base, "POST", "/v1/sessions", { name: "Strengthen", password: "correct horse" })).status,
         200,
       );
       await waitFor("the rehash", async () => {
-        const { rows } = await fx.pool.query("SELECT password_hash FROM login_accounts WHERE name = 'Upgrader'");
-        return rows[0].password_hash.startsWith("scrypt$15$");
+        const { rows } = await fx.pool.query("SELECT password_hash FROM login_accounts WHERE name = 'Strengthen'");
+        return rows[0].password_hash.includes("m=4096,t=2,p=1");
       });
-      assert.equal((await logIn("Upgrader")).status, 200);
-      assert.equal((await logIn("Upgrader", "wrong horse")).status, 401);
+      assert.equal((await logIn("Strengthen")).status, 200);
     } finally {
       await stronger.close();
     }

@@ -6,8 +6,9 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { loadMigrations } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix } from "@starlane/shared/testing";
-import { call, databaseFixture, type Fixture, OPERATOR_TOKEN, startLogin } from "./helpers.js";
+import { call, databaseFixture, type Fixture, OPERATOR_TOKEN, startLogin, TEST_KEY_ENCRYPTION_KEY } from "./helpers.js";
 
 let fx: Fixture;
 before(async () => {
@@ -30,9 +31,10 @@ test("two instances starting at once on an empty database migrate once and share
     const { rows } = await fx.pool.query(
       "SELECT version FROM schema_migrations WHERE component = 'login' ORDER BY version",
     );
+    // Each of login's migrations recorded exactly once.
     assert.deepEqual(
       rows.map((r) => r.version),
-      [1, 2],
+      loadMigrations(fileURLToPath(new URL("../migrations", import.meta.url))).map((m) => m.version),
     );
     // Registered on one, logged in on the other.
     assert.equal((await call(a.base, "POST", "/v1/accounts", { name: "Twin", password: "correct horse" })).status, 201);
@@ -59,8 +61,9 @@ test("standalone with DATABASE_URL and REDIS_URL: serves, then exits 0 on SIGTER
     REDIS_URL: TEST_REDIS_URL,
     STARLANE_KEY_PREFIX: testRedisPrefix(),
     STARLANE_LOGIN_PORT: "0",
-    STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+    STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
     STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    STARLANE_LOGIN_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
   });
   try {
     let port = 0;
@@ -102,6 +105,21 @@ test("standalone without STARLANE_OPERATOR_TOKEN stops at once, naming it and it
   assert.match(
     stderr().trim(),
     /^starlane-login: config STARLANE_OPERATOR_TOKEN: required when login runs on its own \(it guards the \/v1\/operator routes\); at least 32 characters/,
+  );
+  assert.equal(stderr().trim().split("\n").length, 1);
+});
+
+test("standalone without a key-encryption key stops at once, naming both ways to give one", async () => {
+  const { child, stderr } = startMain({
+    DATABASE_URL: fx.database.url,
+    STARLANE_LOGIN_PORT: "0",
+    STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+  });
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  assert.match(
+    stderr().trim(),
+    /^starlane-login: config STARLANE_LOGIN_KEY_ENCRYPTION_KEY: required when login runs on its own \(it seals the signing keys at rest\), or STARLANE_LOGIN_KEY_ENCRYPTION_KEY_FILE/,
   );
   assert.equal(stderr().trim().split("\n").length, 1);
 });

@@ -5,20 +5,28 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { createLoginServer, type LoginDeps, type LoginServer, loginConfig } from "../src/index.js";
 
+/** The key-encryption key every test server seals its signing keys with. */
+export const TEST_KEY_ENCRYPTION_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 /** The operator credential every test server is started with. */
 export const OPERATOR_TOKEN = "test-operator-token-0123456789abcdef";
 
-// Cheap scrypt in tests (the cost itself is tested once in passwords.test.ts) and limits high
+// Cheap Argon2id in tests (the cost itself is tested once in passwords.test.ts) and limits high
 // enough that only the rate-limit tests meet them.
 export const TEST_ENV = {
   STARLANE_LOGIN_PORT: "0",
-  STARLANE_LOGIN_SCRYPT_LOG_N: "14",
+  STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
+  STARLANE_LOGIN_ARGON2_TIME_COST: "1",
   STARLANE_LOG_LEVEL: "silent",
   STARLANE_LOGIN_RATE_LOGIN_PER_IP: "100000",
   STARLANE_LOGIN_RATE_LOGIN_PER_ACCOUNT: "100000",
   STARLANE_LOGIN_RATE_REGISTER_PER_IP: "100000",
   STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT: "100000",
+  STARLANE_LOGIN_RATE_REFRESH_PER_IP: "100000",
+  STARLANE_LOGIN_RATE_REFRESH_PER_SESSION: "100000",
   STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
+  // Signing keys sealed at rest, as in production.
+  STARLANE_LOGIN_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
 };
 
 export interface Running {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
@@ -31,6 +31,8 @@ const LIMITS = {
   STARLANE_LOGIN_RATE_REGISTER_PER_ACCOUNT: "2",
   STARLANE_LOGIN_RATE_LOGIN_PER_IP: "6",
   STARLANE_LOGIN_RATE_LOGIN_PER_ACCOUNT: "2",
+  STARLANE_LOGIN_RATE_REFRESH_PER_IP: "8",
+  STARLANE_LOGIN_RATE_REFRESH_PER_SESSION: "3",
 };
 
 for (const mode of ["in-process", "redis"] as const) {
@@ -87,6 +89,39 @@ for (const mode of ["in-process", "redis"] as const) {
       assert.equal(refused.status, 429);
       assert.ok(Number(refused.headers.get("retry-after")) > 0);
     });
+
+    test("refresh: per session (token family) and per IP, with Retry-After; open again next window", async () => {
+      now += 60_000;
+      const name = `reg_${tag}_1`;
+      const a = (await post("/v1/sessions", { name, password: "correct horse" })).body.refreshToken as string;
+      now += 60_000;
+      const b = (await post("/v1/sessions", { name, password: "correct horse" })).body.refreshToken as string;
+      let token = a;
+      for (let i = 0; i < 3; i++) {
+        const r = await post("/v1/sessions/refresh", { refreshToken: token });
+        assert.equal(r.status, 200);
+        token = r.body.refreshToken;
+      }
+      // The fourth use of the session in the window is refused, even with a fresh (unspent) token.
+      const refused = await post("/v1/sessions/refresh", { refreshToken: token });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.body.code, "STARLANE_ERR_RATE_LIMITED");
+      assert.ok(Number(refused.headers.get("retry-after")) > 0);
+      // Another session of the same account, from the same IP, is not held back by that one.
+      const other = await post("/v1/sessions/refresh", { refreshToken: b });
+      assert.equal(other.status, 200);
+      // Per IP: guessed tokens count too (budget 8 a window: 5 used above, then 3 guesses).
+      for (let i = 0; i < 3; i++) {
+        const guess = await post("/v1/sessions/refresh", { refreshToken: "A".repeat(43 - String(i).length) + i });
+        assert.equal(guess.status, 401);
+      }
+      const byIp = await post("/v1/sessions/refresh", { refreshToken: other.body.refreshToken });
+      assert.equal(byIp.status, 429);
+      // The refused refresh did not spend the token: next window it still works.
+      now += 60_000;
+      assert.equal((await post("/v1/sessions/refresh", { refreshToken: token })).status, 200);
+      assert.equal((await post("/v1/sessions/refresh", { refreshToken: other.body.refreshToken })).status, 200);
+    });
   });
 }
 
@@ -120,7 +155,9 @@ test("per-IP limits use X-Forwarded-For only from trusted proxies", async () => 
 
 test("a burst past the hash queue gets 503 with Retry-After; the server keeps answering", async () => {
   const burst = await startLogin(fx.pool, {
-    STARLANE_LOGIN_SCRYPT_LOG_N: "17",
+    // A dearer hash than the default (~100 ms) so the four requests surely overlap.
+    STARLANE_LOGIN_ARGON2_MEMORY_KIB: "65536",
+    STARLANE_LOGIN_ARGON2_TIME_COST: "3",
     STARLANE_LOGIN_HASH_CONCURRENCY: "1",
     STARLANE_LOGIN_HASH_QUEUE: "0",
   });

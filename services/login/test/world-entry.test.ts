@@ -44,7 +44,7 @@ async function setup() {
   const entry = createWorldEntry({ world, ships, ownership, directory });
   const enter = async (sub: string) => {
     asked.length = 0;
-    const seat = await entry.enter({ sub, name: sub, exp: 0 }, "token");
+    const seat = await entry.enter({ sub, name: sub, exp: 0, iat: 0 }, "token");
     assert.deepEqual(asked, [seat.roomId], "the seat is reserved in the room it names, once");
     return seat;
   };

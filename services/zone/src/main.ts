@@ -12,6 +12,7 @@ import {
   createRedisShipPublisher,
   createTokenVerifier,
   loadConfig,
+  RedisAccountEvents,
   RedisRegionDirectory,
   RedisShipOwnership,
   runMain,
@@ -55,6 +56,7 @@ runMain("zone", async (life) => {
       publisher,
       fencing: createRegionFencing(db),
       ledger: createLedger(db),
+      accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
     },
     config,
   );

@@ -16,7 +16,7 @@ export interface ZoneMetrics {
   tick(region: string, seconds: number, overrun: boolean, bytesSent: number): void;
   inputApplied(region: string): void;
   inputDropped(region: string, reason: DropReason): void;
-  closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced"): void;
+  closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced" | "account"): void;
   population(region: string, clients: number, entities: number): void;
   handoffStarted(region: string): void;
   /** `seconds` from the source's decision to the target owning the ship. */
@@ -67,7 +67,7 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
   });
   const closed = new Counter({
     name: "starlane_zone_clients_closed_total",
-    help: "Connections the zone closed for misbehaviour, by reason.",
+    help: "Connections the zone closed, by reason: misbehaviour, replaced, or an account decision (ban, sessions ended).",
     labelNames: ["region", "reason"],
     registers: [registry],
   });

@@ -303,6 +303,18 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.#sync();
   }
 
+  /**
+   * Closes every connection of `playerId` here (an account decision: 4180 banned, 4181 sessions
+   * ended). The usual leave follows: the ship is saved and leaves the room.
+   */
+  closePlayer(playerId: string, code: CloseCode) {
+    for (const seat of this.#seats.values()) {
+      if (seat.playerId !== playerId) continue;
+      this.ctx.metrics.closed(this.roomId, "account");
+      seat.client.leave(code);
+    }
+  }
+
   override onBeforeShutdown() {
     this.disconnect(CloseCode.ShuttingDown).catch(() => {});
   }

@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
 import { Encoder } from "@colyseus/schema";
 import {
+  ACCOUNT_EVENT_CLOSE,
+  type AccountEvents,
   allRegions,
   CloseCode,
   type ConfigOf,
@@ -60,6 +62,11 @@ export interface ZoneDeps {
   fencing?: RegionFencing;
   /** Defaults to a fresh registry labelled service=zone. */
   registry?: Registry;
+  /**
+   * Account decisions from the login service (ban, sessions ended): the zone closes that player's
+   * connections with the event's code (4180, 4181). Without it only world entry enforces them.
+   */
+  accountEvents?: AccountEvents;
 }
 
 export interface ZoneTestOptions {
@@ -112,6 +119,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   let leases: Leases | undefined;
   let claimed = false;
   let closing: Promise<void> | undefined;
+  let stopFollowing: (() => Promise<void>) | undefined;
   const permits = new OpenPermits();
 
   const ctx: RoomContext = {
@@ -192,6 +200,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         running = undefined;
         throw err;
       }
+      stopFollowing = await deps.accountEvents?.follow((event) => {
+        for (const room of rooms.values()) room.closePlayer(event.account, ACCOUNT_EVENT_CLOSE[event.kind]);
+      });
       const port = transport.port;
       const address = config.publicAddress ?? `${config.host}:${port}`;
       ctx.address = address;
@@ -224,6 +235,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     close() {
       closing ??= (async () => {
         claimed = false;
+        await stopFollowing?.();
         // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
         if (server) await server.gracefullyShutdown(false);
         // Every leaving player's ship was handed to the publisher; get it out before letting go.

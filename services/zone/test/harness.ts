@@ -16,7 +16,7 @@ import {
 } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "../src/config.js";
-import { createZoneServer, type ZoneServer } from "../src/server.js";
+import { createZoneServer, type ZoneDeps, type ZoneServer } from "../src/server.js";
 import { type TestTokens, testTokens } from "./tokens.js";
 
 export type { RegionView };
@@ -50,6 +50,7 @@ export async function startZone(
   ownership?: ShipOwnership,
   /** The ledger over the zone's ship store (default: a MemoryLedger). */
   ledger: (ships: MemoryShipRepository) => Ledger = (ships) => new MemoryLedger(ships),
+  extra: Pick<ZoneDeps, "accountEvents"> = {},
 ): Promise<Zone> {
   const tokens = await testTokens();
   const ships = new MemoryShipRepository();
@@ -69,6 +70,7 @@ export async function startZone(
       ships,
       ownership: ownership ?? new LocalShipOwnership(),
       ledger: ledger(ships),
+      ...extra,
     },
     config,
     { manualTicks: true },
