@@ -25,6 +25,7 @@ import {
   type TokenVerifier,
   worldFromConfig,
 } from "@starlane/shared";
+import { colyseusLogger } from "./colyseus-log.js";
 import type { zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
@@ -189,6 +190,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         driver: deps.driver,
         greet: false,
         gracefullyShutdown: false,
+        logger: colyseusLogger(log),
         ...(config.publicAddress ? { publicAddress: config.publicAddress } : {}),
         // Region rooms are created here, where the region was claimed, never on another process.
         selectProcessIdToCreateRoom: async () => matchMaker.processId,
