@@ -18,7 +18,8 @@ export interface RefreshTokens {
   /** `issue` for many accounts in one transaction (bulk provisioning); tokens in the same order. */
   issueMany(accountIds: string[]): Promise<string[]>;
   /** Spends `token` and returns its successor; rejects with REFRESH_INVALID (and revokes on reuse). */
-  rotate(token: string): Promise<{ account: Account; token: string }>;
+  /** `loadTest`: the account was provisioned for load tests (its access tokens carry `lt`). */
+  rotate(token: string): Promise<{ account: Account; token: string; loadTest: boolean }>;
   /** The family (session) `token` belongs to, spent or not; undefined for a token we never issued. */
   familyOf(token: string): Promise<string | undefined>;
   /** Ends the session `token` belongs to. Unknown tokens are ignored. */
@@ -74,9 +75,10 @@ export function createRefreshTokens(
           family_id: string;
           account_id: string;
           name: string;
+          loadtest: boolean;
           revoked: boolean;
         }>(
-          `SELECT f.id AS family_id, f.account_id, a.name, f.revoked_at IS NOT NULL AS revoked
+          `SELECT f.id AS family_id, f.account_id, a.name, a.loadtest, f.revoked_at IS NOT NULL AS revoked
              FROM login_refresh_tokens t
              JOIN login_refresh_families f ON f.id = t.family_id
              JOIN login_accounts a ON a.id = f.account_id
@@ -101,7 +103,7 @@ export function createRefreshTokens(
         if (t.expired) return undefined;
         await client.query("UPDATE login_refresh_tokens SET used_at = now() WHERE token_hash = $1", [hash]);
         const next = await insert(client, family.family_id);
-        return { account: { id: family.account_id, name: family.name }, token: next };
+        return { account: { id: family.account_id, name: family.name }, token: next, loadTest: family.loadtest };
       });
       if (!outcome) throw invalid();
       return outcome;

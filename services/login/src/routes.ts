@@ -206,12 +206,13 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     await limit("refresh:ip", ip, limits.refreshPerIp);
     const family = await refresh.familyOf(token);
     if (family) await limit("refresh:family", family, limits.refreshPerFamily);
-    const { account, token: next } = await refresh.rotate(token);
+    const { account, token: next, loadTest } = await refresh.rotate(token);
     return {
       status: 200,
       body: {
         account,
-        accessToken: await keys.signAccess(account, deps.accessTokenTtlS),
+        // A load-test account stays one through refreshes: connection edges keep exempting it.
+        accessToken: await keys.signAccess(account, deps.accessTokenTtlS, { loadTest }),
         tokenType: "Bearer",
         expiresIn: deps.accessTokenTtlS,
         refreshToken: next,

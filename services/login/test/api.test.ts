@@ -84,6 +84,7 @@ describe("accounts and sessions", () => {
     assert.ok(second.accessToken);
     assert.notEqual(second.refreshToken, first.refreshToken);
     assert.equal((await remoteVerifier().verify(second.accessToken)).name, "Refresher");
+    assert.equal(decodeJwt(second.accessToken).lt, undefined, "a player's refreshed token is no load-test token");
 
     const third = await post("/v1/sessions/refresh", { refreshToken: second.refreshToken });
     assert.equal(third.status, 200);
