@@ -12,25 +12,33 @@ import { runFuzz } from "./fuzz/run.js";
 const USAGE =
   "usage: npm run fuzz -- --target http://HOST:8080 --frames N [--seats 100] [--per-seat 40] [--closing 0.003] [--seed N] [--idle 10] [--max-message-bytes 1024] [--operator-token T] [--json FILE]";
 
-const { values } = parseArgs({
-  options: {
-    target: { type: "string" },
-    frames: { type: "string" },
-    seats: { type: "string", default: "100" },
-    "per-seat": { type: "string", default: "40" },
-    closing: { type: "string", default: "0.003" },
-    seed: { type: "string" },
-    idle: { type: "string", default: "10" },
-    "max-message-bytes": { type: "string", default: "1024" },
-    "operator-token": { type: "string" },
-    json: { type: "string" },
-  },
-});
-
 const fail = (why: string): never => {
   process.stderr.write(`fuzz: ${why}\n${USAGE}\n`);
   process.exit(2);
 };
+
+// An unknown or malformed option is a usage error (exit 2), not a stack trace.
+const values = (() => {
+  try {
+    return parseArgs({
+      options: {
+        target: { type: "string" },
+        frames: { type: "string" },
+        seats: { type: "string", default: "100" },
+        "per-seat": { type: "string", default: "40" },
+        closing: { type: "string", default: "0.003" },
+        seed: { type: "string" },
+        idle: { type: "string", default: "10" },
+        "max-message-bytes": { type: "string", default: "1024" },
+        "operator-token": { type: "string" },
+        json: { type: "string" },
+      },
+    }).values;
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+})();
+
 const num = (name: string, min: number, max: number): number => {
   const v = Number(values[name as keyof typeof values]);
   if (!Number.isFinite(v) || v < min || v > max) fail(`--${name} must be a number in [${min}, ${max}]`);

@@ -97,3 +97,22 @@ test("bad arguments exit 2 with one line saying which", async () => {
   assert.equal(s.code, 2);
   assert.match(s.err, /--scenario must be one of roam, crowd, border, chat/);
 });
+
+test("npm run fuzz: an unknown option or a missing one exits 2 with a usage line, not a stack trace", async () => {
+  const FUZZ = fileURLToPath(new URL("../src/fuzz.ts", import.meta.url));
+  for (const [args, why] of [
+    [["--help"], /^fuzz: Unknown option '--help'/],
+    [[], /^fuzz: --target is required/],
+  ] as const) {
+    const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", FUZZ, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    const code = await new Promise((r) => child.on("exit", r));
+    assert.equal(code, 2, err);
+    assert.match(err, why);
+    assert.match(err, /\nusage: npm run fuzz/);
+    assert.doesNotMatch(err, /\n\s+at /, "no stack trace");
+  }
+});
