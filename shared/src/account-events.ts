@@ -5,6 +5,7 @@
 // world entry; this only makes it immediate.
 import type { Redis } from "ioredis";
 import { CloseCode } from "./protocol.js";
+import { RedisFanout } from "./redis-fanout.js";
 
 export type AccountEvent =
   /** An operator banned the account: close its connections, keep it out. */
@@ -68,50 +69,19 @@ export class LocalAccountEvents implements AccountEvents {
 export class RedisAccountEvents implements AccountEvents {
   readonly #redis: Redis;
   readonly #channel: string;
-  readonly #listeners = new Set<AccountEventListener>();
-  #subscriber: Promise<Redis> | undefined;
+  readonly #events: RedisFanout<AccountEvent>;
 
   constructor(redis: Redis, options: { prefix?: string } = {}) {
     this.#redis = redis;
     this.#channel = accountEventsChannel(options.prefix ?? "starlane:");
+    this.#events = new RedisFanout(redis, this.#channel, (raw) => parseAccountEvent(raw) ?? null);
   }
 
   async publish(event: AccountEvent): Promise<void> {
     await this.#redis.publish(this.#channel, JSON.stringify({ kind: event.kind, account: event.account }));
   }
 
-  async follow(listener: AccountEventListener): Promise<() => Promise<void>> {
-    const own: AccountEventListener = (e) => listener(e);
-    this.#listeners.add(own);
-    try {
-      await (this.#subscriber ??= this.#subscribe());
-    } catch (err) {
-      this.#listeners.delete(own);
-      throw err;
-    }
-    return async () => {
-      if (!this.#listeners.delete(own) || this.#listeners.size > 0) return;
-      const subscriber = this.#subscriber;
-      this.#subscriber = undefined;
-      await subscriber?.then((s) => s.quit()).catch(() => {});
-    };
-  }
-
-  async #subscribe(): Promise<Redis> {
-    const sub = this.#redis.duplicate();
-    sub.on("error", () => {}); // reconnects by itself (and resubscribes); what it missed is enforced elsewhere
-    sub.on("message", (from: string, raw: string) => {
-      if (from !== this.#channel) return;
-      const event = parseAccountEvent(raw);
-      if (event) for (const listener of this.#listeners) listener({ ...event });
-    });
-    try {
-      await sub.subscribe(this.#channel);
-    } catch (err) {
-      this.#subscriber = undefined;
-      sub.disconnect();
-      throw err;
-    }
-    return sub;
+  follow(listener: AccountEventListener): Promise<() => Promise<void>> {
+    return this.#events.listen(listener);
   }
 }

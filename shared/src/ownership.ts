@@ -5,6 +5,7 @@
 // implementations with the same behaviour: in-process for the embedded mode and tests, Redis (Lua)
 // for the cluster. The zone writes records; everyone else only reads and watches.
 import type { Redis } from "ioredis";
+import { RedisFanout } from "./redis-fanout.js";
 
 export interface OwnerRecord {
   /** Region room id of the owner; "" when no room holds the ship (its player left). */
@@ -116,12 +117,12 @@ const parseChange = (raw: string): OwnershipChange | null => {
 export class RedisShipOwnership implements ShipOwnership {
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #listeners = new Set<OwnershipListener>();
-  #subscriber: Promise<Redis> | undefined;
+  readonly #changes: RedisFanout<OwnershipChange>;
 
   constructor(redis: Redis, options: { prefix?: string } = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? "starlane:";
+    this.#changes = new RedisFanout(redis, ownershipChannel(this.#prefix), parseChange);
   }
 
   async get(ship: string): Promise<OwnerRecord | null> {
@@ -137,39 +138,7 @@ export class RedisShipOwnership implements ShipOwnership {
     return v < 0 ? null : { region: to, version: v };
   }
 
-  async watch(listener: OwnershipListener): Promise<() => Promise<void>> {
-    const own: OwnershipListener = (c) => listener(c);
-    this.#listeners.add(own);
-    try {
-      await (this.#subscriber ??= this.#subscribe());
-    } catch (err) {
-      this.#listeners.delete(own);
-      throw err;
-    }
-    return async () => {
-      if (!this.#listeners.delete(own) || this.#listeners.size > 0) return;
-      const subscriber = this.#subscriber;
-      this.#subscriber = undefined; // a watch() from now on opens a new one
-      await subscriber?.then((s) => s.quit()).catch(() => {});
-    };
-  }
-
-  async #subscribe(): Promise<Redis> {
-    const channel = ownershipChannel(this.#prefix);
-    const sub = this.#redis.duplicate();
-    sub.on("error", () => {}); // reconnects by itself (and resubscribes); what it missed is lost
-    sub.on("message", (from: string, raw: string) => {
-      if (from !== channel) return;
-      const change = parseChange(raw);
-      if (change) for (const listener of this.#listeners) listener({ ...change });
-    });
-    try {
-      await sub.subscribe(channel);
-    } catch (err) {
-      this.#subscriber = undefined;
-      sub.disconnect();
-      throw err;
-    }
-    return sub;
+  watch(listener: OwnershipListener): Promise<() => Promise<void>> {
+    return this.#changes.listen(listener);
   }
 }
