@@ -177,3 +177,4 @@ export {
   type WriteBehindKeys,
   writeBehindKeys,
 } from "./writebehind.js";
+export { RedisFanout } from "./redis-fanout.js";

@@ -3,6 +3,7 @@
 // its own connections. One Redis channel carries everything, so all instances see one order, and
 // an instance that delivers only what comes back from Redis never delivers a message twice.
 // In-process for the embedded mode and tests, Redis pub/sub for the cluster; one suite over both.
+import { RedisFanout } from "@starlane/shared";
 import type { Redis } from "ioredis";
 
 export interface Sender {
@@ -50,17 +51,26 @@ export class LocalChatBus implements ChatBus {
 export const chatChannel = (prefix: string) => `${prefix}chat:events`;
 
 /**
- * Redis pub/sub on `<prefix>chat:events` (the prefix keeps two deployments on one Redis apart).
- * The caller owns `redis`; subscribing opens a duplicate connection, closed by close().
+ * Redis pub/sub on `<prefix>chat:events` (the prefix keeps two deployments on one Redis apart),
+ * through the shared fan-out. The caller owns `redis`; subscribing opens a duplicate connection,
+ * closed by close().
  */
 export class RedisChatBus implements ChatBus {
   readonly #redis: Redis;
   readonly #channel: string;
-  #sub: Redis | undefined;
+  readonly #events: RedisFanout<ChatEvent>;
+  readonly #stops: (() => Promise<void>)[] = [];
 
   constructor(redis: Redis, options: { prefix: string }) {
     this.#redis = redis;
     this.#channel = chatChannel(options.prefix);
+    this.#events = new RedisFanout(redis, this.#channel, (raw) => {
+      try {
+        return JSON.parse(raw) as ChatEvent;
+      } catch {
+        return null; // not ours: only chat instances publish here
+      }
+    });
   }
 
   async publish(event: ChatEvent): Promise<void> {
@@ -68,24 +78,10 @@ export class RedisChatBus implements ChatBus {
   }
 
   async subscribe(listener: (event: ChatEvent) => void): Promise<void> {
-    const sub = (this.#sub ??= this.#redis.duplicate());
-    sub.on("error", () => {}); // reconnects (and resubscribes) by itself; what it missed is lost
-    sub.on("message", (channel: string, raw: string) => {
-      if (channel !== this.#channel) return;
-      let event: ChatEvent;
-      try {
-        event = JSON.parse(raw) as ChatEvent;
-      } catch {
-        return; // not ours: only chat instances publish here
-      }
-      listener(event);
-    });
-    await sub.subscribe(this.#channel);
+    this.#stops.push(await this.#events.listen(listener));
   }
 
   async close(): Promise<void> {
-    const sub = this.#sub;
-    this.#sub = undefined;
-    await sub?.quit().catch(() => sub.disconnect());
+    await Promise.all(this.#stops.splice(0).map((stop) => stop()));
   }
 }
