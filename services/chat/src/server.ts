@@ -29,14 +29,15 @@ import {
   StarlaneError,
   type TokenVerifier,
 } from "@starlane/shared";
-import type { ChatBus, ChatEvent, Sender } from "./bus.js";
+import type { ChatBus, ChatEvent } from "./bus.js";
+import { type Conn, newConn, type Ws } from "./connection.js";
 import type { History, StoredMessage } from "./history.js";
 import { type ChatMetrics, type Closed, createChatMetrics, type Refusal } from "./metrics.js";
 import type { Moderation, Relation } from "./moderation.js";
 import type { Roster } from "./online.js";
 import { mountOperatorRoutes } from "./operator-routes.js";
 import type { Parties, Party, PartyResult } from "./parties.js";
-import { TokenBucket } from "./rate.js";
+import { NAME, parseRequest } from "./requests.js";
 import { cleanText } from "./text.js";
 
 export interface ChatLimits {
@@ -80,36 +81,9 @@ export interface ChatServer {
 export const CHAT_PATH = "/v1/chat";
 const regionChannel = (room: string) => `region:${room}`;
 const partyChannel = (id: string) => `party:${id}`;
-const PARTY_ACTIONS = new Set(["create", "invite", "accept", "leave", "kick"]);
-const NAME = /^[A-Za-z0-9_]{3,20}$/;
 // uWS's own ceiling, far above ours: frames between the two are read and answered with 4102 by
 // us; beyond it uWS drops the connection itself (1009) without buffering the rest.
 const UWS_MAX_PAYLOAD = 256 * 1024;
-
-interface Conn {
-  refusal?: StarlaneError;
-  player: Sender;
-  key: string;
-  release: () => void;
-  region: string;
-  regionVersion: number;
-  /** The party id, or "". */
-  party: string;
-  relations: Map<string, Relation>;
-  mutedUntil: number;
-  bucket: TokenBucket;
-  strikes: number;
-  /** Requests are handled one at a time, in order. */
-  queue: Promise<void>;
-  queued: number;
-  /** While histories load, live messages wait here so none comes before, or twice with, its history. */
-  buffer: { id: string; payload: string }[] | null;
-  shown: Set<string>;
-  loading: number;
-  closed: boolean;
-}
-
-type Ws = uws.WebSocket<Conn>;
 
 export async function createChatServer(deps: ChatDeps, config: ChatServerConfig): Promise<ChatServer> {
   const { log, verifier, edge, bus, roster, parties, history, moderation, ownership } = deps;
@@ -382,39 +356,6 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     }
   };
 
-  /** A frame that is valid JSON of one of our requests, fields typed; null otherwise. */
-  const parse = (raw: ArrayBuffer): Record<string, unknown> | null => {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(Buffer.from(raw).toString("utf8"));
-    } catch {
-      return null;
-    }
-    if (typeof msg !== "object" || msg === null || Array.isArray(msg)) return null;
-    const m = msg as Record<string, unknown>;
-    if (m.ref !== undefined && typeof m.ref !== "string" && typeof m.ref !== "number") return null;
-    switch (m.t) {
-      case ChatClientMessage.Say:
-        return typeof m.channel === "string" && typeof m.text === "string" ? m : null;
-      case ChatClientMessage.Whisper:
-        return typeof m.to === "string" && typeof m.text === "string" ? m : null;
-      case ChatClientMessage.Mute:
-      case ChatClientMessage.Unmute:
-      case ChatClientMessage.Block:
-      case ChatClientMessage.Unblock:
-        return typeof m.name === "string" ? m : null;
-      case ChatClientMessage.Party:
-        return typeof m.action === "string" &&
-          PARTY_ACTIONS.has(m.action) &&
-          (m.name === undefined || typeof m.name === "string") &&
-          (m.party === undefined || typeof m.party === "string")
-          ? m
-          : null;
-      default:
-        return null;
-    }
-  };
-
   const refuseUpgrade = (res: uws.HttpResponse, err: StarlaneError) => {
     metrics.upgradeRefused(err.code);
     res.cork(() => {
@@ -457,7 +398,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
           if (aborted) return;
           const admitted = edge.admit(ip, claims.lt === true);
           if (admitted instanceof StarlaneError) return refuseUpgrade(res, admitted);
-          upgrade(newConn(claims, admitted));
+          upgrade(newConn(claims, admitted, config));
         },
         (err: unknown) => {
           edge.countRefused(ip);
@@ -521,7 +462,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       const c = ws.getUserData();
       if (c.closed) return;
       if (raw.byteLength > config.maxFrameBytes) return closeWith(ws, "STARLANE_ERR_MESSAGE_TOO_LARGE", "too_large");
-      const msg = isBinary ? null : parse(raw);
+      const msg = isBinary ? null : parseRequest(raw);
       if (!msg) return closeWith(ws, "STARLANE_ERR_MALFORMED_MESSAGE", "malformed");
       const sends = msg.t === ChatClientMessage.Say || msg.t === ChatClientMessage.Whisper;
       // Every request costs a token (mute and block write to PostgreSQL too); a flood that keeps
@@ -557,25 +498,6 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       metrics.connected(-1);
       if (!byKey.has(c.key)) void roster.remove(c.key).catch(() => {});
     },
-  });
-
-  const newConn = (claims: AccessClaims, release: () => void): Conn => ({
-    player: { id: claims.sub, name: claims.name },
-    key: claims.name.toLowerCase(),
-    release,
-    region: "",
-    regionVersion: -1,
-    party: "",
-    relations: new Map(),
-    mutedUntil: 0,
-    bucket: new TokenBucket(config.rateBurst, config.rateMessages, config.rateWindowMs),
-    strikes: 0,
-    queue: Promise.resolve(),
-    queued: 0,
-    buffer: null,
-    shown: new Set(),
-    loading: 0,
-    closed: false,
   });
 
   mountOperatorRoutes(app, { log, check: deps.operatorCheck, bus, moderation });
