@@ -3,6 +3,7 @@
 // connection, ShipLink, reconnects), controls.ts (keyboard) and render.ts (canvas).
 import { type RegionView, regionView } from "@starlane/shared/client";
 import { ApiError, logIn, register, type Session } from "./api.js";
+import { ChatPanel } from "./chat.js";
 import { Controls } from "./controls.js";
 import { Pilot } from "./pilot.js";
 import { Renderer } from "./render.js";
@@ -20,6 +21,8 @@ const notice = $("notice");
 const renderer = new Renderer($<HTMLCanvasElement>("view"));
 
 let pilot: Pilot | null = null;
+let chat: ChatPanel | null = null;
+const chatInput = $<HTMLInputElement>("chat-input");
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
 let statusTimer: ReturnType<typeof setTimeout> | undefined;
@@ -69,6 +72,8 @@ form.addEventListener("submit", async (e) => {
       notice: showNotice,
       loggedOut: (message) => {
         pilot = null;
+        chat?.stop();
+        chat = null;
         showLogin(message);
       },
     });
@@ -77,6 +82,20 @@ form.addEventListener("submit", async (e) => {
     passwordField.value = "";
     document.body.dataset.phase = "flying";
     $("hud-name").textContent = session.account.name;
+    if (p.chatUrl) {
+      chat = new ChatPanel(
+        {
+          log: $<HTMLOListElement>("chat-log"),
+          form: $<HTMLFormElement>("chat-form"),
+          input: chatInput,
+          channel: $<HTMLSelectElement>("chat-channel"),
+          state: $("chat-state"),
+        },
+        p.chatUrl,
+        () => p.session.accessToken,
+      );
+      chat.start();
+    }
   } catch (err) {
     showLogin(describe(err));
   } finally {
@@ -85,6 +104,10 @@ form.addEventListener("submit", async (e) => {
 });
 
 const controls = new Controls(window, (code) => {
+  if (code === "Enter" && chat) {
+    chatInput.focus();
+    return;
+  }
   if (code === "KeyE") mineNearest();
   else if (code === "KeyQ") pilot?.act("sell");
 });
@@ -96,6 +119,11 @@ $("do-mine").addEventListener("click", (e) => {
 $("do-sell").addEventListener("click", (e) => {
   pilot?.act("sell");
   (e.currentTarget as HTMLElement).blur();
+});
+
+// Escape leaves the chat line and gives the keys back to flying.
+chatInput.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") chatInput.blur();
 });
 
 function mineNearest() {
@@ -175,5 +203,8 @@ function frame() {
 requestAnimationFrame(frame);
 
 // Leaving promptly lets the zone save the ship now instead of when the socket times out.
-window.addEventListener("pagehide", () => pilot?.stop());
+window.addEventListener("pagehide", () => {
+  chat?.stop();
+  pilot?.stop();
+});
 showLogin("");

@@ -40,6 +40,8 @@ export class Pilot {
   ready = false;
   /** Times the client came back through world entry after a close. */
   reconnects = 0;
+  /** Chat's WebSocket URL from world entry (null: this system has no chat). */
+  chatUrl: string | null = null;
   /** Input-to-acknowledgement round trip, smoothed (ms); includes waiting for the next tick. */
   rttMs: number | null = null;
 
@@ -121,6 +123,7 @@ export class Pilot {
       seat = await enterWorld(this.session.accessToken);
     }
     if (seat.world) this.world = seat.world;
+    this.chatUrl = seat.chat ?? null;
     this.#client = new Client(endpoint(seat.address));
     return (await this.#client.consumeSeatReservation(seat.reservation as never)) as RegionRoom;
   }

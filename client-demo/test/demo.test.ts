@@ -278,6 +278,50 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
   await page.close();
 });
 
+async function registered(prefix: string): Promise<{ page: Page; problems: string[]; name: string }> {
+  const { page, problems } = await openPage();
+  const name = `${prefix}_${process.pid % 100000}`;
+  await page.fill("#name", name);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[value=register]");
+  await page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  return { page, problems, name };
+}
+
+/** The chat log's lines as the page shows them, and how many elements players' text made. */
+const chatLines = (page: Page) => page.locator("#chat-log li").allTextContents();
+
+test("chat: two pages talk on global and in a whisper; an HTML/script payload shows as plain text", async () => {
+  const one = await registered("Talker");
+  const two = await registered("Hearer");
+  for (const p of [one, two])
+    await waitFor("chat connected", async () => /^chat/.test(await text(p.page, "chat-state")));
+  // Enter gives the keys to the chat line; typing there does not fly.
+  await one.page.keyboard.press("Enter");
+  const payload = `<img src=x id=pwned><script>window.pwned = 1</script> hi`;
+  await one.page.keyboard.type(payload);
+  await one.page.keyboard.press("Enter");
+  const line = `[global] ${one.name}: ${payload}`;
+  await waitFor("the message on the other page", async () => (await chatLines(two.page)).includes(line));
+  // Shown as text: no element came from it, no script ran.
+  assert.equal(await two.page.locator("#chat-log img, #chat-log script, #pwned").count(), 0);
+  assert.equal(await two.page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  await two.page.fill("#chat-input", `/w ${one.name} just you`);
+  await two.page.press("#chat-input", "Enter");
+  const whisper = `[whisper → ${one.name.toLowerCase()}] ${two.name}: just you`;
+  await waitFor("the whisper on the first page", async () => {
+    const lines = await chatLines(one.page);
+    return lines.some((l) => l.endsWith(`${two.name}: just you`)) ? lines : undefined;
+  });
+  assert.ok(
+    (await chatLines(two.page)).some((l) => l.toLowerCase() === whisper.toLowerCase()),
+    "the sender sees it too",
+  );
+  assert.deepEqual([...one.problems, ...two.problems], []);
+  await one.page.close();
+  await two.page.close();
+});
+
 test("a failed log-in shows the server's message on the form", async () => {
   const { page, problems } = await openPage();
   await page.fill("#name", "Nobody_here");
