@@ -25,6 +25,8 @@ export {
   ErrorCode,
   ServerMessage,
 } from "./protocol.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
 export { type BodyView, type MapView, type RegionView, regionView, type ShipView } from "./state-view.js";
 export {
   parseRegionRoomId,

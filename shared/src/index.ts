@@ -98,6 +98,7 @@ export {
   ServerMessage,
   StarlaneError,
 } from "./protocol.js";
+export { RedisFanout } from "./redis-fanout.js";
 export {
   LocalRegionDirectory,
   RedisRegionDirectory,
@@ -106,6 +107,9 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
+export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export {
   type EntryMeta,
   fromShipRow,
@@ -128,7 +132,6 @@ export {
   toShipState,
   toWire,
 } from "./ship.js";
-export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
@@ -177,4 +180,3 @@ export {
   type WriteBehindKeys,
   writeBehindKeys,
 } from "./writebehind.js";
-export { RedisFanout } from "./redis-fanout.js";
