@@ -83,15 +83,16 @@ export class Pilot {
     this.#bind(room, true);
   }
 
-  /** Sends one control sample (call at most at the tick rate). */
-  fly(input: PilotInput): void {
-    if (!this.link || !this.ready || this.#reconnecting) return;
+  /** Sends one control sample (call at most at the tick rate); its sequence number, if it went. */
+  fly(input: PilotInput): number | undefined {
+    if (!this.link || !this.ready || this.#reconnecting) return undefined;
     try {
       const seq = this.link.send(input);
       this.#sentAt.set(seq, performance.now());
       if (this.#sentAt.size > 256) this.#sentAt.delete(this.#sentAt.keys().next().value!);
+      return seq;
     } catch {
-      // The socket closed under us; onLeave takes it from here.
+      return undefined; // the socket closed under us; onLeave takes it from here
     }
   }
 

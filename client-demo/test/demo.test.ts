@@ -168,6 +168,29 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
     return Math.abs(r! - 0x35) < 8 && Math.abs(g! - 0xf0) < 8 && Math.abs(b! - 0xc0) < 8;
   });
 
+  // Prediction: with the zone's tick held (no server state can arrive), a key press still moves the
+  // page's own ship: the page flies it with the zone's flight code on top of the last state.
+  type Shown = { states: number; lastSent: number; own: { x: number; y: number } | null };
+  const shown = () => page.evaluate(() => ({ ...(window as unknown as { starlane: Shown }).starlane }));
+  const heldRoom = ownerOf(name)!.room as unknown as { tick: (dt?: number) => void };
+  heldRoom.tick = () => {};
+  try {
+    const before = await shown();
+    assert.ok(before.own, "the page shows a predicted own ship");
+    await page.keyboard.down("KeyW");
+    const moved = await waitFor("the predicted ship moves on the key press", async () => {
+      const now = await shown();
+      return now.lastSent > before.lastSent && Math.hypot(now.own!.x - before.own!.x, now.own!.y - before.own!.y) > 5
+        ? now
+        : undefined;
+    });
+    assert.equal(moved.states, before.states, "no server state arrived while the tick was held");
+    await page.keyboard.up("KeyW");
+  } finally {
+    delete (heldRoom as { tick?: unknown }).tick; // the room's own tick again
+  }
+  await released(name);
+
   // Hold thrust: the position on the HUD moves, and so does the ship on the server.
   const start = await hudPosition(page);
   await page.keyboard.down("KeyW");
