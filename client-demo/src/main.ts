@@ -6,6 +6,7 @@ import { ApiError, logIn, register, type Session } from "./api.js";
 import { ChatPanel } from "./chat.js";
 import { Controls } from "./controls.js";
 import { Interpolator } from "./interpolate.js";
+import { Minimap, shortZone } from "./minimap.js";
 import { Pilot } from "./pilot.js";
 import { type PredictionContext, Predictor } from "./predict.js";
 import { Renderer } from "./render.js";
@@ -25,6 +26,7 @@ const loginError = $("login-error");
 const status = $("status");
 const notice = $("notice");
 const renderer = new Renderer($<HTMLCanvasElement>("view"));
+const minimap = new Minimap($<HTMLCanvasElement>("minimap"));
 
 let pilot: Pilot | null = null;
 let chat: ChatPanel | null = null;
@@ -78,6 +80,7 @@ form.addEventListener("submit", async (e) => {
       notice: showNotice,
       loggedOut: (message) => {
         pilot = null;
+        minimap.stop();
         chat?.stop();
         chat = null;
         showLogin(message);
@@ -88,6 +91,7 @@ form.addEventListener("submit", async (e) => {
     passwordField.value = "";
     document.body.dataset.phase = "flying";
     $("hud-name").textContent = session.account.name;
+    minimap.start();
     if (p.chatUrl) {
       chat = new ChatPanel(
         {
@@ -178,6 +182,8 @@ function hud(state: RegionView | undefined, own: { x: number; y: number; vx: num
     if (el.textContent !== text) el.textContent = text;
   };
   set("hud-region", state?.region ?? "–");
+  debug.zone = state ? minimap.zoneOf(state.region) : null;
+  set("hud-zone", debug.zone ? shortZone(debug.zone) : "–");
   set("hud-pos", at ? `${Math.round(at.x)}, ${Math.round(at.y)}` : "–");
   set("hud-speed", at ? String(Math.round(Math.hypot(at.vx, at.vy))) : "–");
   set("hud-hull", me ? String(me.hull) : "–");
@@ -218,6 +224,8 @@ const debug = {
   lastSent: 0,
   server: null as { x: number; y: number; ack: number } | null,
   own: null as { x: number; y: number } | null,
+  /** The zone that owns the ship's region room, as the minimap knows it. */
+  zone: null as string | null,
 };
 (window as unknown as { starlane: typeof debug }).starlane = debug;
 
@@ -263,6 +271,7 @@ function frame() {
       key === myKey ? (own ?? undefined) : others.at(key, now),
     );
     hud(state, own);
+    minimap.draw(pilot.world, own);
   }
   requestAnimationFrame(frame);
 }
