@@ -58,6 +58,8 @@ export interface LedgerDeskOptions {
   locate(playerId: string): Promise<string | null>;
   /** Calls another room's desk (RegionRoom.trade); rejects when it does not answer within `ms`. */
   call(roomId: string, call: TradeCall, ms: number): Promise<TradeAnswer>;
+  /** Whether some zone holds a live lease on the region (room id). */
+  regionLive(roomId: string): Promise<boolean>;
   /** Deadline of one call to another room (default 3 s). */
   callMs?: number;
   /** First retry delay of a ledger call whose outcome is unknown (store down); doubles each time. */
@@ -75,6 +77,8 @@ export class LedgerDesk {
   readonly #pending = new Set<string>();
   /** Offers accepted from another room: the accept's token and its answer (a retry gets it again). */
   readonly #settled = new Map<string, { token: string; answer: Promise<TradeAnswer>; until: number }>();
+  /** Offers of other rooms shown to players here: when one leaves or moves on, the home is told. */
+  readonly #shown = new Map<string, { to: string; home: string; until: number }>();
   #closed = false;
 
   constructor(private readonly o: LedgerDeskOptions) {}
@@ -143,7 +147,7 @@ export class LedgerDesk {
   }
 
   /** A player offers a trade to another ship, in this room or another (terms already checked as input). */
-  offer(from: string, terms: TradeTerms): void {
+  offer(from: string, terms: TradeTerms) {
     const o = this.o;
     const ship = o.sim.ships.get(from);
     if (!ship) return;
@@ -187,7 +191,7 @@ export class LedgerDesk {
   }
 
   /** The offer's addressee accepts: the ledger commits it once (the offer id is the key). */
-  accept(by: string, id: string): void {
+  accept(by: string, id: string) {
     const o = this.o;
     const offer = o.book.get(id);
     const home = homeOf(id);
@@ -202,16 +206,23 @@ export class LedgerDesk {
   }
 
   /** Accepting an offer kept by another room: forwarded there with this ship's hold. */
-  #acceptAway(by: string, id: string, home: string): void {
+  #acceptAway(by: string, id: string, home: string) {
     const o = this.o;
     if (!o.sim.ships.has(by)) return;
     if (!o.ledger) return this.#refuse(by, "STARLANE_ERR_LEDGER_UNAVAILABLE");
     if (this.#pending.has(by)) return this.#refuse(by, "STARLANE_ERR_LEDGER_BUSY");
     const hold = this.#hold(by);
     const call: TradeCall = { kind: "accept", id, by, room: o.region, hold, token: randomUUID() };
-    // The same call (same token) until the home room answers: it commits once and answers again.
+    if (this.#shown.get(id)?.to === by) this.#shown.delete(id);
+    // The same call (same token) until the home room answers: it commits once and answers again. A
+    // home no zone holds (gone, or never was) keeps no offers: closed.
+    const gone = () => new StarlaneError("STARLANE_ERR_LEDGER_TRADE_CLOSED", "id");
     void this.#run(null, [{ playerId: by, hold }], async () => {
-      const answer = await o.call(home, call, this.#callMs);
+      if (!(await o.regionLive(home))) throw gone();
+      const answer = await o.call(home, call, this.#callMs).catch(async (err) => {
+        if (!(await o.regionLive(home))) throw gone();
+        throw err;
+      });
       if (answer.ok && answer.result) return answer.result;
       if (answer.ok) throw new Error("malformed answer");
       throw Object.assign(new StarlaneError(answer.code, answer.field), { closed: answer.closed });
@@ -240,7 +251,8 @@ export class LedgerDesk {
       this.#close(offer, "cancelled", "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", false);
       return Promise.resolve({ ok: false, code: "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", closed: "cancelled" });
     }
-    if (this.#pending.has(offer.from) || (local && this.#pending.has(offer.to))) return refuse("STARLANE_ERR_LEDGER_BUSY");
+    if (this.#pending.has(offer.from) || (local && this.#pending.has(offer.to)))
+      return refuse("STARLANE_ERR_LEDGER_BUSY");
     // Closed before the ledger answers: a second accept (a replay, a double click, a racing room) is "closed".
     o.book.close(offer.id);
     const { buyer, seller } = parties(offer);
@@ -271,11 +283,12 @@ export class LedgerDesk {
   }
 
   /** Either party withdraws the offer (the addressee possibly from another room). */
-  cancel(by: string, id: string): void {
+  cancel(by: string, id: string) {
     const o = this.o;
     const offer = o.book.get(id);
     const home = homeOf(id);
     if (!offer && home && home !== o.region) {
+      if (this.#shown.get(id)?.to === by) this.#shown.delete(id);
       void o
         .call(home, { kind: "cancel", id, by, room: o.region }, this.#callMs)
         .catch((): TradeAnswer => ({ ok: false, code: "STARLANE_ERR_LEDGER_UNAVAILABLE" }))
@@ -301,22 +314,30 @@ export class LedgerDesk {
           return { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY" };
         }
         o.send(c.offer.to, ServerMessage.TradeOffered, c.offer);
+        this.#shown.set(c.offer.id, {
+          to: c.offer.to,
+          home: homeOf(c.offer.id)!,
+          until: o.now() + c.offer.expiresInMs,
+        });
         return { ok: true };
       case "closed":
+        this.#shown.delete(c.body.id);
         this.#tell(c.to, c.body);
         return { ok: true };
       case "cancel": {
         const offer = o.book.get(c.id);
         if (!offer) return { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_CLOSED", field: "id" };
         if (offer.to !== c.by) return { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_NOT_YOURS", field: "id" };
-        this.#close(offer, "cancelled", undefined, false);
+        this.#close(offer, "cancelled", c.away ? "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY" : undefined, false);
         return { ok: true };
       }
       case "accept": {
         this.#forget();
         const prior = this.#settled.get(c.id);
         if (prior) {
-          return prior.token === c.token ? prior.answer : { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_CLOSED", field: "id" };
+          return prior.token === c.token
+            ? prior.answer
+            : { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_CLOSED", field: "id" };
         }
         const offer = o.book.get(c.id);
         if (!offer) return { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_CLOSED", field: "id" };
@@ -345,6 +366,15 @@ export class LedgerDesk {
       // An addressee in another room is checked when it accepts (it must still be in offer.toRoom).
       else if (!o.present(offer.from) || (!remote && !o.present(offer.to))) {
         this.#close(offer, "cancelled", "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", true);
+      }
+    }
+    for (const [id, s] of this.#shown) {
+      if (s.until <= now) this.#shown.delete(id);
+      else if (!o.present(s.to) && !this.#pending.has(s.to)) {
+        // Our player left or is flying on: its offers elsewhere cannot be accepted from here any more.
+        this.#shown.delete(id);
+        const call: TradeCall = { kind: "cancel", id, by: s.to, room: o.region, away: true };
+        void o.call(s.home, call, this.#callMs).catch(() => {});
       }
     }
   }

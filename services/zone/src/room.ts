@@ -182,6 +182,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       },
       now: () => Date.now(),
       locate: async (playerId) => (await this.ctx.ownership.get(playerId))?.region || null,
+      regionLive: (roomId) => this.ctx.regionLive(roomId),
       call: (roomId, call, ms) => callAnyRoom<TradeAnswer>(roomId, "trade", [call], ms),
     });
     this.#custody = new ShipCustody({

@@ -3,7 +3,14 @@
 // offerer's room (its "home", named in its id), wherever the addressee is: rooms reach each other's
 // offers through the calls below (a room method, over Colyseus presence across zone processes).
 import { randomUUID } from "node:crypto";
-import { type ErrorCode, ErrorCode as ErrorCodes, type Hold, MAX_LEDGER_AMOUNT, parseRegionRoomId, type TradeResult } from "@starlane/shared";
+import {
+  type ErrorCode,
+  ErrorCode as ErrorCodes,
+  type Hold,
+  MAX_LEDGER_AMOUNT,
+  parseRegionRoomId,
+  type TradeResult,
+} from "@starlane/shared";
 
 /** `sell`: the offerer gives `ore` and gets `credits`; `buy`: the offerer pays `credits` for `ore`. */
 export interface TradeTerms {
@@ -122,13 +129,14 @@ export interface OfferBody {
  * - `accept`: the addressee, in room `room` with hold `hold`, accepts an offer kept by the callee.
  *   `token` names this accept: a retry of it (same token) gets the same answer, any other accept
  *   of an offer already being committed gets STARLANE_ERR_LEDGER_TRADE_CLOSED;
- * - `cancel`: the addressee, in room `room`, declines an offer kept by the callee;
+ * - `cancel`: the addressee, in room `room`, declines an offer kept by the callee (`away`: the
+ *   addressee's room says its player left or moved on: cancelled with PARTNER_AWAY);
  * - `closed`: tell the party `to` (in the callee's room) an offer closed.
  */
 export type TradeCall =
   | { kind: "offered"; offer: OfferBody }
   | { kind: "accept"; id: string; by: string; room: string; hold: Hold; token: string }
-  | { kind: "cancel"; id: string; by: string; room: string }
+  | { kind: "cancel"; id: string; by: string; room: string; away?: boolean }
   | { kind: "closed"; to: string; body: ClosedBody };
 
 export interface ClosedBody {
@@ -172,7 +180,8 @@ export function parseTradeCall(c: unknown): TradeCall | null {
       };
     }
     case "cancel":
-      return text(m.id) && text(m.by) && text(m.room) ? { kind: "cancel", id: m.id, by: m.by, room: m.room } : null;
+      if (!text(m.id) || !text(m.by) || !text(m.room)) return null;
+      return { kind: "cancel", id: m.id, by: m.by, room: m.room, ...(m.away === true ? { away: true } : {}) };
     case "closed": {
       const b = m.body as Record<string, unknown> | null;
       if (!text(m.to) || typeof b !== "object" || b === null || !text(b.id)) return null;

@@ -18,6 +18,8 @@ export interface ZoneNode {
   port: number;
   url: string;
   stats(): Promise<{ two: number; none: number; samples: number; detail: string[]; metrics: string }>;
+  /** A trade desk call on room `roomId` made from this process (needs ZONE_DATABASE_URL): its answer. */
+  trade(roomId: string, call: unknown): Promise<unknown>;
   quit(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
 }
@@ -64,6 +66,10 @@ export async function startNode(opts: {
     url: `http://127.0.0.1:${port}`,
     async stats() {
       child.stdin!.write("stats\n");
+      return next();
+    },
+    async trade(roomId, call) {
+      child.stdin!.write(`trade ${roomId} ${JSON.stringify(call)}\n`);
       return next();
     },
     async quit() {

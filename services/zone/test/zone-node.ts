@@ -4,9 +4,14 @@
 // Redis for the ships named in ZONE_WATCH (comma-separated):
 // - "two": a room simulating a ship as its owner while the record names another room or version;
 // - "none": the record names one of our rooms and that room does not have the ship.
-// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it.
+// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it. With
+// ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
+// and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
+// process, printing the answer (the economy tests race accepts from two processes with it).
 import { createInterface } from "node:readline";
+import { createLedger, createRegionFencing, createShipRepository } from "@starlane/persistence";
 import {
+  connectPostgres,
   connectRedis,
   createLogger,
   createTokenVerifier,
@@ -16,6 +21,7 @@ import {
   RedisShipOwnership,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
+import { callAnyRoom } from "../src/call-room.js";
 import { zoneConfig } from "../src/config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
@@ -26,8 +32,12 @@ const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const config = loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_LOG_LEVEL: "warn", ...env });
 const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
-const ships = new MemoryShipRepository();
-for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
+const memory = new MemoryShipRepository();
+for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) memory.put(s);
+const db = env.ZONE_DATABASE_URL ? await connectPostgres(env.ZONE_DATABASE_URL, { max: 8 }) : undefined;
+const stores = db
+  ? { ships: createShipRepository(db), ledger: createLedger(db), fencing: createRegionFencing(db) }
+  : {};
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -35,8 +45,9 @@ const zone = createZoneServer(
     directory: new RedisRegionDirectory(redis, { prefix }),
     presence: new PrefixedRedisPresence(redisUrl, prefix),
     driver: prefixedRedisDriver(redisUrl, prefix),
-    ships,
+    ships: memory,
     ownership,
+    ...stores,
   },
   config,
 );
@@ -81,11 +92,18 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     process.stdout.write(`${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text })}\n`);
+  } else if (line.startsWith("trade ")) {
+    const [, roomId, json] = /^trade (\S+) (.*)$/.exec(line) ?? [];
+    const answer = await callAnyRoom(roomId!, "trade", [JSON.parse(json!)], 5000).catch((err: Error) => ({
+      failed: err.message,
+    }));
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
   } else if (line === "quit") {
     break;
   }
 }
 clearInterval(sampler);
 await zone.close();
+await db?.end();
 redis.disconnect();
 process.exit(0);
