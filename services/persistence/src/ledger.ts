@@ -217,6 +217,15 @@ export async function trade(pool: pg.Pool, req: Trade): Promise<TradeResult> {
   );
 }
 
+/** The committed result of `key`, or null (never claimed, or claimed by a transaction not committed). */
+export async function settled(pool: pg.Pool, key: string): Promise<TradeResult | null> {
+  const { rows } = await pool.query<{ result: { balances?: Balance[] } }>("SELECT result FROM trades WHERE key = $1", [
+    key,
+  ]);
+  const balances = rows[0]?.result.balances;
+  return balances ? { key, replayed: true, balances } : null;
+}
+
 /** The Ledger contract over PostgreSQL. */
 export function createLedger(pool: pg.Pool): Ledger {
   // Callers switch on codes, not on this package's classes.
@@ -229,5 +238,6 @@ export function createLedger(pool: pg.Pool): Ledger {
     sell: (req) => sellOre(pool, req).catch(coded),
     buy: (req) => buyUpgrade(pool, req).catch(coded),
     trade: (req) => trade(pool, req).catch(coded),
+    settled: (key) => settled(pool, key),
   };
 }

@@ -208,23 +208,32 @@ export class LedgerDesk {
   /** Accepting an offer kept by another room: forwarded there with this ship's hold. */
   #acceptAway(by: string, id: string, home: string) {
     const o = this.o;
+    const ledger = o.ledger;
     if (!o.sim.ships.has(by)) return;
-    if (!o.ledger) return this.#refuse(by, "STARLANE_ERR_LEDGER_UNAVAILABLE");
+    if (!ledger) return this.#refuse(by, "STARLANE_ERR_LEDGER_UNAVAILABLE");
     if (this.#pending.has(by)) return this.#refuse(by, "STARLANE_ERR_LEDGER_BUSY");
     const hold = this.#hold(by);
     const call: TradeCall = { kind: "accept", id, by, room: o.region, hold, token: randomUUID() };
     if (this.#shown.get(id)?.to === by) this.#shown.delete(id);
     // The same call (same token) until the home room answers: it commits once and answers again. A
     // home no zone holds (gone, or never was) keeps no offers: closed.
-    const gone = () => new StarlaneError("STARLANE_ERR_LEDGER_TRADE_CLOSED", "id");
+    const gone: TradeAnswer = { ok: false, code: "STARLANE_ERR_LEDGER_TRADE_CLOSED", field: "id" };
     void this.#run(null, [{ playerId: by, hold }], async () => {
-      if (!(await o.regionLive(home))) throw gone();
-      const answer = await o.call(home, call, this.#callMs).catch(async (err) => {
-        if (!(await o.regionLive(home))) throw gone();
-        throw err;
-      });
+      const answer = !(await o.regionLive(home))
+        ? gone
+        : await o.call(home, call, this.#callMs).catch(async (err) => {
+            if (!(await o.regionLive(home))) return gone;
+            throw err;
+          });
       if (answer.ok && answer.result) return answer.result;
       if (answer.ok) throw new Error("malformed answer");
+      if (answer.code === "STARLANE_ERR_LEDGER_TRADE_CLOSED") {
+        // Committed, and its answer lost with the home room (it stopped, or restarted without it)?
+        // The ledger knows; shown unless this ship already shows it (then this is a replayed accept).
+        const result = await ledger.settled(id);
+        const mine = result?.balances.find((b) => b.playerId === by);
+        if (result && mine && mine.ledgerVersion > o.saver.ledgerVersion(by)) return result;
+      }
       throw Object.assign(new StarlaneError(answer.code, answer.field), { closed: answer.closed });
     }).then((r) => {
       if (!(r instanceof StarlaneError)) return this.#tell(by, { id, outcome: "committed" });
