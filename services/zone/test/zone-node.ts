@@ -15,6 +15,7 @@ import {
   connectRedis,
   createLogger,
   createTokenVerifier,
+  type Ledger,
   loadConfig,
   MemoryShipRepository,
   RedisRegionDirectory,
@@ -35,8 +36,29 @@ const ownership = new RedisShipOwnership(redis, { prefix });
 const memory = new MemoryShipRepository();
 for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) memory.put(s);
 const db = env.ZONE_DATABASE_URL ? await connectPostgres(env.ZONE_DATABASE_URL, { max: 8 }) : undefined;
+// "lose <n>": the next n ledger answers are lost after the ledger committed (a connection dropped
+// after COMMIT): the zone must retry with the same key and apply the operation once.
+let lose = 0;
+const losing = (ledger: Ledger): Ledger => {
+  const after =
+    <A, R>(f: (a: A) => Promise<R>) =>
+    async (a: A) => {
+      const r = await f(a);
+      if (lose > 0) {
+        lose--;
+        throw new Error("connection terminated after COMMIT");
+      }
+      return r;
+    };
+  return {
+    sell: after((r) => ledger.sell(r)),
+    buy: after((r) => ledger.buy(r)),
+    trade: after((r) => ledger.trade(r)),
+    settled: (k) => ledger.settled(k),
+  };
+};
 const stores = db
-  ? { ships: createShipRepository(db), ledger: createLedger(db), fencing: createRegionFencing(db) }
+  ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
   : {};
 const zone = createZoneServer(
   {
@@ -92,6 +114,9 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     process.stdout.write(`${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text })}\n`);
+  } else if (line.startsWith("lose ")) {
+    lose += Number(line.slice(5));
+    process.stdout.write(`${JSON.stringify({ lose })}\n`);
   } else if (line.startsWith("trade ")) {
     const [, roomId, json] = /^trade (\S+) (.*)$/.exec(line) ?? [];
     const answer = await callAnyRoom(roomId!, "trade", [JSON.parse(json!)], 5000).catch((err: Error) => ({
