@@ -31,7 +31,7 @@ export const tradesGroup: BenchGroup = {
     "player trades committed per second across a border between two zone processes, credits and ore conserved",
   rows: ROWS,
   async run(ctx) {
-    const pairs = ctx.quick ? 40 : 100;
+    const pairs = ctx.quick ? 20 : 50;
     const seconds = ctx.quick ? 8 : 15;
     ctx.log(`trades: ${pairs} pairs trading across the x=4000 border for ${seconds} s ...`);
     const out = await runScript(["services/zone/bench/trades.ts", String(pairs), String(seconds)], 300_000);

@@ -12,7 +12,7 @@
 // - every player's screen shows its account.
 // Baseline in the same run: the same pairs with both ships in one room of one process.
 //
-//   node --conditions=starlane-source --import tsx services/zone/bench/trades.ts [pairs=100] [seconds=15]
+//   node --conditions=starlane-source --import tsx services/zone/bench/trades.ts [pairs=50] [seconds=15]
 import { Client, type Room } from "@colyseus/sdk";
 import { createShipRepository, migratePersistence } from "@starlane/persistence";
 import { ClientMessage, connectPostgres, connectRedis, ServerMessage } from "@starlane/shared";
@@ -21,7 +21,7 @@ import { startNode, type ZoneNode } from "../test/cluster.js";
 import type { RegionView } from "../test/harness.js";
 import { testTokens } from "../test/tokens.js";
 
-const PAIRS = Number(process.argv[2] ?? 100);
+const PAIRS = Number(process.argv[2] ?? 50);
 const SECONDS = Number(process.argv[3] ?? 15);
 const START = { credits: 1000, cargo: 1000 };
 const tokens = await testTokens();
@@ -67,7 +67,13 @@ async function run(mode: "cluster" | "same-room") {
   const pool = await connectPostgres(db.url, { max: 4 });
   await migratePersistence(pool);
   const repo = createShipRepository(pool);
-  const env = { ZONE_DATABASE_URL: db.url, STARLANE_LOG_LEVEL: "error" };
+  // TRADES_PROFILE=<dir>: each zone process writes a CPU profile there (west.cpuprofile, east.cpuprofile).
+  const profile = process.env.TRADES_PROFILE;
+  const env = (side: string) => ({
+    ZONE_DATABASE_URL: db.url,
+    STARLANE_LOG_LEVEL: "error",
+    ...(profile ? { ZONE_CPU_PROFILE: `${profile}/${side}.cpuprofile` } : {}),
+  });
   const row = (i: number) => i % 4;
   const y = (i: number) => row(i) * 2000 + 200 + ((i * 37) % 1600);
   const pairs = Array.from({ length: PAIRS }, (_, i) => ({
@@ -82,8 +88,10 @@ async function run(mode: "cluster" | "same-room") {
       await repo.createAtSpawn(s.id, s.id, { region: s.region, x: s.x, y: s.y, ...START });
   }
   const nodes: ZoneNode[] = [
-    await startNode({ prefix, regions: "1-0,1-1,1-2,1-3", jwks: tokens.jwks, env }),
-    ...(mode === "cluster" ? [await startNode({ prefix, regions: "2-0,2-1,2-2,2-3", jwks: tokens.jwks, env })] : []),
+    await startNode({ prefix, regions: "1-0,1-1,1-2,1-3", jwks: tokens.jwks, env: env("west") }),
+    ...(mode === "cluster"
+      ? [await startNode({ prefix, regions: "2-0,2-1,2-2,2-3", jwks: tokens.jwks, env: env("east") })]
+      : []),
   ];
   const east = nodes.at(-1)!;
   const seats = await Promise.all(
@@ -229,6 +237,6 @@ async function run(mode: "cluster" | "same-room") {
 }
 
 await run("cluster");
-await run("same-room");
+if (!process.env.TRADES_PROFILE) await run("same-room");
 redis.disconnect();
 process.exit(0);

@@ -8,6 +8,8 @@
 // ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
 // and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
 // process, printing the answer (the economy tests race accepts from two processes with it).
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
 import { createLedger, createRegionFencing, createShipRepository } from "@starlane/persistence";
 import {
@@ -74,6 +76,13 @@ const zone = createZoneServer(
   config,
 );
 const { port } = await zone.listen();
+// ZONE_CPU_PROFILE=<file>: a CPU profile of this process from here to "quit" (benchmarks).
+const profiler = env.ZONE_CPU_PROFILE ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.start");
+}
 
 const watch = (env.ZONE_WATCH ?? "").split(",").filter(Boolean);
 const violations = { two: 0, none: 0, samples: 0 };
@@ -128,6 +137,10 @@ for await (const line of createInterface({ input: process.stdin })) {
   }
 }
 clearInterval(sampler);
+if (profiler) {
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(env.ZONE_CPU_PROFILE!, JSON.stringify(profile));
+}
 await zone.close();
 await db?.end();
 redis.disconnect();
