@@ -377,6 +377,7 @@ export class LedgerDesk {
         this.#close(offer, "cancelled", "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", true);
       }
     }
+    this.#forget();
     for (const [id, s] of this.#shown) {
       if (s.until <= now) this.#shown.delete(id);
       else if (!o.present(s.to) && !this.#pending.has(s.to)) {
