@@ -18,6 +18,10 @@ export interface ZoneNode {
   port: number;
   url: string;
   stats(): Promise<{ two: number; none: number; samples: number; detail: string[]; metrics: string }>;
+  /** A trade desk call on room `roomId` made from this process (needs ZONE_DATABASE_URL): its answer. */
+  trade(roomId: string, call: unknown): Promise<unknown>;
+  /** The next `n` ledger answers of this process are lost after committing (needs ZONE_DATABASE_URL). */
+  lose(n: number): Promise<void>;
   quit(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
 }
@@ -65,6 +69,14 @@ export async function startNode(opts: {
     async stats() {
       child.stdin!.write("stats\n");
       return next();
+    },
+    async trade(roomId, call) {
+      child.stdin!.write(`trade ${roomId} ${JSON.stringify(call)}\n`);
+      return next();
+    },
+    async lose(n) {
+      child.stdin!.write(`lose ${n}\n`);
+      await next();
     },
     async quit() {
       if (exited) return;

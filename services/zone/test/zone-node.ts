@@ -4,18 +4,27 @@
 // Redis for the ships named in ZONE_WATCH (comma-separated):
 // - "two": a room simulating a ship as its owner while the record names another room or version;
 // - "none": the record names one of our rooms and that room does not have the ship.
-// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it.
+// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it. With
+// ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
+// and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
+// process, printing the answer (the economy tests race accepts from two processes with it).
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
+import { createLedger, createRegionFencing, createShipRepository } from "@starlane/persistence";
 import {
+  connectPostgres,
   connectRedis,
   createLogger,
   createTokenVerifier,
+  type Ledger,
   loadConfig,
   MemoryShipRepository,
   RedisRegionDirectory,
   RedisShipOwnership,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
+import { callAnyRoom } from "../src/call-room.js";
 import { zoneConfig } from "../src/config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
@@ -26,8 +35,33 @@ const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const config = loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_LOG_LEVEL: "warn", ...env });
 const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
-const ships = new MemoryShipRepository();
-for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
+const memory = new MemoryShipRepository();
+for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) memory.put(s);
+const db = env.ZONE_DATABASE_URL ? await connectPostgres(env.ZONE_DATABASE_URL, { max: 8 }) : undefined;
+// "lose <n>": the next n ledger answers are lost after the ledger committed (a connection dropped
+// after COMMIT): the zone must retry with the same key and apply the operation once.
+let lose = 0;
+const losing = (ledger: Ledger): Ledger => {
+  const after =
+    <A, R>(f: (a: A) => Promise<R>) =>
+    async (a: A) => {
+      const r = await f(a);
+      if (lose > 0) {
+        lose--;
+        throw new Error("connection terminated after COMMIT");
+      }
+      return r;
+    };
+  return {
+    sell: after((r) => ledger.sell(r)),
+    buy: after((r) => ledger.buy(r)),
+    trade: after((r) => ledger.trade(r)),
+    settled: (k) => ledger.settled(k),
+  };
+};
+const stores = db
+  ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
+  : {};
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -35,12 +69,20 @@ const zone = createZoneServer(
     directory: new RedisRegionDirectory(redis, { prefix }),
     presence: new PrefixedRedisPresence(redisUrl, prefix),
     driver: prefixedRedisDriver(redisUrl, prefix),
-    ships,
+    ships: memory,
     ownership,
+    ...stores,
   },
   config,
 );
 const { port } = await zone.listen();
+// ZONE_CPU_PROFILE=<file>: a CPU profile of this process from here to "quit" (benchmarks).
+const profiler = env.ZONE_CPU_PROFILE ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.start");
+}
 
 const watch = (env.ZONE_WATCH ?? "").split(",").filter(Boolean);
 const violations = { two: 0, none: 0, samples: 0 };
@@ -81,11 +123,25 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     process.stdout.write(`${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text })}\n`);
+  } else if (line.startsWith("lose ")) {
+    lose += Number(line.slice(5));
+    process.stdout.write(`${JSON.stringify({ lose })}\n`);
+  } else if (line.startsWith("trade ")) {
+    const [, roomId, json] = /^trade (\S+) (.*)$/.exec(line) ?? [];
+    const answer = await callAnyRoom(roomId!, "trade", [JSON.parse(json!)], 5000).catch((err: Error) => ({
+      failed: err.message,
+    }));
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
   } else if (line === "quit") {
     break;
   }
 }
 clearInterval(sampler);
+if (profiler) {
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(env.ZONE_CPU_PROFILE!, JSON.stringify(profile));
+}
 await zone.close();
+await db?.end();
 redis.disconnect();
 process.exit(0);

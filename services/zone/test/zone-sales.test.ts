@@ -43,6 +43,7 @@ class HeldLedger implements Ledger {
     }
     return this.inner.sell(req);
   }
+  settled = (key: string) => this.inner.settled(key);
   trade = (req: Parameters<Ledger["trade"]>[0]) => this.inner.trade(req);
   buy = (req: Parameters<Ledger["buy"]>[0]) => this.inner.buy(req);
 }
