@@ -74,6 +74,6 @@ runMain("zone", async (life) => {
     log,
   });
   life.defer("status", () => status.stop());
-  log.info({ address, zone: zone.zoneId, name: statusConfig.name, regions: zone.regions() }, "zone listening");
+  log.info({ address, zone: zone.zoneId, slot: statusConfig.name, regions: zone.regions() }, "zone listening");
   life.exitOnSignals(log);
 });
