@@ -4,6 +4,7 @@
 // DATABASE_URL (defaults: the local Redis and PostgreSQL; the database is created when missing).
 // Prints the URLs once every process answers /readyz. `npm run cluster:stop` stops it.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generateKeyEncryptionKey, parseKeyEncryptionKey } from "@starlane/login";
@@ -49,6 +50,19 @@ async function ensureDatabase(url: string): Promise<boolean> {
   } finally {
     await pool.end();
   }
+}
+
+/** The first of `ports` something already listens on (on `host`), or undefined. */
+async function portInUse(host: string, ports: number[]): Promise<number | undefined> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, host, () => s.close(() => resolve(true)));
+    });
+    if (!free) return port;
+  }
+  return undefined;
 }
 
 async function waitReady(urls: [string, string][], timeoutMs: number): Promise<string[]> {
@@ -99,6 +113,19 @@ async function main() {
     logLevel: env.STARLANE_LOG_LEVEL || "info",
   };
   if (pm2List(dir).length > 0) fail(`a cluster is already running from ${dir}; stop it first: npm run cluster:stop`);
+  // A taken port would only show as a process crash-looping under PM2: say so now.
+  const ports = [
+    port,
+    port + 1,
+    port + 2,
+    port + 3,
+    ...Array.from({ length: settings.zones }, (_, i) => settings.zonePort + i),
+  ];
+  const taken = await portInUse(settings.host, ports);
+  if (taken !== undefined)
+    fail(
+      `port ${taken} on ${settings.host} is in use (the cluster needs ${ports.join(", ")}; --port and --zone-port move them)`,
+    );
 
   // Both stores first: a cluster that cannot reach them would only crash-loop under PM2.
   try {

@@ -222,6 +222,15 @@ test("operator calls: chat mute and kick, keys rotate, ban; wrong credential and
 });
 
 test("bad input: one line, non-zero exit", () => {
+  const again = run("cluster", ["--port", String(port), "--zone-port", String(zonePort)]);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /a cluster is already running/);
+  const taken = run("cluster", ["--port", String(port), "--zone-port", String(zonePort)], {
+    STARLANE_CLUSTER_DIR: join(dir, "other"),
+  });
+  assert.equal(taken.status, 1);
+  assert.match(taken.stderr, new RegExp(`port ${port} on 127.0.0.1 is in use`));
+
   const cases: [string[], Record<string, string>, RegExp][] = [
     [["status"], { REDIS_URL: "redis://127.0.0.1:1" }, /Redis at redis:\/\/127\.0\.0\.1:1\/? is unreachable/],
     [["frobnicate"], {}, /unknown command "frobnicate"/],
