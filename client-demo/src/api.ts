@@ -14,6 +14,8 @@ export interface Seat {
   reservation: unknown;
   address: string;
   world?: WorldConfig;
+  /** Chat's WebSocket URL, when the system has chat. */
+  chat?: string;
 }
 
 export class ApiError extends Error {

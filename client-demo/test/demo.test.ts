@@ -168,6 +168,29 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
     return Math.abs(r! - 0x35) < 8 && Math.abs(g! - 0xf0) < 8 && Math.abs(b! - 0xc0) < 8;
   });
 
+  // Prediction: with the zone's tick held (no server state can arrive), a key press still moves the
+  // page's own ship: the page flies it with the zone's flight code on top of the last state.
+  type Shown = { states: number; lastSent: number; own: { x: number; y: number } | null };
+  const shown = () => page.evaluate(() => ({ ...(window as unknown as { starlane: Shown }).starlane }));
+  const heldRoom = ownerOf(name)!.room as unknown as { tick: (dt?: number) => void };
+  heldRoom.tick = () => {};
+  try {
+    const before = await shown();
+    assert.ok(before.own, "the page shows a predicted own ship");
+    await page.keyboard.down("KeyW");
+    const moved = await waitFor("the predicted ship moves on the key press", async () => {
+      const now = await shown();
+      return now.lastSent > before.lastSent && Math.hypot(now.own!.x - before.own!.x, now.own!.y - before.own!.y) > 5
+        ? now
+        : undefined;
+    });
+    assert.equal(moved.states, before.states, "no server state arrived while the tick was held");
+    await page.keyboard.up("KeyW");
+  } finally {
+    delete (heldRoom as { tick?: unknown }).tick; // the room's own tick again
+  }
+  await released(name);
+
   // Hold thrust: the position on the HUD moves, and so does the ship on the server.
   const start = await hudPosition(page);
   await page.keyboard.down("KeyW");
@@ -276,6 +299,50 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
 
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+async function registered(prefix: string): Promise<{ page: Page; problems: string[]; name: string }> {
+  const { page, problems } = await openPage();
+  const name = `${prefix}_${process.pid % 100000}`;
+  await page.fill("#name", name);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[value=register]");
+  await page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  return { page, problems, name };
+}
+
+/** The chat log's lines as the page shows them, and how many elements players' text made. */
+const chatLines = (page: Page) => page.locator("#chat-log li").allTextContents();
+
+test("chat: two pages talk on global and in a whisper; an HTML/script payload shows as plain text", async () => {
+  const one = await registered("Talker");
+  const two = await registered("Hearer");
+  for (const p of [one, two])
+    await waitFor("chat connected", async () => /^chat/.test(await text(p.page, "chat-state")));
+  // Enter gives the keys to the chat line; typing there does not fly.
+  await one.page.keyboard.press("Enter");
+  const payload = `<img src=x id=pwned><script>window.pwned = 1</script> hi`;
+  await one.page.keyboard.type(payload);
+  await one.page.keyboard.press("Enter");
+  const line = `[global] ${one.name}: ${payload}`;
+  await waitFor("the message on the other page", async () => (await chatLines(two.page)).includes(line));
+  // Shown as text: no element came from it, no script ran.
+  assert.equal(await two.page.locator("#chat-log img, #chat-log script, #pwned").count(), 0);
+  assert.equal(await two.page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  await two.page.fill("#chat-input", `/w ${one.name} just you`);
+  await two.page.press("#chat-input", "Enter");
+  const whisper = `[whisper → ${one.name.toLowerCase()}] ${two.name}: just you`;
+  await waitFor("the whisper on the first page", async () => {
+    const lines = await chatLines(one.page);
+    return lines.some((l) => l.endsWith(`${two.name}: just you`)) ? lines : undefined;
+  });
+  assert.ok(
+    (await chatLines(two.page)).some((l) => l.toLowerCase() === whisper.toLowerCase()),
+    "the sender sees it too",
+  );
+  assert.deepEqual([...one.problems, ...two.problems], []);
+  await one.page.close();
+  await two.page.close();
 });
 
 test("a failed log-in shows the server's message on the form", async () => {

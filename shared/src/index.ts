@@ -107,6 +107,8 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
 export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export {
   type EntryMeta,
@@ -132,7 +134,7 @@ export {
 } from "./ship.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
-export { mountStatic } from "./static.js";
+export { mountStatic, PAGE_SECURITY_HEADERS } from "./static.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export {
   allRegions,
