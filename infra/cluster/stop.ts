@@ -1,5 +1,7 @@
 // `npm run cluster:stop`: SIGTERM to every process of the cluster (zones save their players' ships
 // and give their regions back; PM2 waits kill_timeout before SIGKILL), then the PM2 daemon goes.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { clusterDir, pm2, pm2List } from "./pm2.js";
 
 const dir = clusterDir();
@@ -17,4 +19,5 @@ if (running.length === 0) {
   }
   process.stdout.write(`stopped ${running.map((p) => p.name).join(", ")}\n`);
 }
-pm2(dir, ["kill"]);
+// Only a daemon that exists: any other pm2 command would start one.
+if (existsSync(join(dir, "pm2", "pm2.pid"))) pm2(dir, ["kill"]);
