@@ -134,6 +134,7 @@ export {
 } from "./ship.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+export { mountStatic, PAGE_SECURITY_HEADERS } from "./static.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export {
   allRegions,
@@ -180,3 +181,13 @@ export {
   type WriteBehindKeys,
   writeBehindKeys,
 } from "./writebehind.js";
+export {
+  type ClusterStatus,
+  LocalZoneStatusBoard,
+  RedisZoneStatusBoard,
+  type RegionStatus,
+  readClusterStatus,
+  type ZoneReport,
+  type ZoneStatusBoard,
+  zoneStatusKeys,
+} from "./zone-status.js";

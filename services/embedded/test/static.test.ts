@@ -6,10 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createApp, type Listening, listen } from "@starlane/shared";
-import { mountStatic, PAGE_SECURITY_HEADERS } from "../src/static.js";
+import { createApp, type Listening, listen, mountStatic, PAGE_SECURITY_HEADERS } from "@starlane/shared";
 
-const PAGE = fileURLToPath(new URL("../../../client-demo/public/index.html", import.meta.url));
+const PAGES = ["index.html", "operator/map.html"].map((p) =>
+  fileURLToPath(new URL(`../../../client-demo/public/${p}`, import.meta.url)),
+);
 let dir: string;
 let listening: Listening;
 let base: string;
@@ -47,12 +48,14 @@ test("every answer carries the page's security headers: CSP with no inline scrip
   assert.equal(PAGE_SECURITY_HEADERS["referrer-policy"], "no-referrer");
 });
 
-test("the browser client's page has no inline script, event handler or style for the policy to block", () => {
-  const html = readFileSync(PAGE, "utf8");
-  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
-    assert.match(m[1] ?? "", /\bsrc=/, "every script is a file");
-    assert.equal((m[2] ?? "").trim(), "", "no inline script body");
+test("the browser client's pages have no inline script, event handler or style for the policy to block", () => {
+  for (const page of PAGES) {
+    const html = readFileSync(page, "utf8");
+    for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)) {
+      assert.match(m[1] ?? "", /\bsrc=/, "every script is a file");
+      assert.equal((m[2] ?? "").trim(), "", "no inline script body");
+    }
+    assert.doesNotMatch(html, /\son[a-z]+\s*=/i, "no inline event handlers");
+    assert.doesNotMatch(html, /<style\b|\sstyle\s*=/i, "no inline styles");
   }
-  assert.doesNotMatch(html, /\son[a-z]+\s*=/i, "no inline event handlers");
-  assert.doesNotMatch(html, /<style\b|\sstyle\s*=/i, "no inline styles");
 });

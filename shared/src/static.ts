@@ -1,7 +1,9 @@
-// Serves the browser client's files from one folder. Paths are resolved inside that folder only.
+// Serves the browser client's files from one folder (the front door: npm start, and login in the
+// cluster when STARLANE_CLIENT_DIR is set). Paths are resolved inside that folder only.
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
-import { type App, reply, StarlaneError } from "@starlane/shared";
+import { type App, reply } from "./http.js";
+import { StarlaneError } from "./protocol.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
