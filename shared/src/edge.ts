@@ -1,5 +1,4 @@
-// The connection edge every WebSocket service runs at upgrade (chat now; the zone's upgrade can use
-// the same): the browser page's Origin against an allowlist, and per-address caps on upgrades per
+// The connection edge every WebSocket service runs at upgrade (chat and the zone): the browser page's Origin against an allowlist, and per-address caps on upgrades per
 // second and on open connections. Bots and native clients send no Origin and pass that check; a
 // browser always sends one, so a page on another site cannot ride a player's session here.
 // Accounts the operator provisioned for load tests (access-token claim `lt`) skip the caps: the
@@ -117,4 +116,40 @@ export function createConnectionEdge(options: EdgeOptions): ConnectionEdge {
     },
     connections: (ip) => open.get(ip) ?? 0,
   };
+}
+
+/** A service's edge settings, as its config reads them. */
+export interface EdgeSettings {
+  /** Comma-separated origins (`*`: any) allowed besides the front door's. */
+  allowedOrigins: string;
+  /** The front door's origin (where the browser client is served). */
+  frontDoorOrigin: string;
+  maxConnectionsPerIp: number;
+  upgradesPerIpPerS: number;
+}
+
+/**
+ * The edge from a service's settings: the front door's origin is always allowed (`frontDoorOrigin`
+ * overrides the setting where the front door's port is known only once it listens).
+ */
+export function edgeFromSettings(settings: EdgeSettings, frontDoorOrigin?: () => string | undefined): ConnectionEdge {
+  const listed = settings.allowedOrigins
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  const fixed = [settings.frontDoorOrigin, ...listed];
+  let last: string | undefined;
+  let current = fixed;
+  return createConnectionEdge({
+    allowedOrigins: () => {
+      const o = frontDoorOrigin?.();
+      if (o !== last) {
+        last = o;
+        current = o ? [o, ...fixed] : fixed;
+      }
+      return current;
+    },
+    maxConnectionsPerIp: settings.maxConnectionsPerIp,
+    upgradesPerIpPerS: settings.upgradesPerIpPerS,
+  });
 }

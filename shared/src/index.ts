@@ -27,7 +27,14 @@ export {
   type Setting,
   setting,
 } from "./config.js";
-export { type ConnectionEdge, createConnectionEdge, type EdgeOptions, originOf } from "./edge.js";
+export {
+  type ConnectionEdge,
+  createConnectionEdge,
+  type EdgeOptions,
+  type EdgeSettings,
+  edgeFromSettings,
+  originOf,
+} from "./edge.js";
 export type { RegionFencing } from "./fencing.js";
 export * from "./handoff-client.js";
 export {
@@ -98,6 +105,7 @@ export {
   ServerMessage,
   StarlaneError,
 } from "./protocol.js";
+export { RedisFanout } from "./redis-fanout.js";
 export {
   LocalRegionDirectory,
   RedisRegionDirectory,
@@ -106,6 +114,7 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export {
   type EntryMeta,
   fromShipRow,
@@ -128,7 +137,6 @@ export {
   toShipState,
   toWire,
 } from "./ship.js";
-export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
@@ -177,4 +185,3 @@ export {
   type WriteBehindKeys,
   writeBehindKeys,
 } from "./writebehind.js";
-export { RedisFanout } from "./redis-fanout.js";

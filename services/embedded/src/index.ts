@@ -35,6 +35,7 @@ import {
   createOperatorCheck,
   createRegistry,
   createTokenVerifier,
+  edgeFromSettings,
   type InProcessShipQueue,
   type Listening,
   LocalAccountEvents,
@@ -101,6 +102,9 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   // Bans and ended sessions, published by login, followed by the zone (closes live connections).
   const accountEvents = new LocalAccountEvents();
   const login = await mountLogin(frontDoor, { log, db, registry, accountEvents }, config.login);
+  let frontDoorListening: Listening | undefined;
+  const frontDoorOrigin = () =>
+    frontDoorListening ? `http://${config.embedded.publicHost}:${frontDoorListening.port}` : undefined;
   const repository = createShipRepository(db);
   const directory = new LocalRegionDirectory();
   // One record store for the zone (writes) and world entry (reads where a ship is).
@@ -119,10 +123,11 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       ledger: createLedger(db),
       registry,
       accountEvents,
+      // The browser client comes from the front door, whose port is known once it listens.
+      edge: edgeFromSettings(config.zone, () => frontDoorOrigin()),
     },
     config.zone,
   );
-  let frontDoorListening: Listening | undefined;
   const chatSettings = config.chat ?? loadConfig(chatConfig, { STARLANE_CHAT_PORT: "0" });
   await migrateChat(db);
   // In-process halves: one bus and one roster, as there is one chat instance; the front door's
@@ -131,9 +136,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     {
       log,
       verifier: createTokenVerifier({ keys: login.verificationKeys }),
-      edge: chatEdge(chatSettings, () =>
-        frontDoorListening ? `http://${config.embedded.publicHost}:${frontDoorListening.port}` : undefined,
-      ),
+      edge: chatEdge(chatSettings, () => frontDoorOrigin()),
       bus: new LocalChatBus(),
       roster: new LocalRoster(),
       parties: new LocalParties(),
