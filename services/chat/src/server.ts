@@ -7,7 +7,10 @@
 import type uws from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import {
+  ACCOUNT_EVENT_CLOSE,
   type AccessClaims,
+  type AccountEvent,
+  type AccountEvents,
   type App,
   bearerToken,
   CHAT_GLOBAL,
@@ -67,6 +70,11 @@ export interface ChatDeps {
   ownership: Pick<ShipOwnership, "get" | "watch">;
   operatorCheck: OperatorCheck;
   registry: Registry;
+  /**
+   * Account decisions from login (ban, sessions ended): the player's chat connections are closed
+   * with the event's code (4180, 4181). Without it only log-in and world entry enforce them.
+   */
+  accountEvents?: AccountEvents;
 }
 
 export interface ChatServer {
@@ -96,6 +104,8 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
   const regions = new Map<string, Set<Ws>>();
   let closing = false;
   let listening: Listening | undefined;
+  /** Tells this instance's own relation events (already applied) from other instances' ones. */
+  const instance = randomUUID();
 
   const add = <K>(map: Map<K, Set<Ws>>, k: K, ws: Ws) => {
     let s = map.get(k);
@@ -249,11 +259,39 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       case "kick":
         for (const ws of [...(byKey.get(event.name) ?? [])]) closeWith(ws, "STARLANE_ERR_CHAT_KICKED", "kicked");
         return;
+      case "relation":
+        if (event.origin !== instance) setRelation(event.owner, event.target, event.kind);
+        return;
+    }
+  };
+
+  /** On every connection of `owner` here: hide (or show again) `target`. */
+  const setRelation = (owner: string, target: string, kind: Relation | null) => {
+    for (const ws of byKey.get(owner) ?? []) {
+      const rel = ws.getUserData().relations;
+      if (kind) rel.set(target, kind);
+      else rel.delete(target);
+    }
+  };
+
+  const onAccount = (event: AccountEvent) => {
+    const code = ACCOUNT_EVENT_CLOSE[event.kind];
+    const message =
+      event.kind === "banned"
+        ? ErrorCode.STARLANE_ERR_ACCOUNT_BANNED.message
+        : ErrorCode.STARLANE_ERR_SESSIONS_REVOKED.message;
+    for (const ws of [...(byId.get(event.account) ?? [])]) {
+      const c = ws.getUserData();
+      if (c.closed) continue;
+      metrics.closed("account");
+      c.closed = true;
+      ws.end(code, message);
     }
   };
 
   await bus.subscribe(onEvent);
   const unwatch = await ownership.watch(onOwnership);
+  const unfollow = await deps.accountEvents?.follow(onAccount);
 
   const refuse = (reason: Refusal, ws: Ws, code: ErrorCode, ref: unknown) => {
     metrics.refused(reason);
@@ -346,11 +384,10 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         const kind: Relation | null = msg.t === "mute" ? "mute" : msg.t === "block" ? "block" : null;
         if (kind) await moderation.set(c.key, target, kind);
         else await moderation.clear(c.key, target);
-        for (const other of byKey.get(c.key) ?? []) {
-          const rel = other.getUserData().relations;
-          if (kind) rel.set(target, kind);
-          else rel.delete(target);
-        }
+        // Here at once (the answer below means it holds); the player's tabs on other instances
+        // through the bus.
+        setRelation(c.key, target, kind);
+        await bus.publish({ k: "relation", owner: c.key, target, kind, origin: instance });
         send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
         return;
       }
@@ -532,6 +569,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         if (!ws.getUserData().closed) ws.end(CloseCode.ShuttingDown, "chat is shutting down");
       }
       await unwatch();
+      await unfollow?.();
       await roster.close();
     },
   };

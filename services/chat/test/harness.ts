@@ -9,6 +9,7 @@ import {
   createRegistry,
   createTokenVerifier,
   type EdgeOptions,
+  RedisAccountEvents,
   RedisShipOwnership,
   TOKEN_ALGORITHM,
   TOKEN_AUDIENCE,
@@ -95,6 +96,7 @@ export async function startInstance(
       ownership: new RedisShipOwnership(deps.redis, { prefix: deps.prefix }),
       operatorCheck: createOperatorCheck(OPERATOR_TOKEN),
       registry: createRegistry("chat"),
+      accountEvents: new RedisAccountEvents(deps.redis, { prefix: deps.prefix }),
     },
     { host: "127.0.0.1", port: 0, ...LIMITS, ...limits },
   );

@@ -99,7 +99,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   await persistence.start();
 
   const frontDoor = createApp();
-  // Bans and ended sessions, published by login, followed by the zone (closes live connections).
+  // Bans and ended sessions, published by login, followed by the zone and chat (close live connections).
   const accountEvents = new LocalAccountEvents();
   const login = await mountLogin(frontDoor, { log, db, registry, accountEvents }, config.login);
   let frontDoorListening: Listening | undefined;
@@ -145,6 +145,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       ownership,
       operatorCheck: createOperatorCheck(config.login.operatorToken),
       registry,
+      accountEvents,
     },
     { ...chatSettings, host: config.embedded.host },
   );
