@@ -30,9 +30,10 @@ export interface ConnectionEdge {
   /**
    * Counts the upgrade and takes one of the address's connection slots; resolves the release to
    * call when the connection closes, or the refusal. `exempt` (an `lt` token) skips both caps and is
-   * not counted.
+   * not counted. `continued`: the connection carries on one the edge already admitted (a handoff
+   * seat, while the old one closes): counted, never refused, so a player is not stranded mid-flight.
    */
-  admit(ip: string, exempt: boolean): StarlaneError | (() => void);
+  admit(ip: string, exempt: boolean, continued?: boolean): StarlaneError | (() => void);
   /** Open connections counted for `ip` (metrics, tests). */
   connections(ip: string): number;
 }
@@ -96,12 +97,12 @@ export function createConnectionEdge(options: EdgeOptions): ConnectionEdge {
     countRefused(ip) {
       if (options.upgradesPerIpPerS > 0) used(ip).count++;
     },
-    admit(ip, exempt) {
+    admit(ip, exempt, continued = false) {
       // Not counted either, so a load test does not use up the slots of real players at its address.
       if (exempt) return () => {};
-      if (rateFull(ip)) return new StarlaneError("STARLANE_ERR_RATE_LIMITED");
+      if (!continued && rateFull(ip)) return new StarlaneError("STARLANE_ERR_RATE_LIMITED");
       if (options.upgradesPerIpPerS > 0) used(ip).count++;
-      if (options.maxConnectionsPerIp > 0 && (open.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
+      if (!continued && options.maxConnectionsPerIp > 0 && (open.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
         return new StarlaneError("STARLANE_ERR_TOO_MANY_CONNECTIONS");
       }
       open.set(ip, (open.get(ip) ?? 0) + 1);

@@ -64,6 +64,8 @@ export interface RoomContext {
   verifier: TokenVerifier;
   /** Per-address connection cap: a seat takes a slot at join (`lt` tokens exempt) and gives it back on leave. */
   edge: ConnectionEdge;
+  /** Players this process admitted with an `lt` token (their handoff seats stay exempt). */
+  loadTestPlayers: Set<string>;
   ships: Pick<ShipRepository, "load">;
   /** Which room owns which ship (versioned); handoffs move it atomically. */
   ownership: ShipOwnership;
@@ -266,7 +268,12 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     if (!auth?.sub) throw new ServerError(ErrorCodes.STARLANE_ERR_UNAUTHORIZED.status, "STARLANE_ERR_UNAUTHORIZED");
     // The per-address cap is taken here, where the token (and its `lt` exemption) is known; the
     // socket is open, so a refusal is a close code (4111; 4101 over the upgrade rate).
-    const release = this.ctx.edge.admit(remoteAddressOf(client), auth.lt === true);
+    // A handoff seat carries on a connection admitted at the source: never refused, and exempt when
+    // this process has seen the player's `lt` token (a handoff seat's claims come from the zone).
+    const handoff = auth.handoff !== undefined;
+    if (auth.lt === true) this.ctx.loadTestPlayers.add(auth.sub);
+    const exempt = auth.lt === true || (handoff && this.ctx.loadTestPlayers.has(auth.sub));
+    const release = this.ctx.edge.admit(remoteAddressOf(client), exempt, handoff);
     if (release instanceof StarlaneError) {
       this.ctx.metrics.closed(this.roomId, "edge");
       const spec: { close?: number; message: string } = ErrorCodes[release.code];

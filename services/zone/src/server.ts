@@ -143,6 +143,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     schemas: defineStateSchemas({ world, quantize: config.quantize, interest: config.interest }),
     verifier: deps.verifier,
     edge: deps.edge ?? edgeFromSettings(config),
+    loadTestPlayers: new Set(),
     ships: deps.ships,
     ownership: deps.ownership,
     address: "",
