@@ -11,8 +11,9 @@ export {
   type ChatSender,
   type ChatSocket,
   type ChatSocketConstructor,
+  parseChatFrame,
 } from "./chat-client.js";
-export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
+export { afterClose, backoffMs, CLOSE_POLICY, DEFAULT_BACKOFF, TransportCloseCode } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
   CHAT_GLOBAL,
@@ -36,4 +37,3 @@ export {
   regionWidth,
   type WorldConfig,
 } from "./world.js";
-export { CLOSE_POLICY, TransportCloseCode } from "./close-policy.js";

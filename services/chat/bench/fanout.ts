@@ -104,22 +104,24 @@ try {
     });
     ws.on("message", (data: Buffer) => {
       if (!measuring) return;
-      // Thin: find the send time in the bytes, without decoding or parsing the message.
-      const at = data.indexOf(MARK);
-      if (at < 0) return;
-      delivered++;
-      lastAt = performance.now();
-      let sent = 0;
-      let scale = 0;
-      for (let i = at + MARK.length; i < data.length; i++) {
-        const b = data[i]!;
-        if (b === 0x2e) scale = 1;
-        else if (b >= 0x30 && b <= 0x39) {
-          sent = sent * 10 + (b - 0x30);
-          if (scale) scale *= 10;
-        } else break;
+      // Thin: find each send time in the bytes (a frame may carry several messages, one per line),
+      // without decoding or parsing them.
+      const now = performance.now();
+      for (let at = data.indexOf(MARK); at >= 0; at = data.indexOf(MARK, at + MARK.length)) {
+        delivered++;
+        lastAt = now;
+        let sent = 0;
+        let scale = 0;
+        for (let i = at + MARK.length; i < data.length; i++) {
+          const b = data[i]!;
+          if (b === 0x2e) scale = 1;
+          else if (b >= 0x30 && b <= 0x39) {
+            sent = sent * 10 + (b - 0x30);
+            if (scale) scale *= 10;
+          } else break;
+        }
+        if (latencies.length < 2_000_000) latencies.push(now - (scale ? sent / scale : sent));
       }
-      if (latencies.length < 2_000_000) latencies.push(lastAt - (scale ? sent / scale : sent));
     });
     sockets.push(ws);
     await new Promise<void>((resolve, reject) => {

@@ -16,6 +16,7 @@ import {
   TOKEN_ISSUER,
   type TokenVerifier,
 } from "@starlane/shared";
+import { parseChatFrame } from "@starlane/shared/client";
 import { waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -130,7 +131,7 @@ export class Client {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const ws = new WebSocket(this.#url, { headers, ...(options.origin ? { origin: options.origin } : {}) });
     this.#opened = false;
-    ws.on("message", (data) => this.messages.push(JSON.parse(data.toString("utf8")) as Msg));
+    ws.on("message", (data) => this.messages.push(...(parseChatFrame(data.toString("utf8")) as Msg[])));
     ws.on("open", () => {
       this.#opened = true;
     });

@@ -35,7 +35,7 @@ import {
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
 } from "@starlane/shared";
-import { ShipLink } from "@starlane/shared/client";
+import { parseChatFrame, ShipLink } from "@starlane/shared/client";
 import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
 import { createZoneServer, type ZoneServer, zoneConfig } from "@starlane/zone";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -137,7 +137,7 @@ async function pilot(id: string, x: number, y: number, vx: number, region: strin
   const messages: Msg[] = [];
   const ws = new WebSocket(`${chatUrl}?access_token=${token}`);
   sockets.push(ws);
-  ws.on("message", (d) => messages.push(JSON.parse(d.toString("utf8")) as Msg));
+  ws.on("message", (d) => messages.push(...(parseChatFrame(d.toString("utf8")) as Msg[])));
   const next = (what: string, pred: (m: Msg) => boolean) => waitFor(what, () => messages.find(pred), 10_000);
   await next("global history", (m) => m.t === "history" && m.channel === "global");
   return { id, client, room, messages, next, say: (m: object) => ws.send(JSON.stringify(m)) };
