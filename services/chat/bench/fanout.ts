@@ -91,6 +91,8 @@ let measuring = false;
 const latencies: number[] = [];
 const MARK = Buffer.from('"text":"b:');
 let lastAt = 0;
+/** Messages the senders actually sent (their timers run late when the machine is busy). */
+let sent = 0;
 
 try {
   const instances = await Promise.all([startChat(), startChat()]);
@@ -139,6 +141,7 @@ try {
     setTimeout(
       () => {
         const timer = setInterval(() => {
+          if (measuring) sent++;
           ws.send(JSON.stringify({ t: "say", channel: "global", text: `b:${performance.now().toFixed(3)}` }));
         }, interval);
         timers2.push(timer);
@@ -163,6 +166,10 @@ try {
       chatters,
       senders,
       offeredMsgsPerS: senders * ratePerSender,
+      sentMsgsPerS: Math.round((sent / seconds) * 10) / 10,
+      // Every chatter should get every message: what the run could deliver at most.
+      deliveriesDue: sent * chatters,
+      delivered,
       // Over the time deliveries took: from the first send to the last receipt (dividing by the send
       // window plus the drain made the offered rate itself unreachable).
       deliveriesPerS: Math.round(delivered / Math.max(0.001, (lastAt - t0) / 1000)),
