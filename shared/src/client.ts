@@ -8,6 +8,7 @@ export {
   type ChatClientOptions,
   type ChatEvent,
   type ChatLine,
+  type ChatParty,
   type ChatSender,
   type ChatSocket,
   type ChatSocketConstructor,
@@ -25,6 +26,8 @@ export {
   ErrorCode,
   ServerMessage,
 } from "./protocol.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
 export { type BodyView, type MapView, type RegionView, regionView, type ShipView } from "./state-view.js";
 export {
   parseRegionRoomId,

@@ -114,6 +114,8 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
 export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export {
   type EntryMeta,

@@ -20,6 +20,7 @@ import {
   type ShipStatePublisher,
   StarlaneError,
   type TokenVerifier,
+  TUNING,
   type WorldConfig,
 } from "@starlane/shared";
 import { callRoom } from "./call-room.js";
@@ -40,7 +41,6 @@ import { LedgerDesk } from "./ledger-desk.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
 import { Mirror } from "./mirror.js";
 import { damage } from "./rules/combat.js";
-import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
