@@ -30,8 +30,9 @@ export const chatGroup: BenchGroup = {
   rows: ROWS,
   async run(ctx) {
     const chatters = ctx.quick ? 300 : 1000;
-    // 50 messages/s on global to 1,000 chatters offers the 50,000 deliveries/s target.
-    const senders = ctx.quick ? 20 : 50;
+    // 60 messages/s on global to 1,000 chatters offers 60,000 deliveries/s: above the 50,000 target,
+    // so the figure can show whether chat reaches it (at exactly 50,000 offered it never could).
+    const senders = ctx.quick ? 20 : 60;
     ctx.log(`chat fan-out: ${chatters} chatters over two instances, ${senders} messages/s on global ...`);
     const out = await runScript(
       [
