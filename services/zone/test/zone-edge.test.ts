@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
-import { CloseCode, createConnectionEdge, LocalRegionDirectory } from "@starlane/shared";
+import { CloseCode, createConnectionEdge, LocalRegionDirectory, ShipLink } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
 import { metric, REGION, startZone, type Zone } from "./harness.js";
 
@@ -19,7 +19,9 @@ const edge = createConnectionEdge({
 });
 let zone: Zone;
 before(async () => {
-  zone = await startZone({}, new LocalRegionDirectory(), undefined, undefined, { edge });
+  zone = await startZone({ STARLANE_ZONE_REGIONS: "1-1,2-1" }, new LocalRegionDirectory(), undefined, undefined, {
+    edge,
+  });
 });
 after(() => zone.close());
 
@@ -132,4 +134,47 @@ test("more upgrades per second than allowed from one address: HTTP 429 with Retr
   now += 1000;
   assert.equal((await upgrade()).status, 101, "the next second is open again");
   for (const p of [...bots, ...more]) await p.leave();
+});
+
+test("a handoff seat is never refused by the cap: a player at the cap flies across a border and keeps flying", async () => {
+  now += 10_000;
+  const still = await tryJoin("h-still");
+  assert.equal(still.outcome, "joined");
+  // Region 1-1 spans x 2000..4000: the flyer starts just short of its east border, drifting east.
+  zone.ships.put({
+    playerId: "h-flyer",
+    x: 3960,
+    y: 3000,
+    vx: 250,
+    vy: 0,
+    heading: 0,
+    hull: 100,
+    cargo: 0,
+    credits: 0,
+  });
+  const client = new Client(zone.url);
+  client.auth.token = await zone.tokens.sign({ sub: "h-flyer", name: "h-flyer" });
+  const room = await client.joinById(REGION, {});
+  room.reconnection.maxRetries = 0;
+  let closedWith: number | undefined;
+  room.onLeave((code) => {
+    closedWith = code;
+  });
+  assert.equal(edge.connections("127.0.0.1"), 2, "the address is at its cap");
+  const link = new ShipLink(client, room, "h-flyer", {
+    onRoom: (r) => {
+      r.reconnection.maxRetries = 0;
+    },
+  });
+  for (let i = 0; i < 100 && link.handoffs === 0; i++) {
+    zone.server.step();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await waitFor("the new room shows the ship", () => !link.switching && link.handoffs === 1);
+  assert.equal(zone.server.room("region-2-1")!.owns("h-flyer"), true);
+  assert.notEqual(closedWith, CloseCode.TooManyConnections);
+  await waitFor("the old seat is given back", () => edge.connections("127.0.0.1") === 2);
+  link.close();
+  await Promise.race([link.room.leave(true).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+  await still.leave();
 });
