@@ -60,6 +60,23 @@ export interface ChatClientOptions {
 
 const OPEN = 1;
 
+/**
+ * The server messages in one chat frame: a frame carries one JSON object, or several, one per line
+ * (the server puts what it has for a connection in one frame per turn of its event loop). A line
+ * that is not JSON is skipped.
+ */
+export function parseChatFrame(data: string): ChatEvent[] {
+  const out: ChatEvent[] = [];
+  for (const line of data.split("\n")) {
+    try {
+      out.push(JSON.parse(line) as ChatEvent);
+    } catch {
+      // not ours to interpret
+    }
+  }
+  return out;
+}
+
 export class ChatClient {
   readonly #socket: ChatSocket;
   readonly #welcome: Promise<Extract<ChatEvent, { t: "welcome" }>>;
@@ -71,14 +88,10 @@ export class ChatClient {
     this.#socket = new Socket(`${url}${sep}access_token=${encodeURIComponent(accessToken)}`);
     this.#welcome = new Promise((resolve, reject) => {
       this.#socket.onmessage = (ev) => {
-        let event: ChatEvent;
-        try {
-          event = JSON.parse(String(ev.data)) as ChatEvent;
-        } catch {
-          return;
+        for (const event of parseChatFrame(String(ev.data))) {
+          if (event.t === "welcome") resolve(event);
+          options.onMessage?.(event);
         }
-        if (event.t === "welcome") resolve(event);
-        options.onMessage?.(event);
       };
       this.#socket.onclose = (ev) => {
         reject(Object.assign(new Error(`chat closed with ${ev.code}`), { code: ev.code }));

@@ -12,6 +12,7 @@ export {
   type ChatSender,
   type ChatSocket,
   type ChatSocketConstructor,
+  parseChatFrame,
 } from "./chat-client.js";
 export { afterClose, backoffMs, CLOSE_POLICY, DEFAULT_BACKOFF, TransportCloseCode } from "./close-policy.js";
 export * from "./handoff-client.js";

@@ -46,3 +46,16 @@ test("per-address caps: open connections and upgrades per second; other addresse
   for (let i = 0; i < 3; i++) edge.countRefused("3.3.3.3");
   assert.equal(code(edge.precheck("3.3.3.3", undefined)), "STARLANE_ERR_RATE_LIMITED");
 });
+
+test("a continued connection (a handoff seat) is counted but never refused, so a player is not stranded mid-flight", () => {
+  const t = 50_000;
+  const edge = createConnectionEdge({ allowedOrigins: [], maxConnectionsPerIp: 1, upgradesPerIpPerS: 1, now: () => t });
+  const first = edge.admit("3.3.3.3", false);
+  assert.equal(typeof first, "function");
+  assert.equal(code(edge.admit("3.3.3.3", false)), "STARLANE_ERR_RATE_LIMITED");
+  const handoff = edge.admit("3.3.3.3", false, true);
+  assert.equal(typeof handoff, "function", "over both caps, still admitted");
+  assert.equal(edge.connections("3.3.3.3"), 2);
+  (first as () => void)();
+  assert.equal(edge.connections("3.3.3.3"), 1, "the seat it continues closes: one again");
+});

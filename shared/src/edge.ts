@@ -1,5 +1,4 @@
-// The connection edge every WebSocket service runs at upgrade (chat now; the zone's upgrade can use
-// the same): the browser page's Origin against an allowlist, and per-address caps on upgrades per
+// The connection edge every WebSocket service runs at upgrade (chat and the zone): the browser page's Origin against an allowlist, and per-address caps on upgrades per
 // second and on open connections. Bots and native clients send no Origin and pass that check; a
 // browser always sends one, so a page on another site cannot ride a player's session here.
 // Accounts the operator provisioned for load tests (access-token claim `lt`) skip the caps: the
@@ -31,9 +30,10 @@ export interface ConnectionEdge {
   /**
    * Counts the upgrade and takes one of the address's connection slots; resolves the release to
    * call when the connection closes, or the refusal. `exempt` (an `lt` token) skips both caps and is
-   * not counted.
+   * not counted. `continued`: the connection carries on one the edge already admitted (a handoff
+   * seat, while the old one closes): counted, never refused, so a player is not stranded mid-flight.
    */
-  admit(ip: string, exempt: boolean): StarlaneError | (() => void);
+  admit(ip: string, exempt: boolean, continued?: boolean): StarlaneError | (() => void);
   /** Open connections counted for `ip` (metrics, tests). */
   connections(ip: string): number;
 }
@@ -97,12 +97,12 @@ export function createConnectionEdge(options: EdgeOptions): ConnectionEdge {
     countRefused(ip) {
       if (options.upgradesPerIpPerS > 0) used(ip).count++;
     },
-    admit(ip, exempt) {
+    admit(ip, exempt, continued = false) {
       // Not counted either, so a load test does not use up the slots of real players at its address.
       if (exempt) return () => {};
-      if (rateFull(ip)) return new StarlaneError("STARLANE_ERR_RATE_LIMITED");
+      if (!continued && rateFull(ip)) return new StarlaneError("STARLANE_ERR_RATE_LIMITED");
       if (options.upgradesPerIpPerS > 0) used(ip).count++;
-      if (options.maxConnectionsPerIp > 0 && (open.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
+      if (!continued && options.maxConnectionsPerIp > 0 && (open.get(ip) ?? 0) >= options.maxConnectionsPerIp) {
         return new StarlaneError("STARLANE_ERR_TOO_MANY_CONNECTIONS");
       }
       open.set(ip, (open.get(ip) ?? 0) + 1);
@@ -117,4 +117,40 @@ export function createConnectionEdge(options: EdgeOptions): ConnectionEdge {
     },
     connections: (ip) => open.get(ip) ?? 0,
   };
+}
+
+/** A service's edge settings, as its config reads them. */
+export interface EdgeSettings {
+  /** Comma-separated origins (`*`: any) allowed besides the front door's. */
+  allowedOrigins: string;
+  /** The front door's origin (where the browser client is served). */
+  frontDoorOrigin: string;
+  maxConnectionsPerIp: number;
+  upgradesPerIpPerS: number;
+}
+
+/**
+ * The edge from a service's settings: the front door's origin is always allowed (`frontDoorOrigin`
+ * overrides the setting where the front door's port is known only once it listens).
+ */
+export function edgeFromSettings(settings: EdgeSettings, frontDoorOrigin?: () => string | undefined): ConnectionEdge {
+  const listed = settings.allowedOrigins
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  const fixed = [settings.frontDoorOrigin, ...listed];
+  let last: string | undefined;
+  let current = fixed;
+  return createConnectionEdge({
+    allowedOrigins: () => {
+      const o = frontDoorOrigin?.();
+      if (o !== last) {
+        last = o;
+        current = o ? [o, ...fixed] : fixed;
+      }
+      return current;
+    },
+    maxConnectionsPerIp: settings.maxConnectionsPerIp,
+    upgradesPerIpPerS: settings.upgradesPerIpPerS,
+  });
 }

@@ -27,7 +27,14 @@ export {
   type Setting,
   setting,
 } from "./config.js";
-export { type ConnectionEdge, createConnectionEdge, type EdgeOptions, originOf } from "./edge.js";
+export {
+  type ConnectionEdge,
+  createConnectionEdge,
+  type EdgeOptions,
+  type EdgeSettings,
+  edgeFromSettings,
+  originOf,
+} from "./edge.js";
 export type { RegionFencing } from "./fencing.js";
 export * from "./handoff-client.js";
 export {

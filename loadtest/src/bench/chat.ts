@@ -14,6 +14,9 @@ interface Fanout {
   chatters?: number;
   senders?: number;
   offeredMsgsPerS?: number;
+  sentMsgsPerS?: number;
+  deliveriesDue?: number;
+  delivered?: number;
   deliveriesPerS?: number;
   deliveryP50Ms?: number | null;
   deliveryP99Ms?: number | null;
@@ -27,8 +30,9 @@ export const chatGroup: BenchGroup = {
   rows: ROWS,
   async run(ctx) {
     const chatters = ctx.quick ? 300 : 1000;
-    // 50 messages/s on global to 1,000 chatters offers the 50,000 deliveries/s target.
-    const senders = ctx.quick ? 20 : 50;
+    // 60 messages/s on global to 1,000 chatters offers 60,000 deliveries/s: above the 50,000 target,
+    // so the figure can show whether chat reaches it (at exactly 50,000 offered it never could).
+    const senders = ctx.quick ? 20 : 60;
     ctx.log(`chat fan-out: ${chatters} chatters over two instances, ${senders} messages/s on global ...`);
     const out = await runScript(
       [
@@ -48,12 +52,15 @@ export const chatGroup: BenchGroup = {
     if (!f) throw new Error(`services/chat/bench/fanout.ts gave no figure: ${out.slice(-800)}`);
     const cpu = `CPU share of one core: receivers (one process) ${f.receiversCpuShare}%, chat instances ${f.serversCpuShare?.map((s) => `${s}%`).join(" + ")}`;
     const offered = (f.offeredMsgsPerS ?? 0) * chatters;
+    // The senders share the receivers' process: on a busy machine their timers run late, so say how
+    // many messages went out and whether every chatter got every one.
+    const sent = `${f.sentMsgsPerS} messages/s actually sent of ${f.offeredMsgsPerS} offered; ${f.delivered} of ${f.deliveriesDue} due deliveries made`;
     return [
       {
         ...rowOf(ROWS, "chat_deliveries_per_s"),
         value: f.deliveriesPerS ?? null,
         baseline: offered,
-        note: `${chatters} thin receivers over two chat processes (real Redis pub/sub and PostgreSQL history), ${f.senders} of them saying one message/s on global; baseline: deliveries/s offered (messages/s x chatters). ${cpu}. Target >= 50,000/s with p99 <= 50 ms`,
+        note: `${chatters} thin receivers over two chat processes (real Redis pub/sub and PostgreSQL history), ${f.senders} of them saying one message/s on global; baseline: deliveries/s offered (messages/s x chatters). ${sent}. ${cpu}. Target >= 50,000/s with p99 <= 50 ms`,
       },
       {
         ...rowOf(ROWS, "chat_delivery_p99_ms"),

@@ -19,7 +19,9 @@ export type ChatEvent =
   /** A party changed: its members now; `gone` left it (or was kicked). */
   | { k: "party"; party: { id: string; leader: string; members: string[] }; gone?: string }
   | { k: "invite"; to: string; from: string; party: string }
-  | { k: "kick"; name: string };
+  | { k: "kick"; name: string }
+  /** `owner` muted or blocked `target` (`kind` null: cleared) on instance `origin`; its other connections follow. */
+  | { k: "relation"; owner: string; target: string; kind: "mute" | "block" | null; origin: string };
 
 export interface ChatBus {
   publish(event: ChatEvent): Promise<void>;

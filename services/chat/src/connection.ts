@@ -28,7 +28,7 @@ export interface Conn {
   queue: Promise<void>;
   queued: number;
   /** While histories load, live messages wait here so none comes before, or twice with, its history. */
-  buffer: { id: string; payload: string }[] | null;
+  buffer: { id: string; payload: string | Uint8Array }[] | null;
   shown: Set<string>;
   loading: number;
   closed: boolean;

@@ -2,7 +2,7 @@
 // cluster's main.ts and the embedded composition root pick the pair halves (in-process or Redis)
 // and call listen(). Everything chat keeps in PostgreSQL is created by `migrateChat`.
 import { fileURLToPath } from "node:url";
-import { type ConfigOf, type ConnectionEdge, createConnectionEdge, loadMigrations, migrate } from "@starlane/shared";
+import { type ConfigOf, type ConnectionEdge, edgeFromSettings, loadMigrations, migrate } from "@starlane/shared";
 import type pg from "pg";
 import type { chatConfig } from "./config.js";
 
@@ -22,28 +22,7 @@ export async function migrateChat(db: pg.Pool): Promise<number[]> {
   return migrate(db, "chat", loadMigrations(MIGRATIONS));
 }
 
-/**
- * The connection edge from chat's settings: the front door's origin is always allowed
- * (`frontDoorOrigin` overrides the setting where the front door's port is known only once it listens).
- */
+/** The connection edge from chat's settings (the front door's origin always allowed). */
 export function chatEdge(config: ChatConfig, frontDoorOrigin?: () => string | undefined): ConnectionEdge {
-  const listed = config.allowedOrigins
-    .split(",")
-    .map((o) => o.trim())
-    .filter((o) => o !== "");
-  const fixed = [config.frontDoorOrigin, ...listed];
-  let last: string | undefined;
-  let current = fixed;
-  return createConnectionEdge({
-    allowedOrigins: () => {
-      const o = frontDoorOrigin?.();
-      if (o !== last) {
-        last = o;
-        current = o ? [o, ...fixed] : fixed;
-      }
-      return current;
-    },
-    maxConnectionsPerIp: config.maxConnectionsPerIp,
-    upgradesPerIpPerS: config.upgradesPerIpPerS,
-  });
+  return edgeFromSettings(config, frontDoorOrigin);
 }

@@ -13,6 +13,7 @@ import {
   createTokenVerifier,
   loadConfig,
   OPERATOR_TOKEN_MIN_LENGTH,
+  RedisAccountEvents,
   RedisShipOwnership,
   runMain,
 } from "@starlane/shared";
@@ -64,6 +65,7 @@ runMain("chat", async (life) => {
       ownership,
       operatorCheck: createOperatorCheck(config.operatorToken),
       registry: createRegistry("chat", { instance }),
+      accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
     },
     config,
   );

@@ -11,7 +11,7 @@ export type Refusal =
   | "whisper_refused"
   | "muted"
   | "party";
-export type Closed = "unauthorized" | "too_large" | "malformed" | "flood" | "kicked";
+export type Closed = "unauthorized" | "too_large" | "malformed" | "flood" | "kicked" | "account";
 
 export interface ChatMetrics {
   connected(delta: 1 | -1): void;

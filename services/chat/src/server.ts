@@ -7,7 +7,10 @@
 import type uws from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import {
+  ACCOUNT_EVENT_CLOSE,
   type AccessClaims,
+  type AccountEvent,
+  type AccountEvents,
   type App,
   bearerToken,
   CHAT_GLOBAL,
@@ -67,6 +70,11 @@ export interface ChatDeps {
   ownership: Pick<ShipOwnership, "get" | "watch">;
   operatorCheck: OperatorCheck;
   registry: Registry;
+  /**
+   * Account decisions from login (ban, sessions ended): the player's chat connections are closed
+   * with the event's code (4180, 4181). Without it only log-in and world entry enforce them.
+   */
+  accountEvents?: AccountEvents;
 }
 
 export interface ChatServer {
@@ -79,6 +87,8 @@ export interface ChatServer {
 }
 
 export const CHAT_PATH = "/v1/chat";
+/** A text frame: JSON, as a string or already UTF-8 encoded. */
+type Frame = string | Uint8Array;
 const regionChannel = (room: string) => `region:${room}`;
 const partyChannel = (id: string) => `party:${id}`;
 // uWS's own ceiling, far above ours: frames between the two are read and answered with 4102 by
@@ -96,6 +106,8 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
   const regions = new Map<string, Set<Ws>>();
   let closing = false;
   let listening: Listening | undefined;
+  /** Tells this instance's own relation events (already applied) from other instances' ones. */
+  const instance = randomUUID();
 
   const add = <K>(map: Map<K, Set<Ws>>, k: K, ws: Ws) => {
     let s = map.get(k);
@@ -107,13 +119,50 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     if (s?.delete(ws) && s.size === 0) map.delete(k);
   };
 
-  const send = (ws: Ws, message: object | string) => {
+  // Everything sent to a connection waits in its outbox until the end of this turn of the event
+  // loop, then goes out as one frame, one JSON message per line: a burst of bus events costs each
+  // receiver one frame and one write, not one per message (the profile's top item was the per-message
+  // send; receivers pay per frame too). The more load, the bigger the batches.
+  const outboxes = new Map<Ws, Frame[]>();
+  let flushing = false;
+  const NEWLINE = Buffer.from("\n");
+  const flushOne = (ws: Ws, frames: Frame[]) => {
+    if (ws.getUserData().closed) return;
+    if (frames.length === 1) {
+      ws.cork(() => ws.send(frames[0]!, false));
+      return;
+    }
+    const parts: Uint8Array[] = [];
+    for (const f of frames) {
+      if (parts.length > 0) parts.push(NEWLINE);
+      parts.push(typeof f === "string" ? Buffer.from(f) : f);
+    }
+    const batch = Buffer.concat(parts);
+    ws.cork(() => ws.send(batch, false));
+  };
+  const flush = () => {
+    flushing = false;
+    for (const [ws, frames] of outboxes) flushOne(ws, frames);
+    outboxes.clear();
+  };
+  /** Sends what is waiting for `ws` now (before it is closed). */
+  const flushNow = (ws: Ws) => {
+    const frames = outboxes.get(ws);
+    if (!frames) return;
+    outboxes.delete(ws);
+    flushOne(ws, frames);
+  };
+  const send = (ws: Ws, message: object | Frame) => {
     const c = ws.getUserData();
     if (c.closed) return;
-    const data = typeof message === "string" ? message : JSON.stringify(message);
-    // Sends come from promise continuations and Redis callbacks, outside uWS's own callbacks:
-    // cork them, as uWS asks.
-    ws.cork(() => ws.send(data, false));
+    const data = typeof message === "string" || message instanceof Uint8Array ? message : JSON.stringify(message);
+    const frames = outboxes.get(ws);
+    if (frames) frames.push(data);
+    else outboxes.set(ws, [data]);
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
   };
   const sendError = (ws: Ws, code: ErrorCode, ref?: unknown) => {
     const err = new StarlaneError(code);
@@ -122,6 +171,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
   const closeWith = (ws: Ws, code: ErrorCode, reason: Closed) => {
     const c = ws.getUserData();
     if (c.closed) return;
+    flushNow(ws);
     metrics.closed(reason);
     const spec: { close?: number; message: string } = ErrorCode[code];
     c.closed = true;
@@ -129,7 +179,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
   };
 
   /** Delivers a live message, or holds it while the connection's history is loading. */
-  const deliver = (ws: Ws, id: string, payload: string) => {
+  const deliver = (ws: Ws, id: string, payload: Frame) => {
     const c = ws.getUserData();
     if (c.buffer) c.buffer.push({ id, payload });
     else send(ws, payload);
@@ -191,14 +241,17 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         if (!targets) return;
         metrics.fanout(Math.max(0, Date.now() - event.pub) / 1000);
         const sender = event.from.name.toLowerCase();
-        const payload = JSON.stringify({
-          t: ChatServerMessage.Message,
-          channel: event.channel,
-          id: event.id,
-          from: event.from,
-          text: event.text,
-          ts: event.ts,
-        });
+        // Encoded once for every receiver (a string would be encoded again per send).
+        const payload = Buffer.from(
+          JSON.stringify({
+            t: ChatServerMessage.Message,
+            channel: event.channel,
+            id: event.id,
+            from: event.from,
+            text: event.text,
+            ts: event.ts,
+          }),
+        );
         let n = 0;
         for (const ws of targets) {
           if (ws.getUserData().relations.has(sender)) continue;
@@ -210,14 +263,16 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       }
       case "whisper": {
         const sender = event.from.name.toLowerCase();
-        const payload = JSON.stringify({
-          t: ChatServerMessage.Whispered,
-          id: event.id,
-          from: event.from,
-          to: event.to,
-          text: event.text,
-          ts: event.ts,
-        });
+        const payload = Buffer.from(
+          JSON.stringify({
+            t: ChatServerMessage.Whispered,
+            id: event.id,
+            from: event.from,
+            to: event.to,
+            text: event.text,
+            ts: event.ts,
+          }),
+        );
         let n = 0;
         for (const ws of byKey.get(event.to.toLowerCase()) ?? []) {
           if (ws.getUserData().relations.has(sender)) continue;
@@ -249,11 +304,40 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       case "kick":
         for (const ws of [...(byKey.get(event.name) ?? [])]) closeWith(ws, "STARLANE_ERR_CHAT_KICKED", "kicked");
         return;
+      case "relation":
+        if (event.origin !== instance) setRelation(event.owner, event.target, event.kind);
+        return;
+    }
+  };
+
+  /** On every connection of `owner` here: hide (or show again) `target`. */
+  const setRelation = (owner: string, target: string, kind: Relation | null) => {
+    for (const ws of byKey.get(owner) ?? []) {
+      const rel = ws.getUserData().relations;
+      if (kind) rel.set(target, kind);
+      else rel.delete(target);
+    }
+  };
+
+  const onAccount = (event: AccountEvent) => {
+    const code = ACCOUNT_EVENT_CLOSE[event.kind];
+    const message =
+      event.kind === "banned"
+        ? ErrorCode.STARLANE_ERR_ACCOUNT_BANNED.message
+        : ErrorCode.STARLANE_ERR_SESSIONS_REVOKED.message;
+    for (const ws of [...(byId.get(event.account) ?? [])]) {
+      const c = ws.getUserData();
+      if (c.closed) continue;
+      flushNow(ws);
+      metrics.closed("account");
+      c.closed = true;
+      ws.end(code, message);
     }
   };
 
   await bus.subscribe(onEvent);
   const unwatch = await ownership.watch(onOwnership);
+  const unfollow = await deps.accountEvents?.follow(onAccount);
 
   const refuse = (reason: Refusal, ws: Ws, code: ErrorCode, ref: unknown) => {
     metrics.refused(reason);
@@ -346,11 +430,10 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
         const kind: Relation | null = msg.t === "mute" ? "mute" : msg.t === "block" ? "block" : null;
         if (kind) await moderation.set(c.key, target, kind);
         else await moderation.clear(c.key, target);
-        for (const other of byKey.get(c.key) ?? []) {
-          const rel = other.getUserData().relations;
-          if (kind) rel.set(target, kind);
-          else rel.delete(target);
-        }
+        // Here at once (the answer below means it holds); the player's tabs on other instances
+        // through the bus.
+        setRelation(c.key, target, kind);
+        await bus.publish({ k: "relation", owner: c.key, target, kind, origin: instance });
         send(ws, { t: ChatServerMessage.Ok, ...(ref === undefined ? {} : { ref }) });
         return;
       }
@@ -500,6 +583,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       const c = ws.getUserData();
       log.debug({ player: c.player.id, code }, "chat connection closed");
       c.closed = true;
+      outboxes.delete(ws); // a closed uWS socket may not be touched again
       if (!c.admitted) return;
       c.release();
       all.delete(ws);
@@ -529,9 +613,12 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       closing = true;
       listening?.close();
       for (const ws of [...all]) {
-        if (!ws.getUserData().closed) ws.end(CloseCode.ShuttingDown, "chat is shutting down");
+        if (ws.getUserData().closed) continue;
+        flushNow(ws);
+        ws.end(CloseCode.ShuttingDown, "chat is shutting down");
       }
       await unwatch();
+      await unfollow?.();
       await roster.close();
     },
   };

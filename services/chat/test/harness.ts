@@ -9,12 +9,14 @@ import {
   createRegistry,
   createTokenVerifier,
   type EdgeOptions,
+  RedisAccountEvents,
   RedisShipOwnership,
   TOKEN_ALGORITHM,
   TOKEN_AUDIENCE,
   TOKEN_ISSUER,
   type TokenVerifier,
 } from "@starlane/shared";
+import { parseChatFrame } from "@starlane/shared/client";
 import { waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
@@ -95,6 +97,7 @@ export async function startInstance(
       ownership: new RedisShipOwnership(deps.redis, { prefix: deps.prefix }),
       operatorCheck: createOperatorCheck(OPERATOR_TOKEN),
       registry: createRegistry("chat"),
+      accountEvents: new RedisAccountEvents(deps.redis, { prefix: deps.prefix }),
     },
     { host: "127.0.0.1", port: 0, ...LIMITS, ...limits },
   );
@@ -128,7 +131,7 @@ export class Client {
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const ws = new WebSocket(this.#url, { headers, ...(options.origin ? { origin: options.origin } : {}) });
     this.#opened = false;
-    ws.on("message", (data) => this.messages.push(JSON.parse(data.toString("utf8")) as Msg));
+    ws.on("message", (data) => this.messages.push(...(parseChatFrame(data.toString("utf8")) as Msg[])));
     ws.on("open", () => {
       this.#opened = true;
     });

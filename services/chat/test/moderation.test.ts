@@ -3,7 +3,7 @@
 // credential, whichever instance the operator calls and the player is on.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { connectPostgres, connectRedis } from "@starlane/shared";
+import { CloseCode, connectPostgres, connectRedis, RedisAccountEvents } from "@starlane/shared";
 import {
   createTestDatabase,
   TEST_REDIS_URL,
@@ -22,6 +22,7 @@ let redis: Redis;
 let tokens: Tokens;
 let a: Instance;
 let b: Instance;
+let accountEvents: RedisAccountEvents;
 const clients: Client[] = [];
 
 before(async () => {
@@ -31,6 +32,7 @@ before(async () => {
   redis = await connectRedis(TEST_REDIS_URL);
   tokens = await makeTokens();
   const deps = { redis, db, prefix: testRedisPrefix(), tokens };
+  accountEvents = new RedisAccountEvents(redis, { prefix: deps.prefix });
   const limits = { rateBurst: 1000, rateMessages: 1000 };
   a = await startInstance(deps, {}, limits);
   b = await startInstance(deps, {}, limits);
@@ -161,4 +163,42 @@ test("the operator routes refuse a missing or wrong credential and bad bodies", 
   assert.equal(bad.status, 400);
   assert.equal(bad.body.field, "seconds");
   assert.equal((await operator(a, "kick", { name: "<x>" })).status, 400);
+});
+
+test("a mute or block reaches the player's connections on the other instance at once, not at their next connect", async () => {
+  const ivan = await connect(a, "ivan");
+  const judyA = await connect(a, "judy");
+  const judyB = await connect(b, "judy");
+  const witness = await connect(b, "witness2");
+  judyA.send({ t: "mute", name: "ivan", ref: "m" });
+  await judyA.next("ok", (m) => m.ref === "m");
+  // The relation event and ivan's message travel the same bus in this order: no wait needed.
+  await say(ivan, witness, "live-hidden");
+  await say(witness, judyB, "after-live-hidden");
+  assert.equal(judyB.messages.filter((m) => m.text === "live-hidden").length, 0, "hidden on the other instance");
+  assert.equal(judyA.messages.filter((m) => m.text === "live-hidden").length, 0);
+  judyB.send({ t: "unmute", name: "ivan", ref: "u" });
+  await judyB.next("ok", (m) => m.ref === "u");
+  await say(ivan, judyA, "live-visible");
+  await judyB.next("visible on the instance that unmuted too", (m) => m.text === "live-visible");
+  judyB.send({ t: "block", name: "ivan", ref: "b" });
+  await judyB.next("ok", (m) => m.ref === "b");
+  await say(ivan, witness, "live-blocked");
+  await say(witness, judyA, "after-live-blocked");
+  assert.equal(judyA.messages.filter((m) => m.text === "live-blocked").length, 0, "the block reached instance a");
+});
+
+test("an operator ban closes the player's chat connections on every instance with 4180; ended sessions with 4181", async () => {
+  const k1 = await connect(a, "kate");
+  const k2 = await connect(b, "kate");
+  const l1 = await connect(b, "leo");
+  const other = await connect(a, "mallory");
+  await accountEvents.publish({ kind: "banned", account: ids.kate! });
+  assert.equal((await k1.waitClosed()).code, CloseCode.AccountBanned);
+  assert.equal((await k2.waitClosed()).code, CloseCode.AccountBanned);
+  await accountEvents.publish({ kind: "sessions-revoked", account: ids.leo! });
+  assert.equal((await l1.waitClosed()).code, CloseCode.SessionsRevoked);
+  await accountEvents.publish({ kind: "banned", account: "id-nobody-here" });
+  await say(other, other, "still here");
+  assert.equal(other.closed, undefined);
 });

@@ -6,7 +6,12 @@ declare module "ws" {
     static readonly OPEN: number;
     constructor(
       url: string,
-      options?: { headers?: Record<string, string>; origin?: string; perMessageDeflate?: boolean },
+      options?: {
+        headers?: Record<string, string>;
+        origin?: string;
+        perMessageDeflate?: boolean;
+        skipUTF8Validation?: boolean;
+      },
     );
     readonly readyState: number;
     send(data: string | Buffer): void;

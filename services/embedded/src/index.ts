@@ -35,6 +35,7 @@ import {
   createOperatorCheck,
   createRegistry,
   createTokenVerifier,
+  edgeFromSettings,
   type InProcessShipQueue,
   type Listening,
   LocalAccountEvents,
@@ -106,8 +107,11 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   await persistence.start();
 
   const frontDoor = createApp();
-  // Bans and ended sessions, published by login, followed by the zone (closes live connections).
+  // Bans and ended sessions, published by login, followed by the zone and chat (close live connections).
   const accountEvents = new LocalAccountEvents();
+  let frontDoorListening: Listening | undefined;
+  const frontDoorOrigin = () =>
+    frontDoorListening ? `http://${config.embedded.publicHost}:${frontDoorListening.port}` : undefined;
   const directory = new LocalRegionDirectory();
   // The zone reports its regions' figures here; the operator map at /operator/map.html reads them.
   const board = new LocalZoneStatusBoard();
@@ -134,10 +138,11 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       ledger: createLedger(db),
       registry,
       accountEvents,
+      // The browser client comes from the front door, whose port is known once it listens.
+      edge: edgeFromSettings(config.zone, () => frontDoorOrigin()),
     },
     config.zone,
   );
-  let frontDoorListening: Listening | undefined;
   const chatSettings = config.chat ?? loadConfig(chatConfig, { STARLANE_CHAT_PORT: "0" });
   await migrateChat(db);
   // In-process halves: one bus and one roster, as there is one chat instance; the front door's
@@ -146,9 +151,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     {
       log,
       verifier: createTokenVerifier({ keys: login.verificationKeys }),
-      edge: chatEdge(chatSettings, () =>
-        frontDoorListening ? `http://${config.embedded.publicHost}:${frontDoorListening.port}` : undefined,
-      ),
+      edge: chatEdge(chatSettings, () => frontDoorOrigin()),
       bus: new LocalChatBus(),
       roster: new LocalRoster(),
       parties: new LocalParties(),
@@ -157,6 +160,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       ownership,
       operatorCheck: createOperatorCheck(config.login.operatorToken),
       registry,
+      accountEvents,
     },
     { ...chatSettings, host: config.embedded.host },
   );

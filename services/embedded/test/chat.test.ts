@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { loginConfig } from "@starlane/login";
 import { connectPostgres, createLogger, loadConfig } from "@starlane/shared";
+import { parseChatFrame } from "@starlane/shared/client";
 import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "@starlane/zone";
 import type pg from "pg";
@@ -75,7 +76,7 @@ function chat(url: string, token: string, origin?: string) {
   const state: { closed?: number; status?: number } = {};
   const ws = new WebSocket(`${url}?access_token=${encodeURIComponent(token)}`, origin ? { origin } : {});
   sockets.push(ws);
-  ws.on("message", (d) => messages.push(JSON.parse(d.toString("utf8")) as Msg));
+  ws.on("message", (d) => messages.push(...(parseChatFrame(d.toString("utf8")) as Msg[])));
   ws.on("close", (code) => {
     state.closed = code;
   });

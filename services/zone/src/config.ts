@@ -75,6 +75,30 @@ export const zoneConfig = {
   databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", ["postgres", "postgresql"]),
   keyPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key (write-behind stream)", "starlane:"),
   jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
+  allowedOrigins: setting.string(
+    "STARLANE_ZONE_ALLOWED_ORIGINS",
+    "comma-separated origins whose browser pages may connect (`*` for any); the front door's is always allowed",
+    "",
+  ),
+  frontDoorOrigin: setting.string(
+    "STARLANE_FRONT_DOOR_ORIGIN",
+    "the front door's origin (where the browser client is served)",
+    "http://localhost:8080",
+  ),
+  maxConnectionsPerIp: setting.int(
+    "STARLANE_ZONE_MAX_CONNECTIONS_PER_IP",
+    "open connections per address (0: no cap); load-test accounts (`lt`) exempt",
+    20,
+    0,
+    1_000_000,
+  ),
+  upgradesPerIpPerS: setting.int(
+    "STARLANE_ZONE_UPGRADES_PER_IP_PER_S",
+    "connection attempts per address per second (0: no cap); load-test accounts (`lt`) not counted",
+    10,
+    0,
+    1_000_000,
+  ),
   logLevel: logLevelSetting,
   ...worldConfigSpec,
 };

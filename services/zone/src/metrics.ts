@@ -16,7 +16,7 @@ export interface ZoneMetrics {
   tick(region: string, seconds: number, overrun: boolean, bytesSent: number): void;
   inputApplied(region: string): void;
   inputDropped(region: string, reason: DropReason): void;
-  closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced" | "account"): void;
+  closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced" | "account" | "edge"): void;
   population(region: string, clients: number, entities: number): void;
   handoffStarted(region: string): void;
   /** `seconds` from the source's decision to the target owning the ship. */
@@ -24,6 +24,8 @@ export interface ZoneMetrics {
   handoffAborted(region: string, reason: HandoffAbort): void;
   /** A ledger operation settled: `outcome` is "committed" or the refusal's error code; `seconds` from asking. */
   ledger(kind: "sale" | "purchase" | "trade", outcome: string, seconds: number): void;
+  /** The connection edge refused an upgrade (HTTP 403/429) with `code`. */
+  upgradeRefused(code: string): void;
 }
 
 export function createZoneMetrics(registry: Registry): ZoneMetrics {
@@ -67,8 +69,14 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
   });
   const closed = new Counter({
     name: "starlane_zone_clients_closed_total",
-    help: "Connections the zone closed, by reason: misbehaviour, replaced, or an account decision (ban, sessions ended).",
+    help: "Connections the zone closed, by reason: misbehaviour, replaced, an account decision (ban, sessions ended), or the connection edge (per-address caps).",
     labelNames: ["region", "reason"],
+    registers: [registry],
+  });
+  const upgradesRefused = new Counter({
+    name: "starlane_zone_upgrades_refused_total",
+    help: "WebSocket upgrades the connection edge refused before any socket existed (wrong Origin, too many per second), by code.",
+    labelNames: ["code"],
     registers: [registry],
   });
   const clients = new Gauge({
@@ -138,6 +146,7 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
     inputApplied: (region) => applied.inc({ region }),
     inputDropped: (region, reason) => dropped.inc({ region, reason }),
     closed: (region, reason) => closed.inc({ region, reason }),
+    upgradeRefused: (code) => upgradesRefused.inc({ code }),
     population(region, c, e) {
       clients.set({ region }, c);
       entities.set({ region }, e);

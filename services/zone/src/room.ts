@@ -9,6 +9,7 @@ import {
   type AccessClaims,
   ClientMessage,
   CloseCode,
+  type ConnectionEdge,
   type ErrorCode,
   ErrorCode as ErrorCodes,
   type Logger,
@@ -45,6 +46,7 @@ import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
 import { parseTradeId, parseTradeOffer, type TradeAnswer, TradeBook } from "./trades.js";
+import { remoteAddressOf } from "./transport.js";
 
 /** What every region room of one zone server shares. */
 export interface RoomContext {
@@ -60,6 +62,10 @@ export interface RoomContext {
   manualTicks: boolean;
   schemas: StateSchemas;
   verifier: TokenVerifier;
+  /** Per-address connection cap: a seat takes a slot at join (`lt` tokens exempt) and gives it back on leave. */
+  edge: ConnectionEdge;
+  /** Players this process admitted with an `lt` token (their handoff seats stay exempt). */
+  loadTestPlayers: Set<string>;
   ships: Pick<ShipRepository, "load">;
   /** Which room owns which ship (versioned); handoffs move it atomically. */
   ownership: ShipOwnership;
@@ -94,6 +100,8 @@ interface Seat {
   actions: Action[];
   /** The ship is not here (handed off, or the player was redirected): the seat only waits to be left. */
   transit: boolean;
+  /** Gives the connection's slot back to the edge. */
+  release: () => void;
 }
 
 /** How long a handed-off or redirected seat may stay before it is closed (4107). */
@@ -261,10 +269,25 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
 
   override async onJoin(client: Client, _options: unknown, auth: SeatClaims) {
     if (!auth?.sub) throw new ServerError(ErrorCodes.STARLANE_ERR_UNAUTHORIZED.status, "STARLANE_ERR_UNAUTHORIZED");
+    // The per-address cap is taken here, where the token (and its `lt` exemption) is known; the
+    // socket is open, so a refusal is a close code (4111; 4101 over the upgrade rate).
+    // A handoff seat carries on a connection admitted at the source: never refused, and exempt when
+    // this process has seen the player's `lt` token (a handoff seat's claims come from the zone).
+    const handoff = auth.handoff !== undefined;
+    if (auth.lt === true) this.ctx.loadTestPlayers.add(auth.sub);
+    const exempt = auth.lt === true || (handoff && this.ctx.loadTestPlayers.has(auth.sub));
+    const release = this.ctx.edge.admit(remoteAddressOf(client), exempt, handoff);
+    if (release instanceof StarlaneError) {
+      this.ctx.metrics.closed(this.roomId, "edge");
+      const spec: { close?: number; message: string } = ErrorCodes[release.code];
+      client.leave(spec.close ?? CloseCode.TooManyConnections, release.message);
+      return;
+    }
     let redirect: Redirect | null;
     try {
       redirect = await this.#custody.join(auth.sub, auth.name, auth.handoff);
     } catch (err) {
+      release();
       // Custody refuses with catalogue codes; the seat request answers with their HTTP status.
       throw err instanceof StarlaneError ? new ServerError(err.status, err.code) : err;
     }
@@ -282,6 +305,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       queue: new InputQueue(this.ctx.inputQueue, ship?.ack ?? 0),
       actions: [],
       transit: redirect !== null,
+      release,
     };
     this.#seats.set(client.sessionId, seat);
     this.#gate.admit(client, auth.sub);
@@ -353,6 +377,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   }
 
   #forget(seat: Seat) {
+    seat.release();
     this.#seats.delete(seat.client.sessionId);
     if (this.#byPlayer.get(seat.playerId) === seat) this.#byPlayer.delete(seat.playerId);
     this.#gate.release(seat.client);

@@ -9,7 +9,9 @@ import {
   allRegions,
   CloseCode,
   type ConfigOf,
+  type ConnectionEdge,
   createRegistry,
+  edgeFromSettings,
   type Ledger,
   type Logger,
   mountOps,
@@ -68,6 +70,11 @@ export interface ZoneDeps {
    * connections with the event's code (4180, 4181). Without it only world entry enforces them.
    */
   accountEvents?: AccountEvents;
+  /**
+   * The connection edge (Origin allowlist, per-address caps, `lt` exempt). Default: from the config
+   * (STARLANE_ZONE_ALLOWED_ORIGINS and the front door's origin, the per-address caps).
+   */
+  edge?: ConnectionEdge;
 }
 
 export interface ZoneTestOptions {
@@ -135,6 +142,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     manualTicks: test.manualTicks ?? false,
     schemas: defineStateSchemas({ world, quantize: config.quantize, interest: config.interest }),
     verifier: deps.verifier,
+    edge: deps.edge ?? edgeFromSettings(config),
+    loadTestPlayers: new Set(),
     ships: deps.ships,
     ownership: deps.ownership,
     address: "",
@@ -174,6 +183,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         maxBackpressure: 512 * 1024,
         closeOnBackpressureLimit: true,
         idleTimeout: 60,
+        edge: ctx.edge,
+        refused: (code) => ctx.metrics.upgradeRefused(code),
       });
       // Per-client views are encoded one after another into the encoder's shared buffer: size it for
       // a full room up front instead of letting it overflow, warn and re-encode while it grows.

@@ -50,7 +50,7 @@ export async function startZone(
   ownership?: ShipOwnership,
   /** The ledger over the zone's ship store (default: a MemoryLedger). */
   ledger: (ships: MemoryShipRepository) => Ledger = (ships) => new MemoryLedger(ships),
-  extra: Pick<ZoneDeps, "accountEvents"> = {},
+  extra: Pick<ZoneDeps, "accountEvents" | "edge"> = {},
 ): Promise<Zone> {
   const tokens = await testTokens();
   const ships = new MemoryShipRepository();
@@ -58,6 +58,10 @@ export async function startZone(
     STARLANE_ZONE_PORT: "0",
     STARLANE_ZONE_REGIONS: "1-1",
     STARLANE_ZONE_ID: "zone-test",
+    // Tests join many players from 127.0.0.1 at once: the per-address caps are off unless a test
+    // (zone-edge.test.ts) sets them.
+    STARLANE_ZONE_MAX_CONNECTIONS_PER_IP: "0",
+    STARLANE_ZONE_UPGRADES_PER_IP_PER_S: "0",
     ...env,
   });
   const server = createZoneServer(

@@ -16,7 +16,7 @@ export interface TestTokens {
   /** The public key set the verifier trusts (for zone child processes). */
   jwks: { keys: Record<string, unknown>[] };
   /** A valid access token for `sub` (a fresh id if omitted). */
-  sign(claims?: { sub?: string; name?: string; expiresIn?: string }): Promise<string>;
+  sign(claims?: { sub?: string; name?: string; expiresIn?: string; lt?: boolean }): Promise<string>;
   /** A token signed by a key the verifier does not know. */
   signForeign(sub?: string): Promise<string>;
 }
@@ -32,12 +32,14 @@ function signer(privateKey: CryptoKey, kid: string) {
     sub = randomUUID() as string,
     name = "pilot",
     expiresIn = "15m",
+    lt,
   }: {
     sub?: string;
     name?: string;
     expiresIn?: string;
+    lt?: boolean;
   } = {}) =>
-    new SignJWT({ name })
+    new SignJWT(lt ? { name, lt: true } : { name })
       .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)

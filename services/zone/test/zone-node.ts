@@ -32,7 +32,14 @@ import { createZoneServer } from "../src/server.js";
 const env = process.env;
 const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const config = loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_LOG_LEVEL: "warn", ...env });
+// Test fleets connect many players from 127.0.0.1: the per-address caps are off (zone-edge.test.ts tests them).
+const config = loadConfig(zoneConfig, {
+  STARLANE_ZONE_PORT: "0",
+  STARLANE_LOG_LEVEL: "warn",
+  STARLANE_ZONE_MAX_CONNECTIONS_PER_IP: "0",
+  STARLANE_ZONE_UPGRADES_PER_IP_PER_S: "0",
+  ...env,
+});
 const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
 const memory = new MemoryShipRepository();
