@@ -24,7 +24,25 @@ export {
   ErrorCode,
   ServerMessage,
 } from "./protocol.js";
-export { type BodyView, type MapView, type RegionView, regionView, type ShipView } from "./state-view.js";
+export {
+  type AttachOptions,
+  attachRegion,
+  type BodyView,
+  type MapView,
+  type RegionView,
+  regionDecoder,
+  regionView,
+  type ShipView,
+} from "./state-view.js";
+export {
+  MAX_FRAME_BYTES,
+  type PrivatePart,
+  peekFrame,
+  RegionDecoder,
+  WIRE_MESSAGE,
+  WIRE_VERSION,
+  WireError,
+} from "./wire/index.js";
 export {
   parseRegionRoomId,
   type Rect,

@@ -131,6 +131,7 @@ export {
 export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+export * from "./wire/index.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export {
   allRegions,

@@ -1,6 +1,6 @@
 // The region room: glues one region's simulation to Colyseus. It keeps the seats (who is connected
 // and with which ship), dispatches their messages into input queues, and runs the tick in order:
-// inputs, rules, custody (offers, saves, arrivals), ghosts, mirror, patches. Custody (custody.ts),
+// inputs, rules, custody (offers, saves, arrivals), ghosts, mirror (the state frames). Custody (custody.ts),
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
@@ -42,7 +42,6 @@ import { damage } from "./rules/combat.js";
 import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
-import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
 import { parseTradeId, parseTradeOffer, TradeBook } from "./trades.js";
 
@@ -50,15 +49,17 @@ import { parseTradeId, parseTradeOffer, TradeBook } from "./trades.js";
 export interface RoomContext {
   world: WorldConfig;
   tickHz: number;
-  interestRadius: number;
-  interest: boolean;
+  /** Side of an interest cell (units). */
+  cellSize: number;
+  /** Send-buffer bytes over which a client's frames are skipped, and how long before it is closed. */
+  slowReaderBytes: number;
+  slowReaderCloseMs: number;
   inputQueue: number;
   maxMessagesPerSecond: number;
   maxMessageBytes: number;
   maxClients: number;
   /** Tests drive ticks with step(); otherwise Colyseus's fixed timestep does. */
   manualTicks: boolean;
-  schemas: StateSchemas;
   verifier: TokenVerifier;
   ships: Pick<ShipRepository, "load">;
   /** Which room owns which ship (versioned); handoffs move it atomically. */
@@ -121,7 +122,7 @@ export function boundRegionRoom(ctx: RoomContext): typeof RegionRoom {
   };
 }
 
-export class RegionRoom extends Room<{ state: RegionStateT }> {
+export class RegionRoom extends Room {
   declare ctx: RoomContext;
   region!: Region;
   sim!: SimState;
@@ -157,13 +158,16 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     // A neighbour sends a batch every tick; one silent for 10 ticks is gone (dead or stopped).
     this.#ghosts = new GhostBoard(Math.max(500, 10_000 / this.ctx.tickHz));
     this.#mirror = new Mirror({
-      schemas: this.ctx.schemas,
       region: id,
+      bounds: this.sim.bounds,
       sim: this.sim,
-      interest: this.ctx.interest,
-      interestRadius: this.ctx.interestRadius,
+      tickHz: this.ctx.tickHz,
+      cellSize: this.ctx.cellSize,
+      margin: this.ctx.borderBand + this.ctx.handoffHysteresis,
+      slowReaderBytes: this.ctx.slowReaderBytes,
+      slowReaderCloseMs: this.ctx.slowReaderCloseMs,
+      onSlowReader: (event) => this.ctx.metrics.slowReader(id, event),
     });
-    this.state = this.#mirror.state;
     const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.#desk = new LedgerDesk({
       ledger: this.ctx.ledger,
@@ -246,8 +250,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     });
     this.#sync();
     if (!this.ctx.manualTicks) this.setFixedTimestep((step) => this.tick(step.dt), this.ctx.tickHz);
-    // Patches go out at the end of each tick, not on a separate timer (set after the timestep so
-    // Colyseus does not start a second clock).
+    // No schema state: the mirror sends the state frames at the end of each tick (set after the
+    // timestep so Colyseus does not start a second clock).
     this.patchRate = null;
     this.ctx.opened(this);
   }
@@ -444,9 +448,10 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     seat.actions.push(v.action);
   }
 
-  /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send patches. */
+  /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send the state frames. */
   tick(dt = 1 / this.ctx.tickHz): void {
     const started = performance.now();
+    let sent = 0;
     const controls = new Map<string, ControlInput>();
     const actions = new Map<string, Action[]>();
     for (const seat of this.#seats.values()) {
@@ -489,14 +494,13 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       this.#publishGhosts();
       this.#custody.expireArrivals();
       this.#sync();
-      this.#mirror.updateViews();
-      this.broadcastPatch();
+      sent = this.#mirror.send();
     } catch (err) {
       // A bug in the rules must not take the region down with it: log, keep ticking.
       this.ctx.log.error({ err, region: this.roomId }, "tick failed");
     }
     const seconds = (performance.now() - started) / 1000;
-    this.ctx.metrics.tick(this.roomId, seconds, seconds > 1 / this.ctx.tickHz, this.#gate.takeBytes());
+    this.ctx.metrics.tick(this.roomId, seconds, seconds > 1 / this.ctx.tickHz, this.#gate.takeBytes() + sent);
     this.ctx.metrics.population(this.roomId, this.#seats.size, this.#mirror.entities);
   }
 
