@@ -12,7 +12,7 @@ export {
   type ChatSocket,
   type ChatSocketConstructor,
 } from "./chat-client.js";
-export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
+export { afterClose, backoffMs, CLOSE_POLICY, DEFAULT_BACKOFF, TransportCloseCode } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
   CHAT_GLOBAL,
@@ -54,4 +54,3 @@ export {
   regionWidth,
   type WorldConfig,
 } from "./world.js";
-export { CLOSE_POLICY, TransportCloseCode } from "./close-policy.js";

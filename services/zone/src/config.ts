@@ -1,6 +1,6 @@
 // The zone's typed configuration. Only main.ts reads the environment; tests build it with
 // loadConfig(zoneConfig, { ... }).
-import { setting, worldConfigSpec, logLevelSetting } from "@starlane/shared";
+import { logLevelSetting, setting, worldConfigSpec } from "@starlane/shared";
 
 export const zoneConfig = {
   host: setting.string("STARLANE_HOST", "address the zone listens on", "127.0.0.1"),
@@ -66,7 +66,13 @@ export const zoneConfig = {
     50,
     600_000,
   ),
-  leaseTtlMs: setting.int("STARLANE_ZONE_LEASE_TTL_MS", "region lease time to live (renewed every third)", 6000, 300, 600_000),
+  leaseTtlMs: setting.int(
+    "STARLANE_ZONE_LEASE_TTL_MS",
+    "region lease time to live (renewed every third)",
+    6000,
+    300,
+    600_000,
+  ),
   borderBand: setting.float(
     "STARLANE_ZONE_BORDER_BAND",
     "ships this close to a neighbouring region are mirrored there as read-only ghosts (units)",
@@ -88,9 +94,21 @@ export const zoneConfig = {
     50,
     60_000,
   ),
-  handoffRetryMs: setting.int("STARLANE_ZONE_HANDOFF_RETRY_MS", "wait after an abandoned handoff before trying again", 500, 0, 60_000),
-  redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", ["redis", "rediss"]),
-  databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", ["postgres", "postgresql"]),
+  handoffRetryMs: setting.int(
+    "STARLANE_ZONE_HANDOFF_RETRY_MS",
+    "wait after an abandoned handoff before trying again",
+    500,
+    0,
+    60_000,
+  ),
+  redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", [
+    "redis",
+    "rediss",
+  ]),
+  databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", [
+    "postgres",
+    "postgresql",
+  ]),
   keyPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key (write-behind stream)", "starlane:"),
   jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
   logLevel: logLevelSetting,

@@ -14,6 +14,7 @@ import {
   ghostToWire,
   MAX_FRAME_BYTES,
   type PrivatePart,
+  privateChanged,
   type Rect,
   writeHeader,
 } from "@starlane/shared";
@@ -138,9 +139,12 @@ export class Mirror {
       const w = ghostToWire(g);
       src.push({ key: g.id, kind: 0, id: g.id, ...w, hull: Math.ceil(w.hull) });
     }
-    for (const a of sim.asteroids.values()) src.push({ key: `a:${a.id}`, kind: 1, id: a.id, x: a.x, y: a.y, radius: a.radius, ore: a.ore });
-    for (const st of sim.stations.values()) src.push({ key: `t:${st.id}`, kind: 2, id: st.id, x: st.x, y: st.y, radius: st.radius });
-    for (const sh of sim.shots.values()) src.push({ key: `s:${sh.id}`, kind: 3, id: sh.id, x: sh.x, y: sh.y, vx: sh.vx, vy: sh.vy });
+    for (const a of sim.asteroids.values())
+      src.push({ key: `a:${a.id}`, kind: 1, id: a.id, x: a.x, y: a.y, radius: a.radius, ore: a.ore });
+    for (const st of sim.stations.values())
+      src.push({ key: `t:${st.id}`, kind: 2, id: st.id, x: st.x, y: st.y, radius: st.radius });
+    for (const sh of sim.shots.values())
+      src.push({ key: `s:${sh.id}`, kind: 3, id: sh.id, x: sh.x, y: sh.y, vx: sh.vx, vy: sh.vy });
     this.#encoder.update(src);
   }
 
@@ -192,20 +196,11 @@ export class Mirror {
     const ship = this.#o.sim.ships.get(v.playerId);
     const cells = ship ? this.#grid.around(ship.x, ship.y) : v.cells;
     const priv = this.#private(v.playerId);
-    const last = v.priv;
-    const privChanged =
-      v.reset ||
-      !last ||
-      last.ack !== priv.ack ||
-      last.hull !== priv.hull ||
-      last.cargo !== priv.cargo ||
-      last.credits !== priv.credits ||
-      last.holdLevel !== priv.holdLevel ||
-      last.present !== priv.present;
+    const privChanged = v.reset || privateChanged(v.priv, priv);
     const w = this.#out;
     w.pos = 0;
     for (const b of PREFIX) w.u8(b);
-    writeHeader(w, this.#o.sim.tick, v.reset ? this.#reset : null, privChanged ? priv : null);
+    writeHeader(w, this.#o.sim.tick, v.reset ? this.#reset : null, privChanged ? priv : null, v.reset ? null : v.priv);
     const held = v.reset ? [] : v.cells;
     const drops = held.filter((k) => !cells.includes(k));
     w.varint(drops.length);

@@ -44,7 +44,21 @@ interface Cell {
 
 /** One entity of the tick's source (simulation or ghost), keyed for its lifetime. */
 export type Source =
-  | { key: string; kind: 0; id: string; name: string; x: number; y: number; vx: number; vy: number; heading: number; ack: number; hull: number; alive: boolean; ghost: boolean }
+  | {
+      key: string;
+      kind: 0;
+      id: string;
+      name: string;
+      x: number;
+      y: number;
+      vx: number;
+      vy: number;
+      heading: number;
+      ack: number;
+      hull: number;
+      alive: boolean;
+      ghost: boolean;
+    }
   | { key: string; kind: 1; id: string; x: number; y: number; radius: number; ore: number }
   | { key: string; kind: 2; id: string; x: number; y: number; radius: number }
   | { key: string; kind: 3; id: string; x: number; y: number; vx: number; vy: number };

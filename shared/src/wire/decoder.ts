@@ -71,7 +71,7 @@ export class RegionDecoder {
 
   #apply(frame: Uint8Array): void {
     const r = new ByteReader(frame);
-    const { tick, reset, priv } = readHeader(r);
+    const { tick, reset, priv } = readHeader(r, this.own);
     if (reset) {
       this.#cells.clear();
       this.#held.clear();

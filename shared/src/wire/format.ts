@@ -27,7 +27,7 @@ const POS_MAX = 2 ** POS_BITS - 1;
 export const qPos = (x: number) => Math.min(POS_MAX, Math.max(0, Math.round(x * POS_STEPS)));
 export const qVel = (v: number, tickHz: number) => Math.round((v / tickHz) * VEL_STEPS);
 export const qHeading = (h: number) =>
-  (((Math.round((h / (2 * Math.PI)) * HEADING_STEPS) % HEADING_STEPS) + HEADING_STEPS) % HEADING_STEPS);
+  ((Math.round((h / (2 * Math.PI)) * HEADING_STEPS) % HEADING_STEPS) + HEADING_STEPS) % HEADING_STEPS;
 /** The drag factor per tick as a 16.16 fixed-point number (sent in the reset header). */
 export const dragFixed = (drag: number, tickHz: number) => Math.round(Math.exp(-drag / tickHz) * 65536);
 

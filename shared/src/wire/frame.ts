@@ -2,7 +2,9 @@
 // frames"). One frame per client per tick:
 //   u8 version | u8 flags | varint tick
 //   [Reset]   string region | u8 tickHz | u32 drag (16.16)
-//   [Private] varint ack | u8 hull | varint cargo | varint credits | u8 holdLevel | u8 present
+//   [Private] u8 mask, then the fields whose bit is set: 1 varint ack | 2 u8 hull | 4 varint cargo |
+//             8 varint credits | 16 u8 holdLevel; bit 32: present (no field). A reset frame's private
+//             part has every field; otherwise only those that changed since the client's last frame.
 //   varint drops, that many varint cell keys (cells the client no longer sees)
 //   until the end: varint cell key | varint length | chunk (a cell's full state or delta)
 // Varints are unsigned LEB128 (7 bits a byte, low group first).
@@ -127,11 +129,16 @@ export class ByteReader {
   }
 }
 
+/**
+ * The frame header. `priv`: the private part to send (null: unchanged); `prev`: the one the client
+ * has (null on a reset: every field is sent).
+ */
 export function writeHeader(
   w: ByteWriter,
   tick: number,
   reset: ResetHeader | null,
   priv: PrivatePart | null,
+  prev: PrivatePart | null = null,
 ): void {
   w.u8(WIRE_VERSION);
   w.u8((reset ? FrameFlag.Reset : 0) | (priv ? FrameFlag.Private : 0));
@@ -142,13 +149,34 @@ export function writeHeader(
     w.u32(reset.drag);
   }
   if (priv) {
-    w.varint(priv.ack);
-    w.u8(Math.min(255, Math.max(0, priv.hull)));
-    w.varint(priv.cargo);
-    w.varint(priv.credits);
-    w.u8(priv.holdLevel);
-    w.u8(priv.present ? 1 : 0);
+    const p = prev ?? undefined;
+    const mask =
+      (!p || p.ack !== priv.ack ? 1 : 0) |
+      (!p || p.hull !== priv.hull ? 2 : 0) |
+      (!p || p.cargo !== priv.cargo ? 4 : 0) |
+      (!p || p.credits !== priv.credits ? 8 : 0) |
+      (!p || p.holdLevel !== priv.holdLevel ? 16 : 0) |
+      (priv.present ? 32 : 0);
+    w.u8(mask);
+    if (mask & 1) w.varint(priv.ack);
+    if (mask & 2) w.u8(Math.min(255, Math.max(0, priv.hull)));
+    if (mask & 4) w.varint(priv.cargo);
+    if (mask & 8) w.varint(priv.credits);
+    if (mask & 16) w.u8(priv.holdLevel);
   }
+}
+
+/** Whether the private part changed since `prev` (a frame without a change carries none). */
+export function privateChanged(prev: PrivatePart | null, p: PrivatePart): boolean {
+  return (
+    !prev ||
+    prev.ack !== p.ack ||
+    prev.hull !== p.hull ||
+    prev.cargo !== p.cargo ||
+    prev.credits !== p.credits ||
+    prev.holdLevel !== p.holdLevel ||
+    prev.present !== p.present
+  );
 }
 
 export interface Header {
@@ -157,33 +185,39 @@ export interface Header {
   priv: PrivatePart | null;
 }
 
-export function readHeader(r: ByteReader): Header {
+/** Reads a frame header; `prev` is the private part the client has (a partial one is merged into it). */
+export function readHeader(r: ByteReader, prev: PrivatePart | null = null): Header {
   const version = r.u8();
-  if (version !== WIRE_VERSION) throw new WireError(`unknown frame version ${version} (this decoder reads ${WIRE_VERSION})`);
+  if (version !== WIRE_VERSION)
+    throw new WireError(`unknown frame version ${version} (this decoder reads ${WIRE_VERSION})`);
   const flags = r.u8();
   if (flags & ~(FrameFlag.Reset | FrameFlag.Private)) throw new WireError(`corrupt frame: unknown flags ${flags}`);
   const tick = r.varint();
-  const reset =
-    flags & FrameFlag.Reset ? { region: r.string(), tickHz: r.u8(), drag: r.u32() } : null;
+  const reset = flags & FrameFlag.Reset ? { region: r.string(), tickHz: r.u8(), drag: r.u32() } : null;
   if (reset && reset.tickHz === 0) throw new WireError("corrupt frame: tick rate 0");
   let priv: PrivatePart | null = null;
   if (flags & FrameFlag.Private) {
-    const ack = r.varint();
-    const hull = r.u8();
-    const cargo = r.varint();
-    const credits = r.varint();
-    const holdLevel = r.u8();
-    const present = r.u8();
-    if (present > 1) throw new WireError("corrupt frame: private part");
-    priv = { ack, hull, cargo, credits, holdLevel, present: present === 1 };
+    const mask = r.u8();
+    if (mask & 0xc0) throw new WireError("corrupt frame: private part mask");
+    const base = reset ? null : prev;
+    if (!base && (mask & 31) !== 31) throw new WireError("corrupt frame: a partial private part without a full one");
+    priv = {
+      ack: mask & 1 ? r.varint() : base!.ack,
+      hull: mask & 2 ? r.u8() : base!.hull,
+      cargo: mask & 4 ? r.varint() : base!.cargo,
+      credits: mask & 8 ? r.varint() : base!.credits,
+      holdLevel: mask & 16 ? r.u8() : base!.holdLevel,
+      present: (mask & 32) !== 0,
+    };
   }
   return { tick, reset, priv };
 }
 
 /**
  * Reads only a frame's header and private part (a thin client: its own ship's ack, hull, cargo,
- * credits, without decoding the cells).
+ * credits, without decoding the cells). Pass the private part from the previous frame: a frame
+ * carries only the fields that changed.
  */
-export function peekFrame(frame: Uint8Array): Header {
-  return readHeader(new ByteReader(frame));
+export function peekFrame(frame: Uint8Array, prev: PrivatePart | null = null): Header {
+  return readHeader(new ByteReader(frame), prev);
 }

@@ -22,4 +22,13 @@ export {
   writeDelta,
   writeFull,
 } from "./format.js";
-export { ByteReader, ByteWriter, type Header, type PrivatePart, peekFrame, readHeader, writeHeader } from "./frame.js";
+export {
+  ByteReader,
+  ByteWriter,
+  type Header,
+  type PrivatePart,
+  peekFrame,
+  privateChanged,
+  readHeader,
+  writeHeader,
+} from "./frame.js";
