@@ -71,6 +71,8 @@ export class Mirror {
   readonly #out = new ByteWriter(16 * 1024);
   readonly #reset: { region: string; tickHz: number; drag: number };
   readonly #sources: Source[] = [];
+  /** The last update was between ticks (its frames carry the Hold flag). */
+  #hold = false;
 
   constructor(options: MirrorOptions) {
     this.#o = options;
@@ -110,8 +112,12 @@ export class Mirror {
     this.#viewers.delete(client);
   }
 
-  /** This tick's wire states from the simulation and the ghosts (call after the tick's rules). */
-  sync(ghosts: Iterable<Ghost>): void {
+  /**
+   * The wire states from the simulation and the ghosts. After the tick's rules, then `send()`; or
+   * between ticks (`between`: a join or a leave changed what is shown), which sends every client
+   * that frame at once (every encoder update must reach every client: they advance together).
+   */
+  sync(ghosts: Iterable<Ghost>, between = false): void {
     const src = this.#sources;
     src.length = 0;
     const sim = this.#o.sim;
@@ -145,7 +151,9 @@ export class Mirror {
       src.push({ key: `t:${st.id}`, kind: 2, id: st.id, x: st.x, y: st.y, radius: st.radius });
     for (const sh of sim.shots.values())
       src.push({ key: `s:${sh.id}`, kind: 3, id: sh.id, x: sh.x, y: sh.y, vx: sh.vx, vy: sh.vy });
-    this.#encoder.update(src);
+    this.#encoder.update(src, between);
+    this.#hold = between;
+    if (between) this.send();
   }
 
   /** Sends every client its frame for this tick; returns the bytes sent. Never waits on a socket. */
@@ -200,7 +208,14 @@ export class Mirror {
     const w = this.#out;
     w.pos = 0;
     for (const b of PREFIX) w.u8(b);
-    writeHeader(w, this.#o.sim.tick, v.reset ? this.#reset : null, privChanged ? priv : null, v.reset ? null : v.priv);
+    writeHeader(
+      w,
+      this.#o.sim.tick,
+      v.reset ? this.#reset : null,
+      privChanged ? priv : null,
+      v.reset ? null : v.priv,
+      this.#hold,
+    );
     const held = v.reset ? [] : v.cells;
     const drops = held.filter((k) => !cells.includes(k));
     w.varint(drops.length);

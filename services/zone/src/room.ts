@@ -493,7 +493,7 @@ export class RegionRoom extends Room {
       this.#desk.sweep();
       this.#publishGhosts();
       this.#custody.expireArrivals();
-      this.#sync();
+      this.#sync(false);
       sent = this.#mirror.send();
     } catch (err) {
       // A bug in the rules must not take the region down with it: log, keep ticking.
@@ -517,8 +517,9 @@ export class RegionRoom extends Room {
     this.#ghostTargets = new Set(batches.keys());
   }
 
-  #sync() {
-    this.#mirror.sync(this.#ghosts.current(Date.now()));
+  /** The mirror's update: after the tick's rules, or `between` ticks (a join or a leave). */
+  #sync(between = true) {
+    this.#mirror.sync(this.#ghosts.current(Date.now()), between);
   }
 
   /** Ghost ids currently shown here (tests). */

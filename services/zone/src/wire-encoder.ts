@@ -151,8 +151,11 @@ export class CellEncoder {
     c.enters++;
   }
 
-  /** This tick's entities: wire states, cell moves, enters and leaves. */
-  update(sources: Iterable<Source>): void {
+  /**
+   * This frame's entities: wire states, cell moves, enters and leaves. `hold`: no prediction step
+   * (an update between ticks, sent with the Hold flag).
+   */
+  update(sources: Iterable<Source>, hold = false): void {
     const stamp = ++this.#stamp;
     for (const s of sources) {
       const key = this.#grid.keyOf(s.x, s.y);
@@ -171,7 +174,7 @@ export class CellEncoder {
       }
       t.stamp = stamp;
       const pred = t.cur;
-      predict(pred, this.#drag);
+      if (!hold) predict(pred, this.#drag);
       t.pred = pred;
       // dh is the turn from the previous wire heading: undo the prediction's turn to find it.
       const before = pred.kind === EntityKind.Ship ? { ...pred, h: (pred.h - pred.dh + 4096) % 4096 } : undefined;

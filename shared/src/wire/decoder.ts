@@ -71,7 +71,7 @@ export class RegionDecoder {
 
   #apply(frame: Uint8Array): void {
     const r = new ByteReader(frame);
-    const { tick, reset, priv } = readHeader(r, this.own);
+    const { tick, reset, priv, hold } = readHeader(r, this.own);
     if (reset) {
       this.#cells.clear();
       this.#held.clear();
@@ -93,7 +93,7 @@ export class RegionDecoder {
     } else if (!this.#ready) {
       throw new WireError("corrupt frame: a delta before the first full frame");
     }
-    for (const h of this.#held.values()) predict(h.e, this.#drag);
+    if (!hold) for (const h of this.#held.values()) predict(h.e, this.#drag);
     const drops = r.varint();
     for (let i = 0; i < drops; i++) this.#dropCell(r.varint());
     while (!r.done) {

@@ -10,7 +10,9 @@ export const WIRE_MESSAGE = 0;
 /** No frame the zone sends is larger (bytes of the message body). */
 export const MAX_FRAME_BYTES = 65_536;
 
-export const FrameFlag = { Reset: 1, Private: 2 } as const;
+/** Reset: a full state follows (drop everything first). Private: the own part follows. Hold: no
+ * prediction step this frame (the server sent it between ticks, after a join or a leave). */
+export const FrameFlag = { Reset: 1, Private: 2, Hold: 4 } as const;
 
 export const EntityKind = { Ship: 0, Asteroid: 1, Station: 2, Shot: 3 } as const;
 export type EntityKind = (typeof EntityKind)[keyof typeof EntityKind];

@@ -1,6 +1,6 @@
 // The byte-aligned frame around the cells' bit-packed chunks (shared/PROTOCOL.md, "Zone state
 // frames"). One frame per client per tick:
-//   u8 version | u8 flags | varint tick
+//   u8 version | u8 flags (1 reset, 2 private, 4 hold) | varint tick
 //   [Reset]   string region | u8 tickHz | u32 drag (16.16)
 //   [Private] u8 mask, then the fields whose bit is set: 1 varint ack | 2 u8 hull | 4 varint cargo |
 //             8 varint credits | 16 u8 holdLevel; bit 32: present (no field). A reset frame's private
@@ -139,9 +139,10 @@ export function writeHeader(
   reset: ResetHeader | null,
   priv: PrivatePart | null,
   prev: PrivatePart | null = null,
+  hold = false,
 ): void {
   w.u8(WIRE_VERSION);
-  w.u8((reset ? FrameFlag.Reset : 0) | (priv ? FrameFlag.Private : 0));
+  w.u8((reset ? FrameFlag.Reset : 0) | (priv ? FrameFlag.Private : 0) | (hold ? FrameFlag.Hold : 0));
   w.varint(tick);
   if (reset) {
     w.string(reset.region);
@@ -181,6 +182,8 @@ export function privateChanged(prev: PrivatePart | null, p: PrivatePart): boolea
 
 export interface Header {
   tick: number;
+  /** No prediction step this frame. */
+  hold: boolean;
   reset: ResetHeader | null;
   priv: PrivatePart | null;
 }
@@ -191,7 +194,8 @@ export function readHeader(r: ByteReader, prev: PrivatePart | null = null): Head
   if (version !== WIRE_VERSION)
     throw new WireError(`unknown frame version ${version} (this decoder reads ${WIRE_VERSION})`);
   const flags = r.u8();
-  if (flags & ~(FrameFlag.Reset | FrameFlag.Private)) throw new WireError(`corrupt frame: unknown flags ${flags}`);
+  if (flags & ~(FrameFlag.Reset | FrameFlag.Private | FrameFlag.Hold))
+    throw new WireError(`corrupt frame: unknown flags ${flags}`);
   const tick = r.varint();
   const reset = flags & FrameFlag.Reset ? { region: r.string(), tickHz: r.u8(), drag: r.u32() } : null;
   if (reset && reset.tickHz === 0) throw new WireError("corrupt frame: tick rate 0");
@@ -210,7 +214,7 @@ export function readHeader(r: ByteReader, prev: PrivatePart | null = null): Head
       present: (mask & 32) !== 0,
     };
   }
-  return { tick, reset, priv };
+  return { tick, reset, priv, hold: (flags & FrameFlag.Hold) !== 0 };
 }
 
 /**
