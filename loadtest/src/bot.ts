@@ -330,6 +330,8 @@ export class Bot {
         room.leave(false).catch(() => {});
       },
     });
+    // The benchmark's stock Colyseus room has a schema state instead of state frames.
+    room.onStateChange(() => this.#onPatch(room));
     room.onMessage(ServerMessage.Error, (msg: { code?: string }) => {
       if (room !== this.room) return;
       if (msg?.code === "STARLANE_ERR_ACTION_REFUSED") m.actionsRefused++;

@@ -43,6 +43,8 @@ export interface FleetOptions {
    * private part and bytes only); default: every bot is a full one.
    */
   fullBots?: number;
+  /** The zone is the stock Colyseus room (schema state): thin bots join on its first state and measure no ack. */
+  stock?: boolean;
   world?: WorldConfig;
   /** Extra /metrics URLs to scrape (zones are added as bots see them). */
   metricsUrls?: string[];
@@ -219,6 +221,7 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
             inputRate: o.inputRate ?? 10,
             joinTimeoutMs: o.joinTimeoutMs ?? 60_000,
             turn: (random() < 0.5 ? -1 : 1) * (0.2 + 0.3 * random()),
+            stock: o.stock ?? false,
           })
         : new Bot({
             entry,

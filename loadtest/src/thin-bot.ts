@@ -26,6 +26,7 @@ const WebSocketClass = createRequire(import.meta.url)("ws") as new (
 const JOIN_ROOM = 10;
 const ROOM_DATA = 13;
 const ROOM_DATA_BYTES = 17;
+const ROOM_STATE = 14;
 const RING = 1024;
 
 export interface ThinBotOptions {
@@ -38,6 +39,11 @@ export interface ThinBotOptions {
   joinTimeoutMs?: number;
   /** Turn direction and strength in -1..1 (the circle it flies). */
   turn: number;
+  /**
+   * Against the stock Colyseus room (schema state, no private part): joined on its first state,
+   * no input-to-ack figure (that would need the schema decoder, which is what a thin bot avoids).
+   */
+  stock?: boolean;
 }
 
 export class ThinBot {
@@ -99,6 +105,9 @@ export class ThinBot {
           m.messages++;
           if (b[0] === JOIN_ROOM) {
             ws.send(Uint8Array.of(JOIN_ROOM));
+          } else if (this.#o.stock && b[0] === ROOM_STATE && !this.joined) {
+            clearTimeout(timer);
+            resolve();
           } else if (b[0] === ROOM_DATA_BYTES && b[1] === WIRE_MESSAGE) {
             this.#frame(b.subarray(2));
             if (!this.joined && this.#priv?.present) {
