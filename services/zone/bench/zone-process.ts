@@ -16,6 +16,7 @@ import {
   regionBounds,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
+import { pino } from "pino";
 import { zoneConfig } from "../src/config.js";
 import { createZoneServer } from "../src/server.js";
 
@@ -53,7 +54,8 @@ for (let i = 0; i < bots; i++) {
 
 const zone = createZoneServer(
   {
-    log: createLogger("zone", "warn"),
+    // stdout is the stats protocol: logs go to stderr.
+    log: createLogger("zone", "warn", pino.destination(2)),
     verifier: createTokenVerifier({ keys: jwks }),
     directory: new LocalRegionDirectory(),
     presence: new LocalPresence(),

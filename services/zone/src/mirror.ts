@@ -40,6 +40,8 @@ export interface MirrorOptions {
   slowReaderCloseMs: number;
   /** Slow-reader events, for /metrics. */
   onSlowReader?(event: "skipped" | "resynced" | "closed"): void;
+  /** Milliseconds (tests drive it; default performance.now). */
+  now?(): number;
 }
 
 interface Viewer {
@@ -82,6 +84,10 @@ export class Mirror {
     this.#reset = { region: options.region, tickHz: options.tickHz, drag };
   }
 
+  #now(): number {
+    return this.#o.now ? this.#o.now() : performance.now();
+  }
+
   /** Entities shown (simulated and ghosts). */
   get entities(): number {
     return this.#encoder.entities;
@@ -105,7 +111,7 @@ export class Mirror {
   join(client: Client, playerId: string): void {
     const v: Viewer = { client, playerId, cells: [], reset: true, stuckSince: 0, priv: null };
     this.#viewers.set(client, v);
-    this.#frame(v, performance.now(), true);
+    this.#frame(v, this.#now(), true);
   }
 
   leave(client: Client): void {
@@ -158,7 +164,7 @@ export class Mirror {
 
   /** Sends every client its frame for this tick; returns the bytes sent. Never waits on a socket. */
   send(): number {
-    const now = performance.now();
+    const now = this.#now();
     let bytes = 0;
     for (const v of this.#viewers.values()) bytes += this.#frame(v, now, false);
     return bytes;

@@ -7,42 +7,18 @@
 // socket records the bytes the mirror sends.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ClientState } from "@colyseus/core";
-import { DEFAULT_WORLD, type Ghost, RegionDecoder, toGhost } from "@starlane/shared";
+import { DEFAULT_WORLD, type Ghost, toGhost } from "@starlane/shared";
 import fc from "fast-check";
 import { Mirror } from "../src/mirror.js";
 import type { SimState } from "../src/rules/types.js";
 import { createSim, spawnShip } from "../src/sim.js";
+import { type WireConn, wireConn } from "./wire-client.js";
 
 const REGION = { col: 1, row: 1 };
 const TICK_HZ = 20;
 
-interface Conn {
-  id: string;
-  decoder: RegionDecoder;
-  client: never;
-  closed: number | null;
-}
-
-function connect(id: string): Conn {
-  const c: Conn = { id, decoder: new RegionDecoder(id), client: undefined as never, closed: null };
-  const deliver = (data: Uint8Array) => {
-    assert.equal(data[0], 17, "a Colyseus bytes message");
-    assert.equal(data[1], 0, "of the wire type");
-    assert.ok(data.length - 2 <= 65_536, "never over the frame cap");
-    c.decoder.apply(data.slice(2));
-  };
-  c.client = {
-    sessionId: id,
-    state: ClientState.JOINED,
-    ref: { ws: { getBufferedAmount: () => 0, cork: (cb: () => void) => cb(), send: (d: Uint8Array) => deliver(d) } },
-    enqueueRaw: deliver,
-    leave: (code: number) => {
-      c.closed = code;
-    },
-  } as never;
-  return c;
-}
+type Conn = WireConn;
+const connect = wireConn;
 
 const near = (a: number, b: number, tol: number, what: string) =>
   assert.ok(Math.abs(a - b) <= tol, `${what}: decoded ${a}, server ${b}`);
@@ -66,7 +42,8 @@ function check(mirror: Mirror, sim: SimState, ghosts: Ghost[], conns: Conn[], ti
     assert.deepEqual([...view.asteroids.keys()].sort(), expect(sim.asteroids), `${c.id}'s asteroids`);
     assert.deepEqual([...view.stations.keys()].sort(), expect(sim.stations), `${c.id}'s stations`);
     assert.deepEqual([...view.shots.keys()].sort(), expect(sim.shots), `${c.id}'s shots`);
-    for (const [id, v] of view.ships) {
+    for (const id of view.ships.keys()) {
+      const v = view.ships.get(id)!;
       const s = shown.get(id)!;
       near(v.x, s.x, 0.0626, `${id}.x`);
       near(v.y, s.y, 0.0626, `${id}.y`);
@@ -74,8 +51,8 @@ function check(mirror: Mirror, sim: SimState, ghosts: Ghost[], conns: Conn[], ti
       assert.equal(v.ghost, s.ghost, `${id}.ghost`);
       assert.equal(v.ack, s.ack, `${id}.ack`);
     }
-    for (const [id, v] of view.asteroids) assert.equal(v.ore, Math.floor(sim.asteroids.get(id)!.ore));
-    for (const [id, v] of view.shots) near(v.x, sim.shots.get(id)!.x, 0.0626, `${id}.x`);
+    for (const id of view.asteroids.keys()) assert.equal(view.asteroids.get(id)!.ore, Math.floor(sim.asteroids.get(id)!.ore));
+    for (const id of view.shots.keys()) near(view.shots.get(id)!.x, sim.shots.get(id)!.x, 0.0626, `${id}.x`);
     const own = sim.ships.get(c.id);
     if (own) {
       assert.equal(c.decoder.own?.ack, own.ack);

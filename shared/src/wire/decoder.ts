@@ -205,3 +205,19 @@ export class RegionDecoder {
     }
   }
 }
+
+/** A decoder's world as plain JSON (maps as id-sorted entries): what the test vectors compare. */
+export function snapshotWorld(d: RegionDecoder): unknown {
+  const v = d.view;
+  if (!v) return null;
+  const sorted = <T>(m: MapView<T>) => [...m.keys()].sort().map((k) => [k, { ...m.get(k)! }]);
+  return {
+    region: v.region,
+    tick: v.tick,
+    own: d.own,
+    ships: sorted(v.ships),
+    asteroids: sorted(v.asteroids),
+    stations: sorted(v.stations),
+    shots: sorted(v.shots),
+  };
+}

@@ -1,7 +1,7 @@
 // The zone state frames: the format (both sides), the decoder (clients). shared/PROTOCOL.md,
 // "Zone state frames".
 export { BitReader, BitWriter, WireError } from "./bits.js";
-export { RegionDecoder } from "./decoder.js";
+export { RegionDecoder, snapshotWorld } from "./decoder.js";
 export {
   changed,
   dragFixed,
