@@ -16,7 +16,6 @@ import {
   regionBounds,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
-import { pino } from "pino";
 import { zoneConfig } from "../src/config.js";
 import { createZoneServer } from "../src/server.js";
 
@@ -55,7 +54,7 @@ for (let i = 0; i < bots; i++) {
 const zone = createZoneServer(
   {
     // stdout is the stats protocol: logs go to stderr.
-    log: createLogger("zone", "warn", pino.destination(2)),
+    log: createLogger("zone", "warn", process.stderr),
     verifier: createTokenVerifier({ keys: jwks }),
     directory: new LocalRegionDirectory(),
     presence: new LocalPresence(),

@@ -55,15 +55,20 @@ interface Viewer {
   stuckSince: number;
   /** The private part last sent. */
   priv: PrivatePart | null;
+  /** Where this tick's private part is built (swapped with `priv` when sent). */
+  scratch: PrivatePart;
+  /** The cell of the ship when `cells` were chosen (-1: choose again). */
+  center: number;
 }
 
 interface RawSocket {
   getBufferedAmount(): number;
   send(data: Uint8Array, isBinary: boolean): number;
-  cork(cb: () => void): void;
 }
 
-const PREFIX = [Protocol.ROOM_DATA_BYTES, 0 /* WIRE_MESSAGE as a msgpack fixint */];
+const PREFIX0 = Protocol.ROOM_DATA_BYTES;
+const PREFIX1 = 0; // WIRE_MESSAGE as a msgpack fixint
+const EMPTY: number[] = [];
 
 export class Mirror {
   readonly #o: MirrorOptions;
@@ -109,7 +114,16 @@ export class Mirror {
 
   /** A player's connection starts receiving frames; its first one (a reset) goes out at once. */
   join(client: Client, playerId: string): void {
-    const v: Viewer = { client, playerId, cells: [], reset: true, stuckSince: 0, priv: null };
+    const v: Viewer = {
+      client,
+      playerId,
+      cells: [],
+      reset: true,
+      stuckSince: 0,
+      priv: null,
+      scratch: { ack: 0, hull: 0, cargo: 0, credits: 0, holdLevel: 0, present: false },
+      center: -1,
+    };
     this.#viewers.set(client, v);
     this.#frame(v, this.#now(), true);
   }
@@ -170,17 +184,15 @@ export class Mirror {
     return bytes;
   }
 
-  #private(playerId: string): PrivatePart {
+  /** The player's private part, into `out` (no allocation per client per tick). */
+  #private(playerId: string, out: PrivatePart): void {
     const s = this.#o.sim.ships.get(playerId);
-    if (!s) return { ack: 0, hull: 0, cargo: 0, credits: 0, holdLevel: 0, present: false };
-    return {
-      ack: s.ack,
-      hull: Math.ceil(s.hull),
-      cargo: Math.floor(s.cargo),
-      credits: Math.floor(s.credits),
-      holdLevel: s.holdLevel,
-      present: true,
-    };
+    out.ack = s ? s.ack : 0;
+    out.hull = s ? Math.ceil(s.hull) : 0;
+    out.cargo = s ? Math.floor(s.cargo) : 0;
+    out.credits = s ? Math.floor(s.credits) : 0;
+    out.holdLevel = s ? s.holdLevel : 0;
+    out.present = !!s;
   }
 
   #frame(v: Viewer, now: number, joining: boolean): number {
@@ -208,12 +220,17 @@ export class Mirror {
       v.stuckSince = 0;
     }
     const ship = this.#o.sim.ships.get(v.playerId);
-    const cells = ship ? this.#grid.around(ship.x, ship.y) : v.cells;
-    const priv = this.#private(v.playerId);
-    const privChanged = v.reset || privateChanged(v.priv, priv);
+    // The 3 x 3 cells change only when the ship changes cell.
+    const center = ship ? this.#grid.keyOf(ship.x, ship.y) : v.center;
+    const moved = center !== v.center || v.reset;
+    const cells = moved && ship ? this.#grid.around(ship.x, ship.y) : v.cells;
+    const priv = v.scratch;
+    this.#private(v.playerId, priv);
+    const privChanged = v.reset || !v.priv || privateChanged(v.priv, priv);
     const w = this.#out;
     w.pos = 0;
-    for (const b of PREFIX) w.u8(b);
+    w.u8(PREFIX0);
+    w.u8(PREFIX1);
     writeHeader(
       w,
       this.#o.sim.tick,
@@ -222,29 +239,43 @@ export class Mirror {
       v.reset ? null : v.priv,
       this.#hold,
     );
-    const held = v.reset ? [] : v.cells;
-    const drops = held.filter((k) => !cells.includes(k));
-    w.varint(drops.length);
-    for (const k of drops) w.varint(k);
-    const next: number[] = [];
-    for (const k of cells) {
-      const had = held.includes(k);
+    const held = v.reset ? EMPTY : v.cells;
+    if (moved) {
+      let drops = 0;
+      for (const k of held) if (!cells.includes(k)) drops++;
+      w.varint(drops);
+      for (const k of held) if (!cells.includes(k)) w.varint(k);
+    } else {
+      w.varint(0);
+    }
+    let next = cells;
+    for (let i = 0; i < cells.length; i++) {
+      const k = cells[i]!;
+      const had = !moved || held.includes(k);
       const chunk = had ? this.#encoder.delta(k) : this.#encoder.full(k);
       // A gained cell that does not fit this frame is gained on a later tick (a frame never exceeds the cap).
-      if (!had && w.pos + (chunk?.length ?? 0) + 10 > MAX_FRAME_BYTES + PREFIX.length) continue;
-      next.push(k);
+      if (!had && w.pos + (chunk?.length ?? 0) + 10 > MAX_FRAME_BYTES + 2) {
+        if (next === cells) next = cells.slice(0, i);
+        continue;
+      }
+      if (next !== cells) next.push(k);
       if (!chunk) continue;
       w.varint(k);
       w.varint(chunk.length);
       w.bytes(chunk);
     }
+    // A cell left out for the cap is gained later: the centre stays unknown until all are held.
+    v.center = next === cells ? center : -1;
     v.cells = next;
     v.reset = false;
-    v.priv = priv;
+    if (privChanged) {
+      v.scratch = v.priv ?? { ack: 0, hull: 0, cargo: 0, credits: 0, holdLevel: 0, present: false };
+      v.priv = priv;
+    }
     const frame = w.buf.subarray(0, w.pos);
     if (ws && client.state === ClientState.JOINED) {
       try {
-        ws.cork(() => ws.send(frame, true));
+        ws.send(frame, true);
       } catch {
         return 0;
       }

@@ -13,7 +13,6 @@ import {
   qVel,
   turnSteps,
   type WireEntity,
-  type WireShip,
   writeDelta,
   writeFull,
 } from "@starlane/shared";
@@ -104,13 +103,13 @@ export class CellEncoder {
     return c;
   }
 
-  #wire(s: Source, prev: WireEntity | undefined): WireEntity {
+  /** `prevH`: the ship's wire heading before this update (-1: new entity). */
+  #wire(s: Source, prevH: number): WireEntity {
     const x = qPos(s.x);
     const y = qPos(s.y);
     switch (s.kind) {
       case EntityKind.Ship: {
         const h = qHeading(s.heading);
-        const p = prev as WireShip | undefined;
         return {
           kind: 0,
           id: s.id,
@@ -120,7 +119,7 @@ export class CellEncoder {
           vx: qVel(s.vx, this.#tickHz),
           vy: qVel(s.vy, this.#tickHz),
           h,
-          dh: p ? turnSteps(p.h, h) : 0,
+          dh: prevH >= 0 ? turnSteps(prevH, h) : 0,
           ack: s.ack,
           hull: s.hull,
           alive: s.alive,
@@ -166,7 +165,7 @@ export class CellEncoder {
       }
       if (!t) {
         const wireId = this.#free.length > 0 && this.#next > ID_LIMIT ? this.#free.shift()! : this.#next++;
-        const cur = this.#wire(s, undefined);
+        const cur = this.#wire(s, -1);
         t = { wireId, cell: key, cur, pred: { ...cur }, changed: false, stamp };
         this.#byKey.set(s.key, t);
         this.#enter(t, key);
@@ -177,8 +176,7 @@ export class CellEncoder {
       if (!hold) predict(pred, this.#drag);
       t.pred = pred;
       // dh is the turn from the previous wire heading: undo the prediction's turn to find it.
-      const before = pred.kind === EntityKind.Ship ? { ...pred, h: (pred.h - pred.dh + 4096) % 4096 } : undefined;
-      t.cur = this.#wire(s, before);
+      t.cur = this.#wire(s, pred.kind === EntityKind.Ship ? (pred.h - pred.dh + 4096) % 4096 : -1);
       if (key !== t.cell) {
         this.#leave(t);
         this.#enter(t, key);

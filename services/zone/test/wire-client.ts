@@ -34,7 +34,7 @@ export function wireConn(id: string): WireConn {
   c.client = {
     sessionId: id,
     state: ClientState.JOINED,
-    ref: { ws: { getBufferedAmount: () => c.buffered, cork: (cb: () => void) => cb(), send: (d: Uint8Array) => deliver(d) } },
+    ref: { ws: { getBufferedAmount: () => c.buffered, send: (d: Uint8Array) => deliver(d) } },
     enqueueRaw: deliver,
     leave: (code: number) => {
       c.closed = code;

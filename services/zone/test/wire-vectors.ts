@@ -88,7 +88,8 @@ writeFileSync(
   `${OUT}refused.json`,
   `${JSON.stringify(
     {
-      description: "frames a decoder must refuse; each after the first (a valid reset frame) is fed to a fresh copy of that state",
+      description:
+        "frames a decoder must refuse; each after the first (a valid reset frame) is fed to a fresh copy of that state",
       self: "me",
       frames: [
         { hex: hex(first), world: "any" },

@@ -25,7 +25,10 @@ const near = (a: number, b: number, tol: number, what: string) =>
 
 /** Each client's decoded world equals the server's world (simulation and ghosts) within its cells. */
 function check(mirror: Mirror, sim: SimState, ghosts: Ghost[], conns: Conn[], tick: number) {
-  const shown = new Map<string, { x: number; y: number; ghost: boolean; ack: number; vx: number; vy: number }>();
+  const shown = new Map<
+    string,
+    { x: number; y: number; ghost: boolean; ack: number; vx: number; vy: number; heading: number }
+  >();
   for (const g of ghosts) if (!sim.ships.has(g.id)) shown.set(g.id, { ...g, ghost: true });
   for (const s of sim.ships.values()) shown.set(s.id, { ...s, ghost: false });
   for (const c of conns) {
@@ -49,9 +52,13 @@ function check(mirror: Mirror, sim: SimState, ghosts: Ghost[], conns: Conn[], ti
       near(v.y, s.y, 0.0626, `${id}.y`);
       near(v.vx, s.vx, TICK_HZ / 32 + 1e-9, `${id}.vx`);
       assert.equal(v.ghost, s.ghost, `${id}.ghost`);
+      const turn = 2 * Math.PI;
+      const dh = Math.abs(((((v.heading - s.heading) % turn) + turn + Math.PI) % turn) - Math.PI);
+      assert.ok(dh <= Math.PI / 4096 + 1e-9, `${id}.heading: decoded ${v.heading}, server ${s.heading}`);
       assert.equal(v.ack, s.ack, `${id}.ack`);
     }
-    for (const id of view.asteroids.keys()) assert.equal(view.asteroids.get(id)!.ore, Math.floor(sim.asteroids.get(id)!.ore));
+    for (const id of view.asteroids.keys())
+      assert.equal(view.asteroids.get(id)!.ore, Math.floor(sim.asteroids.get(id)!.ore));
     for (const id of view.shots.keys()) near(view.shots.get(id)!.x, sim.shots.get(id)!.x, 0.0626, `${id}.x`);
     const own = sim.ships.get(c.id);
     if (own) {
@@ -66,7 +73,13 @@ const coord = fc.double({ min: 1650, max: 4350, noNaN: true });
 const vel = fc.double({ min: -400, max: 400, noNaN: true });
 const op = fc.oneof(
   fc.record({ k: fc.constant("spawn" as const), n: fc.nat(30), x: coord, y: coord }),
-  fc.record({ k: fc.constant("fly" as const), n: fc.nat(30), vx: vel, vy: vel, turn: fc.double({ min: -0.2, max: 0.2, noNaN: true }) }),
+  fc.record({
+    k: fc.constant("fly" as const),
+    n: fc.nat(30),
+    vx: vel,
+    vy: vel,
+    turn: fc.double({ min: -0.2, max: 0.2, noNaN: true }),
+  }),
   fc.record({ k: fc.constant("teleport" as const), n: fc.nat(30), x: coord, y: coord }),
   fc.record({ k: fc.constant("handoffOut" as const), n: fc.nat(30) }),
   fc.record({ k: fc.constant("handoffIn" as const), n: fc.nat(30) }),
@@ -81,107 +94,131 @@ const op = fc.oneof(
 
 test("every client's decoded world equals the server's world in its cells, frame after frame", () => {
   fc.assert(
-    fc.property(fc.array(fc.array(op, { maxLength: 6 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 150, max: 900 }), (ticks, cell) => {
-      const sim = createSim(DEFAULT_WORLD, REGION);
-      const mirror = new Mirror({
-        region: "region-1-1",
-        bounds: sim.bounds,
-        sim,
-        tickHz: TICK_HZ,
-        cellSize: cell,
-        margin: 350,
-        slowReaderBytes: 1 << 20,
-        slowReaderCloseMs: 10_000,
-      });
-      const conns = new Map<string, Conn>();
-      const ghosts = new Map<string, Ghost>();
-      const id = (n: number) => `p${n}`;
-      for (const ops of ticks) {
-        for (const o of ops) {
-          switch (o.k) {
-            case "spawn":
-              if (!sim.ships.has(id(o.n))) spawnShip(sim, { id: id(o.n), name: `Pilot ${o.n}`, x: o.x, y: o.y });
-              break;
-            case "fly": {
-              const s = sim.ships.get(id(o.n));
-              if (s) sim.ships.set(s.id, { ...s, x: s.x + o.vx / TICK_HZ, y: s.y + o.vy / TICK_HZ, vx: o.vx, vy: o.vy, heading: s.heading + o.turn });
-              break;
-            }
-            case "teleport": {
-              const s = sim.ships.get(id(o.n));
-              if (s) sim.ships.set(s.id, { ...s, x: o.x, y: o.y });
-              break;
-            }
-            case "handoffOut": {
-              // The ship goes to a neighbour, which shows it back here as a ghost.
-              const s = sim.ships.get(id(o.n));
-              if (s) {
-                sim.ships.delete(s.id);
-                ghosts.set(s.id, toGhost(s));
+    fc.property(
+      fc.array(fc.array(op, { maxLength: 6 }), { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 150, max: 900 }),
+      (ticks, cell) => {
+        const sim = createSim(DEFAULT_WORLD, REGION);
+        const mirror = new Mirror({
+          region: "region-1-1",
+          bounds: sim.bounds,
+          sim,
+          tickHz: TICK_HZ,
+          cellSize: cell,
+          margin: 350,
+          slowReaderBytes: 1 << 20,
+          slowReaderCloseMs: 10_000,
+        });
+        const conns = new Map<string, Conn>();
+        const ghosts = new Map<string, Ghost>();
+        const id = (n: number) => `p${n}`;
+        for (const ops of ticks) {
+          for (const o of ops) {
+            switch (o.k) {
+              case "spawn":
+                if (!sim.ships.has(id(o.n))) spawnShip(sim, { id: id(o.n), name: `Pilot ${o.n}`, x: o.x, y: o.y });
+                break;
+              case "fly": {
+                const s = sim.ships.get(id(o.n));
+                if (s)
+                  sim.ships.set(s.id, {
+                    ...s,
+                    x: s.x + o.vx / TICK_HZ,
+                    y: s.y + o.vy / TICK_HZ,
+                    vx: o.vx,
+                    vy: o.vy,
+                    heading: s.heading + o.turn,
+                  });
+                break;
               }
-              break;
-            }
-            case "handoffIn": {
-              const g = ghosts.get(id(o.n));
-              if (g && !sim.ships.has(g.id)) {
-                ghosts.delete(g.id);
-                spawnShip(sim, { id: g.id, name: g.name, x: g.x, y: g.y });
+              case "teleport": {
+                const s = sim.ships.get(id(o.n));
+                if (s) sim.ships.set(s.id, { ...s, x: o.x, y: o.y });
+                break;
               }
-              break;
-            }
-            case "ghost":
-              if (!sim.ships.has(id(o.n)))
-                ghosts.set(id(o.n), { ...toGhost(spawnShip(createSim(DEFAULT_WORLD, REGION), { id: id(o.n), name: id(o.n), x: o.x, y: o.y })) });
-              break;
-            case "unghost":
-              ghosts.delete(id(o.n));
-              break;
-            case "join":
-              if (!conns.has(id(o.n))) {
-                if (!sim.ships.has(id(o.n))) spawnShip(sim, { id: id(o.n), name: id(o.n) });
-                const c = connect(id(o.n));
-                conns.set(c.id, c);
-                mirror.sync(ghosts.values(), true);
-                mirror.join(c.client, c.id);
+              case "handoffOut": {
+                // The ship goes to a neighbour, which shows it back here as a ghost.
+                const s = sim.ships.get(id(o.n));
+                if (s) {
+                  sim.ships.delete(s.id);
+                  ghosts.set(s.id, toGhost(s));
+                }
+                break;
               }
-              break;
-            case "leave": {
-              const c = conns.get(id(o.n));
-              {
+              case "handoffIn": {
+                const g = ghosts.get(id(o.n));
+                if (g && !sim.ships.has(g.id)) {
+                  ghosts.delete(g.id);
+                  spawnShip(sim, { id: g.id, name: g.name, x: g.x, y: g.y });
+                }
+                break;
+              }
+              case "ghost":
+                if (!sim.ships.has(id(o.n)))
+                  ghosts.set(id(o.n), {
+                    ...toGhost(
+                      spawnShip(createSim(DEFAULT_WORLD, REGION), { id: id(o.n), name: id(o.n), x: o.x, y: o.y }),
+                    ),
+                  });
+                break;
+              case "unghost":
+                ghosts.delete(id(o.n));
+                break;
+              case "join":
+                if (!conns.has(id(o.n))) {
+                  if (!sim.ships.has(id(o.n))) spawnShip(sim, { id: id(o.n), name: id(o.n) });
+                  const c = connect(id(o.n));
+                  conns.set(c.id, c);
+                  mirror.sync(ghosts.values(), true);
+                  mirror.join(c.client, c.id);
+                }
+                break;
+              case "leave": {
+                const c = conns.get(id(o.n));
                 if (c) {
                   conns.delete(c.id);
                   mirror.leave(c.client);
                 }
                 sim.ships.delete(id(o.n));
                 mirror.sync(ghosts.values(), true);
+                break;
               }
-              break;
+              case "shot":
+                sim.shots.set(`s${sim.nextShotId}`, {
+                  id: `s${sim.nextShotId++}`,
+                  owner: "",
+                  x: o.x,
+                  y: o.y,
+                  vx: o.vx,
+                  vy: o.vy,
+                  ttl: 1,
+                });
+                break;
+              case "mine": {
+                const a = [...sim.asteroids.values()][o.n];
+                if (a) sim.asteroids.set(a.id, { ...a, ore: Math.max(0, a.ore - 7.5) });
+                break;
+              }
+              case "ack": {
+                const s = sim.ships.get(id(o.n));
+                if (s) sim.ships.set(s.id, { ...s, ack: s.ack + 1 + (o.n % 3), credits: s.credits + o.n });
+                break;
+              }
             }
-            case "shot":
-              sim.shots.set(`s${sim.nextShotId}`, { id: `s${sim.nextShotId++}`, owner: "", x: o.x, y: o.y, vx: o.vx, vy: o.vy, ttl: 1 });
-              break;
-            case "mine": {
-              const a = [...sim.asteroids.values()][o.n];
-              if (a) sim.asteroids.set(a.id, { ...a, ore: Math.max(0, a.ore - 7.5) });
-              break;
-            }
-            case "ack": {
-              const s = sim.ships.get(id(o.n));
-              if (s) sim.ships.set(s.id, { ...s, ack: s.ack + 1 + (o.n % 3), credits: s.credits + o.n });
-              break;
-            }
+            // A join or a leave sent everyone a frame between ticks: it shows the world as it is now.
+            if (o.k === "join" || o.k === "leave")
+              check(mirror, sim, [...ghosts.values()], [...conns.values()], sim.tick);
           }
-          // A join or a leave sent everyone a frame between ticks: it shows the world as it is now.
-          if (o.k === "join" || o.k === "leave") check(mirror, sim, [...ghosts.values()], [...conns.values()], sim.tick);
+          sim.tick++;
+          // Shots fly on by themselves (the prediction carries them).
+          for (const s of sim.shots.values())
+            sim.shots.set(s.id, { ...s, x: s.x + s.vx / TICK_HZ, y: s.y + s.vy / TICK_HZ });
+          mirror.sync(ghosts.values());
+          mirror.send();
+          check(mirror, sim, [...ghosts.values()], [...conns.values()], sim.tick);
         }
-        sim.tick++;
-        // Shots fly on by themselves (the prediction carries them).
-        for (const s of sim.shots.values()) sim.shots.set(s.id, { ...s, x: s.x + s.vx / TICK_HZ, y: s.y + s.vy / TICK_HZ });
-        mirror.sync(ghosts.values());
-        mirror.send();
-        check(mirror, sim, [...ghosts.values()], [...conns.values()], sim.tick);
-      }
-    }),
+      },
+    ),
     { numRuns: 150 },
   );
 });
