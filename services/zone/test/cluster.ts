@@ -100,11 +100,13 @@ export async function startBot(
   client.auth.token = await tokens.sign({ sub: id, name: id });
   const room = await client.joinById<RegionView>(region, {});
   room.reconnection.maxRetries = 0;
-  attachRegion(room, { self: id });
+  const refused = (err: Error) => console.error(`${id}: frame refused: ${err.message}`);
+  attachRegion(room, { self: id, onError: refused });
   await waitFor(`${id} first state`, () => regionView(room)?.ships.has(id));
   const link = new ShipLink(client, room as SdkRoom, id, {
     onRoom: (r) => {
       r.reconnection.maxRetries = 0;
+      attachRegion(r, { onError: refused });
     },
   });
   let w = 0;
