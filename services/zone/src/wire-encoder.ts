@@ -120,6 +120,9 @@ export class CellEncoder {
           vy: qVel(s.vy, this.#tickHz),
           h,
           dh: prevH >= 0 ? turnSteps(prevH, h) : 0,
+          // Set against the prediction by update() (what the decoder derives from the residual).
+          ax: 0,
+          ay: 0,
           ack: s.ack,
           hull: s.hull,
           alive: s.alive,
@@ -176,7 +179,13 @@ export class CellEncoder {
       if (!hold) predict(pred, this.#drag);
       t.pred = pred;
       // dh is the turn from the previous wire heading: undo the prediction's turn to find it.
-      t.cur = this.#wire(s, pred.kind === EntityKind.Ship ? (pred.h - pred.dh + 4096) % 4096 : -1);
+      const cur = this.#wire(s, pred.kind === EntityKind.Ship ? (pred.h - pred.dh + 4096) % 4096 : -1);
+      if (cur.kind === EntityKind.Ship && pred.kind === EntityKind.Ship) {
+        // The acceleration the prediction should have used: the next tick's prediction repeats it.
+        cur.ax = pred.ax + cur.vx - pred.vx;
+        cur.ay = pred.ay + cur.vy - pred.vy;
+      }
+      t.cur = cur;
       if (key !== t.cell) {
         this.#leave(t);
         this.#enter(t, key);

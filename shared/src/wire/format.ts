@@ -54,6 +54,9 @@ export interface WireShip {
   h: number;
   /** The heading's change in the last tick (the prediction turns by it again). */
   dh: number;
+  /** The velocity's change in the last tick beyond drag (the prediction accelerates by it again). */
+  ax: number;
+  ay: number;
   ack: number;
   hull: number;
   alive: boolean;
@@ -87,8 +90,8 @@ export type WireEntity = WireShip | WireAsteroid | WireStation | WireShot;
 /** Advances a wire state by one tick of prediction, in place (both sides, every tick, every entity). */
 export function predict(e: WireEntity, drag: number): void {
   if (e.kind === EntityKind.Ship) {
-    e.vx = predictVel(e.vx, drag);
-    e.vy = predictVel(e.vy, drag);
+    e.vx = predictVel(e.vx, drag) + e.ax;
+    e.vy = predictVel(e.vy, drag) + e.ay;
     e.x = predictPos(e.x, e.vx);
     e.y = predictPos(e.y, e.vy);
     e.h = (e.h + e.dh + HEADING_STEPS) % HEADING_STEPS;
@@ -113,6 +116,8 @@ export function writeFull(w: BitWriter, wireId: number, e: WireEntity): void {
       w.svar(e.vy);
       w.bits(e.h, 12);
       w.svar(e.dh);
+      w.svar(e.ax);
+      w.svar(e.ay);
       w.uvar(e.ack);
       w.bits(Math.min(255, Math.max(0, e.hull)), 8);
       w.bool(e.alive);
@@ -144,11 +149,13 @@ export function readFull(r: BitReader): { wireId: number; e: WireEntity } {
       const vy = r.svar();
       const h = r.bits(12);
       const dh = r.svar();
+      const ax = r.svar();
+      const ay = r.svar();
       const ack = r.uvar();
       const hull = r.bits(8);
       const alive = r.bool();
       const ghost = r.bool();
-      return { wireId, e: { kind, id, name, x, y, vx, vy, h, dh, ack, hull, alive, ghost } };
+      return { wireId, e: { kind, id, name, x, y, vx, vy, h, dh, ax, ay, ack, hull, alive, ghost } };
     }
     case EntityKind.Asteroid:
       return { wireId, e: { kind, id, x, y, radius: r.uvar(), ore: r.uvar() } };
@@ -239,8 +246,12 @@ export function readDelta(r: BitReader, e: WireEntity): void {
     case EntityKind.Ship: {
       if (r.bool()) {
         const base = { x: e.x - Math.floor((e.vx + 1) / 2), y: e.y - Math.floor((e.vy + 1) / 2) };
-        e.vx += r.svar();
-        e.vy += r.svar();
+        const dvx = r.svar();
+        const dvy = r.svar();
+        e.vx += dvx;
+        e.vy += dvy;
+        e.ax += dvx;
+        e.ay += dvy;
         e.x = predictPos(base.x, e.vx) + r.svar();
         e.y = predictPos(base.y, e.vy) + r.svar();
         const dh = e.dh + r.svar();
