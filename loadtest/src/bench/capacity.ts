@@ -59,7 +59,7 @@ export const capacityGroup: BenchGroup = {
   rows: ROWS,
   async run(ctx) {
     const w = windowSeconds(ctx);
-    const criteria = `largest step with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz and every bot joined and connected to the end (tick p99: the better of two ${w} s windows after ${WARMUP_S} s warm-up; steps stop after two failing steps in a row); bots in region 1-1, 10 inputs/s each, ${FULL_BOTS} full bots (SDK + decoder) and the rest thin (plain WebSocket through a seat, private part and bytes only), all in the bench process on the same cores as the zone`;
+    const criteria = `largest step with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz and every bot joined and connected to the end (tick p99: the better of two ${w} s windows after ${WARMUP_S} s warm-up; the steps stop after two failing steps in a row); bots in region 1-1, 10 inputs/s each, ${FULL_BOTS} full bots (SDK + decoder) and the rest thin (plain WebSocket through a seat, private part and bytes only), all in the bench process on the same cores as the zone`;
     ctx.log("zone capacity, ours (cells sized for ~50 in view) ...");
     const ours = await capacity("ours", ctx);
     ctx.log("zone capacity, stock Colyseus room ...");

@@ -127,8 +127,8 @@ export const QUICK_STEPS = [100, 250, 500];
 /**
  * Steps the bot count up: a step passes when its tick p99 is within the limit and every bot joined
  * and stayed connected (a zone that drops slow readers fails it). One failing step on this shared
- * machine can be another tenant's burst: the search ends after two failing steps in a row, when
- * even the median tick is over the limit, when bots were dropped, or when its time budget is spent.
+ * machine can be another tenant's burst: the search ends after two failing steps in a row, or when
+ * its time budget is spent.
  */
 export async function capacity(system: ZoneSystem, ctx: BenchContext): Promise<Capacity> {
   const steps = ctx.steps ?? (ctx.quick ? QUICK_STEPS : DEFAULT_STEPS);
@@ -143,7 +143,7 @@ export async function capacity(system: ZoneSystem, ctx: BenchContext): Promise<C
     ctx.log(`  capacity ${system}: ${describeTrial(t)} ${ok ? "ok" : "-> fails"}`);
     if (!ok) {
       fails++;
-      if (fails >= 2 || t.tickP50 > TICK_P99_LIMIT_MS || t.summary.connectedAtEnd < n) break;
+      if (fails >= 2) break;
       continue;
     }
     fails = 0;
