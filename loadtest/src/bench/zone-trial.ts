@@ -61,8 +61,23 @@ export interface TrialOptions {
 // another tenant's work on this shared machine does not decide a step (both are printed).
 export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): Promise<Trial> {
   const zone = await startZone(system, bots, o.cell);
+  // A step must end even when the zone (or the bots' process) is swamped: past its budget the fleet
+  // is stopped and an unanswered reading counts as a failed step (NaN), never a hang.
+  const budgetMs = (2 * o.windowS + WARMUP_S + 45) * 1000 + bots * 20;
+  const signal = AbortSignal.timeout(budgetMs);
+  const stats = (opts?: { gc?: boolean }): Promise<ZoneStats> =>
+    Promise.race([
+      zone.stats(opts),
+      new Promise<ZoneStats>((resolve) =>
+        setTimeout(
+          () =>
+            resolve({ ticks: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, clients: 0, rss: 0, heapUsed: 0 }),
+          15_000,
+        ).unref(),
+      ),
+    ]);
   try {
-    const empty = o.memory ? await zone.stats({ gc: true }) : undefined;
+    const empty = o.memory ? await stats({ gc: true }) : undefined;
     let loaded: Promise<ZoneStats> | undefined;
     let afterGc = false;
     let steady = false;
@@ -75,6 +90,7 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
       warmupS: o.memory ? WARMUP_S + 1 : WARMUP_S,
       rampPerS: 200,
       joinTimeoutMs: 20_000,
+      signal,
       observers: Math.min(bots, FULL_BOTS),
       fullBots: o.full ?? FULL_BOTS,
       stock: system === "stock",
@@ -84,19 +100,19 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
       onProgress: (_line, sample) => {
         if (o.memory && !loaded && !steady && sample.connected === bots) {
           afterGc = true;
-          loaded = zone.stats({ gc: true });
+          loaded = stats({ gc: true });
         }
       },
       onSteady: async () => {
         steady = true;
         // Not every bot got in during the warm-up: read it now, without a collection (no pause).
-        if (o.memory && !loaded) loaded = zone.stats();
-        await zone.stats(); // forget the ticks of the ramp and warm-up
-        windows.first = new Promise((resolve) => setTimeout(() => resolve(zone.stats()), o.windowS * 1000));
+        if (o.memory && !loaded) loaded = stats();
+        await stats(); // forget the ticks of the ramp and warm-up
+        windows.first = new Promise((resolve) => setTimeout(() => resolve(stats()), o.windowS * 1000));
       },
     });
     const a = windows.first ? await windows.first : { p50: Number.NaN, p99: Number.NaN };
-    const b = await zone.stats();
+    const b = await stats();
     const better = a.p99 <= b.p99 ? a : b;
     return {
       system,
@@ -138,7 +154,11 @@ export async function capacity(system: ZoneSystem, ctx: BenchContext): Promise<C
   for (const n of steps) {
     // Cells are sized for ~50 visible; the stock room sends everyone everything anyway.
     const t = await trial(system, n, { cell: cellFor(n), windowS: windowSeconds(ctx), memory: system === "ours" });
-    const ok = t.tickP99 <= TICK_P99_LIMIT_MS && t.summary.joined === n && t.summary.connectedAtEnd === n;
+    const ok =
+      t.tickP99 <= TICK_P99_LIMIT_MS &&
+      t.summary.joined === n &&
+      t.summary.connectedAtEnd === n &&
+      !t.summary.interrupted;
     out.steps.push({ trial: t, ok });
     ctx.log(`  capacity ${system}: ${describeTrial(t)} ${ok ? "ok" : "-> fails"}`);
     if (!ok) {
