@@ -78,6 +78,7 @@ export class Mirror {
   readonly #out = new ByteWriter(16 * 1024);
   readonly #reset: { region: string; tickHz: number; drag: number };
   readonly #sources: Source[] = [];
+  readonly #ghostIds = new Set<string>();
   /** The last update was between ticks (its frames carry the Hold flag). */
   #hold = false;
 
@@ -160,8 +161,12 @@ export class Mirror {
     }
     // Ghosts share the ships' keys (same key as when owned here): a ship crossing the border changes
     // owner without leaving any client's view.
+    const shown = this.#ghostIds;
+    shown.clear();
     for (const g of ghosts) {
-      if (sim.ships.has(g.id)) continue;
+      // A ship near a corner can come from two neighbours: the first copy is shown.
+      if (sim.ships.has(g.id) || shown.has(g.id)) continue;
+      shown.add(g.id);
       const w = ghostToWire(g);
       src.push({ key: g.id, kind: 0, id: g.id, ...w, hull: Math.ceil(w.hull) });
     }

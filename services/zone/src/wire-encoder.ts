@@ -162,6 +162,9 @@ export class CellEncoder {
     for (const s of sources) {
       const key = this.#grid.keyOf(s.x, s.y);
       let t = this.#byKey.get(s.key);
+      // One entity, one update: a second source under the same key (a ghost sent by two neighbours)
+      // would move it twice and desynchronise every client holding its cells.
+      if (t?.stamp === stamp) continue;
       if (t && t.cur.kind !== s.kind) {
         this.#remove(s.key, t);
         t = undefined;
