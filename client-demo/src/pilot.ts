@@ -4,6 +4,7 @@
 import { Client, type Room } from "@colyseus/sdk";
 import {
   afterClose,
+  attachRegion,
   backoffMs,
   DEFAULT_BACKOFF,
   type HandoffClientLike,
@@ -139,22 +140,29 @@ export class Pilot {
     room.reconnection.enabled = false;
     this.ready = false;
     let synced = !viaEntry;
-    room.onStateChange(() => {
-      if (room !== this.room) return;
-      const me = regionView(room)?.ships.get(this.shipId);
-      if (!me || me.ghost) return;
-      if (!synced) {
-        // Re-base the sequence on the ship's ack, then re-send what the last connection sent and
-        // no room applied (the room drops anything at or below its ack).
-        synced = true;
-        this.link!.attach(room);
-        this.link!.resend();
-      }
-      if (!this.ready) {
-        this.ready = true;
-        this.events.status(viaEntry && this.reconnects > 0 ? "Reconnected." : "", "info");
-      }
-      this.#onAck(me.ack);
+    attachRegion(room, {
+      self: this.shipId,
+      onFrame: () => {
+        if (room !== this.room) return;
+        const me = regionView(room)?.ships.get(this.shipId);
+        if (!me || me.ghost) return;
+        if (!synced) {
+          // Re-base the sequence on the ship's ack, then re-send what the last connection sent and
+          // no room applied (the room drops anything at or below its ack).
+          synced = true;
+          this.link!.attach(room);
+          this.link!.resend();
+        }
+        if (!this.ready) {
+          this.ready = true;
+          this.events.status(viaEntry && this.reconnects > 0 ? "Reconnected." : "", "info");
+        }
+        this.#onAck(me.ack);
+      },
+      // A frame the decoder refused: leave; the close brings us back through world entry.
+      onError: () => {
+        if (room === this.room) room.leave(false).catch(() => {});
+      },
     });
     room.onMessage(ServerMessage.Error, (msg: { code?: string; message?: string }) => {
       if (room === this.room) this.events.notice(msg?.message ?? String(msg?.code ?? "error"));

@@ -8,7 +8,14 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Client } from "@colyseus/sdk";
 import { connectPostgres } from "@starlane/shared";
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import { attachRegion, regionView } from "@starlane/shared/client";
+import {
+  createTestDatabase,
+  TEST_REDIS_URL,
+  type TestDatabase,
+  testRedisPrefix,
+  waitFor,
+} from "@starlane/shared/testing";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const children: ChildProcess[] = [];
@@ -17,11 +24,15 @@ let loginUrl = "";
 
 /** Starts a service's main.ts and resolves the first JSON log line matching `ready`. */
 function start(service: string, env: Record<string, string>, ready: string): Promise<Record<string, any>> {
-  const child = spawn(process.execPath, ["--conditions=starlane-source", "--import", "tsx", `services/${service}/src/main.ts`], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--conditions=starlane-source", "--import", "tsx", `services/${service}/src/main.ts`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(child);
   let err = "";
   child.stderr.on("data", (d) => (err += d));
@@ -89,7 +100,8 @@ test("register, enter the world, fly, leave: the ship is in PostgreSQL, written 
   const enter = await post("/v1/world/enter", {}, reg.body.accessToken);
   assert.equal(enter.status, 200, JSON.stringify(enter.body));
   const room = await new Client(`http://${enter.body.address}`).consumeSeatReservation(enter.body.reservation);
-  const me = () => (room.state as any)?.ships?.get(reg.body.account.id) as { x: number; ack: number } | undefined;
+  attachRegion(room);
+  const me = () => regionView(room)?.ships.get(reg.body.account.id);
   const x0 = (await waitFor("own ship", me)).x;
   for (let seq = 1; seq <= 5; seq++) room.send("input", { seq, thrust: 1, turn: 0, fire: false });
   await waitFor("inputs applied", () => me()?.ack === 5 && me()!.x !== x0);

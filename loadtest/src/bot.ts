@@ -6,11 +6,12 @@
 // shared ShipLink, which also follows handoffs (joins the next region's room, re-sends what was not
 // acknowledged), as the browser client does. After a close it does what the shared close policy
 // says (`afterClose`, the browser client's table too) on the shared backoff schedule, and it reads
-// the region only through `regionView`.
+// the region only through `regionView` (the shared decoder, `attachRegion`).
 import { createRequire } from "node:module";
 import { Client, type Room } from "@colyseus/sdk";
 import {
   afterClose,
+  attachRegion,
   backoffMs,
   ChatClient,
   type ChatSocketConstructor,
@@ -319,6 +320,17 @@ export class Bot {
         deliver(ev);
       };
     }
+    attachRegion(room, {
+      self: this.shipId,
+      onFrame: () => this.#onPatch(room),
+      // A frame the decoder refused: the state is not trusted any more; leave, and come back.
+      onError: (err) => {
+        if (room !== this.room) return;
+        this.#fail("WIRE_CORRUPT", err);
+        room.leave(false).catch(() => {});
+      },
+    });
+    // The benchmark's stock Colyseus room has a schema state instead of state frames.
     room.onStateChange(() => this.#onPatch(room));
     room.onMessage(ServerMessage.Error, (msg: { code?: string }) => {
       if (room !== this.room) return;

@@ -9,6 +9,7 @@ import { Measurements } from "./measurements.js";
 import type { Scenario, ScenarioContext } from "./scenarios/types.js";
 import { mergeTickMetrics, scrapeTickMetrics, type TickHistogram, tickPercentileMs } from "./server-metrics.js";
 import { buildSummary, type SecondSample, type Summary } from "./summary.js";
+import { ThinBot } from "./thin-bot.js";
 
 export type FleetEntry =
   | {
@@ -37,6 +38,13 @@ export interface FleetOptions {
   inputRate?: number;
   /** How many bots measure input-to-observer latency (default min(bots, 20)). */
   observers?: number;
+  /**
+   * Direct entry only: bots from this index on are thin (ThinBot: plain WebSocket, inputs, their own
+   * private part and bytes only); default: every bot is a full one.
+   */
+  fullBots?: number;
+  /** The zone is the stock Colyseus room (schema state): thin bots join on its first state and measure no ack. */
+  stock?: boolean;
   world?: WorldConfig;
   /** Extra /metrics URLs to scrape (zones are added as bots see them). */
   metricsUrls?: string[];
@@ -68,8 +76,8 @@ const fmt = (v: number | null, unit = "ms") => (v === null ? "-" : `${v.toFixed(
 export async function runFleet(o: FleetOptions): Promise<Summary> {
   const world = o.world ?? DEFAULT_WORLD;
   const m = new Measurements();
-  const bots: Bot[] = [];
-  const byShip = new Map<string, Bot>();
+  const bots: (Bot | ThinBot)[] = [];
+  const byShip = new Map<string, Bot | ThinBot>();
   const metricsUrls = new Set(o.metricsUrls ?? []);
   const zoneUrls = new Set<string>();
   const ctx: BotContext = {
@@ -202,14 +210,27 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   for (let i = 0; i < o.bots && !aborted(); i++) {
     const sc: ScenarioContext = { index: i, world, random };
     const entry = entryFor(i);
-    const bot = new Bot({
-      entry,
-      brain: o.scenario.brain(sc),
-      ctx,
-      inputRate: o.inputRate ?? 10,
-      observer: i < observers,
-      joinTimeoutMs: o.joinTimeoutMs ?? 60_000,
-    });
+    const bot =
+      entry.kind === "direct" && o.fullBots !== undefined && i >= o.fullBots
+        ? new ThinBot({
+            url: entry.url,
+            roomId: entry.roomId,
+            shipId: entry.shipId,
+            token: entry.token,
+            ctx,
+            inputRate: o.inputRate ?? 10,
+            joinTimeoutMs: o.joinTimeoutMs ?? 60_000,
+            turn: (random() < 0.5 ? -1 : 1) * (0.2 + 0.3 * random()),
+            stock: o.stock ?? false,
+          })
+        : new Bot({
+            entry,
+            brain: o.scenario.brain(sc),
+            ctx,
+            inputRate: o.inputRate ?? 10,
+            observer: i < observers,
+            joinTimeoutMs: o.joinTimeoutMs ?? 60_000,
+          });
     bots.push(bot);
     starts.push(
       bot.start().then((ok) => {

@@ -4,6 +4,7 @@ import type { Bot } from "./bot.js";
 import type { ChatFigures } from "./chat-tally.js";
 import type { Measurements } from "./measurements.js";
 import { round } from "./stats.js";
+import type { ThinBot } from "./thin-bot.js";
 
 export interface SecondSample {
   t: number;
@@ -70,7 +71,7 @@ export interface Summary {
 
 export interface SummaryInput {
   scenario: string;
-  bots: Bot[];
+  bots: (Bot | ThinBot)[];
   m: Measurements;
   durationS: number;
   totalS: number;

@@ -43,7 +43,17 @@ export async function startZoneChild(
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "loadtest", alg: TOKEN_ALGORITHM, use: "sig" }] };
   const child: ChildProcess = spawn(
     process.execPath,
-    ["--conditions=starlane-source", "--expose-gc", "--import", "tsx", script],
+    [
+      "--conditions=starlane-source",
+      "--expose-gc",
+      // A CPU profile of each zone process (a .cpuprofile per process, written when it exits).
+      ...(process.env.STARLANE_BENCH_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.STARLANE_BENCH_CPU_PROF}`]
+        : []),
+      "--import",
+      "tsx",
+      script,
+    ],
     {
       env: { ...process.env, ...env, BENCH_CLIENTS: String(ships), BENCH_JWKS: JSON.stringify(jwks) },
       stdio: ["pipe", "pipe", "inherit"],

@@ -1,6 +1,7 @@
 // The browser-safe part of @starlane/shared (`@starlane/shared/client`): the wire tables, what to do
-// after each close code and the reconnect backoff, the region state as clients see it (read through
-// `regionView`), the handoff-following input link and the world geometry. Nothing
+// after each close code and the reconnect backoff, the zone's state frames and their one decoder
+// (`attachRegion`; the region read through `regionView`), the handoff-following input link and the
+// world geometry. Nothing
 // here may import Node-only code (the main entry pulls ioredis, pg and uWS); the client-demo bundle
 // build fails if it does.
 export {
@@ -28,7 +29,25 @@ export {
 } from "./protocol.js";
 export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
 export { TUNING } from "./rules/tuning.js";
-export { type BodyView, type MapView, type RegionView, regionView, type ShipView } from "./state-view.js";
+export {
+  type AttachOptions,
+  attachRegion,
+  type BodyView,
+  type MapView,
+  type RegionView,
+  regionDecoder,
+  regionView,
+  type ShipView,
+} from "./state-view.js";
+export {
+  MAX_FRAME_BYTES,
+  type PrivatePart,
+  peekFrame,
+  RegionDecoder,
+  WIRE_MESSAGE,
+  WIRE_VERSION,
+  WireError,
+} from "./wire/index.js";
 export {
   parseRegionRoomId,
   type Rect,

@@ -81,6 +81,12 @@ export const CLOSE_POLICY = {
     minDelayMs: 0,
     message: "Your ship moved to another region without this connection.",
   },
+  // The connection could not keep up with the state frames; a fresh connection starts from a full state.
+  [CloseCode.SlowReader]: {
+    action: "reenter",
+    minDelayMs: 1000,
+    message: "Your connection fell behind the game; reconnecting.",
+  },
   [CloseCode.OriginRefused]: {
     action: "stop",
     minDelayMs: 0,

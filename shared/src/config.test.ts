@@ -37,10 +37,13 @@ test("a bad value fails naming the setting", () => {
     [{ STARLANE_DEBUG: "maybe" }, /^config STARLANE_DEBUG: expected true or false/],
   ];
   for (const [env, message] of cases) {
-    assert.throws(() => loadConfig(spec, env), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, message);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(spec, env),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, message);
+        return true;
+      },
+    );
   }
 });

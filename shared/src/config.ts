@@ -57,7 +57,12 @@ export const setting = {
     parse: float(min, max),
   }),
   /** A TCP port; 0 asks the OS for a free one (tests). */
-  port: (env: string, doc: string, dflt: number): Setting<number> => ({ env, doc, default: dflt, parse: int(0, 65535) }),
+  port: (env: string, doc: string, dflt: number): Setting<number> => ({
+    env,
+    doc,
+    default: dflt,
+    parse: int(0, 65535),
+  }),
   string: (env: string, doc: string, dflt?: string): Setting<string> => ({
     env,
     doc,

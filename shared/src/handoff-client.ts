@@ -11,12 +11,10 @@
 // Typed structurally so this package does not depend on the SDK: a `Client` and a `Room` of
 // @colyseus/sdk fit.
 import { ClientMessage, ServerMessage } from "./protocol.js";
-import { regionView } from "./state-view.js";
+import { attachRegion, regionView } from "./state-view.js";
 
 export interface HandoffRoomLike {
   readonly roomId: string;
-  /** The decoded state; read it only through `regionView(room)`. */
-  readonly state: unknown;
   send(type: string, message: unknown): void;
   // biome-ignore lint/suspicious/noExplicitAny: payloads are checked where they are used
   onMessage(type: string, cb: (payload: any) => void): () => void;
@@ -164,6 +162,8 @@ export class ShipLink<R extends HandoffRoomLike> {
     const t0 = performance.now();
     try {
       const next = (await this.client.consumeSeatReservation(msg.reservation as never)) as R;
+      // Before the first frame can arrive: the new room's state frames are decoded from its first.
+      attachRegion(next, { self: this.shipId });
       if (!current()) {
         next.leave(true).catch(() => {});
         return;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { createApp, listen, ListenError, mountNotFound, mountOps, readJson, reply, toStarlaneError } from "./http.js";
+import { createApp, ListenError, listen, mountNotFound, mountOps, readJson, reply, toStarlaneError } from "./http.js";
 import { Counter, createRegistry } from "./metrics.js";
 
 let base = "";

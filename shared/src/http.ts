@@ -2,7 +2,7 @@
 // that follow uWS's rules (onAborted before any await, cork async writes), and listen/close.
 import uws from "uWebSockets.js";
 import type { Registry } from "prom-client";
-import { StarlaneError, type ErrorBody } from "./protocol.js";
+import { type ErrorBody, StarlaneError } from "./protocol.js";
 
 export type App = uws.TemplatedApp;
 export type HttpResponse = uws.HttpResponse;
@@ -41,7 +41,12 @@ export function reply(res: HttpResponse): Reply {
   res.onAborted(() => {
     state.aborted = true;
   });
-  const send = (status: number, body: string | Uint8Array, contentType: string, headers: Record<string, string> = {}) => {
+  const send = (
+    status: number,
+    body: string | Uint8Array,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ) => {
     if (state.aborted) return;
     state.aborted = true; // one answer per request
     res.cork(() => {
@@ -55,8 +60,10 @@ export function reply(res: HttpResponse): Reply {
       return state.aborted;
     },
     json: (status, body, headers) => send(status, JSON.stringify(body), "application/json", headers),
-    text: (status, body, contentType = "text/plain; charset=utf-8", headers) => send(status, body, contentType, headers),
-    error: (err, headers) => send(err.status, JSON.stringify(err.toBody() satisfies ErrorBody), "application/json", headers),
+    text: (status, body, contentType = "text/plain; charset=utf-8", headers) =>
+      send(status, body, contentType, headers),
+    error: (err, headers) =>
+      send(err.status, JSON.stringify(err.toBody() satisfies ErrorBody), "application/json", headers),
   };
 }
 

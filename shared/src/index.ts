@@ -143,6 +143,7 @@ export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, 
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { mountStatic, PAGE_SECURITY_HEADERS } from "./static.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
+export * from "./wire/index.js";
 export {
   allRegions,
   type BorderDistances,

@@ -96,6 +96,8 @@ export const CloseCode = {
   RegionMoved: 4106,
   /** Your ship was handed to another room and this connection was not left in time; use the new one. */
   HandedOff: 4107,
+  /** Your connection fell too far behind the zone's state frames (its send buffer stayed full). Reconnect. */
+  SlowReader: 4130,
   /** The connection edge refused this browser page's origin (sent after the upgrade when HTTP cannot be read). */
   OriginRefused: 4110,
   /** Too many connections from one address. */
@@ -149,6 +151,7 @@ export const CLOSE_CODE_AREA: Record<CloseCode, CodeArea | "rfc"> = {
   4105: "connection",
   4106: "zone",
   4107: "zone",
+  4130: "zone",
   4110: "connection",
   4111: "connection",
   4160: "chat",

@@ -43,7 +43,11 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.deepEqual(a, { ...A, epoch: 1 });
       assert.equal(await dir.claim("region-0-0", B, 10_000), null);
       assert.deepEqual(await dir.owner("region-0-0"), { ...A, epoch: 1 });
-      assert.deepEqual(await dir.claim("region-0-0", A, 10_000), { ...A, epoch: 1 }, "re-claim by the holder is a no-op");
+      assert.deepEqual(
+        await dir.claim("region-0-0", A, 10_000),
+        { ...A, epoch: 1 },
+        "re-claim by the holder is a no-op",
+      );
       assert.deepEqual(await dir.claim("region-1-0", B, 10_000), { ...B, epoch: 1 }, "regions are independent");
     });
 

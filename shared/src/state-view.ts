@@ -1,10 +1,11 @@
-// A region room's state as a client sees it (the schema is services/zone/src/schema.ts; the SDK
-// decodes it into these shapes). Typed structurally so this package depends on neither the SDK nor
-// the zone: the browser client, the bots and the tests read the state through these types.
-//
-// Clients read it only through `regionView(room)`, never `room.state`: the zone's encoding is going
-// to change (per-area shared state plus a small private part per client), and then only the
-// accessor changes, not every reader.
+// A region room's state as a client sees it. The zone sends it as binary state frames (one per
+// tick: the shared bytes of each cell the client sees plus its own private part; shared/PROTOCOL.md,
+// "Zone state frames"); `attachRegion(room)` decodes them (wire/decoder.ts) into these shapes.
+// Typed structurally so this package depends on neither the SDK nor the zone: the browser client,
+// the bots and the tests read the state only through `regionView(room)`.
+import type { WireError } from "./wire/bits.js";
+import { RegionDecoder } from "./wire/decoder.js";
+import { WIRE_MESSAGE } from "./wire/format.js";
 
 /** The read side of a decoded schema map. */
 export interface MapView<T> {
@@ -52,12 +53,66 @@ export interface RegionView {
   shots: MapView<{ x: number; y: number }>;
 }
 
+/** A room of the Colyseus SDK, as far as the decoder needs it. */
+export interface WireRoomLike {
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's payload type
+  onMessage(type: any, cb: (payload: any) => void): unknown;
+}
+
+export interface AttachOptions {
+  /** The client's own ship id (its view gets cargo, credits and hold level from the private part). */
+  self?: string;
+  /** After each decoded frame. */
+  onFrame?(decoder: RegionDecoder): void;
+  /**
+   * A frame the decoder refused (truncated, corrupt, unknown version): the state is not trusted
+   * until the next full frame. Reconnect (the bots and the browser client leave and enter again).
+   */
+  onError?(err: WireError): void;
+}
+
+const decoders = new WeakMap<object, { decoder: RegionDecoder; o: AttachOptions[] }>();
+
+/**
+ * Decodes `room`'s state frames from now on (call it right after the join resolves, before the
+ * first frame can arrive). Attaching again adds the options' callbacks and returns the same decoder.
+ */
+export function attachRegion(room: WireRoomLike, o: AttachOptions = {}): RegionDecoder {
+  const had = decoders.get(room);
+  if (had) {
+    had.o.push(o);
+    return had.decoder;
+  }
+  const entry = { decoder: new RegionDecoder(o.self), o: [o] };
+  decoders.set(room, entry);
+  room.onMessage(WIRE_MESSAGE, (bytes: Uint8Array) => {
+    try {
+      entry.decoder.apply(bytes);
+    } catch (err) {
+      for (const x of entry.o) x.onError?.(err as WireError);
+      return;
+    }
+    for (const x of entry.o) x.onFrame?.(entry.decoder);
+  });
+  return entry.decoder;
+}
+
 /**
  * The region as the client connected to `room` sees it: its own ship (with `ack`) and what is in
- * view. Undefined until the room's first state arrived (or without a room).
+ * its cells. Undefined until the room's first full frame arrived (or without a room, or when no
+ * decoder was attached to it with `attachRegion`). A room with a schema state of this shape instead
+ * (the benchmark's stock Colyseus room) is read as it is.
  */
-export function regionView(room: { readonly state: unknown } | null | undefined): RegionView | undefined {
-  const state = room?.state as Partial<RegionView> | null | undefined;
-  // The SDK may hand out a state object before the first patch has filled in its maps.
+export function regionView(room: object | null | undefined): RegionView | undefined {
+  if (!room) return undefined;
+  const view = decoders.get(room)?.decoder.view;
+  if (view) return view;
+  // A Colyseus schema state of the same shape: only the stock room the benchmark compares with.
+  const state = (room as { state?: Partial<RegionView> }).state;
   return state?.ships ? (state as RegionView) : undefined;
+}
+
+/** The decoder attached to `room`, if any. */
+export function regionDecoder(room: object | null | undefined): RegionDecoder | undefined {
+  return room ? decoders.get(room)?.decoder : undefined;
 }

@@ -4,11 +4,14 @@ import { connectPostgres, connectRedis, UnreachableError } from "./stores.js";
 
 test("an unreachable Redis fails fast with one message naming it and how to start it", async () => {
   const t0 = Date.now();
-  await assert.rejects(connectRedis("redis://127.0.0.1:1", { connectTimeout: 1000, maxRetriesPerRequest: 0 }), (err) => {
-    assert.ok(err instanceof UnreachableError);
-    assert.match(err.message, /^Redis at redis:\/\/127\.0\.0\.1:1 is unreachable .*redis-server/);
-    return true;
-  });
+  await assert.rejects(
+    connectRedis("redis://127.0.0.1:1", { connectTimeout: 1000, maxRetriesPerRequest: 0 }),
+    (err) => {
+      assert.ok(err instanceof UnreachableError);
+      assert.match(err.message, /^Redis at redis:\/\/127\.0\.0\.1:1 is unreachable .*redis-server/);
+      return true;
+    },
+  );
   assert.ok(Date.now() - t0 < 5000);
 });
 

@@ -7,8 +7,7 @@ export class UnreachableError extends Error {
   override name = "UnreachableError";
 }
 
-const REDIS_HINT =
-  "start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no";
+const REDIS_HINT = "start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no";
 const PG_HINT = "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
 
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");

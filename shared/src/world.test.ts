@@ -21,7 +21,9 @@ const w = DEFAULT_WORLD; // 8000 x 8000, 4 x 4: regions are 2000 x 2000
 
 test("the default world is 8000 x 8000 in 4 x 4 regions, and config can change it", () => {
   assert.deepEqual(worldFromConfig(loadConfig(worldConfigSpec, {})), { width: 8000, height: 8000, cols: 4, rows: 4 });
-  const small = worldFromConfig(loadConfig(worldConfigSpec, { STARLANE_WORLD_WIDTH: "3000", STARLANE_REGION_COLS: "3" }));
+  const small = worldFromConfig(
+    loadConfig(worldConfigSpec, { STARLANE_WORLD_WIDTH: "3000", STARLANE_REGION_COLS: "3" }),
+  );
   assert.deepEqual(small, { width: 3000, height: 8000, cols: 3, rows: 4 });
   assert.throws(() => loadConfig(worldConfigSpec, { STARLANE_REGION_ROWS: "0" }), /STARLANE_REGION_ROWS/);
   assert.throws(() => defineWorld({ width: 10, height: 10, cols: 1.5, rows: 1 }), /cols/);
@@ -39,7 +41,12 @@ test("regionOf: cells are half-open, outside points clamp to the edge region", (
 
 test("regionBounds and borderDistances agree", () => {
   assert.deepEqual(regionBounds(w, { col: 1, row: 2 }), { minX: 2000, minY: 4000, maxX: 4000, maxY: 6000 });
-  assert.deepEqual(borderDistances(w, { col: 1, row: 2 }, 2100, 5900), { west: 100, east: 1900, north: 1900, south: 100 });
+  assert.deepEqual(borderDistances(w, { col: 1, row: 2 }, 2100, 5900), {
+    west: 100,
+    east: 1900,
+    north: 1900,
+    south: 100,
+  });
   assert.ok(borderDistances(w, { col: 1, row: 2 }, 1990, 5000).west < 0, "outside the west side is negative");
 });
 

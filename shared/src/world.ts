@@ -25,7 +25,12 @@ export const worldConfigSpec = {
 };
 
 /** Builds a WorldConfig from the parsed settings of `worldConfigSpec`. */
-export function worldFromConfig(c: { worldWidth: number; worldHeight: number; regionCols: number; regionRows: number }) {
+export function worldFromConfig(c: {
+  worldWidth: number;
+  worldHeight: number;
+  regionCols: number;
+  regionRows: number;
+}) {
   return defineWorld({ width: c.worldWidth, height: c.worldHeight, cols: c.regionCols, rows: c.regionRows });
 }
 

@@ -1,7 +1,9 @@
 // One zone process under a crowd of bots in region 1-1, and the capacity search over bot counts.
-// The zone is ours (services/zone/bench/zone-process.ts, with interest management + quantisation on
-// or both off) or the stock Colyseus room (src/stock/stock-zone.ts); either times its own ticks
-// exactly. The bots run in this process: real SDK clients, 10 inputs/s, joining by signed token.
+// The zone is ours (services/zone/bench/zone-process.ts: cell interest, state frames) or the stock
+// Colyseus room (src/stock/stock-zone.ts); either times its own ticks exactly. The bots run in this
+// process, joining by signed token, 10 inputs/s each: `FULL_BOTS` full bots (the SDK and the shared
+// decoder; they measure input-to-observer) and the rest thin (src/thin-bot.ts: a plain WebSocket
+// through a seat, their own private part and bytes only), so the figure measures the server.
 import { runFleet } from "../fleet.js";
 import { crowd } from "../scenarios/index.js";
 import type { Summary } from "../summary.js";
@@ -12,23 +14,23 @@ export const TICK_P99_LIMIT_MS = 25;
 export const WARMUP_S = 2;
 const REGION_AREA = 2000 * 2000; // region 1-1 of the default 8000 x 8000 world, 4 x 4 regions
 
-/** `ours`: the zone as configured by default; `ours-off`: interest + quantisation off; `stock`: stock Colyseus. */
-export type ZoneSystem = "ours" | "ours-off" | "stock";
+/** `ours`: our zone; `stock`: stock Colyseus. */
+export type ZoneSystem = "ours" | "stock";
 
-/** Interest radius for ~`visible` others in view at this density (capped at the default 1500). */
-export const radiusFor = (bots: number, visible = 50) =>
-  Math.min(1500, Math.sqrt((visible * REGION_AREA) / (Math.PI * Math.max(1, bots))));
+/** Full bots in a trial (the rest are thin). */
+export const FULL_BOTS = 20;
+
+/** Interest cell side for ~`visible` others in the 3 x 3 cells around a ship at this density. */
+export const cellFor = (bots: number, visible = 50) => Math.sqrt((visible * REGION_AREA) / (9 * Math.max(1, bots)));
 
 /** Seconds of each of the two measured windows. */
 export const windowSeconds = (ctx: BenchContext) => (ctx.quick ? 3 : 5);
 
-function startZone(system: ZoneSystem, bots: number, radius: number) {
+function startZone(system: ZoneSystem, bots: number, cell: number) {
   if (system === "stock") return startZoneChild(bots, {}, STOCK_ZONE_PROCESS);
-  const on = String(system === "ours");
   return startZoneChild(bots, {
-    STARLANE_ZONE_INTEREST: on,
-    STARLANE_ZONE_QUANTIZE: on,
-    STARLANE_INTEREST_RADIUS: String(Math.round(radius)),
+    STARLANE_ZONE_CELL_SIZE: String(Math.round(cell)),
+    // The run's whole crowd is in one region: the room's client cap is raised for it.
     STARLANE_ZONE_MAX_CLIENTS: String(bots + 10),
   });
 }
@@ -46,8 +48,10 @@ export interface Trial {
 }
 
 export interface TrialOptions {
-  /** Interest radius (ours only). */
-  radius: number;
+  /** Interest cell side (ours only). */
+  cell: number;
+  /** Full bots (default FULL_BOTS; the rest are thin). */
+  full?: number;
   windowS: number;
   /** Read the zone's memory empty and loaded. */
   memory?: boolean;
@@ -56,9 +60,24 @@ export interface TrialOptions {
 // Two consecutive windows of `windowS`; the tick figure is the better window's, so one burst of
 // another tenant's work on this shared machine does not decide a step (both are printed).
 export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): Promise<Trial> {
-  const zone = await startZone(system, bots, o.radius);
+  const zone = await startZone(system, bots, o.cell);
+  // A step must end even when the zone (or the bots' process) is swamped: past its budget the fleet
+  // is stopped and an unanswered reading counts as a failed step (NaN), never a hang.
+  const budgetMs = (2 * o.windowS + WARMUP_S + 45) * 1000 + bots * 20;
+  const signal = AbortSignal.timeout(budgetMs);
+  const stats = (opts?: { gc?: boolean }): Promise<ZoneStats> =>
+    Promise.race([
+      zone.stats(opts),
+      new Promise<ZoneStats>((resolve) =>
+        setTimeout(
+          () =>
+            resolve({ ticks: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, clients: 0, rss: 0, heapUsed: 0 }),
+          15_000,
+        ).unref(),
+      ),
+    ]);
   try {
-    const empty = o.memory ? await zone.stats({ gc: true }) : undefined;
+    const empty = o.memory ? await stats({ gc: true }) : undefined;
     let loaded: Promise<ZoneStats> | undefined;
     let afterGc = false;
     let steady = false;
@@ -71,26 +90,29 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
       warmupS: o.memory ? WARMUP_S + 1 : WARMUP_S,
       rampPerS: 200,
       joinTimeoutMs: 20_000,
-      observers: Math.min(bots, 20),
+      signal,
+      observers: Math.min(bots, FULL_BOTS),
+      fullBots: o.full ?? FULL_BOTS,
+      stock: system === "stock",
       metricsUrls: system === "stock" ? [] : [`${zone.url}/metrics`],
       // The loaded memory reading collects garbage first, which stalls the zone: taken in the
       // warm-up once every bot is in, so the pause is in neither the latency figures nor the windows.
       onProgress: (_line, sample) => {
         if (o.memory && !loaded && !steady && sample.connected === bots) {
           afterGc = true;
-          loaded = zone.stats({ gc: true });
+          loaded = stats({ gc: true });
         }
       },
       onSteady: async () => {
         steady = true;
         // Not every bot got in during the warm-up: read it now, without a collection (no pause).
-        if (o.memory && !loaded) loaded = zone.stats();
-        await zone.stats(); // forget the ticks of the ramp and warm-up
-        windows.first = new Promise((resolve) => setTimeout(() => resolve(zone.stats()), o.windowS * 1000));
+        if (o.memory && !loaded) loaded = stats();
+        await stats(); // forget the ticks of the ramp and warm-up
+        windows.first = new Promise((resolve) => setTimeout(() => resolve(stats()), o.windowS * 1000));
       },
     });
     const a = windows.first ? await windows.first : { p50: Number.NaN, p99: Number.NaN };
-    const b = await zone.stats();
+    const b = await stats();
     const better = a.p99 <= b.p99 ? a : b;
     return {
       system,
@@ -115,14 +137,14 @@ export interface Capacity {
   steps: { trial: Trial; ok: boolean }[];
 }
 
-export const DEFAULT_STEPS = [25, 50, 100, 150, 200, 300, 400, 600, 800, 1000];
-export const QUICK_STEPS = [25, 50, 100, 200];
+export const DEFAULT_STEPS = [250, 500, 750, 1000, 1250, 1500];
+export const QUICK_STEPS = [100, 250, 500];
 
 /**
  * Steps the bot count up: a step passes when its tick p99 is within the limit and every bot joined
  * and stayed connected (a zone that drops slow readers fails it). One failing step on this shared
- * machine can be another tenant's burst: the search ends after two failing steps in a row, when
- * even the median tick is over the limit, when bots were dropped, or when its time budget is spent.
+ * machine can be another tenant's burst: the search ends after two failing steps in a row, or when
+ * its time budget is spent.
  */
 export async function capacity(system: ZoneSystem, ctx: BenchContext): Promise<Capacity> {
   const steps = ctx.steps ?? (ctx.quick ? QUICK_STEPS : DEFAULT_STEPS);
@@ -130,19 +152,23 @@ export async function capacity(system: ZoneSystem, ctx: BenchContext): Promise<C
   let fails = 0;
   const started = Date.now();
   for (const n of steps) {
-    // Interest is sized for ~50 visible; without interest everyone gets everything anyway.
-    const t = await trial(system, n, { radius: system === "ours" ? radiusFor(n) : 1500, windowS: windowSeconds(ctx) });
-    const ok = t.tickP99 <= TICK_P99_LIMIT_MS && t.summary.joined === n && t.summary.connectedAtEnd === n;
+    // Cells are sized for ~50 visible; the stock room sends everyone everything anyway.
+    const t = await trial(system, n, { cell: cellFor(n), windowS: windowSeconds(ctx), memory: system === "ours" });
+    const ok =
+      t.tickP99 <= TICK_P99_LIMIT_MS &&
+      t.summary.joined === n &&
+      t.summary.connectedAtEnd === n &&
+      !t.summary.interrupted;
     out.steps.push({ trial: t, ok });
     ctx.log(`  capacity ${system}: ${describeTrial(t)} ${ok ? "ok" : "-> fails"}`);
     if (!ok) {
       fails++;
-      if (fails >= 2 || t.tickP50 > TICK_P99_LIMIT_MS || t.summary.connectedAtEnd < n) break;
+      if (fails >= 2) break;
       continue;
     }
     fails = 0;
     out.bots = n;
-    if (Date.now() - started > (ctx.quick ? 60_000 : 180_000)) {
+    if (Date.now() - started > (ctx.quick ? 90_000 : 420_000)) {
       ctx.log(`  capacity ${system}: time budget spent; capacity is at least ${out.bots}`);
       break;
     }

@@ -3,7 +3,7 @@
 // input-to-ack latency, idle first and then during the fuzzing. A seat the zone closes is counted
 // by close code and comes back through world entry.
 import { Client, type Room } from "@colyseus/sdk";
-import { CLOSE_POLICY, regionView, ServerMessage } from "@starlane/shared/client";
+import { attachRegion, CLOSE_POLICY, regionView, ServerMessage } from "@starlane/shared/client";
 import { BotError, enterWorld, provisionAccounts, type Session } from "../account.js";
 import { type Percentiles, Samples } from "../stats.js";
 import { frameGenerator } from "./frames.js";
@@ -49,9 +49,8 @@ const documented = (code: number) => Object.hasOwn(CLOSE_POLICY, code);
 
 type ZoneRoom = Room<unknown>;
 
-/** Colyseus's protocol bytes for the room state and its patches. */
-const ROOM_STATE = 14;
-const ROOM_STATE_PATCH = 15;
+/** Colyseus's protocol byte for raw byte messages (the zone's state frames travel as these). */
+const ROOM_DATA_BYTES = 17;
 
 async function join(
   target: string,
@@ -73,7 +72,7 @@ async function join(
     if (deliver) {
       events.onmessage = (ev) => {
         const first = (ArrayBuffer.isView(ev.data) ? ev.data[0] : new Uint8Array(ev.data, 0, 1)[0]) ?? 0;
-        if ((first & 31) === ROOM_STATE || (first & 31) === ROOM_STATE_PATCH) return;
+        if (first === ROOM_DATA_BYTES) return;
         deliver(ev);
       };
     }
@@ -153,21 +152,24 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     acked = -1;
     room.onMessage(ServerMessage.Error, () => {});
     room.onMessage(ServerMessage.Handoff, () => {});
-    room.onStateChange(() => {
-      const me = regionView(room)?.ships?.get(by.accountId);
-      if (!me || me.ghost) return;
-      if (acked < 0) {
-        acked = me.ack;
-        seq = Math.max(seq, me.ack);
-        return;
-      }
-      const t = performance.now();
-      for (let s = acked + 1; s <= me.ack; s++) {
-        const at = sentAt.get(s);
-        if (at !== undefined) phase.add(t - at);
-        sentAt.delete(s);
-      }
-      acked = Math.max(acked, me.ack);
+    attachRegion(room, {
+      self: by.accountId,
+      onFrame: () => {
+        const me = regionView(room)?.ships?.get(by.accountId);
+        if (!me || me.ghost) return;
+        if (acked < 0) {
+          acked = me.ack;
+          seq = Math.max(seq, me.ack);
+          return;
+        }
+        const t = performance.now();
+        for (let s = acked + 1; s <= me.ack; s++) {
+          const at = sentAt.get(s);
+          if (at !== undefined) phase.add(t - at);
+          sentAt.delete(s);
+        }
+        acked = Math.max(acked, me.ack);
+      },
     });
     room.onLeave((code) => {
       bump(report.bystander.closes, code);

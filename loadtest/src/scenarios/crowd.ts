@@ -1,5 +1,5 @@
 // `crowd`: every bot in one region (1-1 by default), wandering inside it: the zone-capacity load.
-import { regionBounds, regionRoomId, type Region } from "@starlane/shared";
+import { type Region, regionBounds, regionRoomId } from "@starlane/shared";
 import { wanderer } from "./roam.js";
 import type { Scenario } from "./types.js";
 

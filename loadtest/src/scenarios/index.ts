@@ -5,7 +5,7 @@ import { roam } from "./roam.js";
 import type { Scenario } from "./types.js";
 
 export const SCENARIOS: Record<string, Scenario> = { roam, crowd, border, chat };
-export { border, chat, crowd, roam };
-export { crowdIn } from "./crowd.js";
 export { CHAT_UNAVAILABLE } from "./chat.js";
+export { crowdIn } from "./crowd.js";
 export type * from "./types.js";
+export { border, chat, crowd, roam };

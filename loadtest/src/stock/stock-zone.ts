@@ -69,7 +69,7 @@ interface Input {
   turn: number;
 }
 
-// Flight of the same magnitudes as the zone's (services/zone/src/rules/tuning.ts), so ships move
+// Flight of the same magnitudes as the zone's (shared/src/rules/tuning.ts), so ships move
 // and change as much per tick; no bodies, no shots.
 const ACCEL = 300;
 const MAX_SPEED = 400;

@@ -19,6 +19,7 @@ import {
   regionRoomId,
   worldFromConfig,
 } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "@starlane/zone";
 import type pg from "pg";
@@ -88,11 +89,11 @@ async function enter(token: string) {
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const client = new Client(`http://${r.body.address}`);
   const room: Room = await client.consumeSeatReservation(r.body.reservation);
+  attachRegion(room);
   return { seat: r.body, room, client };
 }
 
-const shipOf = (room: Room, id: string) =>
-  (room.state as { ships?: Map<string, ShipView> } | undefined)?.ships?.get(id);
+const shipOf = (room: Room, id: string): ShipView | undefined => regionView(room)?.ships.get(id);
 
 test("a new player enters at a station, flies, leaves; returning, the ship is where it was left", async () => {
   const reg = await api("/v1/accounts", { name: "Voyager_1", password: "correct horse battery" });

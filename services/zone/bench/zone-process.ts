@@ -53,7 +53,8 @@ for (let i = 0; i < bots; i++) {
 
 const zone = createZoneServer(
   {
-    log: createLogger("zone", "warn"),
+    // stdout is the stats protocol: logs go to stderr.
+    log: createLogger("zone", "warn", process.stderr),
     verifier: createTokenVerifier({ keys: jwks }),
     directory: new LocalRegionDirectory(),
     presence: new LocalPresence(),

@@ -1,6 +1,6 @@
 // The zone's typed configuration. Only main.ts reads the environment; tests build it with
 // loadConfig(zoneConfig, { ... }).
-import { setting, worldConfigSpec, logLevelSetting } from "@starlane/shared";
+import { logLevelSetting, setting, worldConfigSpec } from "@starlane/shared";
 
 export const zoneConfig = {
   host: setting.string("STARLANE_HOST", "address the zone listens on", "127.0.0.1"),
@@ -16,9 +16,27 @@ export const zoneConfig = {
     "all",
   ),
   tickHz: setting.int("STARLANE_TICK_HZ", "simulation ticks per second", 20, 1, 120),
-  interestRadius: setting.float("STARLANE_INTEREST_RADIUS", "area of interest radius in units", 1500, 1, 1_000_000),
-  interest: setting.bool("STARLANE_ZONE_INTEREST", "send each client only what is within its interest radius", true),
-  quantize: setting.bool("STARLANE_ZONE_QUANTIZE", "quantise positions, velocities and headings on the wire", true),
+  cellSize: setting.float(
+    "STARLANE_ZONE_CELL_SIZE",
+    "side of an interest cell in units; a client sees the 3 x 3 cells around its ship",
+    1000,
+    10,
+    1_000_000,
+  ),
+  slowReaderBytes: setting.int(
+    "STARLANE_ZONE_SLOW_READER_BYTES",
+    "a client with more than this many bytes waiting in its send buffer gets no deltas until it drains (then a full state)",
+    256 * 1024,
+    1024,
+    64 * 1024 * 1024,
+  ),
+  slowReaderCloseMs: setting.int(
+    "STARLANE_ZONE_SLOW_READER_CLOSE_MS",
+    "a client over the send-buffer limit for longer than this is closed with 4130 SlowReader",
+    10_000,
+    100,
+    600_000,
+  ),
   inputQueue: setting.int(
     "STARLANE_ZONE_INPUT_QUEUE",
     "pending inputs kept per client, one applied per tick (overflow is dropped); at least what a client re-sends after a handoff or a stall (ShipLink keeps 32)",
@@ -48,7 +66,13 @@ export const zoneConfig = {
     50,
     600_000,
   ),
-  leaseTtlMs: setting.int("STARLANE_ZONE_LEASE_TTL_MS", "region lease time to live (renewed every third)", 6000, 300, 600_000),
+  leaseTtlMs: setting.int(
+    "STARLANE_ZONE_LEASE_TTL_MS",
+    "region lease time to live (renewed every third)",
+    6000,
+    300,
+    600_000,
+  ),
   borderBand: setting.float(
     "STARLANE_ZONE_BORDER_BAND",
     "ships this close to a neighbouring region are mirrored there as read-only ghosts (units)",
@@ -70,9 +94,21 @@ export const zoneConfig = {
     50,
     60_000,
   ),
-  handoffRetryMs: setting.int("STARLANE_ZONE_HANDOFF_RETRY_MS", "wait after an abandoned handoff before trying again", 500, 0, 60_000),
-  redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", ["redis", "rediss"]),
-  databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", ["postgres", "postgresql"]),
+  handoffRetryMs: setting.int(
+    "STARLANE_ZONE_HANDOFF_RETRY_MS",
+    "wait after an abandoned handoff before trying again",
+    500,
+    0,
+    60_000,
+  ),
+  redisUrl: setting.url("REDIS_URL", "Redis for presence, driver and the region directory (cluster mode)", [
+    "redis",
+    "rediss",
+  ]),
+  databaseUrl: setting.url("DATABASE_URL", "PostgreSQL with the players' ships (cluster mode)", [
+    "postgres",
+    "postgresql",
+  ]),
   keyPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key (write-behind stream)", "starlane:"),
   jwksUrl: setting.url("STARLANE_JWKS_URL", "login service JWKS (cluster mode)", ["http", "https"]),
   allowedOrigins: setting.string(

@@ -1,79 +1,56 @@
-// Area of interest: which entities each client is sent. Entities are indexed in a spatial grid with
-// cells the size of the interest radius, so a viewer's query touches at most 3 x 3 cells instead of
-// every entity in the region (no all-pairs scan). Each viewer keeps the set it currently sees; the
-// difference to the new set is what enters and leaves its StateView.
-import { SpatialGrid } from "./grid.js";
+// Area of interest by cells: the region (plus a margin for border ghosts) is cut into square cells;
+// a client sees the 3 x 3 cells around its ship. Each cell's changes are encoded once per tick
+// (wire-encoder.ts) and the same bytes go to every client holding that cell, so the cost of a tick
+// grows with the occupied cells, not with clients x visible entities. A client may therefore be sent
+// entities a little beyond a radius (up to 1.5 cells away in x and y), never anything outside its cells.
+import type { Rect } from "@starlane/shared";
 
-export interface Placed {
-  /** Unique for the entity's lifetime. */
-  key: string;
-  x: number;
-  y: number;
-  /** Scratch for update(): the last query stamp that found this entity visible. */
-  seenStamp?: number;
-}
+export class CellGrid {
+  readonly size: number;
+  readonly #x0: number;
+  readonly #y0: number;
+  readonly #cols: number;
+  readonly #rows: number;
 
-export interface InterestChange<T extends Placed> {
-  enter: T[];
-  leave: string[];
-}
-
-export class InterestGrid<T extends Placed> {
-  readonly #grid: SpatialGrid<T>;
-  readonly #radius: number;
-  readonly #r2: number;
-  readonly #byKey = new Map<string, T>();
-  #stamp = 0;
-
-  constructor(radius: number) {
-    this.#radius = radius;
-    this.#r2 = radius * radius;
-    this.#grid = new SpatialGrid<T>(radius);
+  /** Cells of `size` units over `bounds` grown by `margin` on every side. */
+  constructor(bounds: Rect, size: number, margin: number) {
+    if (!(size > 0)) throw new RangeError("cell size must be positive");
+    this.size = size;
+    this.#x0 = bounds.minX - margin;
+    this.#y0 = bounds.minY - margin;
+    this.#cols = Math.max(1, Math.ceil((bounds.maxX - bounds.minX + 2 * margin) / size));
+    this.#rows = Math.max(1, Math.ceil((bounds.maxY - bounds.minY + 2 * margin) / size));
   }
 
-  rebuild(entities: Iterable<T>): void {
-    this.#grid.clear();
-    this.#byKey.clear();
-    for (const e of entities) {
-      this.#grid.insert(e, e.x, e.y);
-      this.#byKey.set(e.key, e);
-    }
+  get cells(): number {
+    return this.#cols * this.#rows;
   }
 
-  /** Everything within the radius of (x, y). */
-  visibleFrom(x: number, y: number): Map<string, T> {
-    const out = new Map<string, T>();
-    this.#grid.near(x, y, this.#radius, (e) => {
-      if ((e.x - x) ** 2 + (e.y - y) ** 2 <= this.#r2) out.set(e.key, e);
-    });
+  #col(x: number): number {
+    return Math.min(this.#cols - 1, Math.max(0, Math.floor((x - this.#x0) / this.size)));
+  }
+
+  #row(y: number): number {
+    return Math.min(this.#rows - 1, Math.max(0, Math.floor((y - this.#y0) / this.size)));
+  }
+
+  /** The cell a point is in (points outside the grid belong to its edge cells). */
+  keyOf(x: number, y: number): number {
+    return this.#row(y) * this.#cols + this.#col(x);
+  }
+
+  /** The keys of the (up to) 3 x 3 cells around the point's cell, ascending. */
+  around(x: number, y: number): number[] {
+    const c = this.#col(x);
+    const r = this.#row(y);
+    const out: number[] = [];
+    for (let rr = Math.max(0, r - 1); rr <= Math.min(this.#rows - 1, r + 1); rr++)
+      for (let cc = Math.max(0, c - 1); cc <= Math.min(this.#cols - 1, c + 1); cc++) out.push(rr * this.#cols + cc);
     return out;
   }
 
-  /**
-   * Updates `seen` (the keys a viewer currently sees) to what is visible from (x, y) and returns the
-   * difference. `always` keys (the viewer's own ship) stay visible regardless of distance.
-   */
-  update(seen: Set<string>, x: number, y: number, always: T[] = []): InterestChange<T> {
-    // Runs for every client every tick: stamp what is visible instead of building a set per query.
-    const stamp = ++this.#stamp;
-    const enter: T[] = [];
-    const leave: string[] = [];
-    const r2 = this.#r2;
-    this.#grid.near(x, y, this.#radius, (e) => {
-      const dx = e.x - x;
-      const dy = e.y - y;
-      if (dx * dx + dy * dy > r2) return;
-      e.seenStamp = stamp;
-      if (!seen.has(e.key)) enter.push(e);
-    });
-    for (const e of always) {
-      if (e.seenStamp === stamp) continue;
-      e.seenStamp = stamp;
-      if (!seen.has(e.key)) enter.push(e);
-    }
-    for (const key of seen) if (this.#byKey.get(key)?.seenStamp !== stamp) leave.push(key);
-    for (const key of leave) seen.delete(key);
-    for (const e of enter) seen.add(e.key);
-    return { enter, leave };
+  /** Whether the point is in one of `cells` (tests: nothing outside a client's cells is ever sent). */
+  contains(cells: readonly number[], x: number, y: number): boolean {
+    return cells.includes(this.keyOf(x, y));
   }
 }

@@ -43,11 +43,14 @@ export class Leases {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => {
-      this.#renewing ??= this.renew().finally(() => {
-        this.#renewing = undefined;
-      });
-    }, Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.#timer ??= setInterval(
+      () => {
+        this.#renewing ??= this.renew().finally(() => {
+          this.#renewing = undefined;
+        });
+      },
+      Math.max(50, Math.floor(this.ttlMs / 3)),
+    );
     this.#timer.unref();
   }
 

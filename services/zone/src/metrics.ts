@@ -17,6 +17,8 @@ export interface ZoneMetrics {
   inputApplied(region: string): void;
   inputDropped(region: string, reason: DropReason): void;
   closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced" | "account" | "edge"): void;
+  /** A slow reader's frame was skipped (counted once per stall), it was resynchronised, or closed (4130). */
+  slowReader(region: string, event: "skipped" | "resynced" | "closed"): void;
   population(region: string, clients: number, entities: number): void;
   handoffStarted(region: string): void;
   /** `seconds` from the source's decision to the target owning the ship. */
@@ -123,7 +125,17 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
     buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [registry],
   });
+  const slowReaders = new Counter({
+    name: "starlane_zone_slow_readers_total",
+    help: "Clients over the send-buffer limit: stalls (frames skipped), resyncs (full state once drained), closes (4130).",
+    labelNames: ["region", "event"],
+    registers: [registry],
+  });
   return {
+    slowReader: (region, event) => {
+      slowReaders.inc({ region, event });
+      if (event === "closed") closed.inc({ region, reason: "slow_reader" });
+    },
     ledger(kind, outcome, seconds) {
       ledgerOps.inc({ kind, outcome });
       if (outcome === "committed") ledgerLatency.observe({ kind }, seconds);

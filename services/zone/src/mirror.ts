@@ -1,150 +1,293 @@
-// The mirror: what each client of a region room is sent. It copies the simulation (and the border
-// ghosts shown here) into the Colyseus schema state and, with interest on, keeps each viewer's
-// StateView to the entities within its radius. Nothing else in the zone touches the schema state:
-// the room hands Colyseus `state` once and calls sync / join / leave / updateViews.
-import { StateView } from "@colyseus/schema";
-import { ghostToWire, toWire } from "@starlane/shared";
+// The mirror: what each client of a region room is sent. After every tick it turns the simulation
+// and the border ghosts shown here into wire states by cell (wire-encoder.ts: each cell's bytes
+// encoded once), then sends each client one frame: its private part (its own ship's ack, hull,
+// cargo, credits) and the shared bytes of the 3 x 3 cells around its ship (a cell's full state when
+// the client gains it, its delta otherwise; a cell it loses is named so it drops it there).
+// Frames travel as Colyseus raw byte messages (WIRE_MESSAGE); format in shared/PROTOCOL.md, "Zone
+// state frames". A slow reader never costs the others: over the send-buffer limit its frames are
+// skipped and it gets a fresh full state once it drains; stuck too long, it is closed (4130).
+import { type Client, ClientState, Protocol } from "@colyseus/core";
+import {
+  ByteWriter,
+  CloseCode,
+  dragFixed,
+  ghostToWire,
+  MAX_FRAME_BYTES,
+  type PrivatePart,
+  privateChanged,
+  type Rect,
+  TUNING,
+  writeHeader,
+} from "@starlane/shared";
 import type { Ghost } from "./ghosts.js";
-import { InterestGrid, type Placed } from "./interest.js";
+import { CellGrid } from "./interest.js";
 import type { SimState } from "./rules/types.js";
-import type { RegionStateT, StateSchemas } from "./schema.js";
-
-type Kind = "ships" | "asteroids" | "stations" | "shots";
-
-/** One synced entity: its schema object, the map it lives in and a key unique for its lifetime. */
-interface Synced extends Placed {
-  kind: Kind;
-  id: string;
-  // biome-ignore lint/suspicious/noExplicitAny: the four entity schemas share no static type
-  obj: any;
-}
-
-/** A connection that is sent state (a Colyseus client: its `view` filters what it gets). */
-export interface Viewer {
-  view?: StateView | undefined;
-}
+import { CellEncoder, type Source } from "./wire-encoder.js";
 
 export interface MirrorOptions {
-  schemas: StateSchemas;
-  /** The region room id (the state's `region`). */
+  /** The region room id. */
   region: string;
+  bounds: Rect;
   sim: SimState;
-  /** Filter what each viewer gets to its area of interest (otherwise everything is broadcast). */
-  interest: boolean;
-  interestRadius: number;
+  tickHz: number;
+  /** Side of an interest cell (units); a client sees the 3 x 3 cells around its ship. */
+  cellSize: number;
+  /** How far beyond the region ghosts can be (the border band). */
+  margin: number;
+  /** A client with more than this many bytes waiting in its send buffer is skipped (then resynced). */
+  slowReaderBytes: number;
+  /** A client skipped for longer than this is closed with 4130 SlowReader. */
+  slowReaderCloseMs: number;
+  /** Slow-reader events, for /metrics. */
+  onSlowReader?(event: "skipped" | "resynced" | "closed"): void;
+  /** Milliseconds (tests drive it; default performance.now). */
+  now?(): number;
 }
 
+interface Viewer {
+  client: Client;
+  playerId: string;
+  /** The cells the client holds (ascending keys). */
+  cells: number[];
+  /** The next frame must be a reset (just joined, or frames were skipped). */
+  reset: boolean;
+  /** When the client was first skipped in a row (0: not stuck). */
+  stuckSince: number;
+  /** The private part last sent. */
+  priv: PrivatePart | null;
+  /** Where this tick's private part is built (swapped with `priv` when sent). */
+  scratch: PrivatePart;
+  /** The cell of the ship when `cells` were chosen (-1: choose again). */
+  center: number;
+}
+
+interface RawSocket {
+  getBufferedAmount(): number;
+  send(data: Uint8Array, isBinary: boolean): number;
+}
+
+const PREFIX0 = Protocol.ROOM_DATA_BYTES;
+const PREFIX1 = 0; // WIRE_MESSAGE as a msgpack fixint
+const EMPTY: number[] = [];
+
 export class Mirror {
-  /** The Colyseus state of the room. */
-  readonly state: RegionStateT;
   readonly #o: MirrorOptions;
-  readonly #synced = new Map<string, Synced>();
-  readonly #bySerial = new Map<string, Synced>();
-  readonly #interest: InterestGrid<Synced>;
-  /** Viewers with their ship and the interest keys currently in their view. */
-  readonly #viewers = new Map<Viewer, { playerId: string; seen: Set<string> }>();
-  #serial = 0;
+  readonly #grid: CellGrid;
+  readonly #encoder: CellEncoder;
+  readonly #viewers = new Map<Client, Viewer>();
+  readonly #out = new ByteWriter(16 * 1024);
+  readonly #reset: { region: string; tickHz: number; drag: number };
+  readonly #sources: Source[] = [];
+  readonly #ghostIds = new Set<string>();
+  /** The last update was between ticks (its frames carry the Hold flag). */
+  #hold = false;
 
   constructor(options: MirrorOptions) {
     this.#o = options;
-    this.state = new options.schemas.RegionState({ region: options.region, tick: 0 });
-    this.#interest = new InterestGrid(options.interestRadius);
+    this.#grid = new CellGrid(options.bounds, options.cellSize, options.margin);
+    const drag = dragFixed(TUNING.ship.drag, options.tickHz);
+    this.#encoder = new CellEncoder(this.#grid, options.tickHz, drag);
+    this.#reset = { region: options.region, tickHz: options.tickHz, drag };
   }
 
-  /** Entities in the state (simulated and ghosts). */
+  #now(): number {
+    return this.#o.now ? this.#o.now() : performance.now();
+  }
+
+  /** Entities shown (simulated and ghosts). */
   get entities(): number {
-    return this.#synced.size;
+    return this.#encoder.entities;
   }
 
-  /** A player's connection starts viewing from its ship. */
-  join(viewer: Viewer, playerId: string): void {
-    if (!this.#o.interest) return;
-    viewer.view = new StateView();
-    const v = { playerId, seen: new Set<string>() };
-    this.#viewers.set(viewer, v);
-    this.#updateView(viewer, v);
+  get grid(): CellGrid {
+    return this.#grid;
   }
 
-  leave(viewer: Viewer): void {
-    viewer.view?.dispose();
-    this.#viewers.delete(viewer);
+  /** The encoder's wire states (tests). */
+  get encoder(): CellEncoder {
+    return this.#encoder;
   }
 
-  /** Each viewer's view follows its ship (call after sync). */
-  updateViews(): void {
-    if (!this.#o.interest) return;
-    for (const [viewer, v] of this.#viewers) this.#updateView(viewer, v);
+  /** The cells a client holds (tests). */
+  cellsOf(client: Client): readonly number[] | undefined {
+    return this.#viewers.get(client)?.cells;
   }
 
-  #updateView(viewer: Viewer, v: { playerId: string; seen: Set<string> }) {
-    const ship = this.#o.sim.ships.get(v.playerId);
-    const view = viewer.view;
-    if (!ship || !view) return;
-    const self = this.#synced.get(`ships:${ship.id}`);
-    const change = this.#interest.update(v.seen, ship.x, ship.y, self ? [self] : []);
-    for (const key of change.leave) {
-      const e = this.#bySerial.get(key);
-      if (e) view.remove(e.obj);
-    }
-    for (const e of change.enter) view.add(e.obj);
-  }
-
-  /** Copies the simulation and the ghosts into the schema state (new, changed and removed entities). */
-  sync(ghosts: Iterable<Ghost>): void {
-    const s = this.state;
-    const sim = this.#o.sim;
-    const { ShipState, AsteroidState, StationState, ShotState } = this.#o.schemas;
-    s.tick = sim.tick;
-    const live = new Set<string>();
-    const upsert = (kind: Kind, id: string, x: number, y: number, make: () => unknown) => {
-      const k = `${kind}:${id}`;
-      live.add(k);
-      let e = this.#synced.get(k);
-      if (!e) {
-        e = { kind, id, key: `e${++this.#serial}`, x, y, obj: make() };
-        this.#synced.set(k, e);
-        this.#bySerial.set(e.key, e);
-        (s[kind] as { set(id: string, v: unknown): void }).set(id, e.obj);
-      }
-      e.x = x;
-      e.y = y;
-      return e.obj;
+  /** A player's connection starts receiving frames; its first one (a reset) goes out at once. */
+  join(client: Client, playerId: string): void {
+    const v: Viewer = {
+      client,
+      playerId,
+      cells: [],
+      reset: true,
+      stuckSince: 0,
+      priv: null,
+      scratch: { ack: 0, hull: 0, cargo: 0, credits: 0, holdLevel: 0, present: false },
+      center: -1,
     };
-    for (const ship of sim.ships.values()) {
-      const props = toWire(ship);
-      Object.assign(
-        upsert("ships", ship.id, ship.x, ship.y, () => new ShipState(props)),
-        props,
-      );
+    this.#viewers.set(client, v);
+    this.#frame(v, this.#now(), true);
+  }
+
+  leave(client: Client): void {
+    this.#viewers.delete(client);
+  }
+
+  /**
+   * The wire states from the simulation and the ghosts. After the tick's rules, then `send()`; or
+   * between ticks (`between`: a join or a leave changed what is shown), which sends every client
+   * that frame at once (every encoder update must reach every client: they advance together).
+   */
+  sync(ghosts: Iterable<Ghost>, between = false): void {
+    const src = this.#sources;
+    src.length = 0;
+    const sim = this.#o.sim;
+    for (const s of sim.ships.values()) {
+      src.push({
+        key: s.id,
+        kind: 0,
+        id: s.id,
+        name: s.name,
+        x: s.x,
+        y: s.y,
+        vx: s.vx,
+        vy: s.vy,
+        heading: s.heading,
+        ack: s.ack,
+        hull: Math.ceil(s.hull),
+        alive: s.respawnIn <= 0,
+        ghost: false,
+      });
     }
-    // Ghosts share the ships map (same key as when owned here): a ship crossing the border changes
+    // Ghosts share the ships' keys (same key as when owned here): a ship crossing the border changes
     // owner without leaving any client's view.
+    const shown = this.#ghostIds;
+    shown.clear();
     for (const g of ghosts) {
-      if (live.has(`ships:${g.id}`)) continue;
-      const props = ghostToWire(g);
-      Object.assign(
-        upsert("ships", g.id, g.x, g.y, () => new ShipState(props)),
-        props,
-      );
+      // A ship near a corner can come from two neighbours: the first copy is shown.
+      if (sim.ships.has(g.id) || shown.has(g.id)) continue;
+      shown.add(g.id);
+      const w = ghostToWire(g);
+      src.push({ key: g.id, kind: 0, id: g.id, ...w, hull: Math.ceil(w.hull) });
     }
-    for (const rock of sim.asteroids.values()) {
-      const props = { x: rock.x, y: rock.y, radius: rock.radius, ore: Math.floor(rock.ore) };
-      upsert("asteroids", rock.id, rock.x, rock.y, () => new AsteroidState(props)).ore = props.ore;
+    for (const a of sim.asteroids.values())
+      src.push({ key: `a:${a.id}`, kind: 1, id: a.id, x: a.x, y: a.y, radius: a.radius, ore: a.ore });
+    for (const st of sim.stations.values())
+      src.push({ key: `t:${st.id}`, kind: 2, id: st.id, x: st.x, y: st.y, radius: st.radius });
+    for (const sh of sim.shots.values())
+      src.push({ key: `s:${sh.id}`, kind: 3, id: sh.id, x: sh.x, y: sh.y, vx: sh.vx, vy: sh.vy });
+    this.#encoder.update(src, between);
+    this.#hold = between;
+    if (between) this.send();
+  }
+
+  /** Sends every client its frame for this tick; returns the bytes sent. Never waits on a socket. */
+  send(): number {
+    const now = this.#now();
+    let bytes = 0;
+    for (const v of this.#viewers.values()) bytes += this.#frame(v, now, false);
+    return bytes;
+  }
+
+  /** The player's private part, into `out` (no allocation per client per tick). */
+  #private(playerId: string, out: PrivatePart): void {
+    const s = this.#o.sim.ships.get(playerId);
+    out.ack = s ? s.ack : 0;
+    out.hull = s ? Math.ceil(s.hull) : 0;
+    out.cargo = s ? Math.floor(s.cargo) : 0;
+    out.credits = s ? Math.floor(s.credits) : 0;
+    out.holdLevel = s ? s.holdLevel : 0;
+    out.present = !!s;
+  }
+
+  #frame(v: Viewer, now: number, joining: boolean): number {
+    const client = v.client;
+    const ws = (client as unknown as { ref?: { ws?: RawSocket } }).ref?.ws;
+    if (ws && !joining) {
+      let buffered: number;
+      try {
+        buffered = ws.getBufferedAmount();
+      } catch {
+        return 0; // closed under us: its leave is on its way
+      }
+      if (buffered > this.#o.slowReaderBytes) {
+        if (!v.reset) this.#o.onSlowReader?.("skipped");
+        v.reset = true;
+        v.stuckSince ||= now;
+        if (now - v.stuckSince > this.#o.slowReaderCloseMs) {
+          this.#o.onSlowReader?.("closed");
+          this.#viewers.delete(client);
+          client.leave(CloseCode.SlowReader);
+        }
+        return 0;
+      }
+      if (v.stuckSince) this.#o.onSlowReader?.("resynced");
+      v.stuckSince = 0;
     }
-    for (const st of sim.stations.values()) {
-      upsert("stations", st.id, st.x, st.y, () => new StationState({ x: st.x, y: st.y, radius: st.radius }));
+    const ship = this.#o.sim.ships.get(v.playerId);
+    // The 3 x 3 cells change only when the ship changes cell.
+    const center = ship ? this.#grid.keyOf(ship.x, ship.y) : v.center;
+    const moved = center !== v.center || v.reset;
+    const cells = moved && ship ? this.#grid.around(ship.x, ship.y) : v.cells;
+    const priv = v.scratch;
+    this.#private(v.playerId, priv);
+    const privChanged = v.reset || !v.priv || privateChanged(v.priv, priv);
+    const w = this.#out;
+    w.pos = 0;
+    w.u8(PREFIX0);
+    w.u8(PREFIX1);
+    writeHeader(
+      w,
+      this.#o.sim.tick,
+      v.reset ? this.#reset : null,
+      privChanged ? priv : null,
+      v.reset ? null : v.priv,
+      this.#hold,
+    );
+    const held = v.reset ? EMPTY : v.cells;
+    if (moved) {
+      let drops = 0;
+      for (const k of held) if (!cells.includes(k)) drops++;
+      w.varint(drops);
+      for (const k of held) if (!cells.includes(k)) w.varint(k);
+    } else {
+      w.varint(0);
     }
-    for (const shot of sim.shots.values()) {
-      const o = upsert("shots", shot.id, shot.x, shot.y, () => new ShotState({ x: shot.x, y: shot.y }));
-      o.x = shot.x;
-      o.y = shot.y;
+    let next = cells;
+    for (let i = 0; i < cells.length; i++) {
+      const k = cells[i]!;
+      const had = !moved || held.includes(k);
+      const chunk = had ? this.#encoder.delta(k) : this.#encoder.full(k);
+      // A gained cell that does not fit this frame is gained on a later tick (a frame never exceeds the cap).
+      if (!had && w.pos + (chunk?.length ?? 0) + 10 > MAX_FRAME_BYTES + 2) {
+        if (next === cells) next = cells.slice(0, i);
+        continue;
+      }
+      if (next !== cells) next.push(k);
+      if (!chunk) continue;
+      w.varint(k);
+      w.varint(chunk.length);
+      w.bytes(chunk);
     }
-    for (const [k, e] of this.#synced) {
-      if (live.has(k)) continue;
-      this.#synced.delete(k);
-      this.#bySerial.delete(e.key);
-      (s[e.kind] as { delete(id: string): void }).delete(e.id);
+    // A cell left out for the cap is gained later: the centre stays unknown until all are held.
+    v.center = next === cells ? center : -1;
+    v.cells = next;
+    v.reset = false;
+    if (privChanged) {
+      v.scratch = v.priv ?? { ack: 0, hull: 0, cargo: 0, credits: 0, holdLevel: 0, present: false };
+      v.priv = priv;
     }
-    if (this.#o.interest) this.#interest.rebuild(this.#synced.values());
+    const frame = w.buf.subarray(0, w.pos);
+    if (ws && client.state === ClientState.JOINED) {
+      try {
+        ws.send(frame, true);
+      } catch {
+        return 0;
+      }
+    } else {
+      // Not joined yet: Colyseus holds it until the client acknowledged the join (a copy: the buffer is reused).
+      (client as unknown as { enqueueRaw(d: Uint8Array): void }).enqueueRaw(frame.slice());
+    }
+    return frame.length;
   }
 }

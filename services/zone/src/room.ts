@@ -1,6 +1,6 @@
 // The region room: glues one region's simulation to Colyseus. It keeps the seats (who is connected
 // and with which ship), dispatches their messages into input queues, and runs the tick in order:
-// inputs, rules, custody (offers, saves, arrivals), ghosts, mirror, patches. Custody (custody.ts),
+// inputs, rules, custody (offers, saves, arrivals), ghosts, mirror (the state frames). Custody (custody.ts),
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
@@ -43,7 +43,6 @@ import { Mirror } from "./mirror.js";
 import { damage } from "./rules/combat.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
-import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
 import { parseTradeId, parseTradeOffer, type TradeAnswer, TradeBook } from "./trades.js";
 import { remoteAddressOf } from "./transport.js";
@@ -52,15 +51,17 @@ import { remoteAddressOf } from "./transport.js";
 export interface RoomContext {
   world: WorldConfig;
   tickHz: number;
-  interestRadius: number;
-  interest: boolean;
+  /** Side of an interest cell (units). */
+  cellSize: number;
+  /** Send-buffer bytes over which a client's frames are skipped, and how long before it is closed. */
+  slowReaderBytes: number;
+  slowReaderCloseMs: number;
   inputQueue: number;
   maxMessagesPerSecond: number;
   maxMessageBytes: number;
   maxClients: number;
   /** Tests drive ticks with step(); otherwise Colyseus's fixed timestep does. */
   manualTicks: boolean;
-  schemas: StateSchemas;
   verifier: TokenVerifier;
   /** Per-address connection cap: a seat takes a slot at join (`lt` tokens exempt) and gives it back on leave. */
   edge: ConnectionEdge;
@@ -129,7 +130,7 @@ export function boundRegionRoom(ctx: RoomContext): typeof RegionRoom {
   };
 }
 
-export class RegionRoom extends Room<{ state: RegionStateT }> {
+export class RegionRoom extends Room {
   declare ctx: RoomContext;
   region!: Region;
   sim!: SimState;
@@ -165,13 +166,16 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     // A neighbour sends a batch every tick; one silent for 10 ticks is gone (dead or stopped).
     this.#ghosts = new GhostBoard(Math.max(500, 10_000 / this.ctx.tickHz));
     this.#mirror = new Mirror({
-      schemas: this.ctx.schemas,
       region: id,
+      bounds: this.sim.bounds,
       sim: this.sim,
-      interest: this.ctx.interest,
-      interestRadius: this.ctx.interestRadius,
+      tickHz: this.ctx.tickHz,
+      cellSize: this.ctx.cellSize,
+      margin: this.ctx.borderBand + this.ctx.handoffHysteresis,
+      slowReaderBytes: this.ctx.slowReaderBytes,
+      slowReaderCloseMs: this.ctx.slowReaderCloseMs,
+      onSlowReader: (event) => this.ctx.metrics.slowReader(id, event),
     });
-    this.state = this.#mirror.state;
     const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.#desk = new LedgerDesk({
       ledger: this.ctx.ledger,
@@ -257,8 +261,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     });
     this.#sync();
     if (!this.ctx.manualTicks) this.setFixedTimestep((step) => this.tick(step.dt), this.ctx.tickHz);
-    // Patches go out at the end of each tick, not on a separate timer (set after the timestep so
-    // Colyseus does not start a second clock).
+    // No schema state: the mirror sends the state frames at the end of each tick (set after the
+    // timestep so Colyseus does not start a second clock).
     this.patchRate = null;
     this.ctx.opened(this);
   }
@@ -477,9 +481,10 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     seat.actions.push(v.action);
   }
 
-  /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send patches. */
+  /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send the state frames. */
   tick(dt = 1 / this.ctx.tickHz): void {
     const started = performance.now();
+    let sent = 0;
     const controls = new Map<string, ControlInput>();
     const actions = new Map<string, Action[]>();
     for (const seat of this.#seats.values()) {
@@ -521,15 +526,14 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       this.#desk.sweep();
       this.#publishGhosts();
       this.#custody.expireArrivals();
-      this.#sync();
-      this.#mirror.updateViews();
-      this.broadcastPatch();
+      this.#sync(false);
+      sent = this.#mirror.send();
     } catch (err) {
       // A bug in the rules must not take the region down with it: log, keep ticking.
       this.ctx.log.error({ err, region: this.roomId }, "tick failed");
     }
     const seconds = (performance.now() - started) / 1000;
-    this.ctx.metrics.tick(this.roomId, seconds, seconds > 1 / this.ctx.tickHz, this.#gate.takeBytes());
+    this.ctx.metrics.tick(this.roomId, seconds, seconds > 1 / this.ctx.tickHz, this.#gate.takeBytes() + sent);
     this.ctx.metrics.population(this.roomId, this.#seats.size, this.#mirror.entities);
   }
 
@@ -546,8 +550,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     this.#ghostTargets = new Set(batches.keys());
   }
 
-  #sync() {
-    this.#mirror.sync(this.#ghosts.current(Date.now()));
+  /** The mirror's update: after the tick's rules, or `between` ticks (a join or a leave). */
+  #sync(between = true) {
+    this.#mirror.sync(this.#ghosts.current(Date.now()), between);
   }
 
   /** Ghost ids currently shown here (tests). */

@@ -33,7 +33,6 @@ import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
-import { defineStateSchemas } from "./schema.js";
 import { ZoneTransport } from "./transport.js";
 
 export type ZoneConfig = ConfigOf<typeof zoneConfig>;
@@ -133,14 +132,14 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   const ctx: RoomContext = {
     world,
     tickHz: config.tickHz,
-    interestRadius: config.interestRadius,
-    interest: config.interest,
+    cellSize: config.cellSize,
+    slowReaderBytes: config.slowReaderBytes,
+    slowReaderCloseMs: config.slowReaderCloseMs,
     inputQueue: config.inputQueue,
     maxMessagesPerSecond: config.maxMessagesPerSecond,
     maxMessageBytes: config.maxMessageBytes,
     maxClients: config.maxClientsPerRegion,
     manualTicks: test.manualTicks ?? false,
-    schemas: defineStateSchemas({ world, quantize: config.quantize, interest: config.interest }),
     verifier: deps.verifier,
     edge: deps.edge ?? edgeFromSettings(config),
     loadTestPlayers: new Set(),

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import type { StoredShip } from "@starlane/shared";
 import { ShipLink } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { TEST_REDIS_URL, waitFor } from "@starlane/shared/testing";
 import type { RegionView } from "./harness.js";
 import type { TestTokens } from "./tokens.js";
@@ -111,16 +112,19 @@ export async function startBot(
   client.auth.token = await tokens.sign({ sub: id, name: id });
   const room = await client.joinById<RegionView>(region, {});
   room.reconnection.maxRetries = 0;
-  await waitFor(`${id} first state`, () => room.state?.ships?.has(id));
+  const refused = (err: Error) => console.error(`${id}: frame refused: ${err.message}`);
+  attachRegion(room, { self: id, onError: refused });
+  await waitFor(`${id} first state`, () => regionView(room)?.ships.has(id));
   const link = new ShipLink(client, room as SdkRoom, id, {
     onRoom: (r) => {
       r.reconnection.maxRetries = 0;
+      attachRegion(r, { onError: refused });
     },
   });
   let w = 0;
   const bot: Bot = { id, link, sent: 0, stop: () => clearInterval(timer) };
   const timer = setInterval(() => {
-    const s = link.room.state?.ships?.get(id);
+    const s = regionView(link.room)?.ships.get(id);
     if (!s) return;
     let target = waypoints[w % waypoints.length]!;
     if (Math.hypot(target.x - s.x, target.y - s.y) < 60) target = waypoints[++w % waypoints.length]!;

@@ -10,6 +10,7 @@ import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
 import type { StoredShip } from "@starlane/shared";
 import { connectRedis } from "@starlane/shared";
+import { regionView } from "@starlane/shared/client";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { type Bot, counter, startBot, startNode, type ZoneNode } from "./cluster.js";
@@ -103,7 +104,7 @@ async function flyFleet(name: string, seconds: number, stalls = 0): Promise<Flee
   const missingSince = new Map<string, number>();
   const sampler = setInterval(() => {
     const now = performance.now();
-    const ships = observer.link.room.state?.ships;
+    const ships = regionView(observer.link.room)?.ships;
     if (!ships) return;
     for (const id of fleet) {
       if (ships.has(id)) {
@@ -223,7 +224,7 @@ test("the target zone stops mid-handoff and dies: the ship stays with its source
   assert.equal(bot.link.room.roomId, "region-0-0");
   await waitFor(
     "the ship still simulated past the border",
-    () => bot.link.room.state.ships.get("survivor")!.x > 2100,
+    () => regionView(bot.link.room)!.ships.get("survivor")!.x > 2100,
     5000,
   );
   assert.equal(await redis.hget(key, "region"), "region-0-0", "the source still owns the ship");

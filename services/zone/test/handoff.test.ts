@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
 import { ServerMessage, ShipLink } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { waitFor } from "@starlane/shared/testing";
 import type { RegionRoom } from "../src/room.js";
 import { metric, type Player, type RegionView, startZone, type Zone } from "./harness.js";
@@ -88,7 +89,7 @@ test("a ship crossing east is handed to the next room: the client follows, no in
   sent++;
   await waitFor("the last input acknowledged", () => l.ack === sent && l.pending === 0, 2000, 1);
   assert.equal((await metric(zone, "starlane_zone_inputs_applied_total")) - appliedBefore, sent);
-  const s = (l.room.state as RegionView).ships.get("crosser")!;
+  const s = regionView(l.room)!.ships.get("crosser")!;
   assert.equal(s.ack, sent);
   assert.ok(s.x > 4050, `x ${s.x}`);
   assert.equal(await metric(zone, "starlane_zone_handoffs_total", { outcome: "completed", region: "region-1-1" }), 1);
@@ -185,7 +186,8 @@ test("clients cannot move their ship: a forged handoff message, a join where the
   assert.equal(zone.server.room("region-2-1")!.owns("forger"), true);
   const resumed = await other.consumeSeatReservation<RegionView>(redirect.reservation as never);
   resumed.reconnection.maxRetries = 0;
-  await waitFor("the resumed view", () => resumed.state?.ships?.get("forger")?.ghost === false, 2000, 1);
+  attachRegion(resumed, { self: "forger" });
+  await waitFor("the resumed view", () => regionView(resumed)?.ships.get("forger")?.ghost === false, 2000, 1);
   assert.equal(resumed.roomId, "region-2-1");
   await stray.leave(true);
   await resumed.leave(true);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SpatialGrid } from "../src/grid.js";
-import { InterestGrid, type Placed } from "../src/interest.js";
+import { CellGrid } from "../src/interest.js";
 
 test("the grid finds what is near without visiting far cells", () => {
   const g = new SpatialGrid<string>(100);
@@ -14,39 +14,17 @@ test("the grid finds what is near without visiting far cells", () => {
   assert.deepEqual(seen.sort(), ["a", "b", "neg"]);
 });
 
-test("interest: only entities within the radius, own ship always; enter and leave are reported once", () => {
-  const grid = new InterestGrid<Placed>(1500);
-  const me = { key: "me", x: 0, y: 0 };
-  const near = { key: "near", x: 1000, y: 1000 };
-  const far = { key: "far", x: 1500, y: 1500 }; // 2121 away: inside the 3x3 cells, outside the circle
-  grid.rebuild([me, near, far]);
-  const seen = new Set<string>();
-  const first = grid.update(seen, 0, 0, [me]);
-  assert.deepEqual(first.enter.map((e) => e.key).sort(), ["me", "near"]);
-  assert.deepEqual(first.leave, []);
-  assert.deepEqual(grid.update(seen, 0, 0, [me]), { enter: [], leave: [] }, "nothing changed, nothing to send");
-  near.x = 3000;
-  far.x = 500;
-  far.y = 500;
-  grid.rebuild([me, near, far]);
-  const second = grid.update(seen, 0, 0, [me]);
-  assert.deepEqual(
-    second.enter.map((e) => e.key),
-    ["far"],
-  );
-  assert.deepEqual(second.leave, ["near"]);
-  const away = { key: "me", x: 9000, y: 9000 };
-  grid.rebuild([away, near, far]);
-  assert.deepEqual(grid.update(seen, 9000, 9000, [away]).enter, [], "own ship stays in view wherever it is");
-});
-
-test("interest scales with neighbours, not with the region: 10 000 spread entities", () => {
-  const grid = new InterestGrid<Placed>(1500);
-  const all: Placed[] = [];
-  for (let i = 0; i < 10_000; i++) all.push({ key: `e${i}`, x: (i % 100) * 200, y: Math.floor(i / 100) * 200 });
-  grid.rebuild(all);
-  const visible = grid.visibleFrom(10_000, 10_000);
-  const expected = all.filter((e) => Math.hypot(e.x - 10_000, e.y - 10_000) <= 1500).length;
-  assert.equal(visible.size, expected);
-  assert.ok(visible.size < 300);
+test("cells: a point's cell, the 3 x 3 around it, clamped at the grid's edges (region plus margin)", () => {
+  const grid = new CellGrid({ minX: 2000, minY: 2000, maxX: 4000, maxY: 4000 }, 500, 250);
+  // 2500 / 500 = 5 columns and rows, starting at 1750.
+  assert.equal(grid.cells, 25);
+  assert.equal(grid.keyOf(1750, 1750), 0);
+  assert.equal(grid.keyOf(2249, 1750), 0);
+  assert.equal(grid.keyOf(2250, 1750), 1);
+  assert.equal(grid.keyOf(0, 0), 0, "outside: the edge cell");
+  assert.equal(grid.keyOf(9999, 9999), 24);
+  assert.deepEqual(grid.around(3000, 3000), [6, 7, 8, 11, 12, 13, 16, 17, 18]);
+  assert.deepEqual(grid.around(1800, 1800), [0, 1, 5, 6], "a corner has four");
+  assert.ok(grid.contains(grid.around(3000, 3000), 2300, 3600));
+  assert.ok(!grid.contains(grid.around(3000, 3000), 2200, 3000));
 });

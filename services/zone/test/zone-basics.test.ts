@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { waitFor } from "@starlane/shared/testing";
 import { metric, REGION, type RegionView, startZone, tickAndSync, type Zone } from "./harness.js";
 
@@ -23,8 +24,11 @@ test("A's input moves A, and observer B sees it within two ticks", async () => {
   await waitFor("the input to arrive", () => room().pending("alice") === 1);
   const sent = room().sim.tick;
   let seenAt: number | undefined;
-  b.room.onStateChange((s) => {
-    if (seenAt === undefined && s.ships.get("alice")!.x !== x0) seenAt = s.tick;
+  attachRegion(b.room, {
+    onFrame: (d) => {
+      const s = d.view!;
+      if (seenAt === undefined && s.ships.get("alice")!.x !== x0) seenAt = s.tick;
+    },
   });
   await tickAndSync(zone, [a, b], 2);
   assert.ok(seenAt !== undefined, "B saw A move");
@@ -196,8 +200,9 @@ test("world entry's path: a seat reserved over HTTP with the player's token, con
   assert.equal(reservation.roomId, REGION);
   const client = new Client(zone.url); // no token of its own: the reservation carries the identity
   const room = await client.consumeSeatReservation<RegionView>(reservation);
-  await waitFor("the entrant's ship", () => room.state?.ships?.get("entrant"));
-  assert.equal(room.state.ships.get("entrant")!.name, "Entrant");
+  attachRegion(room);
+  await waitFor("the entrant's ship", () => regionView(room)?.ships.get("entrant"));
+  assert.equal(regionView(room)!.ships.get("entrant")!.name, "Entrant");
   const refused = await fetch(`${zone.url}/matchmake/joinById/${REGION}`, {
     method: "POST",
     headers: {

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
 import { ErrorCode, REGION_ROOM_NAME } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { waitFor } from "@starlane/shared/testing";
 import { REGION, type RegionView, startZone, type Zone } from "./harness.js";
 
@@ -101,7 +102,8 @@ test("joinById gives a seat in a region this zone holds, and is refused (503 STA
   assert.equal(reservation.roomId, REGION);
   const player = await new Client(zone.url).consumeSeatReservation<RegionView>(reservation as never);
   player.reconnection.maxRetries = 0;
-  await waitFor("eve's ship", () => player.state?.ships?.has("eve"));
+  attachRegion(player);
+  await waitFor("eve's ship", () => regionView(player)?.ships.has("eve"));
   await player.leave(true);
   for (const id of ["region-0-0", "region-9-9", "nope", REGION_ROOM_NAME, "region-1-1x"]) {
     const r = await request("POST", `/matchmake/joinById/${id}`, "{}");

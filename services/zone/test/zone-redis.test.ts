@@ -13,6 +13,7 @@ import {
   RedisShipOwnership,
   regionKeys,
 } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { zoneConfig } from "../src/config.js";
@@ -64,22 +65,24 @@ test("cluster wiring: the region is claimed in Redis, a player joins and flies o
     "region-0-1",
     {},
   );
-  await waitFor("state", () => room.state?.ships?.get("redis-pilot"));
-  const x0 = room.state.ships.get("redis-pilot")!.x;
+  attachRegion(room, { self: "redis-pilot" });
+  const view = () => regionView(room)!;
+  await waitFor("state", () => regionView(room)?.ships.get("redis-pilot"));
+  const x0 = view().ships.get("redis-pilot")!.x;
   // The real fixed timestep runs here (no step()): wait for it to apply the inputs.
   let seq = 0;
   await waitFor(
     "the ship to fly",
     () => {
       room.send("input", { seq: ++seq, thrust: 1, turn: 0, fire: false });
-      const s = room.state.ships.get("redis-pilot")!;
+      const s = view().ships.get("redis-pilot")!;
       return s.ack > 0 && s.x > x0;
     },
     5000,
     50,
   );
-  const t0 = room.state.tick;
-  await waitFor("ticks at about 20 Hz", () => room.state.tick >= t0 + 10, 3000);
+  const t0 = view().tick;
+  await waitFor("ticks at about 20 Hz", () => view().tick >= t0 + 10, 3000);
   await room.leave(true);
 });
 
