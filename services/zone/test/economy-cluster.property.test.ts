@@ -18,6 +18,7 @@ import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
 import { createShipRepository, migratePersistence } from "@starlane/persistence";
 import { ClientMessage, connectPostgres, connectRedis, ServerMessage, ShipLink } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import {
   createTestDatabase,
   TEST_REDIS_URL,
@@ -129,7 +130,8 @@ async function join(x: Pilot | { id: string; spawn: "west" | "east" }): Promise<
   client.auth.token = await tokens.sign({ sub: x.id, name: x.id });
   const room = (await client.joinById<RegionView>(`region-${REGIONS[x.spawn]}`, {})) as SdkRoom;
   room.reconnection.maxRetries = 0;
-  await waitFor(`${x.id} first state`, () => room.state?.ships?.has(x.id), 15_000);
+  attachRegion(room, { self: x.id });
+  await waitFor(`${x.id} first state`, () => regionView(room)?.ships.has(x.id), 15_000);
   return new ShipLink(client, room, x.id, { onRoom: (r) => (r.reconnection.maxRetries = 0) });
 }
 
@@ -141,11 +143,14 @@ function bind(x: Pilot, room: SdkRoom) {
     if (m.outcome === "committed") x.committed.add(m.id);
   });
   room.onMessage(ServerMessage.Error, (m: { code: string }) => x.errors.push(m.code));
-  room.onStateChange(() => {
-    // A ghost of the player's own ship (the room it is flying into shows it before it arrives) has
-    // no private fields: a client shows its credits from the ship its room owns.
-    const s = room.state.ships?.get(x.id);
-    if (s && !s.ghost && s.credits !== x.seen.at(-1)) x.seen.push(s.credits);
+  attachRegion(room, {
+    self: x.id,
+    onFrame: () => {
+      // A ghost of the player's own ship (the room it is flying into shows it before it arrives) has
+      // no private fields: a client shows its credits from the ship its room owns.
+      const s = regionView(room)?.ships.get(x.id);
+      if (s && !s.ghost && s.credits !== x.seen.at(-1)) x.seen.push(s.credits);
+    },
   });
 }
 
@@ -195,7 +200,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
         // Steering: each ship towards its target x (fly ops move the target across the border).
         const steer = setInterval(() => {
           for (const x of pilots) {
-            const s = x.link.room.state?.ships?.get(x.id);
+            const s = regionView(x.link.room)?.ships.get(x.id);
             if (!s) continue;
             const want = Math.atan2(3000 - s.y, x.target - s.x);
             const diff = Math.atan2(Math.sin(want - s.heading), Math.cos(want - s.heading));
@@ -240,7 +245,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
               // Two offers each asking for everything the offerer's screen shows, accepted at once: the
               // ledger lets at most one through.
               const [x, y, z] = [pilots[o.p]!, pilots[o.q]!, pilots[o.r]!];
-              const all = x.link.room.state.ships.get(x.id)?.credits ?? 0;
+              const all = regionView(x.link.room)?.ships.get(x.id)?.credits ?? 0;
               if (all < 1) continue;
               const a = await offer(x, y, { side: "buy", ore: 1, credits: all });
               const b = await offer(x, z, { side: "buy", ore: 1, credits: all });
@@ -263,7 +268,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
               await waitFor("handed off", () => x.link.room.roomId !== from && !x.link.switching, 10_000)
                 .then(() => did.handoffs++)
                 .catch(() => {
-                  const s = x.link.room.state?.ships?.get(x.id);
+                  const s = regionView(x.link.room)?.ships.get(x.id);
                   console.log(`${x.id} not handed off from ${from}: at ${s?.x},${s?.y} steering to ${x.target}`);
                 });
             } else if (o.kind === "rejoin") {
@@ -317,7 +322,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
             "every screen shows its account",
             async () => {
               const acc = await accounts();
-              return pilots.every((x) => x.link.room.state?.ships?.get(x.id)?.credits === acc.get(x.id)!.credits);
+              return pilots.every((x) => regionView(x.link.room)?.ships.get(x.id)?.credits === acc.get(x.id)!.credits);
             },
             15_000,
           ).catch(() => {});

@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
 import { createShipRepository, migratePersistence } from "@starlane/persistence";
 import { ClientMessage, connectPostgres, connectRedis, ServerMessage } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import {
   createTestDatabase,
   TEST_REDIS_URL,
@@ -72,16 +73,19 @@ async function trader(id: string, x: number, credits: number, cargo: number): Pr
   room.onMessage(ServerMessage.TradeOffered, (m) => t.offered.push(m));
   room.onMessage(ServerMessage.TradeClosed, (m) => t.ended.push(m));
   room.onMessage(ServerMessage.Error, (m) => t.errors.push(m));
-  room.onStateChange(() => {
-    const c = room.state.ships?.get(id)?.credits;
-    if (c !== undefined && c !== t.seen.at(-1)) t.seen.push(c);
+  attachRegion(room, {
+    self: id,
+    onFrame: () => {
+      const c = regionView(room)?.ships.get(id)?.credits;
+      if (c !== undefined && c !== t.seen.at(-1)) t.seen.push(c);
+    },
   });
-  await waitFor(`${id} first state`, () => room.state?.ships?.has(id));
+  await waitFor(`${id} first state`, () => regionView(room)?.ships.has(id));
   return t;
 }
 
 const screen = (t: Trader) => {
-  const s = t.room.state.ships.get(t.id)!;
+  const s = regionView(t.room)!.ships.get(t.id)!;
   return [s.credits, s.cargo];
 };
 const account = async (id: string) => {

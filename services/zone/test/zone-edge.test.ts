@@ -7,6 +7,7 @@ import { request } from "node:http";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
 import { CloseCode, createConnectionEdge, LocalRegionDirectory, ShipLink } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { waitFor } from "@starlane/shared/testing";
 import { metric, REGION, startZone, type Zone } from "./harness.js";
 
@@ -64,10 +65,9 @@ async function tryJoin(id: string, lt = false): Promise<{ outcome: "joined" | nu
     const room = await client.joinById(REGION, {});
     room.reconnection.maxRetries = 0;
     const closed = new Promise<number>((r) => room.onLeave((code) => r(code)));
+    attachRegion(room, { self: id });
     const first = await Promise.race([
-      waitFor("the first state", () => (room.state as { ships?: Map<string, unknown> })?.ships?.has(id)).then(
-        () => "joined" as const,
-      ),
+      waitFor("the first state", () => regionView(room)?.ships.has(id)).then(() => "joined" as const),
       closed,
     ]);
     return {
