@@ -43,7 +43,11 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.deepEqual(a, { ...A, epoch: 1 });
       assert.equal(await dir.claim("region-0-0", B, 10_000), null);
       assert.deepEqual(await dir.owner("region-0-0"), { ...A, epoch: 1 });
-      assert.deepEqual(await dir.claim("region-0-0", A, 10_000), { ...A, epoch: 1 }, "re-claim by the holder is a no-op");
+      assert.deepEqual(
+        await dir.claim("region-0-0", A, 10_000),
+        { ...A, epoch: 1 },
+        "re-claim by the holder is a no-op",
+      );
       assert.deepEqual(await dir.claim("region-1-0", B, 10_000), { ...B, epoch: 1 }, "regions are independent");
     });
 
@@ -89,6 +93,16 @@ for (const [name, make] of Object.entries(implementations)) {
       const winners = results.filter((r) => r !== null);
       assert.equal(winners.length, 1);
       assert.deepEqual(await dir.owner("contested"), winners[0]);
+    });
+
+    test("a claim's epoch is above the durable floor even when the directory forgot its counter", async () => {
+      const { dir } = make();
+      // The directory lost its data (Redis restarted empty) but PostgreSQL has seen epoch 41.
+      const a = await dir.claim("floored", A, 10_000, 41);
+      assert.equal(a?.epoch, 42);
+      assert.ok(await dir.release("floored", A.zoneId, 42));
+      // A stale (lower) floor never lowers the epoch: the counter kept 42.
+      assert.equal((await dir.claim("floored", B, 10_000, 3))?.epoch, 43);
     });
   });
 }

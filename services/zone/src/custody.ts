@@ -135,6 +135,8 @@ export class ShipCustody implements RemoteRoom {
   /** Joins under way per player (a player may join twice at once). */
   readonly #locating = new Map<string, number>();
   #closed = false;
+  /** The zone lost the region: custody writes nothing any more (the new owner restores its ships). */
+  #fenced = false;
 
   constructor(options: CustodyOptions) {
     this.#o = options;
@@ -164,6 +166,16 @@ export class ShipCustody implements RemoteRoom {
   /** The room is closing: no more ships come in, and what is in flight stops retrying. */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * The zone lost the region: like close(), and from now on custody writes nothing (no save, no
+   * ownership release or keep). The records still name this region, so its new owner takes the
+   * ships over with a compare-and-set, and a neighbour's in-flight accept settles who owns a ship.
+   */
+  fence(): void {
+    this.#closed = true;
+    this.#fenced = true;
   }
 
   /**
@@ -376,6 +388,7 @@ export class ShipCustody implements RemoteRoom {
     // Not accepted (refused, slow or dead target). Fence the offer: move the record from our version
     // to a newer one of our own, so a late accept of this offer fails its compare-and-set.
     for (let attempt = 0; ; attempt++) {
+      if (this.#fenced) return; // the region's new owner settles it with the record as it stands
       try {
         const kept = await o.ownership.move(id, o.roomId, offer.version, o.roomId);
         if (kept) return this.#kept(id, kept.version, reason);
@@ -425,6 +438,13 @@ export class ShipCustody implements RemoteRoom {
   #release(id: string): void {
     const o = this.#o;
     const ship = o.sim.ships.get(id);
+    if (this.#fenced) {
+      // Not ours to write any more: forget it here; the record and the store stay as they were.
+      o.sim.ships.delete(id);
+      this.#held.delete(id);
+      o.saver?.forget(id);
+      return;
+    }
     if (ship) o.saver?.release(ship);
     o.sim.ships.delete(id);
     const version = this.#held.get(id)?.version;

@@ -17,12 +17,13 @@ import {
   RedisShipOwnership,
   runMain,
 } from "@starlane/shared";
-import { zoneConfig } from "./config.js";
+import { leaseTiming, zoneConfig } from "./config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "./presence.js";
 import { createZoneServer } from "./server.js";
 
 runMain("zone", async (life) => {
   const config = loadConfig(zoneConfig, process.env);
+  leaseTiming(config); // lease, fence and snapshot timings that cannot work stop the zone here
   if (!config.redisUrl) {
     throw new ConfigError(
       "REDIS_URL",

@@ -75,8 +75,10 @@ export interface RoomContext {
   ledger?: Ledger;
   /** Every ship is saved this often (in ticks), and always when its player leaves. */
   saveEveryTicks: number;
-  /** The ownership epoch this zone holds the region at (carried by every save). */
+  /** The ownership epoch this zone holds the region at (carried by every save); 0 once it may not act on it. */
   epochOf(region: string): number;
+  /** Whether this zone may act on `region` now (its lease is fresh on the zone's monotonic clock). */
+  acting(region: string): boolean;
   /** Whether some zone holds a live lease on `region` (a room that does not answer may only be slow). */
   regionLive(region: string): Promise<boolean>;
   /** True once for each room id the zone's claim path is opening: any other room refuses to exist. */
@@ -135,6 +137,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #ghosts!: GhostBoard;
   #ghostTargets = new Set<string>();
   #opened = false;
+  #fenced = false;
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
   /** A neighbour's shot hit one of our ships near the border: the owner applies the damage. */
   readonly #onHit = (hit: GhostHit) => {
@@ -444,8 +447,21 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
     seat.actions.push(v.action);
   }
 
+  /**
+   * The zone lost this region (renewal refused, or not confirmed in time): nothing more is applied,
+   * saved, handed off or snapshotted here, and its players go back through world entry (4106).
+   */
+  fence(): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    this.#custody.fence();
+    this.disconnect(CloseCode.RegionMoved).catch(() => {});
+  }
+
   /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send patches. */
   tick(dt = 1 / this.ctx.tickHz): void {
+    // The self-fence: a zone whose lease may lapse stops acting before it can (see lease.ts).
+    if (this.#fenced || !this.ctx.acting(this.roomId)) return;
     const started = performance.now();
     const controls = new Map<string, ControlInput>();
     const actions = new Map<string, Action[]>();

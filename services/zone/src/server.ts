@@ -26,7 +26,7 @@ import {
   worldFromConfig,
 } from "@starlane/shared";
 import { colyseusLogger } from "./colyseus-log.js";
-import type { zoneConfig } from "./config.js";
+import { leaseTiming, type zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
@@ -122,6 +122,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   let closing: Promise<void> | undefined;
   let stopFollowing: (() => Promise<void>) | undefined;
   const permits = new OpenPermits();
+  // Settings that cannot work stop the zone here, naming the setting.
+  const timing = leaseTiming(config);
+  const metrics = createZoneMetrics(registry);
 
   const ctx: RoomContext = {
     world,
@@ -146,15 +149,46 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     ...(deps.ledger ? { ledger: deps.ledger } : {}),
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.epoch(region) ?? 0,
+    acting: (region) => leases?.acting(region) ?? false,
     regionLive: async (region) => (await deps.directory.owner(region)) !== null,
     mayOpen: (roomId) => permits.take(roomId),
-    metrics: createZoneMetrics(registry),
+    metrics,
     log,
     opened: (room) => rooms.set(room.roomId, room),
     closed: (room) => {
       if (rooms.get(room.roomId) === room) rooms.delete(room.roomId);
     },
   };
+
+  /**
+   * Claims `region` at an epoch above every one the durable store has seen (so a Redis restarted
+   * empty cannot hand out an old epoch again), then fences the store at it. Null when another zone
+   * holds it or the claim went stale meanwhile.
+   */
+  async function claimRegion(region: string) {
+    const l = leases!;
+    const floor = (await deps.fencing?.current(region)) ?? 0;
+    const held = await l.claim(region, floor);
+    if (!held) return null;
+    try {
+      await deps.fencing?.fence(region, held.epoch);
+    } catch (err) {
+      // A newer epoch reached the store first: this claim is already stale.
+      log.warn({ err, region, epoch: held.epoch }, "claim fenced out by a newer epoch");
+      await l.giveUp(region);
+      return null;
+    }
+    return held;
+  }
+
+  async function openRegion(region: string) {
+    permits.grant(region);
+    try {
+      await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
+    } finally {
+      permits.revoke(region);
+    }
+  }
 
   const self: ZoneServer = {
     zoneId,
@@ -208,28 +242,28 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       const port = transport.port;
       const address = config.publicAddress ?? `${config.host}:${port}`;
       ctx.address = address;
-      leases = new Leases(deps.directory, { zoneId, address }, config.leaseTtlMs, log, (region) => {
-        // Someone else may own it now: stop acting on it and send its players back to world entry.
-        const room = rooms.get(region);
-        rooms.delete(region);
-        room?.disconnect(CloseCode.RegionMoved).catch(() => {});
+      leases = new Leases(deps.directory, { zoneId, address }, timing, log, {
+        renewal: (outcome) => metrics.leaseRenewal(outcome),
+        lost(region, reason) {
+          metrics.regionLost(reason);
+          // Someone else may own it now: stop acting on it at once (no tick, save, handoff or
+          // snapshot from here on) and send its players back to world entry (4106).
+          const room = rooms.get(region);
+          rooms.delete(region);
+          room?.fence();
+        },
       });
+      // Renewals run from the first claim on: opening many rooms can take longer than the fence allows.
+      leases.start();
       for (const region of wanted) {
-        const held = await leases.claim(region);
+        const held = await claimRegion(region);
         if (!held) {
           log.info({ region }, "region held by another zone; skipping");
           continue;
         }
-        await deps.fencing?.fence(region, held.epoch);
-        permits.grant(region);
-        try {
-          await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
-        } finally {
-          permits.revoke(region);
-        }
+        await openRegion(region);
         log.info({ region, epoch: held.epoch }, "serving region");
       }
-      leases.start();
       claimed = true;
       return { port, address };
     },
