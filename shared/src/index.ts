@@ -98,6 +98,7 @@ export {
   ServerMessage,
   StarlaneError,
 } from "./protocol.js";
+export { RedisFanout } from "./redis-fanout.js";
 export {
   LocalRegionDirectory,
   RedisRegionDirectory,
@@ -106,6 +107,7 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export {
   type EntryMeta,
   fromShipRow,
@@ -128,8 +130,16 @@ export {
   toShipState,
   toWire,
 } from "./ship.js";
-export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
+export {
+  LocalRegionSnapshots,
+  RedisRegionSnapshots,
+  type RegionSnapshot,
+  type RegionSnapshots,
+  SNAPSHOT_FORMAT,
+  SnapshotFormatError,
+  type SnapshotShip,
+} from "./snapshots.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export {
@@ -177,4 +187,3 @@ export {
   type WriteBehindKeys,
   writeBehindKeys,
 } from "./writebehind.js";
-export { RedisFanout } from "./redis-fanout.js";

@@ -86,6 +86,11 @@ export class LocalRegionDirectory implements RegionDirectory {
     const h = this.#live(region);
     return h ? { ...h.owner } : null;
   }
+
+  /** The highest epoch issued for `region` (0 if never claimed): the in-process snapshot store's fence. */
+  issued(region: string): number {
+    return this.#epochs.get(region) ?? 0;
+  }
 }
 
 // KEYS[1] owner record (with the lease TTL), KEYS[2] the region's epoch counter (never expires).
