@@ -103,6 +103,8 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.ok(await dir.release("floored", A.zoneId, 42));
       // A stale (lower) floor never lowers the epoch: the counter kept 42.
       assert.equal((await dir.claim("floored", B, 10_000, 3))?.epoch, 43);
+      assert.equal(await dir.lastEpoch("floored"), 43);
+      assert.equal(await dir.lastEpoch("never-claimed"), 0);
     });
   });
 }

@@ -32,6 +32,8 @@ export interface RegionDirectory {
   release(region: string, zoneId: string, epoch: number): Promise<boolean>;
   /** The live owner of `region`, or null when its lease has run out or it was never claimed. */
   owner(region: string): Promise<RegionOwner | null>;
+  /** The highest epoch issued for `region`: 0 if it was never claimed (or the directory lost its data). */
+  lastEpoch(region: string): Promise<number>;
 }
 
 interface Held {
@@ -90,6 +92,10 @@ export class LocalRegionDirectory implements RegionDirectory {
   /** The highest epoch issued for `region` (0 if never claimed): the in-process snapshot store's fence. */
   issued(region: string): number {
     return this.#epochs.get(region) ?? 0;
+  }
+
+  async lastEpoch(region: string): Promise<number> {
+    return this.issued(region);
   }
 }
 
@@ -176,5 +182,9 @@ export class RedisRegionDirectory implements RegionDirectory {
 
   async owner(region: string): Promise<RegionOwner | null> {
     return parseOwner(await this.#redis.get(regionKeys(this.#prefix, region).owner));
+  }
+
+  async lastEpoch(region: string): Promise<number> {
+    return Number((await this.#redis.get(regionKeys(this.#prefix, region).epoch)) ?? 0);
   }
 }

@@ -14,6 +14,7 @@ import {
   regionRoomId,
   type ShipOwnership,
   type ShipRepository,
+  type SnapshotShip,
   StarlaneError,
   sameRegion,
   toGhost,
@@ -246,6 +247,55 @@ export class ShipCustody implements RemoteRoom {
     if (h) h.version = taken.version;
     else this.#held.set(playerId, { phase: "owned", version: taken.version, retryAt: 0 });
     return null;
+  }
+
+  /**
+   * A takeover: the region's previous owner is gone and this room restores its snapshot's ships.
+   * Each is taken with a compare-and-set on its record as it stands (naming this region, or lost
+   * with a Redis restarted empty), so a ship a neighbour accepted from the dead room stays the
+   * neighbour's and a ship that left the world stays gone: every ship ends with exactly one owner.
+   * Credits and cargo come from the ship's stored row when the ledger committed more than the
+   * snapshot knew. A restored ship waits for its player like a handed-in one. A ship whose record
+   * names this region but is not in the snapshot (it came in after it) is loaded from its row when
+   * its player joins. Resolves how many ships were restored.
+   */
+  async restore(ships: SnapshotShip[], concurrency = 8): Promise<number> {
+    const o = this.#o;
+    let restored = 0;
+    const queue = [...ships];
+    const one = async (snap: SnapshotShip) => {
+      const { version, ledgerVersion, ...ship } = snap;
+      const rec = await o.ownership.get(ship.id);
+      if (rec && rec.region !== o.roomId) return; // handed on, or left the world, after the snapshot
+      const stored = await o.ships.load(ship.id).catch(() => null);
+      const taken = await o.ownership.move(ship.id, rec?.region ?? "", rec?.version ?? 0, o.roomId);
+      if (!taken || o.sim.ships.has(ship.id)) return;
+      const ledgerNewer = stored && (stored.ledgerVersion ?? 0) > ledgerVersion;
+      const restoredShip: Ship = ledgerNewer
+        ? { ...ship, credits: stored.credits, cargo: stored.cargo, holdLevel: stored.holdLevel ?? ship.holdLevel }
+        : ship;
+      o.sim.ships.set(ship.id, restoredShip);
+      o.saver?.adopt(ship.id, {
+        version: Math.max(version, stored?.version ?? 0),
+        ledgerVersion: ledgerNewer ? stored.ledgerVersion : ledgerVersion,
+      });
+      this.#held.set(ship.id, {
+        phase: "owned",
+        version: taken.version,
+        retryAt: 0,
+        arrival: { handoff: "restored", expires: o.clock.now() + ARRIVAL_WAIT_MS },
+      });
+      restored++;
+    };
+    const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        await one(next).catch((err) =>
+          o.log.warn({ err, player: next.id, region: o.roomId }, "could not restore a ship"),
+        );
+      }
+    });
+    await Promise.all(workers);
+    return restored;
   }
 
   /**

@@ -131,7 +131,7 @@ export class Leases {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     // A round cut off from the directory may never answer: wait for it a little, not forever.
-    await Promise.race([this.#renewing, new Promise((r) => setTimeout(r, this.timing.renewMs).unref())]);
+    await Promise.race([this.#renewing, new Promise((r) => setTimeout(r, this.timing.renewMs))]);
     for (const h of this.#held.values()) {
       await this.directory.release(h.region, this.zone.zoneId, h.epoch).catch(() => false);
     }

@@ -17,11 +17,14 @@ import {
   REGION_ROOM_NAME,
   type RegionDirectory,
   type RegionFencing,
+  type RegionSnapshot,
+  type RegionSnapshots,
   type Registry,
   regionRoomId,
   type ShipOwnership,
   type ShipRepository,
   type ShipStatePublisher,
+  SnapshotFormatError,
   type TokenVerifier,
   worldFromConfig,
 } from "@starlane/shared";
@@ -32,6 +35,7 @@ import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
 import { defineStateSchemas } from "./schema.js";
+import { Takeover } from "./takeover.js";
 import { ZoneTransport } from "./transport.js";
 
 export type ZoneConfig = ConfigOf<typeof zoneConfig>;
@@ -61,6 +65,12 @@ export interface ZoneDeps {
    * nothing is fenced (tests without a store).
    */
   fencing?: RegionFencing;
+  /**
+   * Where each region's snapshot goes every STARLANE_ZONE_SNAPSHOT_MS, and what a takeover restores
+   * from (LocalRegionSnapshots embedded, RedisRegionSnapshots in the cluster). Without it a taken-over
+   * region starts empty and its ships come back from their stored rows.
+   */
+  snapshots?: RegionSnapshots;
   /** Defaults to a fresh registry labelled service=zone. */
   registry?: Registry;
   /**
@@ -118,6 +128,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   const wanted = wantedRegions(config);
   let server: Server | undefined;
   let leases: Leases | undefined;
+  let takeover: Takeover | undefined;
+  /** Snapshots handed to the rooms a takeover is opening. */
+  const restoring = new Map<string, RegionSnapshot | null>();
   let claimed = false;
   let closing: Promise<void> | undefined;
   let stopFollowing: (() => Promise<void>) | undefined;
@@ -150,11 +163,25 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.epoch(region) ?? 0,
     acting: (region) => leases?.acting(region) ?? false,
+    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
+    snapshotEveryTicks: Math.max(1, Math.round((timing.snapshotMs / 1000) * config.tickHz)),
+    restoreOf: (roomId) => {
+      const snap = restoring.get(roomId);
+      restoring.delete(roomId);
+      return snap;
+    },
     regionLive: async (region) => (await deps.directory.owner(region)) !== null,
     mayOpen: (roomId) => permits.take(roomId),
     metrics,
     log,
-    opened: (room) => rooms.set(room.roomId, room),
+    opened: (room) => {
+      rooms.set(room.roomId, room);
+      // The lease was lost while the room was opening (a claimer stalled mid-restore): it never acts.
+      if (!leases?.acting(room.roomId)) {
+        rooms.delete(room.roomId);
+        room.fence();
+      }
+    },
     closed: (room) => {
       if (rooms.get(room.roomId) === room) rooms.delete(room.roomId);
     },
@@ -181,13 +208,46 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     return held;
   }
 
-  async function openRegion(region: string) {
+  async function openRegion(region: string, snapshot?: RegionSnapshot | null) {
     permits.grant(region);
+    if (snapshot !== undefined) restoring.set(region, snapshot);
     try {
       await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
     } finally {
       permits.revoke(region);
+      restoring.delete(region);
     }
+  }
+
+  /**
+   * Failover: claims a region whose lease expired, restores its newest snapshot and opens its room.
+   * A snapshot of an unknown format is refused with one log line (the ships then come back from
+   * their rows as their players join). A claimer that stalls past its fence while restoring never
+   * opens the room (and never ticks it: the tick is gated on the lease), so a region never has twins.
+   */
+  async function takeRegion(region: string): Promise<boolean> {
+    if (closing || !leases) return false;
+    const started = performance.now();
+    const held = await claimRegion(region);
+    if (!held) return false;
+    let snapshot: RegionSnapshot | null = null;
+    try {
+      snapshot = (await deps.snapshots?.load(region)) ?? null;
+    } catch (err) {
+      if (err instanceof SnapshotFormatError) log.error({ region, format: err.format }, err.message);
+      else log.warn({ err, region }, "snapshot not loaded; restoring from the ship rows");
+    }
+    try {
+      if (!leases.acting(region)) return false;
+      await openRegion(region, snapshot);
+    } catch (err) {
+      log.error({ err, region }, "could not open a taken-over region; giving it back");
+      await leases.giveUp(region);
+      return false;
+    }
+    metrics.takeover(region, (performance.now() - started) / 1000);
+    log.warn({ region, epoch: held.epoch, snapshotTick: snapshot?.tick ?? null }, "took over region");
+    return true;
   }
 
   const self: ZoneServer = {
@@ -246,6 +306,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         renewal: (outcome) => metrics.leaseRenewal(outcome),
         lost(region, reason) {
           metrics.regionLost(reason);
+          takeover?.lost(region);
           // Someone else may own it now: stop acting on it at once (no tick, save, handoff or
           // snapshot from here on) and send its players back to world entry (4106).
           const room = rooms.get(region);
@@ -265,12 +326,25 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         log.info({ region, epoch: held.epoch }, "serving region");
       }
       claimed = true;
+      if (config.takeover) {
+        takeover = new Takeover({
+          directory: deps.directory,
+          zoneId,
+          regions: allRegions(world).map(regionRoomId),
+          everyMs: timing.renewMs,
+          held: () => leases?.held().map((h) => h.region) ?? [],
+          take: (region) => takeRegion(region),
+          log,
+        });
+        takeover.start();
+      }
       return { port, address };
     },
 
     close() {
       closing ??= (async () => {
         claimed = false;
+        await takeover?.stop();
         await stopFollowing?.();
         // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
         if (server) await server.gracefullyShutdown(false);

@@ -17,7 +17,16 @@ export interface ZoneNode {
   child: ChildProcess;
   port: number;
   url: string;
-  stats(): Promise<{ two: number; none: number; samples: number; detail: string[]; metrics: string }>;
+  stats(): Promise<{
+    two: number;
+    none: number;
+    samples: number;
+    detail: string[];
+    metrics: string;
+    /** When this process acted on each region (first and last tick seen, wall ms), per epoch. */
+    acted: { region: string; epoch: number; first: number; last: number }[];
+    regions: { region: string; epoch: number }[];
+  }>;
   quit(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
 }

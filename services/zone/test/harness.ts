@@ -58,6 +58,9 @@ export async function startZone(
     STARLANE_ZONE_PORT: "0",
     STARLANE_ZONE_REGIONS: "1-1",
     STARLANE_ZONE_ID: "zone-test",
+    // A loaded test machine can stall the event loop past a short lease's fence; tests of the
+    // fence itself set their own TTL.
+    STARLANE_ZONE_LEASE_TTL_MS: "30000",
     ...env,
   });
   const server = createZoneServer(

@@ -51,6 +51,7 @@ test("a confirmed renewal counts from when it was sent, not from when its answer
     claim: (...args) => directory.claim(...args),
     release: (...args) => directory.release(...args),
     owner: (region) => directory.owner(region),
+    lastEpoch: (region) => directory.lastEpoch(region),
     renew: async (...args) => {
       const ok = await directory.renew(...args);
       now += 400;

@@ -13,6 +13,7 @@ import {
   loadConfig,
   MemoryShipRepository,
   RedisRegionDirectory,
+  RedisRegionSnapshots,
   RedisShipOwnership,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
@@ -23,7 +24,14 @@ import { createZoneServer } from "../src/server.js";
 const env = process.env;
 const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
 const redisUrl = env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const config = loadConfig(zoneConfig, { STARLANE_ZONE_PORT: "0", STARLANE_LOG_LEVEL: "warn", ...env });
+// Handoff tests keep their regions (no takeover, a long lease); failover tests set their own.
+const config = loadConfig(zoneConfig, {
+  STARLANE_ZONE_PORT: "0",
+  STARLANE_LOG_LEVEL: "warn",
+  STARLANE_ZONE_TAKEOVER: "false",
+  STARLANE_ZONE_LEASE_TTL_MS: "30000",
+  ...env,
+});
 const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
 const ships = new MemoryShipRepository();
@@ -37,6 +45,7 @@ const zone = createZoneServer(
     driver: prefixedRedisDriver(redisUrl, prefix),
     ships,
     ownership,
+    snapshots: new RedisRegionSnapshots(redis, { prefix }),
   },
   config,
 );
@@ -76,16 +85,38 @@ const sample = async () => {
 };
 const sampler = setInterval(() => void sample().catch(() => {}), 25);
 
+// The region detector: every 5 ms (a quarter of a tick at 20 Hz), each held room whose tick moved
+// since the last look is acting; the intervals [first, last] (wall ms) per region and epoch let the
+// test check that no two processes ever acted on one region at the same time.
+const acted = new Map<string, { region: string; epoch: number; first: number; last: number; tick: number }>();
+const detector = setInterval(() => {
+  const now = Date.now();
+  for (const { region, epoch } of zone.regions()) {
+    const tick = zone.room(region)?.sim.tick;
+    if (tick === undefined) continue;
+    const key = `${region}@${epoch}`;
+    const a = acted.get(key);
+    if (!a) acted.set(key, { region, epoch, first: now, last: now, tick });
+    else if (a.tick !== tick) {
+      a.last = now;
+      a.tick = tick;
+    }
+  }
+}, 5);
+
 process.stdout.write(`${JSON.stringify({ port })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    process.stdout.write(`${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions() })}\n`,
+    );
   } else if (line === "quit") {
     break;
   }
 }
 clearInterval(sampler);
+clearInterval(detector);
 await zone.close();
 redis.disconnect();
 process.exit(0);

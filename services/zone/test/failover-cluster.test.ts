@@ -1,0 +1,233 @@
+// Failover across real zone processes sharing the local Redis under this test's prefix:
+// - kill -9 of the zone holding a region with bots flying in it: the other zone notices the expired
+//   lease, claims the region, restores its snapshot and opens the room; every bot comes back by
+//   itself (full-jitter backoff), flies again, and no re-sent input is applied twice; no ship has
+//   two owners (each zone's detector checks the records every 25 ms);
+// - SIGSTOP of a zone past its lease, then SIGCONT: the other zone takes the region over, and the
+//   woken zone knows it lost the region: it never ticks it again and writes no snapshot over the
+//   new owner's (the region detector samples each process every 5 ms).
+// The long version with many bots is `npm run bench -- --only failover`.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Client } from "@colyseus/sdk";
+import { connectRedis, ShipLink, type StoredShip } from "@starlane/shared";
+import { backoffMs } from "@starlane/shared/client";
+import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import type { Redis } from "ioredis";
+import { counter, type SdkRoom, startNode, type ZoneNode } from "./cluster.js";
+import type { RegionView } from "./harness.js";
+import { testTokens } from "./tokens.js";
+
+const tokens = await testTokens();
+let redis: Redis;
+const nodes: ZoneNode[] = [];
+const prefixes: string[] = [];
+const REGION = "region-1-1";
+// Short enough for a quick test, long enough that a loaded test machine does not fence a live zone.
+const env = { STARLANE_ZONE_TAKEOVER: "true", STARLANE_ZONE_LEASE_TTL_MS: "3000", STARLANE_ZONE_SNAPSHOT_MS: "250" };
+
+const ship = (playerId: string, x: number, y: number): StoredShip => ({
+  playerId,
+  x,
+  y,
+  vx: 0,
+  vy: 0,
+  heading: 0,
+  hull: 100,
+  cargo: 0,
+  credits: 0,
+});
+
+before(async () => {
+  redis = await connectRedis(TEST_REDIS_URL);
+});
+
+after(async () => {
+  for (const n of nodes) {
+    n.kill("SIGCONT");
+    await n.quit();
+  }
+  for (const prefix of prefixes) {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  }
+  redis.disconnect();
+});
+
+async function start(prefix: string, regions: string, ships: StoredShip[], watch: string[] = []) {
+  const n = await startNode({ prefix, regions, jwks: tokens.jwks, ships, watch, env });
+  nodes.push(n);
+  return n;
+}
+
+/** A bot flying a loop inside region-1-1; when its zone goes away it comes back by itself. */
+class Pilot {
+  link: ShipLink<SdkRoom> | undefined;
+  dropped = false;
+  droppedAt = 0;
+  resumedAt = 0;
+  /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
+  restoredAck = -1;
+  lastSeq = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #w = 0;
+
+  constructor(
+    readonly id: string,
+    readonly urls: () => string[],
+  ) {}
+
+  async join(url: string): Promise<SdkRoom> {
+    const client = new Client(url);
+    client.auth.token = await tokens.sign({ sub: this.id, name: this.id });
+    const room = (await client.joinById<RegionView>(REGION, {})) as SdkRoom;
+    room.reconnection.maxRetries = 0;
+    await waitFor(`${this.id} first state`, () => room.state?.ships?.has(this.id));
+    room.onLeave(() => this.#lost());
+    if (!this.link) this.link = new ShipLink(client, room, this.id);
+    else this.link.attach(room);
+    return room;
+  }
+
+  fly() {
+    const loop = [
+      { x: 2600, y: 2600 },
+      { x: 3400, y: 2600 },
+      { x: 3400, y: 3400 },
+      { x: 2600, y: 3400 },
+    ];
+    this.#timer = setInterval(() => {
+      const link = this.link;
+      const s = link?.room.state?.ships?.get(this.id);
+      if (!link || !s || this.dropped) return;
+      let target = loop[this.#w % loop.length]!;
+      if (Math.hypot(target.x - s.x, target.y - s.y) < 80) target = loop[++this.#w % loop.length]!;
+      const want = Math.atan2(target.y - s.y, target.x - s.x);
+      const diff = Math.atan2(Math.sin(want - s.heading), Math.cos(want - s.heading));
+      try {
+        this.lastSeq = link.send({ thrust: 0.5, turn: Math.max(-1, Math.min(1, diff * 3)), fire: false });
+      } catch {
+        // the socket is closing: the reconnect below takes over
+      }
+    }, 50);
+  }
+
+  stop() {
+    clearInterval(this.#timer);
+    this.link?.close();
+    this.link?.room.leave(true).catch(() => {});
+  }
+
+  #lost() {
+    if (this.dropped) return;
+    this.dropped = true;
+    this.droppedAt = Date.now();
+    void this.#reconnect();
+  }
+
+  async #reconnect() {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      await new Promise((r) => setTimeout(r, backoffMs(attempt, { baseMs: 200, capMs: 2000 })));
+      for (const url of this.urls()) {
+        try {
+          const room = await this.join(url);
+          this.restoredAck = room.state.ships.get(this.id)!.ack;
+          this.dropped = false;
+          this.link!.resend();
+          const moving = async () => {
+            await waitFor(
+              `${this.id} moves again`,
+              () => (this.link?.room.state.ships.get(this.id)?.ack ?? 0) > this.restoredAck,
+              20_000,
+            );
+            this.resumedAt = Date.now();
+          };
+          void moving().catch(() => {});
+          return;
+        } catch {
+          // not restored yet (503), or not this zone: next
+        }
+      }
+    }
+  }
+}
+
+test("kill -9 of a zone: the other zone takes its region over from the snapshot and every bot flies again", async () => {
+  const prefix = testRedisPrefix();
+  prefixes.push(prefix);
+  const ids = Array.from({ length: 6 }, (_, i) => `kill-${i}`);
+  const ships = ids.map((id, i) => ship(id, 2700 + i * 100, 2800));
+  const a = await start(prefix, "1-1", ships, ids);
+  const b = await start(prefix, "2-1", ships, ids);
+  let alive = [b];
+  const pilots = ids.map((id) => new Pilot(id, () => alive.map((n) => n.url)));
+  for (const p of pilots) await p.join(a.url);
+  for (const p of pilots) p.fly();
+  // Let a few snapshots be written while they fly.
+  await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
+  await new Promise((r) => setTimeout(r, 600));
+  const killedAt = Date.now();
+  a.kill("SIGKILL");
+  await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 30_000);
+  const resumes = pilots.map((p) => (p.resumedAt - killedAt) / 1000);
+  const stats = await b.stats();
+  for (const p of pilots) p.stop();
+  alive = [];
+  assert.ok(
+    stats.regions.some((r) => r.region === REGION),
+    "the survivor serves the dead zone's region",
+  );
+  assert.equal(counter(stats.metrics, "starlane_zone_takeovers_total"), 1);
+  assert.equal(stats.two, 0, stats.detail.join("\n"));
+  assert.equal(stats.none, 0, stats.detail.join("\n"));
+  for (const p of pilots) assert.ok(p.restoredAck > 0, `${p.id} was restored from the snapshot (ack ${p.restoredAck})`);
+  // At most once: the survivor applied no more inputs than were sent above each restored ack.
+  const applied = counter(stats.metrics, "starlane_zone_inputs_applied_total", `region="${REGION}"`);
+  const fresh = pilots.reduce((n, p) => n + (p.lastSeq - p.restoredAck), 0);
+  assert.ok(applied <= fresh, `applied ${applied} <= sent above the restored acks ${fresh}`);
+  console.log(`# kill -9: resume ${resumes.map((s) => s.toFixed(2)).join(" ")} s; applied ${applied} of ${fresh}`);
+});
+
+test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the woken zone never acts on it again", async () => {
+  const prefix = testRedisPrefix();
+  prefixes.push(prefix);
+  const ids = ["stop-0", "stop-1"];
+  const ships = ids.map((id, i) => ship(id, 2800 + i * 200, 3000));
+  const a = await start(prefix, "1-1", ships, ids);
+  const b = await start(prefix, "2-1", ships, ids);
+  let alive = [b];
+  const pilots = ids.map((id) => new Pilot(id, () => alive.map((n) => n.url)));
+  for (const p of pilots) await p.join(a.url);
+  for (const p of pilots) p.fly();
+  await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
+  await new Promise((r) => setTimeout(r, 600));
+  const before = await a.stats();
+  const epochBefore = before.regions.find((r) => r.region === REGION)!.epoch;
+  a.kill("SIGSTOP");
+  await waitFor(
+    "the other zone to take the region over",
+    async () => (await b.stats()).regions.some((r) => r.region === REGION),
+    20_000,
+  );
+  a.kill("SIGCONT");
+  await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 30_000);
+  // Give the woken zone time to do whatever it would do.
+  await new Promise((r) => setTimeout(r, 1500));
+  const [sa, sb] = [await a.stats(), await b.stats()];
+  for (const p of pilots) p.stop();
+  alive = [];
+  assert.deepEqual(sa.regions, [], "the woken zone holds nothing");
+  const mine = sa.acted.filter((x) => x.region === REGION);
+  const theirs = sb.acted.filter((x) => x.region === REGION);
+  assert.ok(theirs.length === 1 && mine.length === 1, JSON.stringify({ mine, theirs }));
+  assert.ok(theirs[0]!.epoch > epochBefore);
+  assert.ok(
+    mine[0]!.last < theirs[0]!.first,
+    `no overlap: the woken zone's last tick ${mine[0]!.last} is before the new owner's first ${theirs[0]!.first}`,
+  );
+  // Its lease lapsed on its own clock: it fenced itself and wrote no snapshot over the new owner's.
+  assert.ok(counter(sa.metrics, "starlane_zone_regions_lost_total") >= 1);
+  assert.equal(counter(sa.metrics, "starlane_zone_stale_writes_refused_total"), 0, "it did not even try");
+  assert.equal(Number(await redis.hget(`${prefix}region:${REGION}:snapshot`, "epoch")), theirs[0]!.epoch);
+  assert.equal(sb.two + sa.two, 0, [...sa.detail, ...sb.detail].join("\n"));
+});
