@@ -73,7 +73,11 @@ export async function startNode(opts: {
     url: `http://127.0.0.1:${port}`,
     async stats() {
       child.stdin!.write("stats\n");
-      return next();
+      // The zone's own JSON log lines share stdout: the answer is the line with the counts.
+      for (;;) {
+        const line = await next();
+        if (typeof line?.samples === "number") return line;
+      }
     },
     async quit() {
       if (exited) return;

@@ -71,6 +71,7 @@ class Pilot {
   lastSeq = 0;
   #timer: NodeJS.Timeout | undefined;
   #w = 0;
+  #stopped = false;
 
   constructor(
     readonly id: string,
@@ -113,6 +114,7 @@ class Pilot {
   }
 
   stop() {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.link?.close();
     this.link?.room.leave(true).catch(() => {});
@@ -126,7 +128,7 @@ class Pilot {
   }
 
   async #reconnect() {
-    for (let attempt = 0; attempt < 40; attempt++) {
+    for (let attempt = 0; attempt < 40 && !this.#stopped; attempt++) {
       await new Promise((r) => setTimeout(r, backoffMs(attempt, { baseMs: 200, capMs: 2000 })));
       for (const url of this.urls()) {
         try {
@@ -168,11 +170,15 @@ test("kill -9 of a zone: the other zone takes its region over from the snapshot 
   await new Promise((r) => setTimeout(r, 600));
   const killedAt = Date.now();
   a.kill("SIGKILL");
-  await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 30_000);
+  let stats: Awaited<ReturnType<ZoneNode["stats"]>>;
+  try {
+    await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 30_000);
+    stats = await b.stats();
+  } finally {
+    for (const p of pilots) p.stop();
+    alive = [];
+  }
   const resumes = pilots.map((p) => (p.resumedAt - killedAt) / 1000);
-  const stats = await b.stats();
-  for (const p of pilots) p.stop();
-  alive = [];
   assert.ok(
     stats.regions.some((r) => r.region === REGION),
     "the survivor serves the dead zone's region",
