@@ -116,6 +116,21 @@ export function wantedRegions(config: ZoneConfig): string[] {
   });
 }
 
+/**
+ * Room listings are keyed by room id, which is the region: a room this zone lost (fenced, its region
+ * taken over) disposes after its successor on another process listed the same id, and must not take
+ * that listing away (players would find no room). Only a listing of this process is removed.
+ */
+function ownListingsOnly(driver: MatchMakerDriver): MatchMakerDriver {
+  const remove = driver.remove.bind(driver);
+  driver.remove = async (roomId: string) => {
+    const listing = await driver.findOne({ roomId });
+    if (listing && listing.processId !== matchMaker.processId) return false;
+    return remove(roomId);
+  };
+  return driver;
+}
+
 // Colyseus's matchMaker is a per-process singleton: only one zone server may run in a process.
 let running: ZoneServer | undefined;
 
@@ -281,7 +296,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       server = new Server({
         transport,
         presence: deps.presence,
-        driver: deps.driver,
+        driver: ownListingsOnly(deps.driver),
         greet: false,
         gracefullyShutdown: false,
         logger: colyseusLogger(log),

@@ -69,6 +69,7 @@ class Pilot {
   /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
   restoredAck = -1;
   lastSeq = 0;
+  lastError = "";
   #timer: NodeJS.Timeout | undefined;
   #w = 0;
   #stopped = false;
@@ -146,8 +147,9 @@ class Pilot {
           };
           void moving().catch(() => {});
           return;
-        } catch {
+        } catch (err) {
           // not restored yet (503), or not this zone: next
+          this.lastError = String(err);
         }
       }
     }
@@ -209,19 +211,37 @@ test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the wok
   await new Promise((r) => setTimeout(r, 600));
   const before = await a.stats();
   const epochBefore = before.regions.find((r) => r.region === REGION)!.epoch;
-  a.kill("SIGSTOP");
-  await waitFor(
-    "the other zone to take the region over",
-    async () => (await b.stats()).regions.some((r) => r.region === REGION),
-    20_000,
-  );
-  a.kill("SIGCONT");
-  await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 30_000);
-  // Give the woken zone time to do whatever it would do.
-  await new Promise((r) => setTimeout(r, 1500));
-  const [sa, sb] = [await a.stats(), await b.stats()];
-  for (const p of pilots) p.stop();
-  alive = [];
+  let sa: Awaited<ReturnType<ZoneNode["stats"]>>;
+  let sb: typeof sa;
+  try {
+    a.kill("SIGSTOP");
+    await waitFor(
+      "the other zone to take the region over",
+      async () => (await b.stats()).regions.some((r) => r.region === REGION),
+      20_000,
+    );
+    a.kill("SIGCONT");
+    await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 30_000).catch(async (err) => {
+      const state = pilots.map((p) => ({
+        id: p.id,
+        dropped: p.dropped,
+        ack: p.link?.ack,
+        restoredAck: p.restoredAck,
+        error: p.lastError,
+      }));
+      const listings = await redis.hgetall(`${prefix}roomcaches`);
+      throw new Error(
+        `${err.message}: ${JSON.stringify(state)} ${JSON.stringify(listings)} ${JSON.stringify((await b.stats()).regions)}`,
+      );
+    });
+    // Give the woken zone time to do whatever it would do.
+    await new Promise((r) => setTimeout(r, 1500));
+    [sa, sb] = [await a.stats(), await b.stats()];
+  } finally {
+    a.kill("SIGCONT");
+    for (const p of pilots) p.stop();
+    alive = [];
+  }
   assert.deepEqual(sa.regions, [], "the woken zone holds nothing");
   const mine = sa.acted.filter((x) => x.region === REGION);
   const theirs = sb.acted.filter((x) => x.region === REGION);
