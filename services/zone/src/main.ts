@@ -14,6 +14,7 @@ import {
   loadConfig,
   RedisAccountEvents,
   RedisRegionDirectory,
+  RedisRegionSnapshots,
   RedisShipOwnership,
   runMain,
 } from "@starlane/shared";
@@ -56,6 +57,7 @@ runMain("zone", async (life) => {
       ships: createShipRepository(db),
       publisher,
       fencing: createRegionFencing(db),
+      snapshots: new RedisRegionSnapshots(redis, { prefix: config.keyPrefix }),
       ledger: createLedger(db),
       accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
     },

@@ -145,6 +145,8 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   #ghostTargets = new Set<string>();
   #opened = false;
   #fenced = false;
+  /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
+  lastTickAt = 0;
   #saver!: ShipSaver;
   #snapshotting = false;
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
@@ -479,6 +481,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   tick(dt = 1 / this.ctx.tickHz): void {
     // The self-fence: a zone whose lease may lapse stops acting before it can (see lease.ts).
     if (this.#fenced || !this.ctx.acting(this.roomId)) return;
+    this.lastTickAt = Date.now();
     const started = performance.now();
     const controls = new Map<string, ControlInput>();
     const actions = new Map<string, Action[]>();

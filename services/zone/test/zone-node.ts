@@ -85,21 +85,22 @@ const sample = async () => {
 };
 const sampler = setInterval(() => void sample().catch(() => {}), 25);
 
-// The region detector: every 5 ms (a quarter of a tick at 20 Hz), each held room whose tick moved
-// since the last look is acting; the intervals [first, last] (wall ms) per region and epoch let the
-// test check that no two processes ever acted on one region at the same time.
+// The region detector: every 5 ms (a quarter of a tick at 20 Hz) it reads when each held room last
+// acted on a tick; the intervals [first, last] (wall ms) per region and epoch let the test check
+// that no two processes ever acted on one region at the same time.
 const acted = new Map<string, { region: string; epoch: number; first: number; last: number; tick: number }>();
 const detector = setInterval(() => {
-  const now = Date.now();
   for (const { region, epoch } of zone.regions()) {
-    const tick = zone.room(region)?.sim.tick;
-    if (tick === undefined) continue;
+    const room = zone.room(region);
+    if (!room || room.lastTickAt === 0) continue;
+    // The room stamps each tick it acts on: a sample after a freeze sees the stamp from before it.
+    const at = room.lastTickAt;
     const key = `${region}@${epoch}`;
     const a = acted.get(key);
-    if (!a) acted.set(key, { region, epoch, first: now, last: now, tick });
-    else if (a.tick !== tick) {
-      a.last = now;
-      a.tick = tick;
+    if (!a) acted.set(key, { region, epoch, first: at, last: at, tick: room.sim.tick });
+    else if (a.tick !== room.sim.tick) {
+      a.last = Math.max(a.last, at);
+      a.tick = room.sim.tick;
     }
   }
 }, 5);
