@@ -9,13 +9,10 @@
 // The long version with many bots is `npm run bench -- --only failover`.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Client } from "@colyseus/sdk";
-import { connectRedis, ShipLink, type StoredShip } from "@starlane/shared";
-import { backoffMs } from "@starlane/shared/client";
+import { connectRedis, type StoredShip } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, type SdkRoom, startNode, type ZoneNode } from "./cluster.js";
-import type { RegionView } from "./harness.js";
+import { counter, Pilot, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -23,6 +20,12 @@ let redis: Redis;
 const nodes: ZoneNode[] = [];
 const prefixes: string[] = [];
 const REGION = "region-1-1";
+const LOOP = [
+  { x: 2600, y: 2600 },
+  { x: 3400, y: 2600 },
+  { x: 3400, y: 3400 },
+  { x: 2600, y: 3400 },
+];
 // Short enough for a quick test, long enough that a loaded test machine does not fence a live zone.
 const env = { STARLANE_ZONE_TAKEOVER: "true", STARLANE_ZONE_LEASE_TTL_MS: "3000", STARLANE_ZONE_SNAPSHOT_MS: "250" };
 
@@ -60,102 +63,6 @@ async function start(prefix: string, regions: string, ships: StoredShip[], watch
   return n;
 }
 
-/** A bot flying a loop inside region-1-1; when its zone goes away it comes back by itself. */
-class Pilot {
-  link: ShipLink<SdkRoom> | undefined;
-  dropped = false;
-  droppedAt = 0;
-  resumedAt = 0;
-  /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
-  restoredAck = -1;
-  lastSeq = 0;
-  lastError = "";
-  #timer: NodeJS.Timeout | undefined;
-  #w = 0;
-  #stopped = false;
-
-  constructor(
-    readonly id: string,
-    readonly urls: () => string[],
-  ) {}
-
-  async join(url: string): Promise<SdkRoom> {
-    const client = new Client(url);
-    client.auth.token = await tokens.sign({ sub: this.id, name: this.id });
-    const room = (await client.joinById<RegionView>(REGION, {})) as SdkRoom;
-    room.reconnection.maxRetries = 0;
-    await waitFor(`${this.id} first state`, () => room.state?.ships?.has(this.id));
-    room.onLeave(() => this.#lost());
-    if (!this.link) this.link = new ShipLink(client, room, this.id);
-    else this.link.attach(room);
-    return room;
-  }
-
-  fly() {
-    const loop = [
-      { x: 2600, y: 2600 },
-      { x: 3400, y: 2600 },
-      { x: 3400, y: 3400 },
-      { x: 2600, y: 3400 },
-    ];
-    this.#timer = setInterval(() => {
-      const link = this.link;
-      const s = link?.room.state?.ships?.get(this.id);
-      if (!link || !s || this.dropped) return;
-      let target = loop[this.#w % loop.length]!;
-      if (Math.hypot(target.x - s.x, target.y - s.y) < 80) target = loop[++this.#w % loop.length]!;
-      const want = Math.atan2(target.y - s.y, target.x - s.x);
-      const diff = Math.atan2(Math.sin(want - s.heading), Math.cos(want - s.heading));
-      try {
-        this.lastSeq = link.send({ thrust: 0.5, turn: Math.max(-1, Math.min(1, diff * 3)), fire: false });
-      } catch {
-        // the socket is closing: the reconnect below takes over
-      }
-    }, 50);
-  }
-
-  stop() {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    this.link?.close();
-    this.link?.room.leave(true).catch(() => {});
-  }
-
-  #lost() {
-    if (this.dropped) return;
-    this.dropped = true;
-    this.droppedAt = Date.now();
-    void this.#reconnect();
-  }
-
-  async #reconnect() {
-    for (let attempt = 0; attempt < 40 && !this.#stopped; attempt++) {
-      await new Promise((r) => setTimeout(r, backoffMs(attempt, { baseMs: 200, capMs: 2000 })));
-      for (const url of this.urls()) {
-        try {
-          const room = await this.join(url);
-          this.restoredAck = room.state.ships.get(this.id)!.ack;
-          this.dropped = false;
-          this.link!.resend();
-          const moving = async () => {
-            await waitFor(
-              `${this.id} moves again`,
-              () => (this.link?.room.state.ships.get(this.id)?.ack ?? 0) > this.restoredAck,
-              20_000,
-            );
-            this.resumedAt = Date.now();
-          };
-          void moving().catch(() => {});
-          return;
-        } catch (err) {
-          // not restored yet (503), or not this zone: next
-          this.lastError = String(err);
-        }
-      }
-    }
-  }
-}
-
 test("kill -9 of a zone: the other zone takes its region over from the snapshot and every bot flies again", async () => {
   const prefix = testRedisPrefix();
   prefixes.push(prefix);
@@ -164,7 +71,7 @@ test("kill -9 of a zone: the other zone takes its region over from the snapshot 
   const a = await start(prefix, "1-1", ships, ids);
   const b = await start(prefix, "2-1", ships, ids);
   let alive = [b];
-  const pilots = ids.map((id) => new Pilot(id, () => alive.map((n) => n.url)));
+  const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => alive.map((n) => n.url)));
   for (const p of pilots) await p.join(a.url);
   for (const p of pilots) p.fly();
   // Let a few snapshots be written while they fly.
@@ -204,7 +111,7 @@ test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the wok
   const a = await start(prefix, "1-1", ships, ids);
   const b = await start(prefix, "2-1", ships, ids);
   let alive = [b];
-  const pilots = ids.map((id) => new Pilot(id, () => alive.map((n) => n.url)));
+  const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => alive.map((n) => n.url)));
   for (const p of pilots) await p.join(a.url);
   for (const p of pilots) p.fly();
   await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
