@@ -87,6 +87,12 @@ const t0 = await takeovers();
 await new Promise((r) => setTimeout(r, CALM_S * 1000));
 const spurious = (await takeovers()) - t0;
 const before = await victim.stats();
+// Where each victim region's tick and its stored snapshot stood just before the fault.
+const atFault: Record<string, [number, number]> = {};
+for (const a of before.acted as { region: string; tick?: number }[]) {
+  const raw = await redis.hget(`${prefix}region:${a.region}:snapshot`, "data");
+  atFault[a.region] = [a.tick ?? -1, raw ? (JSON.parse(raw) as { tick: number }).tick : -1];
+}
 const faultAt = Date.now();
 if (FAULT === "kill") {
   victim.kill("SIGKILL");
@@ -138,6 +144,7 @@ const result = {
   restoreSecondsSum: +counter(ss.metrics, "starlane_zone_restore_duration_seconds_sum").toFixed(3),
   loadCalm,
   loadFault,
+  atFault,
 };
 for (const p of pilots) p.stop();
 alive = [];

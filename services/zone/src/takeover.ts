@@ -70,14 +70,12 @@ export class Takeover {
     // Start at a random orphan, so zones racing for the same orphans mostly claim different ones.
     const start = Math.floor(Math.random() * orphans.length);
     const order = [...orphans.slice(start), ...orphans.slice(0, start)];
-    const taken: string[] = [];
-    for (const region of order) {
-      if (this.#stopped || o.held().length >= cap) break;
-      if (await o.take(region)) {
-        taken.push(region);
-        this.#lost.delete(region);
-      }
-    }
+    // Restores run side by side: a dead zone's players wait for the slowest of them, not their sum.
+    const room = Math.max(0, cap - o.held().length);
+    const batch = this.#stopped ? [] : order.slice(0, room);
+    const results = await Promise.all(batch.map((region) => o.take(region)));
+    const taken = batch.filter((_, i) => results[i]);
+    for (const region of taken) this.#lost.delete(region);
     return taken;
   }
 }

@@ -78,6 +78,7 @@ export async function startNode(opts: {
       for (;;) {
         const line = await next();
         if (typeof line?.samples === "number") return line;
+        if (process.env.ZONE_LOGS) process.stderr.write(`${JSON.stringify(line)}\n`);
       }
     },
     async quit() {
