@@ -73,7 +73,16 @@ for (const p of plan) {
     baseMs: 250,
     capMs: 1000,
   });
-  await pilot.join(victim.url);
+  // A loaded machine can stall a zone past its fence while the fleet joins: try both, a few times.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pilot.join(attempt % 4 === 3 ? survivor.url : victim.url);
+      break;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
   pilot.fly();
   pilots.push(pilot);
 }
