@@ -36,7 +36,11 @@ const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
 };
-const load = () => execSync("uptime").toString().trim().replace(/.*load average: /, "");
+const load = () =>
+  execSync("uptime")
+    .toString()
+    .trim()
+    .replace(/.*load average: /, "");
 
 const env = {
   STARLANE_ZONE_TAKEOVER: "true",
