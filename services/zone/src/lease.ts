@@ -27,6 +27,8 @@ export class Leases {
   readonly #held = new Map<string, Held>();
   #timer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
+  /** Regions whose renewal is on its way (at most one each). */
+  readonly #inFlight = new Set<Held>();
   readonly #now: () => number;
 
   constructor(
@@ -75,11 +77,13 @@ export class Leases {
 
   start(): void {
     this.#timer ??= setInterval(() => {
-      // The fence is checked on every beat, even while a renewal round hangs (a partition).
-      for (const h of [...this.#held.values()]) this.acting(h.region);
-      this.#renewing ??= this.renew().finally(() => {
-        this.#renewing = undefined;
-      });
+      // The fence is checked on every beat, even while renewals hang (a partition). Each region
+      // renews on its own: one slow answer does not hold back the others' renewals.
+      for (const h of [...this.#held.values()]) {
+        if (!this.acting(h.region) || this.#inFlight.has(h)) continue;
+        this.#inFlight.add(h);
+        void this.#renewOne(h).finally(() => this.#inFlight.delete(h));
+      }
     }, this.timing.renewMs);
     this.#timer.unref();
   }
@@ -130,7 +134,7 @@ export class Leases {
   async releaseAll(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    // A round cut off from the directory may never answer: wait for it a little, not forever.
+    // Renewals cut off from the directory may never answer: wait for them a little, not forever.
     await Promise.race([this.#renewing, new Promise((r) => setTimeout(r, this.timing.renewMs))]);
     for (const h of this.#held.values()) {
       await this.directory.release(h.region, this.zone.zoneId, h.epoch).catch(() => false);

@@ -7,7 +7,6 @@ import {
   ACCOUNT_EVENT_CLOSE,
   type AccountEvents,
   allRegions,
-  CloseCode,
   type ConfigOf,
   createRegistry,
   type Ledger,

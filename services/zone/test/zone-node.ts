@@ -40,7 +40,8 @@ const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
     verifier: createTokenVerifier({ keys: JSON.parse(env.ZONE_JWKS ?? "{}") as JSONWebKeySet }),
-    directory: new RedisRegionDirectory(redis, { prefix }),
+    // Leases on their own connection, as in main.ts.
+    directory: new RedisRegionDirectory(await connectRedis(redisUrl), { prefix }),
     presence: new PrefixedRedisPresence(redisUrl, prefix),
     driver: prefixedRedisDriver(redisUrl, prefix),
     ships,
