@@ -8,9 +8,12 @@
 //   new owner's (the region detector samples each process every 5 ms).
 // The long version with many bots is `npm run bench -- --only failover`.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { connectRedis, type StoredShip } from "@starlane/shared";
-import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import { counter, Pilot, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
@@ -56,6 +59,15 @@ after(async () => {
   }
   redis.disconnect();
 });
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
 
 async function start(prefix: string, regions: string, ships: StoredShip[], watch: string[] = []) {
   const n = await startNode({ prefix, regions, jwks: tokens.jwks, ships, watch, env });
@@ -163,4 +175,55 @@ test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the wok
   assert.equal(counter(sa.metrics, "starlane_zone_stale_writes_refused_total"), 0, "it did not even try");
   assert.equal(Number(await redis.hget(`${prefix}region:${REGION}:snapshot`, "epoch")), theirs[0]!.epoch);
   assert.equal(sb.two + sa.two, 0, [...sa.detail, ...sb.detail].join("\n"));
+});
+
+test("Redis restarted empty: the zones claim their regions again above every earlier epoch and the bots fly again", async () => {
+  const port = await freePort();
+  const startRedis = () =>
+    spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
+  let server = startRedis();
+  const url = `redis://127.0.0.1:${port}`;
+  await waitFor("own redis-server", () => connectRedis(url).then((r) => (r.disconnect(), true), () => false), 10_000);
+  const database = await createTestDatabase();
+  const prefix = testRedisPrefix();
+  const ids = ["flush-0", "flush-1"];
+  const ships = ids.map((id, i) => ship(id, 2800 + i * 200, 3000));
+  const own = { ...env, REDIS_URL: url, ZONE_DATABASE_URL: database.url };
+  const a = await startNode({ prefix, regions: "1-1", jwks: tokens.jwks, ships, watch: ids, env: own });
+  const b = await startNode({ prefix, regions: "2-1", jwks: tokens.jwks, ships, watch: ids, env: own });
+  nodes.push(a, b);
+  let alive = [a, b];
+  const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => alive.map((n) => n.url)));
+  try {
+    for (const p of pilots) await p.join(a.url);
+    for (const p of pilots) p.fly();
+    await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
+    const before = [...(await a.stats()).regions, ...(await b.stats()).regions];
+    server.kill("SIGKILL");
+    await once(server, "exit");
+    server = startRedis();
+    await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 45_000);
+    const [sa, sb] = [await a.stats(), await b.stats()];
+    const after = [...sa.regions, ...sb.regions];
+    for (const r of before) {
+      const now = after.find((x) => x.region === r.region);
+      assert.ok(now && now.epoch > r.epoch, `${r.region}: epoch ${r.epoch} -> ${now?.epoch} (floored by PostgreSQL)`);
+    }
+    for (const mine of sa.acted) {
+      for (const theirs of sb.acted) {
+        const overlap = mine.region === theirs.region && mine.first <= theirs.last && theirs.first <= mine.last;
+        assert.ok(!overlap, `two acting owners of ${mine.region}`);
+      }
+    }
+    assert.equal(sa.two + sb.two, 0, [...sa.detail, ...sb.detail].join("\n"));
+  } finally {
+    for (const p of pilots) p.stop();
+    alive = [];
+    await a.quit();
+    await b.quit();
+    server.kill("SIGKILL");
+    await database.drop();
+  }
 });

@@ -6,7 +6,9 @@
 // - "none": the record names one of our rooms and that room does not have the ship.
 // Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it.
 import { createInterface } from "node:readline";
+import { createRegionFencing, migratePersistence } from "@starlane/persistence";
 import {
+  connectPostgres,
   connectRedis,
   createLogger,
   createTokenVerifier,
@@ -36,6 +38,9 @@ const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
 const ships = new MemoryShipRepository();
 for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
+// With ZONE_DATABASE_URL, regions are fenced in PostgreSQL (epochs floored by region_epochs).
+const db = env.ZONE_DATABASE_URL ? await connectPostgres(env.ZONE_DATABASE_URL, { max: 2 }) : undefined;
+if (db) await migratePersistence(db);
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -47,6 +52,7 @@ const zone = createZoneServer(
     ships,
     ownership,
     snapshots: new RedisRegionSnapshots(redis, { prefix }),
+    ...(db ? { fencing: createRegionFencing(db) } : {}),
   },
   config,
 );
@@ -121,4 +127,5 @@ clearInterval(sampler);
 clearInterval(detector);
 await zone.close();
 redis.disconnect();
+await db?.end();
 process.exit(0);
