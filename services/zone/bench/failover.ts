@@ -124,7 +124,7 @@ const loadFault = load();
 await new Promise((r) => setTimeout(r, 1500));
 const resumed = pilots.filter((p) => p.resumedAt > 0);
 const resumeS = resumed.map((p) => (p.resumedAt - faultAt) / 1000);
-const lostS = resumed.map((p) => Math.max(0, p.lastTick - p.resumedTick) / TICK_HZ);
+const lostS = resumed.map((p) => Math.max(0, p.tickAtDrop - p.resumedTick) / TICK_HZ);
 const ss = await survivor.stats();
 const sv = FAULT === "stop" ? await victim.stats() : before;
 // Regions both processes acted on at overlapping times (the victim's data: its last stats).

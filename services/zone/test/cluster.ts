@@ -166,6 +166,8 @@ export class Pilot {
 
   /** The last server tick this bot saw, and the tick of the first state after it came back. */
   lastTick = 0;
+  /** The last tick seen before the connection was lost (frozen there; `lastTick` goes on). */
+  tickAtDrop = 0;
   resumedTick = -1;
 
   constructor(
@@ -219,6 +221,7 @@ export class Pilot {
     if (this.dropped) return;
     this.dropped = true;
     this.droppedAt = Date.now();
+    this.tickAtDrop = Math.max(this.lastTick, this.link?.room.state?.tick ?? 0);
     void this.#reconnect();
   }
 
