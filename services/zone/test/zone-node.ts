@@ -59,7 +59,7 @@ const zone = createZoneServer(
 const { port } = await zone.listen();
 
 const watch = (env.ZONE_WATCH ?? "").split(",").filter(Boolean);
-const violations = { two: 0, none: 0, samples: 0 };
+const violations = { two: 0, none: 0, unrecorded: 0, samples: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
@@ -79,6 +79,11 @@ const sample = async () => {
       // Only judge a room whose view of the ship did not change while Redis answered.
       if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
         continue;
+      // No record at all is Redis having lost it (restarted empty), not a second owner: counted apart.
+      if (b.owns && rec === null) {
+        violations.unrecorded++;
+        continue;
+      }
       if (b.owns && (rec?.region !== b.room.roomId || rec.version !== b.version)) {
         violations.two++;
         detail.push(`two: ${id} in ${b.room.roomId} v${b.version}, record ${JSON.stringify(rec)}`);
