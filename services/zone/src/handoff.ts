@@ -11,13 +11,7 @@ import type { Ship } from "./rules/types.js";
  * exit counts both axes) before it leaves: a ship dithering on a border never ping-pongs, because
  * coming back costs another `hysteresis` on the other side.
  */
-export function handoffTarget(
-  world: WorldConfig,
-  region: Region,
-  x: number,
-  y: number,
-  hysteresis: number,
-): Region | null {
+export function handoffTarget(world: WorldConfig, region: Region, x: number, y: number, hysteresis: number): Region | null {
   const b = regionBounds(world, region);
   const dx = Math.max(b.minX - x, 0, x - b.maxX);
   const dy = Math.max(b.minY - y, 0, y - b.maxY);

@@ -99,7 +99,7 @@ export interface ZoneServer {
   regions(): { region: string; epoch: number }[];
   /** Null when ready, or why not. */
   notReadyReason(): string | null;
-  /** One lease renewal round now (tests; it also runs every third of the lease TTL). */
+  /** One lease renewal round now (tests; each region also renews every STARLANE_ZONE_LEASE_RENEW_MS). */
   renewNow(): Promise<void>;
 }
 
