@@ -14,6 +14,8 @@ export interface Seat {
   reservation: unknown;
   address: string;
   world?: WorldConfig;
+  /** Chat's WebSocket URL, when the system has chat. */
+  chat?: string;
 }
 
 export class ApiError extends Error {
@@ -29,11 +31,11 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(path: string, body: unknown, token?: string): Promise<T> {
+async function call<T>(path: string, body: unknown, token?: string, method = "POST"): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
-      method: "POST",
+      method,
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -55,3 +57,10 @@ export const register = (name: string, password: string) => call<Session>("/v1/a
 export const logIn = (name: string, password: string) => call<Session>("/v1/sessions", { name, password });
 export const refresh = (refreshToken: string) => call<Session>("/v1/sessions/refresh", { refreshToken });
 export const enterWorld = (accessToken: string) => call<Seat>("/v1/world/enter", undefined, accessToken);
+
+/** Which zone process owns each region now (`GET /v1/world/map`). */
+export interface WorldMap {
+  world: WorldConfig;
+  regions: { region: string; zone: string | null; address: string | null; epoch: number | null }[];
+}
+export const worldMap = () => call<WorldMap>("/v1/world/map", undefined, undefined, "GET");

@@ -3,12 +3,20 @@
 // connection, ShipLink, reconnects), controls.ts (keyboard) and render.ts (canvas).
 import { type RegionView, regionView } from "@starlane/shared/client";
 import { ApiError, logIn, register, type Session } from "./api.js";
+import { ChatPanel } from "./chat.js";
 import { Controls } from "./controls.js";
+import { Interpolator } from "./interpolate.js";
+import { Minimap, shortZone } from "./minimap.js";
 import { Pilot } from "./pilot.js";
+import { type PredictionContext, Predictor } from "./predict.js";
 import { Renderer } from "./render.js";
 
 /** Inputs go out at most at the zone's tick rate (20 Hz by default). */
 const INPUT_INTERVAL_MS = 50;
+/** The zone's tick (STARLANE_TICK_HZ, 20 by default): prediction steps the flight rules by it. */
+const TICK_S = 1 / 20;
+/** Bodies further than this from the own ship cannot be reached within a replay. */
+const SOLIDS_RANGE = 1500;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>("login");
@@ -18,8 +26,11 @@ const loginError = $("login-error");
 const status = $("status");
 const notice = $("notice");
 const renderer = new Renderer($<HTMLCanvasElement>("view"));
+const minimap = new Minimap($<HTMLCanvasElement>("minimap"));
 
 let pilot: Pilot | null = null;
+let chat: ChatPanel | null = null;
+const chatInput = $<HTMLInputElement>("chat-input");
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
 let statusTimer: ReturnType<typeof setTimeout> | undefined;
@@ -69,6 +80,9 @@ form.addEventListener("submit", async (e) => {
       notice: showNotice,
       loggedOut: (message) => {
         pilot = null;
+        minimap.stop();
+        chat?.stop();
+        chat = null;
         showLogin(message);
       },
     });
@@ -77,6 +91,21 @@ form.addEventListener("submit", async (e) => {
     passwordField.value = "";
     document.body.dataset.phase = "flying";
     $("hud-name").textContent = session.account.name;
+    minimap.start();
+    if (p.chatUrl) {
+      chat = new ChatPanel(
+        {
+          log: $<HTMLOListElement>("chat-log"),
+          form: $<HTMLFormElement>("chat-form"),
+          input: chatInput,
+          channel: $<HTMLSelectElement>("chat-channel"),
+          state: $("chat-state"),
+        },
+        p.chatUrl,
+        () => p.session.accessToken,
+      );
+      chat.start();
+    }
   } catch (err) {
     showLogin(describe(err));
   } finally {
@@ -85,6 +114,10 @@ form.addEventListener("submit", async (e) => {
 });
 
 const controls = new Controls(window, (code) => {
+  if (code === "Enter" && chat) {
+    chatInput.focus();
+    return;
+  }
   if (code === "KeyE") mineNearest();
   else if (code === "KeyQ") pilot?.act("sell");
 });
@@ -96,6 +129,11 @@ $("do-mine").addEventListener("click", (e) => {
 $("do-sell").addEventListener("click", (e) => {
   pilot?.act("sell");
   (e.currentTarget as HTMLElement).blur();
+});
+
+// Escape leaves the chat line and gives the keys back to flying.
+chatInput.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") chatInput.blur();
 });
 
 function mineNearest() {
@@ -126,21 +164,28 @@ setInterval(() => {
   const now = performance.now();
   const idle = input.thrust === 0 && input.turn === 0 && !input.fire;
   if (key === lastSent && !input.fire && (idle || now - lastSentAt < REFRESH_MS)) return;
-  pilot.fly(input);
+  const seq = pilot.fly(input);
+  if (seq !== undefined) {
+    predictor.sent(seq, input, now);
+    debug.lastSent = seq;
+  }
   lastSent = key;
   lastSentAt = now;
 }, INPUT_INTERVAL_MS);
 
-function hud(state: RegionView | undefined) {
+function hud(state: RegionView | undefined, own: { x: number; y: number; vx: number; vy: number } | null) {
   const p = pilot!;
   const me = state?.ships?.get(p.shipId);
+  const at = own ?? me;
   const set = (id: string, text: string) => {
     const el = $(id);
     if (el.textContent !== text) el.textContent = text;
   };
   set("hud-region", state?.region ?? "–");
-  set("hud-pos", me ? `${Math.round(me.x)}, ${Math.round(me.y)}` : "–");
-  set("hud-speed", me ? String(Math.round(Math.hypot(me.vx, me.vy))) : "–");
+  debug.zone = state ? minimap.zoneOf(state.region) : null;
+  set("hud-zone", debug.zone ? shortZone(debug.zone) : "–");
+  set("hud-pos", at ? `${Math.round(at.x)}, ${Math.round(at.y)}` : "–");
+  set("hud-speed", at ? String(Math.round(Math.hypot(at.vx, at.vy))) : "–");
   set("hud-hull", me ? String(me.hull) : "–");
   set("hud-cargo", me ? String(me.cargo) : "–");
   set("hud-credits", me ? String(me.credits) : "–");
@@ -164,16 +209,77 @@ function contacts(state: RegionView | undefined, myId: string, me: { x: number; 
     .join("\n");
 }
 
+const predictor = new Predictor(TICK_S);
+const others = new Interpolator(100);
+/** The state last taken in (a new tick, or a new room after a handoff or a reconnect). */
+let seen: { room: unknown; tick: number; reconnects: number } = { room: null, tick: -1, reconnects: 0 };
+
+/**
+ * What the page shows, for people debugging and for the browser test: server states taken in, the
+ * own ship as the zone last said (`server`, with its `ack`) and as predicted (`own`), the last
+ * input sent.
+ */
+const debug = {
+  states: 0,
+  lastSent: 0,
+  server: null as { x: number; y: number; ack: number } | null,
+  own: null as { x: number; y: number } | null,
+  /** The zone that owns the ship's region room, as the minimap knows it. */
+  zone: null as string | null,
+};
+(window as unknown as { starlane: typeof debug }).starlane = debug;
+
+function predictionContext(state: RegionView | undefined, p: Pilot): PredictionContext {
+  const me = state?.ships.get(p.shipId);
+  const solids: PredictionContext["solids"] = [];
+  const take = (b: { x: number; y: number; radius: number }) => {
+    if (!me || Math.hypot(b.x - me.x, b.y - me.y) < SOLIDS_RANGE) solids.push(b);
+  };
+  state?.asteroids.forEach(take);
+  state?.stations.forEach(take);
+  // The input-to-ack time includes waiting for the next tick (half a tick on average).
+  return { world: p.world, solids, rttMs: Math.max(0, (p.rttMs ?? 0) - (TICK_S * 1000) / 2) };
+}
+
+/** Takes in a new server state: the own ship into the predictor, everything else into the interpolator. */
+function takeIn(state: RegionView, p: Pilot, ctx: PredictionContext, now: number): void {
+  state.ships.forEach((s, id) => {
+    if (id !== p.shipId) others.observe(`ship:${id}`, s, now);
+    else if (!s.ghost) {
+      predictor.acknowledged(s, s.ack, ctx, now);
+      debug.server = { x: s.x, y: s.y, ack: s.ack };
+    }
+  });
+  state.shots.forEach((s, id) => others.observe(`shot:${id}`, { x: s.x, y: s.y, heading: 0 }, now));
+  others.forget(now - 1000);
+  debug.states++;
+}
+
 function frame() {
   if (pilot) {
-    const state = regionView(pilot.room);
-    renderer.draw(state, pilot.shipId, pilot.world);
-    hud(state);
+    const now = performance.now();
+    const room = pilot.room;
+    const state = regionView(room);
+    if (pilot.reconnects !== seen.reconnects) predictor.reset(); // a new room through world entry
+    const ctx = predictionContext(state, pilot);
+    if (state && (state.tick !== seen.tick || room !== seen.room)) takeIn(state, pilot, ctx, now);
+    seen = { room, tick: state?.tick ?? -1, reconnects: pilot.reconnects };
+    const own = predictor.shown(now, ctx);
+    debug.own = own && { x: own.x, y: own.y };
+    const myKey = `ship:${pilot.shipId}`;
+    renderer.draw(state, pilot.shipId, pilot.world, (key) =>
+      key === myKey ? (own ?? undefined) : others.at(key, now),
+    );
+    hud(state, own);
+    minimap.draw(pilot.world, own);
   }
   requestAnimationFrame(frame);
 }
 requestAnimationFrame(frame);
 
 // Leaving promptly lets the zone save the ship now instead of when the socket times out.
-window.addEventListener("pagehide", () => pilot?.stop());
+window.addEventListener("pagehide", () => {
+  chat?.stop();
+  pilot?.stop();
+});
 showLogin("");

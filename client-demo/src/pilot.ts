@@ -40,6 +40,8 @@ export class Pilot {
   ready = false;
   /** Times the client came back through world entry after a close. */
   reconnects = 0;
+  /** Chat's WebSocket URL from world entry (null: this system has no chat). */
+  chatUrl: string | null = null;
   /** Input-to-acknowledgement round trip, smoothed (ms); includes waiting for the next tick. */
   rttMs: number | null = null;
 
@@ -81,15 +83,16 @@ export class Pilot {
     this.#bind(room, true);
   }
 
-  /** Sends one control sample (call at most at the tick rate). */
-  fly(input: PilotInput): void {
-    if (!this.link || !this.ready || this.#reconnecting) return;
+  /** Sends one control sample (call at most at the tick rate); its sequence number, if it went. */
+  fly(input: PilotInput): number | undefined {
+    if (!this.link || !this.ready || this.#reconnecting) return undefined;
     try {
       const seq = this.link.send(input);
       this.#sentAt.set(seq, performance.now());
       if (this.#sentAt.size > 256) this.#sentAt.delete(this.#sentAt.keys().next().value!);
+      return seq;
     } catch {
-      // The socket closed under us; onLeave takes it from here.
+      return undefined; // the socket closed under us; onLeave takes it from here
     }
   }
 
@@ -121,6 +124,7 @@ export class Pilot {
       seat = await enterWorld(this.session.accessToken);
     }
     if (seat.world) this.world = seat.world;
+    this.chatUrl = seat.chat ?? null;
     this.#client = new Client(endpoint(seat.address));
     return (await this.#client.consumeSeatReservation(seat.reservation as never)) as RegionRoom;
   }

@@ -1,6 +1,6 @@
 // Draws what the room state says onto the canvas, centred on the player's own ship: region grid,
-// stations, asteroids, shots, ships (border ghosts dashed and faded). Positions arrive 20 times a
-// second; ships are eased towards them every frame so movement looks continuous.
+// stations, asteroids, shots, ships (border ghosts dashed and faded). Where each ship and shot is
+// drawn comes from the caller (`poseOf`): the own ship predicted, the others interpolated.
 import {
   type RegionView,
   regionBounds,
@@ -9,6 +9,7 @@ import {
   type ShipView,
   type WorldConfig,
 } from "@starlane/shared/client";
+import type { Pose } from "./interpolate.js";
 
 export const COLORS = {
   background: "#05070d",
@@ -26,28 +27,13 @@ export const COLORS = {
 /** World units visible across the shorter side of the canvas. */
 const VIEW_SPAN = 1800;
 
-interface Eased {
-  x: number;
-  y: number;
-  heading: number;
-  seen: number;
-}
+/** Where to draw a ship (`ship:<id>`) or a shot (`shot:<id>`) now; undefined: where the state says. */
+export type PoseOf = (key: string) => Pose | undefined;
 
 export class Renderer {
-  readonly #eased = new Map<string, Eased>();
-  #last = performance.now();
-
   constructor(readonly canvas: HTMLCanvasElement) {}
 
-  /** The eased position of a ship (what is on screen), if it is shown. */
-  shown(id: string): { x: number; y: number } | undefined {
-    return this.#eased.get(id);
-  }
-
-  draw(state: RegionView | undefined, myId: string, world: WorldConfig): void {
-    const now = performance.now();
-    const dt = Math.min(0.25, (now - this.#last) / 1000);
-    this.#last = now;
+  draw(state: RegionView | undefined, myId: string, world: WorldConfig, poseOf: PoseOf): void {
     const { canvas } = this;
     const dpr = window.devicePixelRatio || 1;
     const w = canvas.clientWidth;
@@ -62,24 +48,9 @@ export class Renderer {
     g.fillRect(0, 0, w, h);
 
     const ships = state?.ships;
-    // Ease every ship towards its latest position: fast enough to stay within a tick of the truth.
-    const k = 1 - Math.exp(-dt * 18);
-    ships?.forEach((s, id) => {
-      const e = this.#eased.get(id);
-      if (!e || Math.hypot(s.x - e.x, s.y - e.y) > 400) {
-        this.#eased.set(id, { x: s.x, y: s.y, heading: s.heading, seen: now });
-        return;
-      }
-      e.x += (s.x - e.x) * k;
-      e.y += (s.y - e.y) * k;
-      let dh = s.heading - e.heading;
-      dh = Math.atan2(Math.sin(dh), Math.cos(dh));
-      e.heading += dh * k;
-      e.seen = now;
-    });
-    for (const [id, e] of this.#eased) if (now - e.seen > 1000) this.#eased.delete(id);
-
-    const me = this.#eased.get(myId);
+    const pose = (id: string, s: ShipView): Pose => poseOf(`ship:${id}`) ?? s;
+    const mine = ships?.get(myId);
+    const me = mine ? pose(myId, mine) : undefined;
     const cam = me ?? { x: world.width / 2, y: world.height / 2 };
     const scale = Math.min(w, h) / VIEW_SPAN;
     const sx = (x: number) => w / 2 + (x - cam.x) * scale;
@@ -103,15 +74,15 @@ export class Renderer {
       g.fill();
     });
     g.fillStyle = COLORS.shot;
-    state?.shots?.forEach((s) => {
-      circle(g, sx(s.x), sy(s.y), 3);
+    state?.shots?.forEach((s, id) => {
+      const at = poseOf(`shot:${id}`) ?? s;
+      circle(g, sx(at.x), sy(at.y), 3);
       g.fill();
     });
     ships?.forEach((s, id) => {
       if (id === myId) return;
-      this.#ship(g, s, this.#eased.get(id)!, s.ghost ? COLORS.ghost : COLORS.other, scale, sx, sy);
+      this.#ship(g, s, pose(id, s), s.ghost ? COLORS.ghost : COLORS.other, scale, sx, sy);
     });
-    const mine = ships?.get(myId);
     if (mine && me) this.#ship(g, mine, me, COLORS.own, scale, sx, sy);
   }
 
@@ -160,7 +131,7 @@ export class Renderer {
   #ship(
     g: CanvasRenderingContext2D,
     s: ShipView,
-    at: Eased,
+    at: Pose,
     color: string,
     scale: number,
     sx: (x: number) => number,

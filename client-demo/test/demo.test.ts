@@ -4,7 +4,7 @@
 // ship drawn and the HUD, hold thrust and move, cross a region border and follow the handoff,
 // survive a server-side close, and see the server's message for a failed log-in.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -100,6 +100,16 @@ async function openPage(): Promise<{ page: Page; problems: string[] }> {
   return { page, problems };
 }
 
+/** Writes the page as a PNG to the test output ($STARLANE_TEST_OUTPUT, or a temporary folder) and says where. */
+async function screenshot(t: { diagnostic(message: string): void }, page: Page, name: string): Promise<string> {
+  const dir = process.env.STARLANE_TEST_OUTPUT ?? join(tmpdir(), "starlane-test-output");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `client-demo-${name}.png`);
+  await page.screenshot({ path });
+  t.diagnostic(`screenshot: ${path}`);
+  return path;
+}
+
 /** Polls what the page shows every 50 ms. */
 const waitFor = <T>(what: string, check: () => Promise<T | undefined | false>, ms = 5000) =>
   waitForEvery(what, check, ms, 50);
@@ -148,7 +158,7 @@ async function placeShip(page: Page, name: string, x: number, y: number) {
   });
 }
 
-test("register, fly, cross a region border (a ghost, then owned, to a player across it), come back after a server close, mine and sell", async () => {
+test("register, fly, cross a region border (a ghost, then owned, to a player across it), come back after a server close, mine and sell", async (t) => {
   const { page, problems } = await openPage();
   const name = `Pilot_${process.pid % 100000}`;
   await page.fill("#name", name);
@@ -162,11 +172,42 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
   assert.equal(await text(page, "hud-region"), owned.room.roomId);
   assert.equal(await text(page, "hud-name"), name);
   assert.equal(await text(page, "hud-hull"), "100");
+  // The minimap and the HUD name the zone process that owns the region (one in npm start).
+  const zone = await waitFor("the HUD names the zone", async () => {
+    const z = await text(page, "hud-zone");
+    return z !== "–" ? z : undefined;
+  });
+  const map = (await (await fetch(`${base}/v1/world/map`)).json()) as { regions: { region: string; zone: string }[] };
+  const ownerZone = map.regions.find((r) => r.region === owned.room.roomId)!.zone;
+  assert.ok(ownerZone.startsWith(zone), `${zone} names ${ownerZone}`);
   // The own ship is drawn where the camera is: the centre pixel has the own ship's colour (#35f0c0).
   await waitFor("own ship drawn at the centre", async () => {
     const [r, g, b] = await centrePixel(page);
     return Math.abs(r! - 0x35) < 8 && Math.abs(g! - 0xf0) < 8 && Math.abs(b! - 0xc0) < 8;
   });
+
+  // Prediction: with the zone's tick held (no server state can arrive), a key press still moves the
+  // page's own ship: the page flies it with the zone's flight code on top of the last state.
+  type Shown = { states: number; lastSent: number; own: { x: number; y: number } | null };
+  const shown = () => page.evaluate(() => ({ ...(window as unknown as { starlane: Shown }).starlane }));
+  const heldRoom = ownerOf(name)!.room as unknown as { tick: (dt?: number) => void };
+  heldRoom.tick = () => {};
+  try {
+    const before = await shown();
+    assert.ok(before.own, "the page shows a predicted own ship");
+    await page.keyboard.down("KeyW");
+    const moved = await waitFor("the predicted ship moves on the key press", async () => {
+      const now = await shown();
+      return now.lastSent > before.lastSent && Math.hypot(now.own!.x - before.own!.x, now.own!.y - before.own!.y) > 5
+        ? now
+        : undefined;
+    });
+    assert.equal(moved.states, before.states, "no server state arrived while the tick was held");
+    await page.keyboard.up("KeyW");
+  } finally {
+    delete (heldRoom as { tick?: unknown }).tick; // the room's own tick again
+  }
+  await released(name);
 
   // Hold thrust: the position on the HUD moves, and so does the ship on the server.
   const start = await hudPosition(page);
@@ -176,8 +217,11 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
     return Math.hypot(p.x - start.x, p.y - start.y) > 40 ? p : undefined;
   });
   await page.keyboard.up("KeyW");
-  const server = ownerOf(name)!.ship;
-  assert.ok(Math.hypot(server.x - start.x, server.y - start.y) > 40, `server ship at ${server.x},${server.y}`);
+  // The page is ahead of the zone by the inputs in flight (prediction); the zone follows.
+  await waitFor("the server's ship moved as far", async () => {
+    const server = ownerOf(name)!.ship;
+    return Math.hypot(server.x - start.x, server.y - start.y) > 40;
+  });
   assert.ok(Number(await text(page, "hud-speed")) > 0);
   assert.match(await text(page, "hud-rtt"), /^\d+ ms$/, "inputs were acknowledged");
 
@@ -273,9 +317,55 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
   await page.keyboard.press("KeyQ");
   await waitFor("credits for the ore", async () => (await text(page, "hud-credits")) === "50");
   assert.equal(await text(page, "hud-cargo"), "0");
+  await screenshot(t, page, "flying");
 
   assert.deepEqual(problems, []);
   await page.close();
+});
+
+async function registered(prefix: string): Promise<{ page: Page; problems: string[]; name: string }> {
+  const { page, problems } = await openPage();
+  const name = `${prefix}_${process.pid % 100000}`;
+  await page.fill("#name", name);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[value=register]");
+  await page.waitForSelector("body[data-phase=flying]", { timeout: 15_000 });
+  return { page, problems, name };
+}
+
+/** The chat log's lines as the page shows them, and how many elements players' text made. */
+const chatLines = (page: Page) => page.locator("#chat-log li").allTextContents();
+
+test("chat: two pages talk on global and in a whisper; an HTML/script payload shows as plain text", async (t) => {
+  const one = await registered("Talker");
+  const two = await registered("Hearer");
+  for (const p of [one, two])
+    await waitFor("chat connected", async () => /^chat/.test(await text(p.page, "chat-state")));
+  // Enter gives the keys to the chat line; typing there does not fly.
+  await one.page.keyboard.press("Enter");
+  const payload = `<img src=x id=pwned><script>window.pwned = 1</script> hi`;
+  await one.page.keyboard.type(payload);
+  await one.page.keyboard.press("Enter");
+  const line = `[global] ${one.name}: ${payload}`;
+  await waitFor("the message on the other page", async () => (await chatLines(two.page)).includes(line));
+  // Shown as text: no element came from it, no script ran.
+  assert.equal(await two.page.locator("#chat-log img, #chat-log script, #pwned").count(), 0);
+  assert.equal(await two.page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  await two.page.fill("#chat-input", `/w ${one.name} just you`);
+  await two.page.press("#chat-input", "Enter");
+  const whisper = `[whisper → ${one.name.toLowerCase()}] ${two.name}: just you`;
+  await waitFor("the whisper on the first page", async () => {
+    const lines = await chatLines(one.page);
+    return lines.some((l) => l.endsWith(`${two.name}: just you`)) ? lines : undefined;
+  });
+  assert.ok(
+    (await chatLines(two.page)).some((l) => l.toLowerCase() === whisper.toLowerCase()),
+    "the sender sees it too",
+  );
+  await screenshot(t, one.page, "chat");
+  assert.deepEqual([...one.problems, ...two.problems], []);
+  await one.page.close();
+  await two.page.close();
 });
 
 test("a failed log-in shows the server's message on the form", async () => {

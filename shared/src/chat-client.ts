@@ -27,6 +27,13 @@ export interface ChatLine {
   ts: number;
 }
 
+/** A party as chat tells its members: names are lower case. */
+export interface ChatParty {
+  id: string;
+  leader: string;
+  members: string[];
+}
+
 /** Every message the server sends, by its `t`. */
 export type ChatEvent =
   | {
@@ -39,6 +46,8 @@ export type ChatEvent =
   | ({ t: typeof ChatServerMessage.Message; channel: string } & ChatLine)
   | ({ t: typeof ChatServerMessage.Whispered; to: string } & ChatLine)
   | { t: typeof ChatServerMessage.Region; region: string }
+  | { t: typeof ChatServerMessage.PartyState; party: ChatParty | null }
+  | { t: typeof ChatServerMessage.PartyInvite; party: string; from: string }
   | { t: typeof ChatServerMessage.Ok; ref?: string | number }
   | { t: typeof ChatServerMessage.ChatError; code: ErrorCode; message: string; ref?: string | number };
 
@@ -89,7 +98,7 @@ export class ChatClient {
     return this.#socket.readyState === OPEN;
   }
 
-  say(channel: "global" | "region", text: string, ref?: string | number): void {
+  say(channel: "global" | "region" | "party", text: string, ref?: string | number): void {
     this.#send({ t: ChatClientMessage.Say, channel, text, ref });
   }
 
@@ -100,6 +109,15 @@ export class ChatClient {
   /** mute / unmute / block / unblock a player by name. */
   moderate(what: "mute" | "unmute" | "block" | "unblock", name: string, ref?: string | number): void {
     this.#send({ t: what, name, ref });
+  }
+
+  /** Party requests: `invite` and `kick` name a player, `accept` the party id of an invite. */
+  party(
+    action: "create" | "invite" | "accept" | "leave" | "kick",
+    arg?: { name?: string; party?: string },
+    ref?: string | number,
+  ): void {
+    this.#send({ t: ChatClientMessage.Party, action, ...arg, ref });
   }
 
   close(): void {

@@ -8,11 +8,12 @@ export {
   type ChatClientOptions,
   type ChatEvent,
   type ChatLine,
+  type ChatParty,
   type ChatSender,
   type ChatSocket,
   type ChatSocketConstructor,
 } from "./chat-client.js";
-export { afterClose, backoffMs, DEFAULT_BACKOFF } from "./close-policy.js";
+export { afterClose, backoffMs, CLOSE_POLICY, DEFAULT_BACKOFF, TransportCloseCode } from "./close-policy.js";
 export * from "./handoff-client.js";
 export {
   CHAT_GLOBAL,
@@ -24,6 +25,8 @@ export {
   ErrorCode,
   ServerMessage,
 } from "./protocol.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
 export { type BodyView, type MapView, type RegionView, regionView, type ShipView } from "./state-view.js";
 export {
   parseRegionRoomId,
@@ -36,4 +39,3 @@ export {
   regionWidth,
   type WorldConfig,
 } from "./world.js";
-export { CLOSE_POLICY, TransportCloseCode } from "./close-policy.js";

@@ -107,6 +107,8 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
+export { TUNING } from "./rules/tuning.js";
 export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";
 export {
   type EntryMeta,
@@ -141,6 +143,7 @@ export {
   type SnapshotShip,
 } from "./snapshots.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
+export { mountStatic, PAGE_SECURITY_HEADERS } from "./static.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";
 export {
   allRegions,
@@ -187,3 +190,13 @@ export {
   type WriteBehindKeys,
   writeBehindKeys,
 } from "./writebehind.js";
+export {
+  type ClusterStatus,
+  LocalZoneStatusBoard,
+  RedisZoneStatusBoard,
+  type RegionStatus,
+  readClusterStatus,
+  type ZoneReport,
+  type ZoneStatusBoard,
+  zoneStatusKeys,
+} from "./zone-status.js";

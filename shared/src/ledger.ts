@@ -87,6 +87,12 @@ export interface Ledger {
   /** Refused with STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE when the player does not own exactly `level - 1`. */
   buy(req: BuyUpgrade): Promise<TradeResult>;
   trade(req: Trade): Promise<TradeResult>;
+  /**
+   * What the operation with idempotency key `key` committed (`replayed: true`), or null when nothing
+   * committed under it (yet). For a party that did not make the call: a trade accepted from another
+   * room whose answer was lost with the room that made it.
+   */
+  settled(key: string): Promise<TradeResult | null>;
 }
 
 export const MAX_LEDGER_KEY = 128;
@@ -228,6 +234,15 @@ export class MemoryLedger implements Ledger {
       seller.cargo -= req.ore;
       return [buyer, seller];
     });
+  }
+
+  async settled(key: string): Promise<TradeResult | null> {
+    const prior = this.#done.get(key);
+    if (!prior) return null;
+    return prior.result.then(
+      (r) => ({ ...r, replayed: true }),
+      () => null,
+    );
   }
 
   async #account(playerId: string) {

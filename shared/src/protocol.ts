@@ -295,7 +295,7 @@ export const ErrorCode = {
   STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY: {
     area: "economy",
     status: 409,
-    message: "The other player is not in your region (left, moved away, or elsewhere); nothing changed.",
+    message: "The other player is not connected, or one of you left or moved to another region; nothing changed.",
   },
   STARLANE_ERR_LEDGER_UPGRADE_UNAVAILABLE: {
     area: "economy",

@@ -1,14 +1,18 @@
 // What the chat server keeps per connection (uWS user data), and a new one for an admitted player.
 
 import type uws from "uWebSockets.js";
-import type { AccessClaims, StarlaneError } from "@starlane/shared";
+import type { AccessClaims } from "@starlane/shared";
 import type { Sender } from "./bus.js";
 import type { Relation } from "./moderation.js";
 import { TokenBucket } from "./rate.js";
 import type { ChatLimits } from "./server.js";
 
 export interface Conn {
-  refusal?: StarlaneError;
+  /** The peer's address and the token it brought; the token is verified once the socket opens. */
+  ip: string;
+  token: string;
+  /** Verified and within the edge's caps; until then `player`, `key` and `release` are blanks. */
+  admitted: boolean;
   player: Sender;
   key: string;
   release: () => void;
@@ -32,10 +36,14 @@ export interface Conn {
 
 export type Ws = uws.WebSocket<Conn>;
 
-export const newConn = (claims: AccessClaims, release: () => void, config: ChatLimits): Conn => ({
-  player: { id: claims.sub, name: claims.name },
-  key: claims.name.toLowerCase(),
-  release,
+/** A connection just upgraded, not yet admitted. */
+export const newConn = (ip: string, token: string, config: ChatLimits): Conn => ({
+  ip,
+  token,
+  admitted: false,
+  player: { id: "", name: "" },
+  key: "",
+  release: () => {},
   region: "",
   regionVersion: -1,
   party: "",
@@ -49,4 +57,13 @@ export const newConn = (claims: AccessClaims, release: () => void, config: ChatL
   shown: new Set(),
   loading: 0,
   closed: false,
+});
+
+/** What admission fills in: the token's player and the edge slot to give back on close. */
+export const admitted = (claims: AccessClaims, release: () => void): Partial<Conn> => ({
+  admitted: true,
+  token: "",
+  player: { id: claims.sub, name: claims.name },
+  key: claims.name.toLowerCase(),
+  release,
 });

@@ -1,5 +1,5 @@
-// The chat service: a uWebSockets.js WebSocket at /v1/chat (authenticated at upgrade with the
-// access token, behind the connection edge), the operator routes, and /healthz, /readyz, /metrics.
+// The chat service: a uWebSockets.js WebSocket at /v1/chat (its access token verified as the
+// socket opens, behind the connection edge), the operator routes, and /healthz, /readyz, /metrics.
 // Every accepted message goes to history, then to the bus; each instance delivers what the bus
 // brings to its own connections. The region channel follows the ship through the ownership
 // change events, never anything the client says.
@@ -30,7 +30,7 @@ import {
   type TokenVerifier,
 } from "@starlane/shared";
 import type { ChatBus, ChatEvent } from "./bus.js";
-import { type Conn, newConn, type Ws } from "./connection.js";
+import { admitted, type Conn, newConn, type Ws } from "./connection.js";
 import type { History, StoredMessage } from "./history.js";
 import { type ChatMetrics, type Closed, createChatMetrics, type Refusal } from "./metrics.js";
 import type { Moderation, Relation } from "./moderation.js";
@@ -263,6 +263,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
   /** One client request, after the synchronous checks (size, JSON, rate). */
   const handle = async (ws: Ws, msg: Record<string, unknown>) => {
     const c = ws.getUserData();
+    if (!c.admitted) return; // sent before its token was verified, and the token was refused
     const ref = msg.ref;
     switch (msg.t) {
       case ChatClientMessage.Say: {
@@ -366,6 +367,42 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     });
   };
 
+  /**
+   * Verifies the connection's token and takes its place at the edge; true when admitted. A refused
+   * connection is closed with the refusal's code (4100 for a bad token, 4111 over the per-address
+   * cap) before anything was sent on it.
+   */
+  const admit = async (ws: Ws): Promise<boolean> => {
+    const c = ws.getUserData();
+    const refuse = (err: StarlaneError) => {
+      metrics.upgradeRefused(err.code);
+      if (c.closed) return false;
+      c.closed = true;
+      const spec: { close?: number; message: string } = ErrorCode[err.code];
+      ws.end(spec.close ?? CloseCode.Unauthorized, err.message);
+      return false;
+    };
+    let claims: AccessClaims;
+    try {
+      claims = await verifier.verify(c.token || undefined);
+    } catch (err) {
+      edge.countRefused(c.ip);
+      // Closed with 4100 (or the verifier's own code): a browser cannot read an HTTP refusal of a
+      // WebSocket, but it can read the close code, and the shared close policy says "log in again".
+      return refuse(err instanceof StarlaneError ? err : new StarlaneError("STARLANE_ERR_UNAUTHORIZED"));
+    }
+    if (c.closed) return false;
+    const release = edge.admit(c.ip, claims.lt === true);
+    if (release instanceof StarlaneError) return refuse(release);
+    Object.assign(c, admitted(claims, release));
+    log.debug({ player: c.player.id }, "chat connection open");
+    all.add(ws);
+    add(byKey, c.key, ws);
+    add(byId, c.player.id, ws);
+    metrics.connected(1);
+    return true;
+  };
+
   app.ws<Conn>(CHAT_PATH, {
     maxPayloadLength: UWS_MAX_PAYLOAD,
     maxBackpressure: 1024 * 1024,
@@ -373,60 +410,36 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     closeOnBackpressureLimit: true,
     idleTimeout: 120,
     sendPingsAutomatically: true,
+    // The upgrade is synchronous and the token is verified once the socket is open. uWS's
+    // `res.cork(() => res.upgrade())` after an await can close the fresh socket at once (1006,
+    // uNetworking/uWebSockets#1929), and an uncorked upgrade prints a warning per connection; so
+    // nothing here awaits. The Origin and the per-address upgrade rate are checked first, as HTTP
+    // refusals; a bad token or a full per-address quota closes the open socket with its code
+    // before anything is sent on it.
     upgrade: (res, req, context) => {
-      // uWS: everything from `req` is read now, before any await; onAborted before the first await.
       const ip = Buffer.from(res.getRemoteAddressAsText()).toString();
       const origin = req.getHeader("origin") || undefined;
       const token =
         bearerToken(req.getHeader("authorization") || undefined) ??
         new URLSearchParams(req.getQuery() ?? "").get("access_token") ??
-        undefined;
-      const key = req.getHeader("sec-websocket-key");
-      const protocol = req.getHeader("sec-websocket-protocol");
-      const extensions = req.getHeader("sec-websocket-extensions");
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
+        "";
       if (closing) return refuseUpgrade(res, new StarlaneError("STARLANE_ERR_UNAVAILABLE"));
       const early = edge.precheck(ip, origin);
       if (early) return refuseUpgrade(res, early);
-      const upgrade = (data: Partial<Conn>) =>
-        res.cork(() => res.upgrade(data as Conn, key, protocol, extensions, context));
-      verifier.verify(token).then(
-        (claims: AccessClaims) => {
-          if (aborted) return;
-          const admitted = edge.admit(ip, claims.lt === true);
-          if (admitted instanceof StarlaneError) return refuseUpgrade(res, admitted);
-          upgrade(newConn(claims, admitted, config));
-        },
-        (err: unknown) => {
-          edge.countRefused(ip);
-          if (aborted) return;
-          metrics.upgradeRefused("STARLANE_ERR_UNAUTHORIZED");
-          // Upgraded, then closed with 4100: a browser cannot read an HTTP refusal of a WebSocket,
-          // but it can read the close code, and the shared close policy says "log in again".
-          const refusal = err instanceof StarlaneError ? err : new StarlaneError("STARLANE_ERR_UNAUTHORIZED");
-          upgrade({ refusal, closed: false });
-        },
+      res.upgrade<Conn>(
+        newConn(ip, token, config),
+        req.getHeader("sec-websocket-key"),
+        req.getHeader("sec-websocket-protocol"),
+        req.getHeader("sec-websocket-extensions"),
+        context,
       );
     },
     open: (ws) => {
       const c = ws.getUserData();
-      if (c.refusal) {
-        metrics.closed("unauthorized");
-        ws.end(CloseCode.Unauthorized, c.refusal.message);
-        c.closed = true;
-        return;
-      }
-      log.debug({ player: c.player.id }, "chat connection open");
-      all.add(ws);
-      add(byKey, c.key, ws);
-      add(byId, c.player.id, ws);
-      metrics.connected(1);
       c.loading++;
       c.buffer = [];
       c.queue = (async () => {
+        if (!(await admit(ws))) return;
         const first = (byKey.get(c.key)?.size ?? 0) === 1;
         const [relations, mutedUntil, owner, party] = await Promise.all([
           moderation.relations(c.key),
@@ -485,10 +498,9 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     },
     close: (ws, code) => {
       const c = ws.getUserData();
-      log.debug({ player: c.player?.id, code }, "chat connection closed");
-      const wasOpen = !c.refusal;
+      log.debug({ player: c.player.id, code }, "chat connection closed");
       c.closed = true;
-      if (!wasOpen) return;
+      if (!c.admitted) return;
       c.release();
       all.delete(ws);
       drop(byId, c.player.id, ws);

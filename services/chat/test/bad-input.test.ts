@@ -2,7 +2,7 @@
 // and a bystander on the same instance keeps chatting throughout. Real Redis and PostgreSQL.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { connectPostgres, connectRedis } from "@starlane/shared";
+import { CloseCode, connectPostgres, connectRedis } from "@starlane/shared";
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, testRedisPrefix } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
 import type pg from "pg";
@@ -149,14 +149,15 @@ test("a flood: the burst passes, then each message is refused with its code, and
   await stillServing("flood");
 });
 
-test("per-address caps: open connections over the cap get HTTP 429; load-test (lt) tokens are exempt", async () => {
+test("per-address caps: a connection over the cap is closed with 4111 before any message; load-test (lt) tokens are exempt", async () => {
   const one = await connect(capped, "cap1");
   const two = await connect(capped, "cap2");
   await one.ready();
   await two.ready();
   const three = await connect(capped, "cap3");
-  await three.waitClosed();
-  assert.equal(three.refusedStatus, 429);
+  const closed = await three.waitClosed();
+  assert.equal(closed.code, CloseCode.TooManyConnections);
+  assert.deepEqual(three.messages, []);
   const bot = await connect(capped, "capbot", { lt: true });
   await bot.ready();
   one.close();

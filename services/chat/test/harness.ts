@@ -105,16 +105,6 @@ export async function startInstance(
 // biome-ignore lint/suspicious/noExplicitAny: test messages are inspected field by field
 export type Msg = Record<string, any>;
 
-/**
- * Known defect, issue 15 (services/chat/README.md, "Open defect"): now and then a freshly opened
- * connection is closed by the server (1006, no close frame) within a few ms of opening, while its
- * set-up runs, sometimes several times in a row for one player. Real clients re-enter on 1006 (the
- * shared close policy); `ready()` does the same, up to three times, and counts it in
- * `droppedBeforeWelcome`. Set STARLANE_CHAT_TEST_NO_RETRY=1 to see the tests fail instead.
- */
-export const droppedBeforeWelcome = { count: 0 };
-const RETRY_DROPPED = process.env.STARLANE_CHAT_TEST_NO_RETRY !== "1";
-
 export class Client {
   readonly messages: Msg[] = [];
   closed: { code: number; reason: string } | undefined;
@@ -169,13 +159,6 @@ export class Client {
   async ready(): Promise<Msg> {
     const isHistory = (m: Msg) => m.t === "history" && m.channel === "global";
     await waitFor("global history or a close", () => this.messages.some(isHistory) || this.closed);
-    for (let retry = 0; RETRY_DROPPED && retry < 3; retry++) {
-      if (this.closed?.code !== 1006 || !this.#opened || this.messages.length > 0) break;
-      droppedBeforeWelcome.count++;
-      this.closed = undefined;
-      this.ws = this.#open();
-      await waitFor("global history or a close", () => this.messages.some(isHistory) || this.closed);
-    }
     const history = this.messages.find(isHistory);
     if (!history)
       throw new Error(`closed before ready: ${JSON.stringify(this.closed)} ${this.error?.message ?? ""} ${this.note}`);

@@ -6,7 +6,10 @@ export const embeddedConfig = {
   publicHost: setting.string("STARLANE_PUBLIC_HOST", "host name printed in URLs and given to clients", "localhost"),
   frontDoorPort: setting.port("STARLANE_FRONT_DOOR_PORT", "login API, world entry and browser client", 8080),
   dataDir: setting.string("STARLANE_DATA_DIR", "embedded PostgreSQL data folder", ".starlane/pgdata"),
-  databaseUrl: setting.url("DATABASE_URL", "use this PostgreSQL instead of the embedded one", ["postgres", "postgresql"]),
+  databaseUrl: setting.url("DATABASE_URL", "use this PostgreSQL instead of the embedded one", [
+    "postgres",
+    "postgresql",
+  ]),
   logLevel: logLevelSetting,
 };
 

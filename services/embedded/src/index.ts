@@ -40,18 +40,26 @@ import {
   LocalAccountEvents,
   LocalRegionDirectory,
   LocalShipOwnership,
+  LocalZoneStatusBoard,
   type Logger,
   listen,
   loadConfig,
   mountNotFound,
   mountOps,
+  mountStatic,
+  readClusterStatus,
   type ShipOwnership,
   worldFromConfig,
 } from "@starlane/shared";
-import { createZoneServer, type ZoneConfig, type ZoneServer } from "@starlane/zone";
+import {
+  createZoneServer,
+  type StatusPublishing,
+  startZoneStatus,
+  type ZoneConfig,
+  type ZoneServer,
+} from "@starlane/zone";
 import type pg from "pg";
 import type { embeddedConfig } from "./config.js";
-import { mountStatic } from "./static.js";
 
 // The embedded PostgreSQL, for tests of other packages that boot this composition (client-demo).
 export { EMBEDDED_POOL_MAX, type EmbeddedPostgres, startEmbeddedPostgres } from "./postgres.js";
@@ -100,9 +108,16 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   const frontDoor = createApp();
   // Bans and ended sessions, published by login, followed by the zone (closes live connections).
   const accountEvents = new LocalAccountEvents();
-  const login = await mountLogin(frontDoor, { log, db, registry, accountEvents }, config.login);
-  const repository = createShipRepository(db);
   const directory = new LocalRegionDirectory();
+  // The zone reports its regions' figures here; the operator map at /operator/map.html reads them.
+  const board = new LocalZoneStatusBoard();
+  const world = worldFromConfig(config.zone);
+  const login = await mountLogin(
+    frontDoor,
+    { log, db, registry, accountEvents, cluster: () => readClusterStatus(world, directory, board) },
+    config.login,
+  );
+  const repository = createShipRepository(db);
   // One record store for the zone (writes) and world entry (reads where a ship is).
   const ownership = new LocalShipOwnership();
   const zone = createZoneServer(
@@ -148,7 +163,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   let chatUrl: string | undefined;
   login.setWorldEntry(
     createWorldEntry({
-      world: worldFromConfig(config.zone),
+      world,
       ships: repository,
       ownership,
       directory,
@@ -161,6 +176,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
   });
   mountStatic(frontDoor, CLIENT_DIR);
   mountNotFound(frontDoor);
+  let status: StatusPublishing | undefined;
 
   return {
     login,
@@ -173,16 +189,20 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       frontDoorListening = listen(frontDoor, config.embedded.host, config.embedded.frontDoorPort);
       const chatListening = chat.listen();
       chatUrl = `ws://${config.embedded.publicHost}:${chatListening.port}${CHAT_PATH}`;
-      return {
-        frontDoor: frontDoorListening,
-        zone: await zone.listen(),
-        chat: { port: chatListening.port, url: chatUrl },
-      };
+      const zoneListening = await zone.listen();
+      status = startZoneStatus(zone, board, {
+        address: zoneListening.address,
+        leaseTtlMs: config.zone.leaseTtlMs,
+        intervalMs: 1000,
+        log,
+      });
+      return { frontDoor: frontDoorListening, zone: zoneListening, chat: { port: chatListening.port, url: chatUrl } };
     },
     // Reverse order of dependence: stop taking players, save their ships, drain to PostgreSQL.
     async close() {
       frontDoorListening?.close();
       await chat.close();
+      await status?.stop();
       await zone.close(); // saves every ship in play and flushes them through the queue
       ships.close();
       await persistence.stop();

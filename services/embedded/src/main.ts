@@ -81,6 +81,7 @@ runMain("starlane", async (life) => {
       `  health           ${base}/healthz   ${base}/readyz   ${base}/metrics`,
       `  zone             ws://${zoneListening.address} (all ${starlane.zone.regions().length} regions; clients get here through POST ${base}/v1/world/enter)`,
       `  chat             ${chatListening.url} (world entry's answer gives it as \`chat\`)`,
+      `  cluster map      ${base}/operator/map.html (asks for the operator token)`,
       // Where the token is, never the token: the banner ends up in terminals, logs and screenshots.
       `  operator token   ${operator.path ? `${operator.path}${operator.created ? " (new)" : ""}` : "from STARLANE_OPERATOR_TOKEN"}: send it as Authorization: Bearer <token> to ${base}/v1/operator/...`,
       `  signing keys     sealed in PostgreSQL with the key-encryption key ${kek.path ? `in ${kek.path}${kek.created ? " (new; keep it: without it the stored signing keys cannot be used)" : ""}` : "from STARLANE_LOGIN_KEY_ENCRYPTION_KEY"}`,

@@ -11,7 +11,9 @@ import { EMBEDDED_POOL_MAX, startEmbeddedPostgres } from "../src/postgres.js";
 test("concurrent transactions and parameterised queries never interleave on the embedded database", async () => {
   const dir = mkdtempSync(join(tmpdir(), "starlane-pglite-"));
   const pg = await startEmbeddedPostgres(dir);
-  const db = await connectPostgres(pg.url, { max: EMBEDDED_POOL_MAX });
+  // 200 callers queue for one connection: on a loaded machine the last wait longer than the
+  // default 5 s pool wait, which is about load, not about interleaving.
+  const db = await connectPostgres(pg.url, { max: EMBEDDED_POOL_MAX, connectionTimeoutMillis: 120_000 });
   try {
     await db.query("CREATE TABLE t (a int, b text, c int)");
     const failures: string[] = [];

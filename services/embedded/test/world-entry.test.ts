@@ -266,3 +266,26 @@ test("an operator ban in npm start closes the player's live zone connection with
   assert.equal(again.status, 403);
   assert.equal(again.body.code, "STARLANE_ERR_ACCOUNT_BANNED");
 });
+
+test("the world map names the zone that owns each region, for the browser client's minimap", async () => {
+  const res = await fetch(`${base}/v1/world/map`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("cache-control"), "public, max-age=1");
+  const map = (await res.json()) as {
+    world: { cols: number; rows: number };
+    regions: { region: string; zone: string | null; address: string | null; epoch: number | null }[];
+  };
+  assert.equal(map.regions.length, map.world.cols * map.world.rows);
+  for (const r of map.regions) {
+    assert.match(r.region, /^region-\d+-\d+$/);
+    assert.ok(r.zone && r.address && r.epoch !== null && r.epoch > 0, JSON.stringify(r));
+  }
+  // One zone process in npm start: it owns them all, at the address world entry gives.
+  assert.equal(new Set(map.regions.map((r) => r.zone)).size, 1);
+  const reg = await api("/v1/accounts", {
+    name: `Mapper_${randomUUID().slice(0, 6)}`,
+    password: "correct horse battery",
+  });
+  const seat = await api("/v1/world/enter", {}, reg.body.accessToken);
+  assert.equal(map.regions.find((r) => r.region === seat.body.roomId)?.address, seat.body.address);
+});

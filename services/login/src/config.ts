@@ -14,6 +14,10 @@ export const loginConfig = {
     "ws",
     "wss",
   ]),
+  clientDir: setting.string(
+    "STARLANE_CLIENT_DIR",
+    "standalone front door: serve the browser client (and the operator map) from this folder, e.g. client-demo/public",
+  ),
   redisPrefix: setting.string("STARLANE_KEY_PREFIX", "prefix of every Redis key this service writes", "starlane:"),
   logLevel: logLevelSetting,
   accessTokenTtlS: setting.int("STARLANE_ACCESS_TOKEN_TTL_S", "access token lifetime, seconds", 900, 30, 3600),

@@ -1,10 +1,12 @@
 // The login service: accounts, passwords, access tokens (ES256, JWKS), refresh tokens, rate limits
 // and the world-entry endpoint. `mountLogin` adds its routes to an existing uWS app (the embedded
 // front door); `createLoginServer` is the standalone process's app, which listens when told.
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type AccountEvents,
   type App,
+  type ClusterStatus,
   type ConfigOf,
   createApp,
   createOperatorCheck,
@@ -17,6 +19,7 @@ import {
   migrate,
   mountNotFound,
   mountOps,
+  mountStatic,
   type Registry,
 } from "@starlane/shared";
 import type { Redis } from "ioredis";
@@ -65,6 +68,8 @@ export interface LoginDeps {
    * closes them with 4180 / 4181). In-process embedded, Redis in the cluster.
    */
   accountEvents?: AccountEvents;
+  /** Who owns which region, with the zones' figures: GET /v1/operator/cluster (the cluster map). */
+  cluster?: () => Promise<ClusterStatus>;
 }
 
 export interface Login {
@@ -137,6 +142,7 @@ export async function mountLogin(app: App, deps: LoginDeps, config: LoginConfig)
     accessTokenTtlS: config.accessTokenTtlS,
     lifecycle,
     audit: createAuditLog(deps.db),
+    ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
   mountRoutes(
     app,
@@ -209,6 +215,7 @@ export async function createLoginServer(deps: LoginDeps, config: LoginConfig): P
   const registry = deps.registry ?? createRegistry("login");
   mountOps(app, { registry, notReadyReason: () => null });
   const login = await mountLogin(app, { ...deps, registry }, config);
+  if (config.clientDir) mountStatic(app, resolve(config.clientDir));
   mountNotFound(app);
   let listening: Listening | undefined;
   return {

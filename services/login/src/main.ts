@@ -12,6 +12,8 @@ import {
   RedisAccountEvents,
   RedisRegionDirectory,
   RedisShipOwnership,
+  RedisZoneStatusBoard,
+  readClusterStatus,
   readSecretFile,
   runMain,
   worldFromConfig,
@@ -51,19 +53,32 @@ runMain("starlane-login", async (life) => {
 
   // World entry creates ships, so the characters table must exist even if persistence is not up yet.
   if (redis) await migratePersistence(db);
-  const worldEntry = redis
-    ? createWorldEntry({
-        world: worldFromConfig(config),
-        ships: createShipRepository(db),
-        directory: new RedisRegionDirectory(redis, { prefix: config.redisPrefix }),
-        ownership: new RedisShipOwnership(redis, { prefix: config.redisPrefix }),
-        chatUrl: () => config.chatUrl,
-      })
-    : undefined;
+  const world = worldFromConfig(config);
+  const directory = redis ? new RedisRegionDirectory(redis, { prefix: config.redisPrefix }) : undefined;
+  const worldEntry =
+    redis && directory
+      ? createWorldEntry({
+          world,
+          ships: createShipRepository(db),
+          directory,
+          ownership: new RedisShipOwnership(redis, { prefix: config.redisPrefix }),
+          chatUrl: () => config.chatUrl,
+        })
+      : undefined;
   // Without Redis there is no zone to tell (zones need Redis): bans still hold at world entry.
   const accountEvents = redis ? new RedisAccountEvents(redis, { prefix: config.redisPrefix }) : undefined;
+  // The cluster map and zonectl's view: the directory plus what the zones report (zone-status.ts).
+  const board = redis ? new RedisZoneStatusBoard(redis, { prefix: config.redisPrefix }) : undefined;
+  const cluster = directory && board ? () => readClusterStatus(world, directory, board) : undefined;
   const login = await createLoginServer(
-    { log, db, redis, ...(worldEntry ? { worldEntry } : {}), ...(accountEvents ? { accountEvents } : {}) },
+    {
+      log,
+      db,
+      redis,
+      ...(worldEntry ? { worldEntry } : {}),
+      ...(accountEvents ? { accountEvents } : {}),
+      ...(cluster ? { cluster } : {}),
+    },
     config,
   );
   life.defer("login", login.close);

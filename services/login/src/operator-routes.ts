@@ -2,7 +2,7 @@
 // (STARLANE_OPERATOR_TOKEN). A refusal says nothing about why: missing, malformed and wrong
 // credentials get the same answer. Refusals count per IP; past the limit every operator request
 // from that IP is 429, the right token included, so guessing costs a window per few tries.
-import { type Logger, type OperatorCheck, StarlaneError } from "@starlane/shared";
+import { type ClusterStatus, type Logger, type OperatorCheck, StarlaneError } from "@starlane/shared";
 import type { AccountLifecycle } from "./account-lifecycle.js";
 import type { AccountStore } from "./accounts.js";
 import type { AuditLog } from "./audit.js";
@@ -31,6 +31,8 @@ export interface OperatorDeps {
   accessTokenTtlS: number;
   lifecycle: AccountLifecycle;
   audit: AuditLog;
+  /** Without it GET /v1/operator/cluster answers 503 (no zone directory wired). */
+  cluster?: () => Promise<ClusterStatus>;
 }
 
 /** Audit entries answered by GET /v1/operator/audit. */
@@ -159,6 +161,11 @@ export function operatorRoutes(deps: OperatorDeps): Route[] {
     return { status: 200, body: { account, banned: false } };
   };
 
+  const cluster: Handler = async () => {
+    if (!deps.cluster) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
+    return { status: 200, body: await deps.cluster() };
+  };
+
   const audit: Handler = async () => ({ status: 200, body: { entries: await deps.audit.recent(AUDIT_PAGE) } });
 
   const provision: Handler = async ({ ip, actor, body }) => {
@@ -199,5 +206,6 @@ export function operatorRoutes(deps: OperatorDeps): Route[] {
     ["/v1/operator/accounts/ban", "post", guarded("ban", ban), true],
     ["/v1/operator/accounts/unban", "post", guarded("unban", unban), true],
     ["/v1/operator/audit", "get", guarded("read audit", audit), false],
+    ["/v1/operator/cluster", "get", guarded("read cluster", cluster), false],
   ];
 }

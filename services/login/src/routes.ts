@@ -250,6 +250,14 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     return { status: 200, body };
   };
 
+  // Public: which zone process owns each region (the browser client's minimap). Zone addresses are
+  // what world entry tells every player anyway.
+  const worldMap: Handler = async () => {
+    const entry = deps.worldEntry();
+    if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
+    return { status: 200, body: await entry.map(), headers: { "cache-control": "public, max-age=1" } };
+  };
+
   // Needs the current password as well as a live access token, and spends the log-in budget of
   // the IP and the account, so a stolen access token cannot guess its way to a password change.
   const changePassword: Handler = async ({ ip, authorization, body }) => {
@@ -296,6 +304,7 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     ["/v1/sessions", "del", logout, true],
     ["/v1/sessions/refresh", "post", refreshSession, true],
     ["/v1/world/enter", "post", enterWorld, false],
+    ["/v1/world/map", "get", worldMap, false],
     ["/v1/account/password", "post", changePassword, true],
     ["/v1/account/sessions", "del", logOutEverywhere, false],
     ["/.well-known/jwks.json", "get", jwks, false],

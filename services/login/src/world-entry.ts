@@ -36,7 +36,18 @@ export interface WorldEntry {
    * anything else is answered as a 500 and logged.
    */
   enter(claims: AccessClaims, accessToken: string): Promise<WorldSeat>;
+  /** Which zone owns each region now (`GET /v1/world/map`); read at most once a second. */
+  map(): Promise<WorldMap>;
 }
+
+export interface WorldMap {
+  world: WorldConfig;
+  /** Every region of the grid, row by row; `zone` null while no zone holds it. */
+  regions: { region: string; zone: string | null; address: string | null; epoch: number | null }[];
+}
+
+/** How long one reading of the region owners is served to every caller. */
+const MAP_TTL_MS = 1000;
 
 export interface WorldEntryDeps {
   world: WorldConfig;
@@ -75,7 +86,32 @@ export function createWorldEntry(deps: WorldEntryDeps): WorldEntry {
       (await deps.ships.createAtSpawn(claims.sub, claims.name, spawnFor(deps.world, claims.sub)));
     return regionRoomId(regionOf(deps.world, ship.x, ship.y));
   };
+  let mapRead: { at: number; map: Promise<WorldMap> } | undefined;
+  const readMap = async (): Promise<WorldMap> => {
+    const ids: string[] = [];
+    for (let row = 0; row < deps.world.rows; row++)
+      for (let col = 0; col < deps.world.cols; col++) ids.push(regionRoomId({ col, row }));
+    const owners = await Promise.all(ids.map((id) => deps.directory.owner(id)));
+    return {
+      world: deps.world,
+      regions: ids.map((region, i) => {
+        const o = owners[i];
+        return { region, zone: o?.zoneId ?? null, address: o?.address ?? null, epoch: o?.epoch ?? null };
+      }),
+    };
+  };
   return {
+    map() {
+      const now = Date.now();
+      if (!mapRead || now - mapRead.at >= MAP_TTL_MS) {
+        const map = readMap();
+        mapRead = { at: now, map };
+        map.catch(() => {
+          if (mapRead?.map === map) mapRead = undefined; // a failed read is not served for a second
+        });
+      }
+      return mapRead.map;
+    },
     async enter(claims, accessToken) {
       const roomId = await holder(claims);
       const owner = await deps.directory.owner(roomId);

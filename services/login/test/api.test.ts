@@ -19,6 +19,11 @@ after(async () => {
   await fx.close();
 });
 
+/** World entry stand-ins here answer `enter` only. */
+const noMap = async (): Promise<never> => {
+  throw new Error("the world map is not used in this test");
+};
+
 const post = (path: string, body?: unknown, options?: Parameters<typeof call>[4]) =>
   call(login.base, "POST", path, body, options);
 const register = (name: string, password = "correct horse") => post("/v1/accounts", { name, password });
@@ -264,6 +269,7 @@ describe("world entry failures", () => {
   test("a refusal from the world is passed on with its code, for the verified player", async () => {
     const seen: string[] = [];
     login.server.setWorldEntry({
+      map: noMap,
       enter: async (claims) => {
         seen.push(claims.name);
         throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
@@ -278,6 +284,7 @@ describe("world entry failures", () => {
 
   test("a seat that cannot be serialised is a 500, not a crash", async () => {
     login.server.setWorldEntry({
+      map: noMap,
       enter: async () => ({ roomId: "r1", reservation: { n: 1n }, address: "ws://x" }),
     });
     const r = await enter();
@@ -287,6 +294,7 @@ describe("world entry failures", () => {
 
   test("an unexpected failure is a 500 that does not leak its cause", async () => {
     login.server.setWorldEntry({
+      map: noMap,
       enter: async () => {
         throw new Error("redis exploded at 10.0.0.7");
       },

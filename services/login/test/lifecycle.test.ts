@@ -20,6 +20,9 @@ before(async () => {
     {
       accountEvents: events,
       worldEntry: {
+        map: async () => {
+          throw new Error("the world map is not used in this test");
+        },
         enter: async (claims) => {
           entered.push(claims.sub);
           return { roomId: "region-0-0", reservation: {}, address: "127.0.0.1:1" };

@@ -110,9 +110,7 @@ async function applyOnce(
     // every ledger operation on the row.
     for (const hold of holds) {
       const row = locked.rows.find((r) => r.player_id === hold.playerId);
-      if (!row || Number(row.ledger_version) !== hold.ledgerVersion) continue;
-      await client.query("UPDATE characters SET cargo = $2 WHERE player_id = $1", [hold.playerId, hold.cargo]);
-      have.get(hold.playerId)!.cargo = hold.cargo;
+      if (row && Number(row.ledger_version) === hold.ledgerVersion) have.get(hold.playerId)!.cargo = hold.cargo;
     }
     if (upgrade) {
       const row = locked.rows.find((r) => r.player_id === upgrade.playerId);
@@ -129,35 +127,46 @@ async function applyOnce(
       if (h.cargo + m.ore < 0) throw insufficient("ore");
     }
 
-    const balances: Balance[] = [];
-    for (const m of movements) {
-      if (m.party.startsWith("station:")) continue;
-      const { rows } = await client.query<{
-        credits: string;
-        cargo: string;
-        ledger_version: string;
-        hold_level: number;
-      }>(
-        `UPDATE characters SET credits = credits + $2, cargo = cargo + $3, hold_level = hold_level + $4,
-           ledger_version = ledger_version + 1, updated_at = now()
-         WHERE player_id = $1 RETURNING credits, cargo, ledger_version, hold_level`,
-        [m.party, m.credits, m.ore, upgrade?.playerId === m.party ? 1 : 0],
-      );
-      const r = rows[0]!;
-      balances.push({
-        playerId: m.party,
-        credits: Number(r.credits),
-        cargo: Number(r.cargo),
-        holdLevel: r.hold_level,
-        ledgerVersion: Number(r.ledger_version),
+    // The rows are locked: their new balances are known here, and written with the ledger's rows
+    // and the answer in one statement (each round trip to PostgreSQL is waited for under a lock).
+    const balances: Balance[] = movements
+      .filter((m) => !m.party.startsWith("station:"))
+      .map((m) => {
+        const row = locked.rows.find((r) => r.player_id === m.party)!;
+        const h = have.get(m.party)!;
+        return {
+          playerId: m.party,
+          credits: h.credits + m.credits,
+          cargo: h.cargo + m.ore,
+          holdLevel: row.hold_level + (upgrade?.playerId === m.party ? 1 : 0),
+          ledgerVersion: Number(row.ledger_version) + 1,
+        };
       });
-    }
     await client.query(
-      `INSERT INTO ledger (trade_key, party, credits_delta, ore_delta)
-       SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[])`,
-      [key, movements.map((m) => m.party), movements.map((m) => m.credits), movements.map((m) => m.ore)],
+      `WITH moved AS (
+         UPDATE characters c SET credits = b.credits, cargo = b.cargo, hold_level = b.hold_level,
+           ledger_version = b.ledger_version, updated_at = now()
+         FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::bigint[])
+           AS b (player_id, credits, cargo, hold_level, ledger_version)
+         WHERE c.player_id = b.player_id
+       ), entries AS (
+         INSERT INTO ledger (trade_key, party, credits_delta, ore_delta)
+         SELECT $1, * FROM unnest($7::text[], $8::bigint[], $9::bigint[])
+       )
+       UPDATE trades SET result = $10 WHERE key = $1`,
+      [
+        key,
+        balances.map((b) => b.playerId),
+        balances.map((b) => b.credits),
+        balances.map((b) => b.cargo),
+        balances.map((b) => b.holdLevel),
+        balances.map((b) => b.ledgerVersion),
+        movements.map((m) => m.party),
+        movements.map((m) => m.credits),
+        movements.map((m) => m.ore),
+        { balances },
+      ],
     );
-    await client.query("UPDATE trades SET result = $2 WHERE key = $1", [key, { balances }]);
     return { key, replayed: false, balances };
   });
 }
@@ -217,6 +226,15 @@ export async function trade(pool: pg.Pool, req: Trade): Promise<TradeResult> {
   );
 }
 
+/** The committed result of `key`, or null (never claimed, or claimed by a transaction not committed). */
+export async function settled(pool: pg.Pool, key: string): Promise<TradeResult | null> {
+  const { rows } = await pool.query<{ result: { balances?: Balance[] } }>("SELECT result FROM trades WHERE key = $1", [
+    key,
+  ]);
+  const balances = rows[0]?.result.balances;
+  return balances ? { key, replayed: true, balances } : null;
+}
+
 /** The Ledger contract over PostgreSQL. */
 export function createLedger(pool: pg.Pool): Ledger {
   // Callers switch on codes, not on this package's classes.
@@ -229,5 +247,6 @@ export function createLedger(pool: pg.Pool): Ledger {
     sell: (req) => sellOre(pool, req).catch(coded),
     buy: (req) => buyUpgrade(pool, req).catch(coded),
     trade: (req) => trade(pool, req).catch(coded),
+    settled: (key) => settled(pool, key),
   };
 }

@@ -70,6 +70,20 @@ for (const [name, make] of Object.entries(subjects)) {
       });
     });
 
+    test("settled(key): what a key committed, for a party that did not make the call; null for none or a refusal", async () => {
+      const s = make();
+      const [a, b] = [id("buyer"), id("seller")];
+      await s.seed(a, 50, 0);
+      await s.seed(b, 0, 5);
+      const key = id("t");
+      assert.equal(await s.ledger.settled(key), null);
+      const r = await s.ledger.trade({ key, buyer: a, seller: b, ore: 2, credits: 20, ...fence });
+      assert.deepEqual(await s.ledger.settled(key), { ...r, replayed: true });
+      const refused = id("t");
+      await assert.rejects(s.ledger.trade({ key: refused, buyer: a, seller: b, ore: 1, credits: 999, ...fence }));
+      assert.equal(await s.ledger.settled(refused), null);
+    });
+
     test("a trade moves both sides or neither", async () => {
       const s = make();
       const [a, b] = [id("buyer"), id("seller")];

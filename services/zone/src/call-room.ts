@@ -8,13 +8,14 @@ export const callRoom: CallRoom = <M extends keyof RemoteRoom>(
   method: M,
   args: Parameters<RemoteRoom[M]>,
   ms: number,
-) => {
+) => callAnyRoom<Awaited<ReturnType<RemoteRoom[M]>>>(roomId, method, args, ms);
+
+/** The same for any room method answering `T` (the trade desk's calls, trades.ts). */
+export function callAnyRoom<T>(roomId: string, method: string, args: unknown[], ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("timeout")), ms);
   });
-  const call = matchMaker.remoteRoomCall<RemoteRoom>(roomId, method, args, ms) as Promise<
-    Awaited<ReturnType<RemoteRoom[M]>>
-  >;
+  const call = matchMaker.remoteRoomCall(roomId, method as never, args, ms) as Promise<T>;
   return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
-};
+}

@@ -16,15 +16,18 @@ import {
   RedisRegionDirectory,
   RedisRegionSnapshots,
   RedisShipOwnership,
+  RedisZoneStatusBoard,
   runMain,
 } from "@starlane/shared";
 import { leaseTiming, zoneConfig } from "./config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "./presence.js";
 import { createZoneServer } from "./server.js";
+import { startZoneStatus, zoneStatusConfig } from "./status.js";
 
 runMain("zone", async (life) => {
   const config = loadConfig(zoneConfig, process.env);
   leaseTiming(config); // lease, fence and snapshot timings that cannot work stop the zone here
+  const statusConfig = loadConfig(zoneStatusConfig, process.env);
   if (!config.redisUrl) {
     throw new ConfigError(
       "REDIS_URL",
@@ -69,6 +72,15 @@ runMain("zone", async (life) => {
   );
   life.defer("zone", () => zone.close());
   const { address } = await zone.listen();
-  log.info({ address, zone: zone.zoneId, regions: zone.regions() }, "zone listening");
+  // What zonectl and the cluster map show (see status.ts).
+  const status = startZoneStatus(zone, new RedisZoneStatusBoard(redis, { prefix: config.keyPrefix }), {
+    ...(statusConfig.name ? { name: statusConfig.name } : {}),
+    address,
+    leaseTtlMs: config.leaseTtlMs,
+    intervalMs: statusConfig.statusIntervalMs,
+    log,
+  });
+  life.defer("status", () => status.stop());
+  log.info({ address, zone: zone.zoneId, slot: statusConfig.name, regions: zone.regions() }, "zone listening");
   life.exitOnSignals(log);
 });

@@ -19,9 +19,10 @@ import {
   type ShipStatePublisher,
   StarlaneError,
   type TokenVerifier,
+  TUNING,
   type WorldConfig,
 } from "@starlane/shared";
-import { callRoom } from "./call-room.js";
+import { callAnyRoom, callRoom } from "./call-room.js";
 import { type Redirect, type ResumeAnswer, ShipCustody, systemClock } from "./custody.js";
 import { creationRefused, FrameGate } from "./gate.js";
 import {
@@ -39,13 +40,12 @@ import { LedgerDesk } from "./ledger-desk.js";
 import type { DropReason, ZoneMetrics } from "./metrics.js";
 import { Mirror } from "./mirror.js";
 import { damage } from "./rules/combat.js";
-import { TUNING } from "./rules/tuning.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import type { RegionStateT, StateSchemas } from "./schema.js";
 import { createSim, stepSim } from "./sim.js";
 import { restoreWorld, takeSnapshot } from "./snapshot.js";
-import { parseTradeId, parseTradeOffer, TradeBook } from "./trades.js";
+import { parseTradeId, parseTradeOffer, type TradeAnswer, TradeBook } from "./trades.js";
 
 /** What every region room of one zone server shares. */
 export interface RoomContext {
@@ -186,7 +186,7 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
       epoch: () => this.ctx.epochOf(id),
       sim: this.sim,
       saver,
-      book: new TradeBook(),
+      book: new TradeBook(id),
       pricePerOre: TUNING.trade.orePrice,
       metrics: this.ctx.metrics,
       log: this.ctx.log,
@@ -196,6 +196,9 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
         return !!seat && !seat.transit && this.sim.ships.has(playerId) && !this.#custody.handingOff(playerId);
       },
       now: () => Date.now(),
+      locate: async (playerId) => (await this.ctx.ownership.get(playerId))?.region || null,
+      regionLive: (roomId) => this.ctx.regionLive(roomId),
+      call: (roomId, call, ms) => callAnyRoom<TradeAnswer>(roomId, "trade", [call], ms),
     });
     this.#custody = new ShipCustody({
       roomId: id,
@@ -415,6 +418,11 @@ export class RegionRoom extends Room<{ state: RegionStateT }> {
   /** Called by a neighbour's room (see ShipCustody.acceptHandoff). */
   acceptHandoff(offer: HandoffOffer): Promise<HandoffAccepted> {
     return this.#custody.acceptHandoff(offer);
+  }
+
+  /** Called by another room's trade desk (see LedgerDesk.remote): an offer, accept or cancel across rooms. */
+  trade(call: unknown): Promise<TradeAnswer> {
+    return this.#desk.remote(call);
   }
 
   /** Called by a room a player joined while its ship is here (see ShipCustody.reserveResume). */

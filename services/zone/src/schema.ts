@@ -4,7 +4,7 @@
 // (float64, everything broadcast), the latter only to measure what the former saves.
 import { MapSchema, schema, t } from "@colyseus/schema";
 import type { WorldConfig } from "@starlane/shared";
-import { TUNING } from "./rules/tuning.js";
+import { TUNING } from "@starlane/shared";
 
 export interface EncodingOptions {
   world: WorldConfig;

@@ -1,18 +1,19 @@
 // One region's simulation: the rules in ./rules composed into a tick. `stepSim` is a deterministic
 // function of (state, inputs, dt): no clock, no randomness, no I/O, so tests drive it directly.
 import {
+  collide,
+  flyAmong,
   type Region,
   regionBounds,
   regionCenter,
   type ShipSeed,
   shipFromSeed,
+  TUNING,
   type WorldConfig,
 } from "@starlane/shared";
 import { SpatialGrid } from "./grid.js";
 import { damage, fire, hits, moveShot } from "./rules/combat.js";
 import { mine, nearestStation, purchaseAt, regrow, respawnAt, saleAt } from "./rules/economy.js";
-import { collide, fly } from "./rules/flight.js";
-import { TUNING } from "./rules/tuning.js";
 import type { Asteroid, Ship, SimState, Station, TickEvents, TickInputs } from "./rules/types.js";
 
 export type { ShipSeed } from "@starlane/shared";
@@ -97,9 +98,7 @@ export function stepSim(state: SimState, inputs: TickInputs, dt: number): TickEv
       state.ships.set(id, ship);
       continue;
     }
-    let m = fly(ship, ship.thrust, ship.turn, dt, state.world);
-    for (const body of solids) m = collide(m, TUNING.ship.radius, body);
-    ship = { ...ship, ...m };
+    ship = { ...ship, ...flyAmong(ship, ship.thrust, ship.turn, dt, state.world, solids) };
     if (input?.fire) {
       const shot = fire(ship, `sh-${state.nextShotId}`);
       if (shot) {

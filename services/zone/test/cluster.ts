@@ -28,6 +28,11 @@ export interface ZoneNode {
     acted: { region: string; epoch: number; first: number; last: number }[];
     regions: { region: string; epoch: number }[];
   }>;
+
+  /** A trade desk call on room `roomId` made from this process (needs ZONE_DATABASE_URL): its answer. */
+  trade(roomId: string, call: unknown): Promise<unknown>;
+  /** The next `n` ledger answers of this process are lost after committing (needs ZONE_DATABASE_URL). */
+  lose(n: number): Promise<void>;
   quit(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
 }
@@ -80,6 +85,14 @@ export async function startNode(opts: {
         if (typeof line?.samples === "number") return line;
         if (process.env.ZONE_LOGS) process.stderr.write(`${JSON.stringify(line)}\n`);
       }
+    },
+    async trade(roomId, call) {
+      child.stdin!.write(`trade ${roomId} ${JSON.stringify(call)}\n`);
+      return next();
+    },
+    async lose(n) {
+      child.stdin!.write(`lose ${n}\n`);
+      await next();
     },
     async quit() {
       if (exited) return;

@@ -44,6 +44,7 @@ class RecordingLedger implements Ledger {
     return result;
   }
   sell = (req: SellOre) => this.#call("sale", req, (r) => this.inner.sell(r));
+  settled = (key: string) => this.inner.settled(key);
   trade = (req: Trade) => this.#call("trade", req, (r) => this.inner.trade(r));
   buy = (req: BuyUpgrade) => this.#call("buy", req, (r) => this.inner.buy(r));
 }

@@ -28,7 +28,11 @@ function place(id: string, x: number, y: number, vx = 0, vy = 0, heading = 0) {
 function checkOwnership(id: string): string {
   const owners = rooms().filter((r) => r.owns(id));
   assert.ok(owners.length <= 1, `${id} has ${owners.length} owners`);
-  if (owners.length === 0) assert.ok(rooms().some((r) => r.handingOff(id)), `${id} has no owner and no handoff`);
+  if (owners.length === 0)
+    assert.ok(
+      rooms().some((r) => r.handingOff(id)),
+      `${id} has no owner and no handoff`,
+    );
   return owners[0]?.roomId ?? "(handing off)";
 }
 
@@ -159,7 +163,10 @@ test("clients cannot move their ship: a forged handoff message, a join where the
   assert.ok(seat);
   const replay = new Client(zone.url);
   await assert.rejects(replay.consumeSeatReservation(seat as never), (err: { code?: number; message?: string }) => {
-    assert.ok(err.code === 403 || /consumed|expired|STARLANE_ERR_SEAT_INVALID/i.test(String(err.message)), JSON.stringify(err));
+    assert.ok(
+      err.code === 403 || /consumed|expired|STARLANE_ERR_SEAT_INVALID/i.test(String(err.message)),
+      JSON.stringify(err),
+    );
     return true;
   });
   assert.equal(zone.server.room("region-2-1")!.owns("forger"), true);
@@ -170,7 +177,9 @@ test("clients cannot move their ship: a forged handoff message, a join where the
   other.auth.token = await zone.tokens.sign({ sub: "forger" });
   const stray = await other.joinById<RegionView>("region-2-2", {});
   stray.reconnection.maxRetries = 0;
-  const redirect = await new Promise<{ roomId: string; reservation: unknown }>((resolve) => stray.onMessage("handoff", resolve));
+  const redirect = await new Promise<{ roomId: string; reservation: unknown }>((resolve) =>
+    stray.onMessage("handoff", resolve),
+  );
   assert.equal(redirect.roomId, "region-2-1");
   assert.equal(zone.server.room("region-2-2")!.owns("forger"), false);
   assert.equal(zone.server.room("region-2-1")!.owns("forger"), true);
@@ -188,7 +197,13 @@ test("two handoffs of one ship racing: exactly one target takes it; a replayed o
   const source = zone.server.room("region-1-1")!;
   const version = source.versionOf("racer")!;
   const ship = { ...source.sim.ships.get("racer")!, x: 4100, y: 4100 };
-  const offer = (to: string, x: number, y: number) => ({ id: `race-${to}`, from: "region-1-1", to, version, ship: { ...ship, x, y } });
+  const offer = (to: string, x: number, y: number) => ({
+    id: `race-${to}`,
+    from: "region-1-1",
+    to,
+    version,
+    ship: { ...ship, x, y },
+  });
   // Forged offers for the same ship at the same version to two neighbours at once: only one
   // compare-and-set on the ownership record can win.
   const results = await Promise.allSettled([
@@ -200,7 +215,10 @@ test("two handoffs of one ship racing: exactly one target takes it; a replayed o
   assert.equal(winners.length, 1);
   // The same offer again (a replay) is refused: its version is stale.
   const again = offer(winners[0]!.roomId, 4100, 4100);
-  await assert.rejects(zone.server.room("region-1-2")!.acceptHandoff({ ...again, to: "region-1-2", ship: { ...ship, x: 3900, y: 4100 } }), /stale/);
+  await assert.rejects(
+    zone.server.room("region-1-2")!.acceptHandoff({ ...again, to: "region-1-2", ship: { ...ship, x: 3900, y: 4100 } }),
+    /stale/,
+  );
   // An offer for a region the ship is not in is refused before it touches ownership.
   await assert.rejects(zone.server.room("region-2-1")!.acceptHandoff(offer("region-2-1", 3000, 3000)), /not_entering/);
   await pilot.room.leave(true);
@@ -213,10 +231,15 @@ test("a shot across the border hits the ghost and is resolved once, by the targe
   const target = await zone.join({ id: "target", region: "region-2-1" });
   const west = zone.server.room("region-1-1")!;
   const east = zone.server.room("region-2-1")!;
-  await waitFor("the target's ghost in the west", () => {
-    zone.server.step();
-    return west.ghostIds().includes("target");
-  }, 2000, 1);
+  await waitFor(
+    "the target's ghost in the west",
+    () => {
+      zone.server.step();
+      return west.ghostIds().includes("target");
+    },
+    2000,
+    1,
+  );
   let seq = 0;
   for (let i = 0; i < 40 && east.sim.ships.get("target")!.hull === 100; i++) {
     gunner.room.send("input", { seq: ++seq, thrust: 0, turn: 0, fire: true });

@@ -28,7 +28,10 @@ test("valid inputs pass; malformed and out-of-range ones are refused with a reas
 });
 
 test("actions: mine needs a target, sell does not, acting for another ship is refused", () => {
-  assert.deepEqual(parseAction({ kind: "mine", target: "ast-1" }, "me"), { ok: true, action: { kind: "mine", target: "ast-1" } });
+  assert.deepEqual(parseAction({ kind: "mine", target: "ast-1" }, "me"), {
+    ok: true,
+    action: { kind: "mine", target: "ast-1" },
+  });
   assert.deepEqual(parseAction({ kind: "sell" }, "me"), { ok: true, action: { kind: "sell" } });
   assert.deepEqual(parseAction({ kind: "mine" }, "me"), { ok: false, reason: "malformed" });
   assert.deepEqual(parseAction({ kind: "warp" }, "me"), { ok: false, reason: "malformed" });

@@ -30,7 +30,10 @@ test("interest: only entities within the radius, own ship always; enter and leav
   far.y = 500;
   grid.rebuild([me, near, far]);
   const second = grid.update(seen, 0, 0, [me]);
-  assert.deepEqual(second.enter.map((e) => e.key), ["far"]);
+  assert.deepEqual(
+    second.enter.map((e) => e.key),
+    ["far"],
+  );
   assert.deepEqual(second.leave, ["near"]);
   const away = { key: "me", x: 9000, y: 9000 };
   grid.rebuild([away, near, far]);

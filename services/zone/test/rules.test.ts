@@ -1,11 +1,9 @@
 // The game rules without a network: flight, collisions, mining, trade, combat, respawn.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DEFAULT_WORLD, shipFromSeed } from "@starlane/shared";
+import { collide, DEFAULT_WORLD, fly, type Motion, shipFromSeed, TUNING } from "@starlane/shared";
 import { damage, fire, hits, moveShot } from "../src/rules/combat.js";
 import { mine, regrow, saleAt } from "../src/rules/economy.js";
-import { collide, fly, type Motion } from "../src/rules/flight.js";
-import { TUNING } from "../src/rules/tuning.js";
 import type { Ship, TickInputs } from "../src/rules/types.js";
 import { createSim, spawnShip, stepSim } from "../src/sim.js";
 

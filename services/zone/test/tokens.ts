@@ -28,7 +28,15 @@ async function keyPair(kid: string) {
 }
 
 function signer(privateKey: CryptoKey, kid: string) {
-  return ({ sub = randomUUID() as string, name = "pilot", expiresIn = "15m" }: { sub?: string; name?: string; expiresIn?: string } = {}) =>
+  return ({
+    sub = randomUUID() as string,
+    name = "pilot",
+    expiresIn = "15m",
+  }: {
+    sub?: string;
+    name?: string;
+    expiresIn?: string;
+  } = {}) =>
     new SignJWT({ name })
       .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(TOKEN_ISSUER)

@@ -1,6 +1,6 @@
 // Boots a real Colyseus 0.18 server on the uWebSockets.js transport with the given presence and
 // driver, joins with the real SDK, and returns the first state the client receives.
-import { Room, Server, type MatchMakerDriver, type Presence } from "@colyseus/core";
+import { type MatchMakerDriver, type Presence, Room, Server } from "@colyseus/core";
 import { schema, t } from "@colyseus/schema";
 import { Client } from "@colyseus/sdk";
 import { ZoneTransport } from "../src/transport.js";

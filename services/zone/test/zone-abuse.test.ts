@@ -99,6 +99,9 @@ test("the same player connecting again replaces the older connection (4104) and 
   assert.ok(ship.x > x, "same ship, still coasting");
   assert.equal(zone.server.room(REGION)!.sim.ships.size, 2, "no duplicate ship");
   second.room.send("input", { seq: 1, thrust: 0, turn: 1, fire: false });
-  await waitFor("replay counted", async () => (await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" })) >= 1);
+  await waitFor(
+    "replay counted",
+    async () => (await metric(zone, "starlane_zone_inputs_dropped_total", { reason: "replayed" })) >= 1,
+  );
   await second.room.leave(true);
 });

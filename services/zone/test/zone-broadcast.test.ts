@@ -7,7 +7,11 @@ import { metric, REGION, startZone, tickAndSync, type Zone } from "./harness.js"
 
 let zone: Zone;
 before(async () => {
-  zone = await startZone({ STARLANE_INTEREST_RADIUS: "500", STARLANE_ZONE_INTEREST: "false", STARLANE_ZONE_QUANTIZE: "false" });
+  zone = await startZone({
+    STARLANE_INTEREST_RADIUS: "500",
+    STARLANE_ZONE_INTEREST: "false",
+    STARLANE_ZONE_QUANTIZE: "false",
+  });
 });
 after(() => zone.close());
 

@@ -37,7 +37,13 @@ test("an entity outside B's radius is never sent to B, and B's view holds only w
   // B's asteroids and stations: exactly those within the radius of B, no others.
   const me = sim().ships.get("watcher")!;
   const near = (e: { x: number; y: number }) => Math.hypot(e.x - me.x, e.y - me.y) <= RADIUS;
-  assert.deepEqual([...b.state().asteroids.keys()].sort(), [...sim().asteroids.values()].filter(near).map((a) => a.id).sort());
+  assert.deepEqual(
+    [...b.state().asteroids.keys()].sort(),
+    [...sim().asteroids.values()]
+      .filter(near)
+      .map((a) => a.id)
+      .sort(),
+  );
   assert.deepEqual([...b.state().stations.keys()], ["st-0"]);
   assert.ok(sim().asteroids.size > b.state().asteroids.size, "some asteroids were filtered out");
   await hermit.room.leave(true);
@@ -51,7 +57,11 @@ test("entities entering and leaving a client's interest appear and disappear for
   assert.ok(b.state().ships.has("runner"), "both start at the station: in view");
   // A flies away (+x) until it is beyond B's radius.
   let seq = 0;
-  const gap = () => Math.hypot(sim().ships.get("runner")!.x - sim().ships.get("stayer")!.x, sim().ships.get("runner")!.y - sim().ships.get("stayer")!.y);
+  const gap = () =>
+    Math.hypot(
+      sim().ships.get("runner")!.x - sim().ships.get("stayer")!.x,
+      sim().ships.get("runner")!.y - sim().ships.get("stayer")!.y,
+    );
   while (gap() <= RADIUS + 20) {
     a.room.send("input", { seq: ++seq, thrust: 1, turn: 0, fire: false });
     await waitFor("queued", () => zone.server.room(REGION)!.pending("runner") === 1);
@@ -88,7 +98,10 @@ test("quantised: a moving ship costs each observer a few bytes per tick, and pos
   assert.ok(perClientTick < 32, `${perClientTick} bytes per client per tick`);
   const server = sim().ships.get("mover")!;
   const seen = b.state().ships.get("mover")!;
-  assert.ok(Math.abs(seen.x - server.x) <= 0.07 && Math.abs(seen.y - server.y) <= 0.07, "within half a quantum (8000/65535)");
+  assert.ok(
+    Math.abs(seen.x - server.x) <= 0.07 && Math.abs(seen.y - server.y) <= 0.07,
+    "within half a quantum (8000/65535)",
+  );
   assert.ok(Math.abs(seen.vx - server.vx) <= 0.01);
   await a.room.leave(true);
   await b.room.leave(true);

@@ -13,7 +13,13 @@ test("losing one region's lease closes that room with 4106 (RegionMoved); close 
   const zone = await startZone({ STARLANE_ZONE_REGIONS: "1-1,2-1" }, directory);
   try {
     assert.equal(zone.server.notReadyReason(), null);
-    assert.deepEqual(zone.server.regions().map((r) => r.region).sort(), ["region-1-1", "region-2-1"]);
+    assert.deepEqual(
+      zone.server
+        .regions()
+        .map((r) => r.region)
+        .sort(),
+      ["region-1-1", "region-2-1"],
+    );
     const p = await zone.join({ id: "passenger" });
     const q = await zone.join({ id: "other", region: "region-2-1" });
     // An operator (or failover) takes region-1-1 away and another zone claims it at a higher epoch.
@@ -30,6 +36,10 @@ test("losing one region's lease closes that room with 4106 (RegionMoved); close 
   } finally {
     await zone.close();
   }
-  assert.deepEqual(await directory.owner("region-1-1"), { zoneId: "rescuer", address: "r:1", epoch: 2 }, "not released by the loser");
+  assert.deepEqual(
+    await directory.owner("region-1-1"),
+    { zoneId: "rescuer", address: "r:1", epoch: 2 },
+    "not released by the loser",
+  );
   assert.equal(await directory.owner("region-2-1"), null, "released on close");
 });

@@ -23,6 +23,7 @@ class HeldLedger implements Ledger {
   }
   sell = (req: Parameters<Ledger["sell"]>[0]) => this.inner.sell(req);
   buy = (req: Parameters<Ledger["buy"]>[0]) => this.inner.buy(req);
+  settled = (key: string) => this.inner.settled(key);
   trade = async (req: Parameters<Ledger["trade"]>[0]) => {
     this.asked++;
     await this.#gate;

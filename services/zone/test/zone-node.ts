@@ -4,14 +4,20 @@
 // Redis for the ships named in ZONE_WATCH (comma-separated):
 // - "two": a room simulating a ship as its owner while the record names another room or version;
 // - "none": the record names one of our rooms and that room does not have the ship.
-// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it.
+// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it. With
+// ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
+// and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
+// process, printing the answer (the economy tests race accepts from two processes with it).
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
-import { createRegionFencing, migratePersistence } from "@starlane/persistence";
+import { createLedger, createRegionFencing, createShipRepository, migratePersistence } from "@starlane/persistence";
 import {
   connectPostgres,
   connectRedis,
   createLogger,
   createTokenVerifier,
+  type Ledger,
   loadConfig,
   MemoryShipRepository,
   RedisRegionDirectory,
@@ -19,6 +25,7 @@ import {
   RedisShipOwnership,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
+import { callAnyRoom } from "../src/call-room.js";
 import { zoneConfig } from "../src/config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
@@ -36,11 +43,35 @@ const config = loadConfig(zoneConfig, {
 });
 const redis = await connectRedis(redisUrl);
 const ownership = new RedisShipOwnership(redis, { prefix });
-const ships = new MemoryShipRepository();
-for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) ships.put(s);
-// With ZONE_DATABASE_URL, regions are fenced in PostgreSQL (epochs floored by region_epochs).
-const db = env.ZONE_DATABASE_URL ? await connectPostgres(env.ZONE_DATABASE_URL, { max: 2 }) : undefined;
+const memory = new MemoryShipRepository();
+for (const s of JSON.parse(env.ZONE_SHIPS ?? "[]")) memory.put(s);
+const db = env.ZONE_DATABASE_URL ? await connectPostgres(env.ZONE_DATABASE_URL, { max: 8 }) : undefined;
+// Migrations are idempotent: a failover test gives the zones a fresh database.
 if (db) await migratePersistence(db);
+// "lose <n>": the next n ledger answers are lost after the ledger committed (a connection dropped
+// after COMMIT): the zone must retry with the same key and apply the operation once.
+let lose = 0;
+const losing = (ledger: Ledger): Ledger => {
+  const after =
+    <A, R>(f: (a: A) => Promise<R>) =>
+    async (a: A) => {
+      const r = await f(a);
+      if (lose > 0) {
+        lose--;
+        throw new Error("connection terminated after COMMIT");
+      }
+      return r;
+    };
+  return {
+    sell: after((r) => ledger.sell(r)),
+    buy: after((r) => ledger.buy(r)),
+    trade: after((r) => ledger.trade(r)),
+    settled: (k) => ledger.settled(k),
+  };
+};
+const stores = db
+  ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
+  : {};
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -49,14 +80,21 @@ const zone = createZoneServer(
     directory: new RedisRegionDirectory(await connectRedis(redisUrl), { prefix }),
     presence: new PrefixedRedisPresence(redisUrl, prefix),
     driver: prefixedRedisDriver(redisUrl, prefix),
-    ships,
+    ships: memory,
     ownership,
     snapshots: new RedisRegionSnapshots(redis, { prefix }),
-    ...(db ? { fencing: createRegionFencing(db) } : {}),
+    ...stores,
   },
   config,
 );
 const { port } = await zone.listen();
+// ZONE_CPU_PROFILE=<file>: a CPU profile of this process from here to "quit" (benchmarks).
+const profiler = env.ZONE_CPU_PROFILE ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.start");
+}
 
 const watch = (env.ZONE_WATCH ?? "").split(",").filter(Boolean);
 const violations = { two: 0, none: 0, unrecorded: 0, samples: 0 };
@@ -124,13 +162,27 @@ for await (const line of createInterface({ input: process.stdin })) {
     process.stdout.write(
       `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions() })}\n`,
     );
+  } else if (line.startsWith("lose ")) {
+    lose += Number(line.slice(5));
+    process.stdout.write(`${JSON.stringify({ lose })}\n`);
+  } else if (line.startsWith("trade ")) {
+    const [, roomId, json] = /^trade (\S+) (.*)$/.exec(line) ?? [];
+    const answer = await callAnyRoom(roomId!, "trade", [JSON.parse(json!)], 5000).catch((err: Error) => ({
+      failed: err.message,
+    }));
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
   } else if (line === "quit") {
     break;
   }
 }
 clearInterval(sampler);
 clearInterval(detector);
+if (profiler) {
+  const { profile } = await profiler.post("Profiler.stop");
+  writeFileSync(env.ZONE_CPU_PROFILE!, JSON.stringify(profile));
+}
 await zone.close();
+await db?.end();
 redis.disconnect();
 await db?.end();
 process.exit(0);

@@ -3,9 +3,15 @@
 // retried with the same key and applies once.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type Ledger, MemoryLedger, type MemoryShipRepository, type SellOre, type TradeResult } from "@starlane/shared";
+import {
+  type Ledger,
+  MemoryLedger,
+  type MemoryShipRepository,
+  type SellOre,
+  type TradeResult,
+  TUNING,
+} from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
-import { TUNING } from "../src/rules/tuning.js";
 import { metric, type Player, REGION, startZone, tickAndSync, type Zone } from "./harness.js";
 
 /** A MemoryLedger whose answers wait for `open()`, and whose first `failures` calls fail like a store that is down. */
@@ -37,6 +43,7 @@ class HeldLedger implements Ledger {
     }
     return this.inner.sell(req);
   }
+  settled = (key: string) => this.inner.settled(key);
   trade = (req: Parameters<Ledger["trade"]>[0]) => this.inner.trade(req);
   buy = (req: Parameters<Ledger["buy"]>[0]) => this.inner.buy(req);
 }

@@ -1,7 +1,7 @@
 // Guns and damage: a shot leaves the nose at the ship's velocity plus the muzzle speed, lives a
 // second, and damages the first other living ship it touches.
+import { TUNING } from "@starlane/shared";
 import type { Ship, Shot } from "./types.js";
-import { TUNING } from "./tuning.js";
 
 /** The shot a ship fires now, or null while its gun is cooling down or it is destroyed. */
 export function fire(ship: Ship, id: string): Shot | null {

@@ -1,7 +1,7 @@
 // Mining and trade: ore comes out of asteroids into the cargo hold (up to its capacity) and is
 // sold at a station for credits (through the ledger: see sales.ts). Both need the ship close enough.
 
-import { TUNING } from "./tuning.js";
+import { TUNING } from "@starlane/shared";
 import type { Asteroid, Ship, Station } from "./types.js";
 
 const surfaceDistance = (ship: Ship, b: { x: number; y: number; radius: number }) =>

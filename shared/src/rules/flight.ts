@@ -1,6 +1,8 @@
 // Flight: thrust along the heading, turn, drag, a speed cap, the world's edges, and solid bodies
-// (asteroids, stations) that ships cannot fly through. Ships pass through each other.
-import type { WorldConfig } from "@starlane/shared";
+// (asteroids, stations) that ships cannot fly through. Ships pass through each other. The zone's
+// simulation and the browser client's prediction run this same code (browser-safe, in
+// `@starlane/shared/client`), so a predicted ship goes where the zone will put it.
+import type { WorldConfig } from "../world.js";
 import { TUNING } from "./tuning.js";
 
 export interface Motion {
@@ -62,4 +64,18 @@ export function collide(m: Motion, r: number, body: Body): Motion {
   const vx = into < 0 ? m.vx - into * nx : m.vx;
   const vy = into < 0 ? m.vy - into * ny : m.vy;
   return { x: body.x + nx * min, y: body.y + ny * min, vx, vy, heading: m.heading };
+}
+
+/** One tick of a ship's flight among solid bodies: `fly`, then pushed out of each body it overlaps. */
+export function flyAmong(
+  m: Motion,
+  thrust: number,
+  turn: number,
+  dt: number,
+  world: WorldConfig,
+  solids: Iterable<Body>,
+): Motion {
+  let next = fly(m, thrust, turn, dt, world);
+  for (const body of solids) next = collide(next, TUNING.ship.radius, body);
+  return next;
 }
