@@ -120,8 +120,11 @@ export function wantedRegions(config: ZoneConfig): string[] {
  * taken over) disposes after its successor on another process listed the same id, and must not take
  * that listing away (players would find no room). Only a listing of this process is removed.
  */
-function ownListingsOnly(driver: MatchMakerDriver): MatchMakerDriver {
+function ownListingsOnly(driver: MatchMakerDriver, holds: (roomId: string) => boolean): MatchMakerDriver {
   const remove = driver.remove.bind(driver);
+  const persist = driver.persist.bind(driver);
+  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
+  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
   driver.remove = async (roomId: string) => {
     const listing = await driver.findOne({ roomId });
     if (listing && listing.processId !== matchMaker.processId) return false;
@@ -295,7 +298,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       server = new Server({
         transport,
         presence: deps.presence,
-        driver: ownListingsOnly(deps.driver),
+        driver: ownListingsOnly(deps.driver, (roomId) => leases?.acting(roomId) ?? false),
         greet: false,
         gracefullyShutdown: false,
         logger: colyseusLogger(log),
