@@ -123,13 +123,19 @@ export function wantedRegions(config: ZoneConfig): string[] {
 function ownListingsOnly(driver: MatchMakerDriver, holds: (roomId: string) => boolean): MatchMakerDriver {
   const remove = driver.remove.bind(driver);
   const persist = driver.persist.bind(driver);
-  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
-  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
-  driver.remove = async (roomId: string) => {
+  // Colyseus sweeps a process that stopped answering with a query and then a delete by room id: a
+  // successor's listing written in between must survive it.
+  driver.cleanup = async (processId: string) => {
+    for (const listing of await driver.query({ processId })) await removeIf(listing.roomId, processId);
+  };
+  const removeIf = async (roomId: string, processId: string) => {
     const listing = await driver.findOne({ roomId });
-    if (listing && listing.processId !== matchMaker.processId) return false;
+    if (listing && listing.processId !== processId) return false;
     return remove(roomId);
   };
+  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
+  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
+  driver.remove = (roomId: string) => removeIf(roomId, matchMaker.processId);
   return driver;
 }
 
