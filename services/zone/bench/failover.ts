@@ -151,6 +151,7 @@ const result = {
   movementLostP50S: +q(lostS, 0.5).toFixed(2),
   movementLostP99S: +q(lostS, 0.99).toFixed(2),
   dualOwners: ss.two + (FAULT === "stop" ? sv.two : 0) + overlaps,
+  dualOwnersBreakdown: { survivorShips: ss.two, victimShips: FAULT === "stop" ? sv.two : 0, regionOverlaps: overlaps },
   staleWritesAccepted: stale,
   spuriousTakeovers: spurious,
   takeovers: counter(ss.metrics, "starlane_zone_takeovers_total"),

@@ -97,6 +97,8 @@ export interface ZoneServer {
   room(regionId: string): RegionRoom | undefined;
   /** The regions held, with their ownership epochs. */
   regions(): { region: string; epoch: number }[];
+  /** Whether the zone may act on `region` now (held, and its lease fresh on the monotonic clock). */
+  acting(region: string): boolean;
   /** Null when ready, or why not. */
   notReadyReason(): string | null;
   /** One lease renewal round now (tests; each region also renews every STARLANE_ZONE_LEASE_RENEW_MS). */
@@ -389,6 +391,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     renewNow: async () => leases?.renew(),
 
     regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
+
+    acting: (region) => leases?.acting(region) ?? false,
 
     notReadyReason() {
       if (closing) return "shutting down";

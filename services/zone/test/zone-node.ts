@@ -101,8 +101,11 @@ const violations = { two: 0, none: 0, unrecorded: 0, samples: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
+    // Only a room that may act is an owner: a zone waking from a freeze drops its rooms at its
+    // first check, and a room past its fence never ticks, saves or hands off meanwhile.
     const rooms = zone
       .regions()
+      .filter((r) => zone.acting(r.region))
       .map((r) => zone.room(r.region))
       .filter((r) => r !== undefined);
     const before = rooms.map((r) => ({
