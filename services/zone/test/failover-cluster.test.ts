@@ -191,7 +191,10 @@ test("Redis restarted empty: the zones claim their regions again above every ear
     "own redis-server",
     () =>
       connectRedis(url).then(
-        (r) => (r.disconnect(), true),
+        (r) => {
+          r.disconnect();
+          return true;
+        },
         () => false,
       ),
     10_000,
