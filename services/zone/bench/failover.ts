@@ -123,7 +123,9 @@ await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 
 const loadFault = load();
 await new Promise((r) => setTimeout(r, 1500));
 const resumed = pilots.filter((p) => p.resumedAt > 0);
-const resumeS = resumed.map((p) => (p.resumedAt - faultAt) / 1000);
+// A bot that never came back counts as never (Infinity: the percentile is written as null, not
+// flattered by leaving it out).
+const resumeS = pilots.map((p) => (p.resumedAt > 0 ? (p.resumedAt - faultAt) / 1000 : Number.POSITIVE_INFINITY));
 const lostS = resumed.map((p) => Math.max(0, p.tickAtDrop - p.resumedTick) / TICK_HZ);
 const ss = await survivor.stats();
 const sv = FAULT === "stop" ? await victim.stats() : before;
@@ -146,8 +148,8 @@ const result = {
   snapshotMs: SNAPSHOT_MS,
   calmSeconds: CALM_S,
   resumed: resumed.length,
-  resumeP50S: +q(resumeS, 0.5).toFixed(2),
-  resumeP99S: +q(resumeS, 0.99).toFixed(2),
+  resumeP50S: Number.isFinite(q(resumeS, 0.5)) ? +q(resumeS, 0.5).toFixed(2) : null,
+  resumeP99S: Number.isFinite(q(resumeS, 0.99)) ? +q(resumeS, 0.99).toFixed(2) : null,
   movementLostP50S: +q(lostS, 0.5).toFixed(2),
   movementLostP99S: +q(lostS, 0.99).toFixed(2),
   dualOwners: ss.two + (FAULT === "stop" ? sv.two : 0) + overlaps,
