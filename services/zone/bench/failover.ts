@@ -161,6 +161,14 @@ const result = {
   loadCalm,
   loadFault,
   atFault,
+  // Why the bots that never came back did not (their last join error), counted.
+  notBack: pilots
+    .filter((p) => p.resumedAt === 0)
+    .reduce<Record<string, number>>((n, p) => {
+      const key = `${p.region}: ${p.lastError.slice(0, 80) || (p.dropped ? "no error" : "never dropped")}`;
+      n[key] = (n[key] ?? 0) + 1;
+      return n;
+    }, {}),
 };
 for (const p of pilots) p.stop();
 alive = [];
