@@ -140,6 +140,15 @@ export {
   toWire,
 } from "./ship.js";
 export { MemoryShipRepository, type ShipRepository, SPAWN_DEFAULTS, type Spawn, type StoredShip } from "./ships.js";
+export {
+  LocalRegionSnapshots,
+  RedisRegionSnapshots,
+  type RegionSnapshot,
+  type RegionSnapshots,
+  SNAPSHOT_FORMAT,
+  SnapshotFormatError,
+  type SnapshotShip,
+} from "./snapshots.js";
 export type { BodyView, MapView, RegionView, ShipView } from "./state-view.js";
 export { mountStatic, PAGE_SECURITY_HEADERS } from "./static.js";
 export { connectPostgres, connectRedis, transaction, UnreachableError } from "./stores.js";

@@ -94,5 +94,17 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.equal(winners.length, 1);
       assert.deepEqual(await dir.owner("contested"), winners[0]);
     });
+
+    test("a claim's epoch is above the durable floor even when the directory forgot its counter", async () => {
+      const { dir } = make();
+      // The directory lost its data (Redis restarted empty) but PostgreSQL has seen epoch 41.
+      const a = await dir.claim("floored", A, 10_000, 41);
+      assert.equal(a?.epoch, 42);
+      assert.ok(await dir.release("floored", A.zoneId, 42));
+      // A stale (lower) floor never lowers the epoch: the counter kept 42.
+      assert.equal((await dir.claim("floored", B, 10_000, 3))?.epoch, 43);
+      assert.equal(await dir.lastEpoch("floored"), 43);
+      assert.equal(await dir.lastEpoch("never-claimed"), 0);
+    });
   });
 }

@@ -21,15 +21,19 @@ export interface RegionDirectory {
   /**
    * Claims `region` for `zone` if nobody holds a live lease on it. Resolves the ownership (with a new
    * epoch), or null when another zone holds it. Claiming a region the same zone already holds
-   * returns the current ownership unchanged. Atomic: two zones can never both win.
+   * returns the current ownership unchanged. Atomic: two zones can never both win. The new epoch is
+   * above `floor` (the highest epoch the durable store has seen for the region), so epochs keep
+   * growing even when the directory lost its data (a Redis restarted empty).
    */
-  claim(region: string, zone: ZoneIdentity, ttlMs: number): Promise<RegionOwner | null>;
+  claim(region: string, zone: ZoneIdentity, ttlMs: number, floor?: number): Promise<RegionOwner | null>;
   /** Extends the lease if `zoneId` still holds `region` at `epoch`; false means it was lost. */
   renew(region: string, zoneId: string, epoch: number, ttlMs: number): Promise<boolean>;
   /** Gives the region up if `zoneId` holds it at `epoch`; false if it did not. */
   release(region: string, zoneId: string, epoch: number): Promise<boolean>;
   /** The live owner of `region`, or null when its lease has run out or it was never claimed. */
   owner(region: string): Promise<RegionOwner | null>;
+  /** The highest epoch issued for `region`: 0 if it was never claimed (or the directory lost its data). */
+  lastEpoch(region: string): Promise<number>;
 }
 
 interface Held {
@@ -56,10 +60,10 @@ export class LocalRegionDirectory implements RegionDirectory {
     return h;
   }
 
-  async claim(region: string, zone: ZoneIdentity, ttlMs: number): Promise<RegionOwner | null> {
+  async claim(region: string, zone: ZoneIdentity, ttlMs: number, floor = 0): Promise<RegionOwner | null> {
     const h = this.#live(region);
     if (h) return h.owner.zoneId === zone.zoneId ? { ...h.owner } : null;
-    const epoch = (this.#epochs.get(region) ?? 0) + 1;
+    const epoch = Math.max(this.#epochs.get(region) ?? 0, floor) + 1;
     this.#epochs.set(region, epoch);
     const owner = { zoneId: zone.zoneId, address: zone.address, epoch };
     this.#held.set(region, { owner, expiresAt: this.#now() + ttlMs });
@@ -84,9 +88,19 @@ export class LocalRegionDirectory implements RegionDirectory {
     const h = this.#live(region);
     return h ? { ...h.owner } : null;
   }
+
+  /** The highest epoch issued for `region` (0 if never claimed): the in-process snapshot store's fence. */
+  issued(region: string): number {
+    return this.#epochs.get(region) ?? 0;
+  }
+
+  async lastEpoch(region: string): Promise<number> {
+    return this.issued(region);
+  }
 }
 
 // KEYS[1] owner record (with the lease TTL), KEYS[2] the region's epoch counter (never expires).
+// ARGV[4] the floor: the new epoch is above it even if the counter was lost (Redis restarted empty).
 const CLAIM = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -94,6 +108,11 @@ if cur then
   return false
 end
 local epoch = redis.call('INCR', KEYS[2])
+local floor = tonumber(ARGV[4])
+if epoch <= floor then
+  epoch = floor + 1
+  redis.call('SET', KEYS[2], epoch)
+end
 local v = cjson.encode({ zoneId = ARGV[1], address = ARGV[2], epoch = epoch })
 redis.call('SET', KEYS[1], v, 'PX', ARGV[3])
 return v`;
@@ -136,11 +155,18 @@ export class RedisRegionDirectory implements RegionDirectory {
     this.#prefix = options.prefix ?? "starlane:";
   }
 
-  async claim(region: string, zone: ZoneIdentity, ttlMs: number): Promise<RegionOwner | null> {
+  async claim(region: string, zone: ZoneIdentity, ttlMs: number, floor = 0): Promise<RegionOwner | null> {
     const k = regionKeys(this.#prefix, region);
-    const raw = (await this.#redis.eval(CLAIM, 2, k.owner, k.epoch, zone.zoneId, zone.address, Math.ceil(ttlMs))) as
-      | string
-      | null;
+    const raw = (await this.#redis.eval(
+      CLAIM,
+      2,
+      k.owner,
+      k.epoch,
+      zone.zoneId,
+      zone.address,
+      Math.ceil(ttlMs),
+      Math.max(0, Math.floor(floor)),
+    )) as string | null;
     return parseOwner(raw);
   }
 
@@ -156,5 +182,9 @@ export class RedisRegionDirectory implements RegionDirectory {
 
   async owner(region: string): Promise<RegionOwner | null> {
     return parseOwner(await this.#redis.get(regionKeys(this.#prefix, region).owner));
+  }
+
+  async lastEpoch(region: string): Promise<number> {
+    return Number((await this.#redis.get(regionKeys(this.#prefix, region).epoch)) ?? 0);
   }
 }

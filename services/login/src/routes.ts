@@ -53,10 +53,13 @@ export interface RouteDeps {
   worldEntry: () => WorldEntry | undefined;
 }
 
+/** World entry's Retry-After while a region has no live zone or is being restored (about one takeover). */
+const REGION_RETRY_AFTER_S = 1;
+
 /** A refusal that tells the client when to come back. */
 export class RetryLater extends StarlaneError {
   constructor(
-    code: "STARLANE_ERR_RATE_LIMITED" | "STARLANE_ERR_UNAVAILABLE",
+    code: "STARLANE_ERR_RATE_LIMITED" | "STARLANE_ERR_UNAVAILABLE" | "STARLANE_ERR_REGION_UNAVAILABLE",
     readonly retryAfterS: number,
   ) {
     super(code);
@@ -229,7 +232,14 @@ export function mountRoutes(app: App, deps: RouteDeps, more: Route[] = []): void
     const claims = await lifecycle.authenticate(authorization);
     const entry = deps.worldEntry();
     if (!entry) throw new StarlaneError("STARLANE_ERR_UNAVAILABLE");
-    const seat = await entry.enter(claims, bearerToken(authorization)!);
+    const seat = await entry.enter(claims, bearerToken(authorization)!).catch((err: unknown) => {
+      // The region has no live zone, or its new owner is still restoring it (failover): a whole
+      // dead zone's players come back at once, each told when to retry (they add full jitter).
+      if (err instanceof StarlaneError && err.code === "STARLANE_ERR_REGION_UNAVAILABLE") {
+        throw new RetryLater("STARLANE_ERR_REGION_UNAVAILABLE", REGION_RETRY_AFTER_S);
+      }
+      throw err;
+    });
     const body = {
       roomId: seat.roomId,
       reservation: seat.reservation,

@@ -278,6 +278,7 @@ describe("world entry failures", () => {
     const r = await enter();
     assert.equal(r.status, 503);
     assert.equal(r.body.code, "STARLANE_ERR_REGION_UNAVAILABLE");
+    assert.equal(r.headers.get("retry-after"), "1", "while a region is restored, clients are told when to retry");
     assert.deepEqual(seen, ["Enterer"]);
   });
 

@@ -16,6 +16,7 @@
 import { Client, type Room } from "@colyseus/sdk";
 import { createShipRepository, migratePersistence } from "@starlane/persistence";
 import { ClientMessage, connectPostgres, connectRedis, ServerMessage } from "@starlane/shared";
+import { attachRegion, regionView } from "@starlane/shared/client";
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import { startNode, type ZoneNode } from "../test/cluster.js";
 import type { RegionView } from "../test/harness.js";
@@ -57,7 +58,8 @@ async function seat(url: string, id: string, region: string): Promise<Seat> {
   client.auth.token = await tokens.sign({ sub: id, name: id });
   const room = await client.joinById<RegionView>(region, {});
   room.reconnection.maxRetries = 0;
-  await waitFor(`${id} first state`, () => room.state?.ships?.has(id), 30_000);
+  attachRegion(room, { self: id });
+  await waitFor(`${id} first state`, () => regionView(room)?.ships.has(id), 30_000);
   return { id, room };
 }
 
@@ -184,7 +186,7 @@ async function run(mode: "cluster" | "same-room") {
   await new Promise((r) => setTimeout(r, 500)); // the last patches
   let screenMismatches = 0;
   for (const s of seats.flatMap((p) => [p.west, p.east])) {
-    const v = s.room.state.ships.get(s.id);
+    const v = regionView(s.room)?.ships.get(s.id);
     const a = byId.get(s.id);
     if (!v || !a || v.credits !== Number(a.credits) || v.cargo !== Number(a.cargo)) screenMismatches++;
   }

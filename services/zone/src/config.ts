@@ -1,6 +1,6 @@
 // The zone's typed configuration. Only main.ts reads the environment; tests build it with
 // loadConfig(zoneConfig, { ... }).
-import { logLevelSetting, setting, worldConfigSpec } from "@starlane/shared";
+import { ConfigError, type ConfigOf, logLevelSetting, setting, worldConfigSpec } from "@starlane/shared";
 
 export const zoneConfig = {
   host: setting.string("STARLANE_HOST", "address the zone listens on", "127.0.0.1"),
@@ -68,10 +68,36 @@ export const zoneConfig = {
   ),
   leaseTtlMs: setting.int(
     "STARLANE_ZONE_LEASE_TTL_MS",
-    "region lease time to live (renewed every third)",
-    6000,
+    "region lease time to live: a dead zone's regions are taken over this long (plus one renew interval) after its last renewal",
+    2000,
     300,
     600_000,
+  ),
+  leaseRenewMs: setting.int(
+    "STARLANE_ZONE_LEASE_RENEW_MS",
+    "how often the leases are renewed (default: a quarter of the TTL; at most a third)",
+    undefined,
+    50,
+    600_000,
+  ),
+  fenceMarginMs: setting.int(
+    "STARLANE_ZONE_FENCE_MARGIN_MS",
+    "a zone stops acting on a region this long before its lease could expire, counted on its own monotonic clock from when its last successful renewal was sent (default: a quarter of the TTL)",
+    undefined,
+    0,
+    600_000,
+  ),
+  snapshotMs: setting.int(
+    "STARLANE_ZONE_SNAPSHOT_MS",
+    "how often each region writes its snapshot (the movement a takeover can lose); under the lease TTL",
+    500,
+    50,
+    600_000,
+  ),
+  takeover: setting.bool(
+    "STARLANE_ZONE_TAKEOVER",
+    "claim regions whose lease expired (a dead, frozen or cut-off zone's), up to a fair share plus one",
+    true,
   ),
   borderBand: setting.float(
     "STARLANE_ZONE_BORDER_BAND",
@@ -138,3 +164,45 @@ export const zoneConfig = {
   logLevel: logLevelSetting,
   ...worldConfigSpec,
 };
+
+/** The lease and snapshot timings, each checked against the TTL. */
+export interface LeaseTiming {
+  ttlMs: number;
+  renewMs: number;
+  /** Stop acting on a region once this long has passed since its last successful renewal was sent. */
+  actForMs: number;
+  snapshotMs: number;
+}
+
+/**
+ * The failover timings from the config, defaults filled in; settings that cannot work (a renewal
+ * that could not land before the fence, a snapshot interval over the TTL) throw a ConfigError
+ * naming the setting, so the zone stops at boot with one line.
+ */
+export function leaseTiming(config: ConfigOf<typeof zoneConfig>): LeaseTiming {
+  const ttlMs = config.leaseTtlMs;
+  const renewMs = config.leaseRenewMs ?? Math.max(50, Math.floor(ttlMs / 4));
+  const marginMs = config.fenceMarginMs ?? Math.floor(ttlMs / 4);
+  if (renewMs * 3 > ttlMs) {
+    throw new ConfigError(
+      "STARLANE_ZONE_LEASE_RENEW_MS",
+      `${renewMs} ms is not well under the lease TTL (${ttlMs} ms): at most a third of it`,
+    );
+  }
+  if (marginMs >= ttlMs) {
+    throw new ConfigError("STARLANE_ZONE_FENCE_MARGIN_MS", `${marginMs} ms must be under the lease TTL (${ttlMs} ms)`);
+  }
+  if (ttlMs - marginMs < 2 * renewMs) {
+    throw new ConfigError(
+      "STARLANE_ZONE_FENCE_MARGIN_MS",
+      `${marginMs} ms leaves less than two renew intervals (${renewMs} ms) before the zone fences itself`,
+    );
+  }
+  if (config.snapshotMs >= ttlMs) {
+    throw new ConfigError(
+      "STARLANE_ZONE_SNAPSHOT_MS",
+      `${config.snapshotMs} ms must be under the lease TTL (${ttlMs} ms)`,
+    );
+  }
+  return { ttlMs, renewMs, actForMs: ttlMs - marginMs, snapshotMs: config.snapshotMs };
+}

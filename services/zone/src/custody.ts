@@ -14,6 +14,7 @@ import {
   regionRoomId,
   type ShipOwnership,
   type ShipRepository,
+  type SnapshotShip,
   StarlaneError,
   sameRegion,
   toGhost,
@@ -135,6 +136,8 @@ export class ShipCustody implements RemoteRoom {
   /** Joins under way per player (a player may join twice at once). */
   readonly #locating = new Map<string, number>();
   #closed = false;
+  /** The zone lost the region: custody writes nothing any more (the new owner restores its ships). */
+  #fenced = false;
 
   constructor(options: CustodyOptions) {
     this.#o = options;
@@ -164,6 +167,16 @@ export class ShipCustody implements RemoteRoom {
   /** The room is closing: no more ships come in, and what is in flight stops retrying. */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * The zone lost the region: like close(), and from now on custody writes nothing (no save, no
+   * ownership release or keep). The records still name this region, so its new owner takes the
+   * ships over with a compare-and-set, and a neighbour's in-flight accept settles who owns a ship.
+   */
+  fence(): void {
+    this.#closed = true;
+    this.#fenced = true;
   }
 
   /**
@@ -234,6 +247,55 @@ export class ShipCustody implements RemoteRoom {
     if (h) h.version = taken.version;
     else this.#held.set(playerId, { phase: "owned", version: taken.version, retryAt: 0 });
     return null;
+  }
+
+  /**
+   * A takeover: the region's previous owner is gone and this room restores its snapshot's ships.
+   * Each is taken with a compare-and-set on its record as it stands (naming this region, or lost
+   * with a Redis restarted empty), so a ship a neighbour accepted from the dead room stays the
+   * neighbour's and a ship that left the world stays gone: every ship ends with exactly one owner.
+   * Credits and cargo come from the ship's stored row when the ledger committed more than the
+   * snapshot knew. A restored ship waits for its player like a handed-in one. A ship whose record
+   * names this region but is not in the snapshot (it came in after it) is loaded from its row when
+   * its player joins. Resolves how many ships were restored.
+   */
+  async restore(ships: SnapshotShip[], concurrency = 8): Promise<number> {
+    const o = this.#o;
+    let restored = 0;
+    const queue = [...ships];
+    const one = async (snap: SnapshotShip) => {
+      const { version, ledgerVersion, ...ship } = snap;
+      const rec = await o.ownership.get(ship.id);
+      if (rec && rec.region !== o.roomId) return; // handed on, or left the world, after the snapshot
+      const stored = await o.ships.load(ship.id).catch(() => null);
+      const taken = await o.ownership.move(ship.id, rec?.region ?? "", rec?.version ?? 0, o.roomId);
+      if (!taken || o.sim.ships.has(ship.id)) return;
+      const ledgerNewer = stored && (stored.ledgerVersion ?? 0) > ledgerVersion;
+      const restoredShip: Ship = ledgerNewer
+        ? { ...ship, credits: stored.credits, cargo: stored.cargo, holdLevel: stored.holdLevel ?? ship.holdLevel }
+        : ship;
+      o.sim.ships.set(ship.id, restoredShip);
+      o.saver?.adopt(ship.id, {
+        version: Math.max(version, stored?.version ?? 0),
+        ledgerVersion: ledgerNewer ? stored.ledgerVersion : ledgerVersion,
+      });
+      this.#held.set(ship.id, {
+        phase: "owned",
+        version: taken.version,
+        retryAt: 0,
+        arrival: { handoff: "restored", expires: o.clock.now() + ARRIVAL_WAIT_MS },
+      });
+      restored++;
+    };
+    const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        await one(next).catch((err) =>
+          o.log.warn({ err, player: next.id, region: o.roomId }, "could not restore a ship"),
+        );
+      }
+    });
+    await Promise.all(workers);
+    return restored;
   }
 
   /**
@@ -376,6 +438,7 @@ export class ShipCustody implements RemoteRoom {
     // Not accepted (refused, slow or dead target). Fence the offer: move the record from our version
     // to a newer one of our own, so a late accept of this offer fails its compare-and-set.
     for (let attempt = 0; ; attempt++) {
+      if (this.#fenced) return; // the region's new owner settles it with the record as it stands
       try {
         const kept = await o.ownership.move(id, o.roomId, offer.version, o.roomId);
         if (kept) return this.#kept(id, kept.version, reason);
@@ -425,6 +488,13 @@ export class ShipCustody implements RemoteRoom {
   #release(id: string): void {
     const o = this.#o;
     const ship = o.sim.ships.get(id);
+    if (this.#fenced) {
+      // Not ours to write any more: forget it here; the record and the store stay as they were.
+      o.sim.ships.delete(id);
+      this.#held.delete(id);
+      o.saver?.forget(id);
+      return;
+    }
     if (ship) o.saver?.release(ship);
     o.sim.ships.delete(id);
     const version = this.#held.get(id)?.version;

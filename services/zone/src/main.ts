@@ -14,17 +14,19 @@ import {
   loadConfig,
   RedisAccountEvents,
   RedisRegionDirectory,
+  RedisRegionSnapshots,
   RedisShipOwnership,
   RedisZoneStatusBoard,
   runMain,
 } from "@starlane/shared";
-import { zoneConfig } from "./config.js";
+import { leaseTiming, zoneConfig } from "./config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "./presence.js";
 import { createZoneServer } from "./server.js";
 import { startZoneStatus, zoneStatusConfig } from "./status.js";
 
 runMain("zone", async (life) => {
   const config = loadConfig(zoneConfig, process.env);
+  leaseTiming(config); // lease, fence and snapshot timings that cannot work stop the zone here
   const statusConfig = loadConfig(zoneStatusConfig, process.env);
   if (!config.redisUrl) {
     throw new ConfigError(
@@ -38,6 +40,8 @@ runMain("zone", async (life) => {
   const log = createLogger("zone", config.logLevel);
   const redis = await connectRedis(config.redisUrl);
   life.defer("redis", () => redis.quit());
+  const leaseRedis = await connectRedis(config.redisUrl);
+  life.defer("redis (leases)", () => leaseRedis.quit());
   const db = await connectPostgres(config.databaseUrl, { max: 4 });
   life.defer("postgres", () => db.end());
   // The zone reads ships and fences regions in persistence's tables: they must exist even if the
@@ -49,7 +53,9 @@ runMain("zone", async (life) => {
     {
       log,
       verifier: createTokenVerifier({ keys: new URL(config.jwksUrl) }),
-      directory: new RedisRegionDirectory(redis, { prefix: config.keyPrefix }),
+      // Leases on a connection of their own: a renewal never waits behind bulk traffic (snapshots,
+      // restores, write-behind), or the zone would fence itself under load.
+      directory: new RedisRegionDirectory(leaseRedis, { prefix: config.keyPrefix }),
       ownership: new RedisShipOwnership(redis, { prefix: config.keyPrefix }),
       // Colyseus shuts these two down itself when the zone closes. Both keep to STARLANE_KEY_PREFIX,
       // channels included, so clusters sharing one Redis under different prefixes stay apart.
@@ -58,6 +64,7 @@ runMain("zone", async (life) => {
       ships: createShipRepository(db),
       publisher,
       fencing: createRegionFencing(db),
+      snapshots: new RedisRegionSnapshots(redis, { prefix: config.keyPrefix }),
       ledger: createLedger(db),
       accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
     },

@@ -28,6 +28,16 @@ export interface ZoneMetrics {
   ledger(kind: "sale" | "purchase" | "trade", outcome: string, seconds: number): void;
   /** The connection edge refused an upgrade (HTTP 403/429) with `code`. */
   upgradeRefused(code: string): void;
+  /** A lease renewal's outcome: "ok", "refused" (someone else holds the region), "error" (directory unreachable). */
+  leaseRenewal(outcome: "ok" | "refused" | "error"): void;
+  /** This zone stopped acting on a region: "refused" renewal, "fenced" (renewals too old), or "released". */
+  regionLost(reason: string): void;
+  /** A region whose lease had expired was claimed and restored here, in `seconds` from claim to open room. */
+  takeover(region: string, seconds: number): void;
+  /** A region snapshot was written (`bytes` long). */
+  snapshotWritten(region: string, bytes: number): void;
+  /** A write the store refused because it carried an older epoch: `store` "redis" or "postgres". */
+  staleRefused(store: "redis" | "postgres"): void;
 }
 
 export function createZoneMetrics(registry: Registry): ZoneMetrics {
@@ -131,11 +141,72 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
     labelNames: ["region", "event"],
     registers: [registry],
   });
+  const renewals = new Counter({
+    name: "starlane_zone_lease_renewals_total",
+    help: "Region lease renewals, by outcome (ok, refused: another zone holds it, error: directory unreachable).",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const lost = new Counter({
+    name: "starlane_zone_regions_lost_total",
+    help: "Regions this zone stopped acting on, by reason (refused renewal, fenced: no renewal confirmed in time).",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const takeovers = new Counter({
+    name: "starlane_zone_takeovers_total",
+    help: "Regions claimed here after their previous owner's lease expired (failover).",
+    registers: [registry],
+  });
+  const restoreDuration = new Histogram({
+    name: "starlane_zone_restore_duration_seconds",
+    help: "From claiming an orphaned region to its room being open (fence, snapshot load, ship rows).",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [registry],
+  });
+  const snapshotBytes = new Gauge({
+    name: "starlane_zone_snapshot_bytes",
+    help: "Size of the region's last snapshot written.",
+    labelNames: ["region"],
+    registers: [registry],
+  });
+  const snapshotAt = new Map<string, number>();
+  new Gauge({
+    name: "starlane_zone_snapshot_age_seconds",
+    help: "Time since the region's last snapshot was written.",
+    labelNames: ["region"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = Date.now();
+      for (const [region, at] of snapshotAt) this.set({ region }, (now - at) / 1000);
+    },
+  });
+  const stale = new Counter({
+    name: "starlane_zone_stale_writes_refused_total",
+    help: "Writes a store refused because they carried an older ownership epoch, by store (redis, postgres).",
+    labelNames: ["store"],
+    registers: [registry],
+  });
   return {
     slowReader: (region, event) => {
       slowReaders.inc({ region, event });
       if (event === "closed") closed.inc({ region, reason: "slow_reader" });
     },
+    leaseRenewal: (outcome) => renewals.inc({ outcome }),
+    regionLost(reason) {
+      lost.inc({ reason });
+    },
+    takeover(region, seconds) {
+      takeovers.inc();
+      restoreDuration.observe(seconds);
+      snapshotAt.delete(region);
+    },
+    snapshotWritten(region, bytes) {
+      snapshotBytes.set({ region }, bytes);
+      snapshotAt.set(region, Date.now());
+    },
+    staleRefused: (store) => stale.inc({ store }),
     ledger(kind, outcome, seconds) {
       ledgerOps.inc({ kind, outcome });
       if (outcome === "committed") ledgerLatency.observe({ kind }, seconds);

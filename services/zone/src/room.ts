@@ -4,7 +4,7 @@
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
-import type { Ledger, ShipOwnership, ShipRepository } from "@starlane/shared";
+import type { Ledger, RegionSnapshot, RegionSnapshots, ShipOwnership, ShipRepository } from "@starlane/shared";
 import {
   type AccessClaims,
   ClientMessage,
@@ -44,6 +44,7 @@ import { damage } from "./rules/combat.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import { createSim, stepSim } from "./sim.js";
+import { restoreWorld, takeSnapshot } from "./snapshot.js";
 import { parseTradeId, parseTradeOffer, type TradeAnswer, TradeBook } from "./trades.js";
 import { remoteAddressOf } from "./transport.js";
 
@@ -82,8 +83,16 @@ export interface RoomContext {
   ledger?: Ledger;
   /** Every ship is saved this often (in ticks), and always when its player leaves. */
   saveEveryTicks: number;
-  /** The ownership epoch this zone holds the region at (carried by every save). */
+  /** The ownership epoch this zone holds the region at (carried by every save); 0 once it may not act on it. */
   epochOf(region: string): number;
+  /** Whether this zone may act on `region` now (its lease is fresh on the zone's monotonic clock). */
+  acting(region: string): boolean;
+  /** Where region snapshots go (failover restores from them); without it none are taken. */
+  snapshots?: RegionSnapshots;
+  /** A snapshot is written this often (in ticks). */
+  snapshotEveryTicks: number;
+  /** The snapshot a takeover opens this room from (handed over once), or undefined for a fresh region. */
+  restoreOf(roomId: string): RegionSnapshot | null | undefined;
   /** Whether some zone holds a live lease on `region` (a room that does not answer may only be slow). */
   regionLive(region: string): Promise<boolean>;
   /** True once for each room id the zone's claim path is opening: any other room refuses to exist. */
@@ -144,6 +153,11 @@ export class RegionRoom extends Room {
   #ghosts!: GhostBoard;
   #ghostTargets = new Set<string>();
   #opened = false;
+  #fenced = false;
+  /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
+  lastTickAt = 0;
+  #saver!: ShipSaver;
+  #snapshotting = false;
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
   /** A neighbour's shot hit one of our ships near the border: the owner applies the damage. */
   readonly #onHit = (hit: GhostHit) => {
@@ -153,7 +167,7 @@ export class RegionRoom extends Room {
     this.sim.ships.set(ship.id, damage(ship, TUNING.gun.damage));
   };
 
-  override onCreate(options: { region: string }) {
+  override async onCreate(options: { region: string }) {
     // Only the zone's claim path opens region rooms (with the region id as room id): not a client's
     // matchmaking request, nor another process asking over presence.
     if (!this.ctx.mayOpen(this.roomId) || options?.region !== this.roomId) throw creationRefused();
@@ -177,6 +191,7 @@ export class RegionRoom extends Room {
       onSlowReader: (event) => this.ctx.metrics.slowReader(id, event),
     });
     const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
+    this.#saver = saver;
     this.#desk = new LedgerDesk({
       ledger: this.ctx.ledger,
       region: id,
@@ -259,6 +274,13 @@ export class RegionRoom extends Room {
     this.onMessage("*", (client) => {
       this.#drop(client, "malformed", "STARLANE_ERR_MALFORMED_MESSAGE");
     });
+    const restore = this.ctx.restoreOf(id);
+    if (restore) {
+      // A takeover: the previous owner's ships and ore, before the first tick or seat.
+      restoreWorld(this.sim, restore);
+      const n = await this.#custody.restore(restore.ships);
+      this.ctx.log.info({ region: id, ships: n, of: restore.ships.length, tick: restore.tick }, "region restored");
+    }
     this.#sync();
     if (!this.ctx.manualTicks) this.setFixedTimestep((step) => this.tick(step.dt), this.ctx.tickHz);
     // No schema state: the mirror sends the state frames at the end of each tick (set after the
@@ -481,8 +503,22 @@ export class RegionRoom extends Room {
     seat.actions.push(v.action);
   }
 
+  /**
+   * The zone lost this region (renewal refused, or not confirmed in time): nothing more is applied,
+   * saved, handed off or snapshotted here, and its players go back through world entry (4106).
+   */
+  fence(): void {
+    if (this.#fenced) return;
+    this.#fenced = true;
+    this.#custody.fence();
+    this.disconnect(CloseCode.RegionMoved).catch(() => {});
+  }
+
   /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send the state frames. */
   tick(dt = 1 / this.ctx.tickHz): void {
+    // The self-fence: a zone whose lease may lapse stops acting before it can (see lease.ts).
+    if (this.#fenced || !this.ctx.acting(this.roomId)) return;
+    this.lastTickAt = Date.now();
     const started = performance.now();
     let sent = 0;
     const controls = new Map<string, ControlInput>();
@@ -516,6 +552,7 @@ export class RegionRoom extends Room {
       for (const sale of events.sales) this.#desk.sell(sale.ship, sale.station, sale.ore);
       for (const p of events.purchases) this.#desk.buy(p.ship, p);
       if (this.sim.tick % this.ctx.saveEveryTicks === 0) this.#custody.saveAll();
+      if (this.sim.tick % this.ctx.snapshotEveryTicks === 0) this.#snapshot();
       for (const r of events.refused) {
         this.#byPlayer
           .get(r.ship)
@@ -535,6 +572,26 @@ export class RegionRoom extends Room {
     const seconds = (performance.now() - started) / 1000;
     this.ctx.metrics.tick(this.roomId, seconds, seconds > 1 / this.ctx.tickHz, this.#gate.takeBytes() + sent);
     this.ctx.metrics.population(this.roomId, this.#seats.size, this.#mirror.entities);
+  }
+
+  /** Writes the region's snapshot (one at a time: a slow store skips a beat rather than queueing). */
+  #snapshot() {
+    const store = this.ctx.snapshots;
+    const epoch = this.ctx.epochOf(this.roomId);
+    if (!store || this.#snapshotting || epoch === 0) return;
+    this.#snapshotting = true;
+    const snap = takeSnapshot(this.sim, this.roomId, epoch, (ship) => this.#saver.versions(ship));
+    store
+      .save(snap)
+      .then(({ stored, bytes }) => {
+        if (stored) return this.ctx.metrics.snapshotWritten(this.roomId, bytes);
+        this.ctx.metrics.staleRefused("redis");
+        this.ctx.log.warn({ region: this.roomId, epoch }, "snapshot refused: a newer epoch holds the region");
+      })
+      .catch((err) => this.ctx.log.warn({ err, region: this.roomId }, "snapshot not written"))
+      .finally(() => {
+        this.#snapshotting = false;
+      });
   }
 
   /** Our ships near a border go to each neighbour that must show them, as ghosts. */

@@ -26,6 +26,9 @@ export class ShipSaver {
   }
 
   save(ship: Ship): void {
+    // Epoch 0: this zone may not act on the region any more (see lease.ts); nothing is written.
+    const epoch = this.epoch();
+    if (epoch === 0) return;
     const saved = this.#saved.get(ship.id) ?? { version: 0, ledgerVersion: 0 };
     saved.version = nextShipVersion(saved.version);
     this.#saved.set(ship.id, saved);
@@ -33,7 +36,7 @@ export class ShipSaver {
       toShipState(ship, {
         region: this.region,
         version: saved.version,
-        epoch: this.epoch(),
+        epoch,
         ledgerVersion: saved.ledgerVersion,
       }),
     );

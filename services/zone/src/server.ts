@@ -7,7 +7,6 @@ import {
   ACCOUNT_EVENT_CLOSE,
   type AccountEvents,
   allRegions,
-  CloseCode,
   type ConfigOf,
   type ConnectionEdge,
   createRegistry,
@@ -19,20 +18,24 @@ import {
   REGION_ROOM_NAME,
   type RegionDirectory,
   type RegionFencing,
+  type RegionSnapshot,
+  type RegionSnapshots,
   type Registry,
   regionRoomId,
   type ShipOwnership,
   type ShipRepository,
   type ShipStatePublisher,
+  SnapshotFormatError,
   type TokenVerifier,
   worldFromConfig,
 } from "@starlane/shared";
 import { colyseusLogger } from "./colyseus-log.js";
-import type { zoneConfig } from "./config.js";
+import { leaseTiming, type zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
 import { createZoneMetrics } from "./metrics.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
+import { Takeover } from "./takeover.js";
 import { ZoneTransport } from "./transport.js";
 
 export type ZoneConfig = ConfigOf<typeof zoneConfig>;
@@ -62,6 +65,12 @@ export interface ZoneDeps {
    * nothing is fenced (tests without a store).
    */
   fencing?: RegionFencing;
+  /**
+   * Where each region's snapshot goes every STARLANE_ZONE_SNAPSHOT_MS, and what a takeover restores
+   * from (LocalRegionSnapshots embedded, RedisRegionSnapshots in the cluster). Without it a taken-over
+   * region starts empty and its ships come back from their stored rows.
+   */
+  snapshots?: RegionSnapshots;
   /** Defaults to a fresh registry labelled service=zone. */
   registry?: Registry;
   /**
@@ -94,9 +103,11 @@ export interface ZoneServer {
   room(regionId: string): RegionRoom | undefined;
   /** The regions held, with their ownership epochs. */
   regions(): { region: string; epoch: number }[];
+  /** Whether the zone may act on `region` now (held, and its lease fresh on the monotonic clock). */
+  acting(region: string): boolean;
   /** Null when ready, or why not. */
   notReadyReason(): string | null;
-  /** One lease renewal round now (tests; it also runs every third of the lease TTL). */
+  /** One lease renewal round now (tests; each region also renews every STARLANE_ZONE_LEASE_RENEW_MS). */
   renewNow(): Promise<void>;
 }
 
@@ -112,6 +123,30 @@ export function wantedRegions(config: ZoneConfig): string[] {
   });
 }
 
+/**
+ * Room listings are keyed by room id, which is the region: a room this zone lost (fenced, its region
+ * taken over) disposes after its successor on another process listed the same id, and must not take
+ * that listing away (players would find no room). Only a listing of this process is removed.
+ */
+function ownListingsOnly(driver: MatchMakerDriver, holds: (roomId: string) => boolean): MatchMakerDriver {
+  const remove = driver.remove.bind(driver);
+  const persist = driver.persist.bind(driver);
+  // Colyseus sweeps a process that stopped answering with a query and then a delete by room id: a
+  // successor's listing written in between must survive it.
+  driver.cleanup = async (processId: string) => {
+    for (const listing of await driver.query({ processId })) await removeIf(listing.roomId, processId);
+  };
+  const removeIf = async (roomId: string, processId: string) => {
+    const listing = await driver.findOne({ roomId });
+    if (listing && listing.processId !== processId) return false;
+    return remove(roomId);
+  };
+  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
+  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
+  driver.remove = (roomId: string) => removeIf(roomId, matchMaker.processId);
+  return driver;
+}
+
 // Colyseus's matchMaker is a per-process singleton: only one zone server may run in a process.
 let running: ZoneServer | undefined;
 
@@ -124,10 +159,16 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   const wanted = wantedRegions(config);
   let server: Server | undefined;
   let leases: Leases | undefined;
+  let takeover: Takeover | undefined;
+  /** Snapshots handed to the rooms a takeover is opening. */
+  const restoring = new Map<string, RegionSnapshot | null>();
   let claimed = false;
   let closing: Promise<void> | undefined;
   let stopFollowing: (() => Promise<void>) | undefined;
   const permits = new OpenPermits();
+  // Settings that cannot work stop the zone here, naming the setting.
+  const timing = leaseTiming(config);
+  const metrics = createZoneMetrics(registry);
 
   const ctx: RoomContext = {
     world,
@@ -154,15 +195,93 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     ...(deps.ledger ? { ledger: deps.ledger } : {}),
     saveEveryTicks: Math.max(1, Math.round((config.saveIntervalMs / 1000) * config.tickHz)),
     epochOf: (region) => leases?.epoch(region) ?? 0,
+    acting: (region) => leases?.acting(region) ?? false,
+    ...(deps.snapshots ? { snapshots: deps.snapshots } : {}),
+    snapshotEveryTicks: Math.max(1, Math.round((timing.snapshotMs / 1000) * config.tickHz)),
+    restoreOf: (roomId) => {
+      const snap = restoring.get(roomId);
+      restoring.delete(roomId);
+      return snap;
+    },
     regionLive: async (region) => (await deps.directory.owner(region)) !== null,
     mayOpen: (roomId) => permits.take(roomId),
-    metrics: createZoneMetrics(registry),
+    metrics,
     log,
-    opened: (room) => rooms.set(room.roomId, room),
+    opened: (room) => {
+      rooms.set(room.roomId, room);
+      // The lease was lost while the room was opening (a claimer stalled mid-restore): it never acts.
+      if (!leases?.acting(room.roomId)) {
+        rooms.delete(room.roomId);
+        room.fence();
+      }
+    },
     closed: (room) => {
       if (rooms.get(room.roomId) === room) rooms.delete(room.roomId);
     },
   };
+
+  /**
+   * Claims `region` at an epoch above every one the durable store has seen (so a Redis restarted
+   * empty cannot hand out an old epoch again), then fences the store at it. Null when another zone
+   * holds it or the claim went stale meanwhile.
+   */
+  async function claimRegion(region: string) {
+    const l = leases!;
+    const floor = (await deps.fencing?.current(region)) ?? 0;
+    const held = await l.claim(region, floor);
+    if (!held) return null;
+    try {
+      await deps.fencing?.fence(region, held.epoch);
+    } catch (err) {
+      // A newer epoch reached the store first: this claim is already stale.
+      log.warn({ err, region, epoch: held.epoch }, "claim fenced out by a newer epoch");
+      await l.giveUp(region);
+      return null;
+    }
+    return held;
+  }
+
+  async function openRegion(region: string, snapshot?: RegionSnapshot | null) {
+    permits.grant(region);
+    if (snapshot !== undefined) restoring.set(region, snapshot);
+    try {
+      await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
+    } finally {
+      permits.revoke(region);
+      restoring.delete(region);
+    }
+  }
+
+  /**
+   * Failover: claims a region whose lease expired, restores its newest snapshot and opens its room.
+   * A snapshot of an unknown format is refused with one log line (the ships then come back from
+   * their rows as their players join). A claimer that stalls past its fence while restoring never
+   * opens the room (and never ticks it: the tick is gated on the lease), so a region never has twins.
+   */
+  async function takeRegion(region: string): Promise<boolean> {
+    if (closing || !leases) return false;
+    const started = performance.now();
+    const held = await claimRegion(region);
+    if (!held) return false;
+    let snapshot: RegionSnapshot | null = null;
+    try {
+      snapshot = (await deps.snapshots?.load(region)) ?? null;
+    } catch (err) {
+      if (err instanceof SnapshotFormatError) log.error({ region, format: err.format }, err.message);
+      else log.warn({ err, region }, "snapshot not loaded; restoring from the ship rows");
+    }
+    try {
+      if (!leases.acting(region)) return false;
+      await openRegion(region, snapshot);
+    } catch (err) {
+      log.error({ err, region }, "could not open a taken-over region; giving it back");
+      await leases.giveUp(region);
+      return false;
+    }
+    metrics.takeover(region, (performance.now() - started) / 1000);
+    log.warn({ region, epoch: held.epoch, snapshotTick: snapshot?.tick ?? null }, "took over region");
+    return true;
+  }
 
   const self: ZoneServer = {
     zoneId,
@@ -197,7 +316,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       server = new Server({
         transport,
         presence: deps.presence,
-        driver: deps.driver,
+        driver: ownListingsOnly(deps.driver, (roomId) => leases?.acting(roomId) ?? false),
         greet: false,
         gracefullyShutdown: false,
         logger: colyseusLogger(log),
@@ -218,35 +337,49 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       const port = transport.port;
       const address = config.publicAddress ?? `${config.host}:${port}`;
       ctx.address = address;
-      leases = new Leases(deps.directory, { zoneId, address }, config.leaseTtlMs, log, (region) => {
-        // Someone else may own it now: stop acting on it and send its players back to world entry.
-        const room = rooms.get(region);
-        rooms.delete(region);
-        room?.disconnect(CloseCode.RegionMoved).catch(() => {});
+      leases = new Leases(deps.directory, { zoneId, address }, timing, log, {
+        renewal: (outcome) => metrics.leaseRenewal(outcome),
+        lost(region, reason) {
+          metrics.regionLost(reason);
+          takeover?.lost(region);
+          // Someone else may own it now: stop acting on it at once (no tick, save, handoff or
+          // snapshot from here on) and send its players back to world entry (4106).
+          const room = rooms.get(region);
+          rooms.delete(region);
+          room?.fence();
+        },
       });
+      // Renewals run from the first claim on: opening many rooms can take longer than the fence allows.
+      leases.start();
       for (const region of wanted) {
-        const held = await leases.claim(region);
+        const held = await claimRegion(region);
         if (!held) {
           log.info({ region }, "region held by another zone; skipping");
           continue;
         }
-        await deps.fencing?.fence(region, held.epoch);
-        permits.grant(region);
-        try {
-          await matchMaker.handleCreateRoom(REGION_ROOM_NAME, { region }, undefined, region);
-        } finally {
-          permits.revoke(region);
-        }
+        await openRegion(region);
         log.info({ region, epoch: held.epoch }, "serving region");
       }
-      leases.start();
       claimed = true;
+      if (config.takeover) {
+        takeover = new Takeover({
+          directory: deps.directory,
+          zoneId,
+          regions: allRegions(world).map(regionRoomId),
+          everyMs: timing.renewMs,
+          held: () => leases?.held().map((h) => h.region) ?? [],
+          take: (region) => takeRegion(region),
+          log,
+        });
+        takeover.start();
+      }
       return { port, address };
     },
 
     close() {
       closing ??= (async () => {
         claimed = false;
+        await takeover?.stop();
         await stopFollowing?.();
         // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
         if (server) await server.gracefullyShutdown(false);
@@ -268,6 +401,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     renewNow: async () => leases?.renew(),
 
     regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
+
+    acting: (region) => leases?.acting(region) ?? false,
 
     notReadyReason() {
       if (closing) return "shutting down";

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import type { StoredShip } from "@starlane/shared";
 import { ShipLink } from "@starlane/shared";
-import { attachRegion, regionView } from "@starlane/shared/client";
+import { attachRegion, backoffMs, regionView } from "@starlane/shared/client";
 import { TEST_REDIS_URL, waitFor } from "@starlane/shared/testing";
 import type { RegionView } from "./harness.js";
 import type { TestTokens } from "./tokens.js";
@@ -18,7 +18,17 @@ export interface ZoneNode {
   child: ChildProcess;
   port: number;
   url: string;
-  stats(): Promise<{ two: number; none: number; samples: number; detail: string[]; metrics: string }>;
+  stats(): Promise<{
+    two: number;
+    none: number;
+    samples: number;
+    detail: string[];
+    metrics: string;
+    /** When this process acted on each region (first and last tick seen, wall ms), per epoch. */
+    acted: { region: string; epoch: number; first: number; last: number }[];
+    regions: { region: string; epoch: number }[];
+  }>;
+
   /** A trade desk call on room `roomId` made from this process (needs ZONE_DATABASE_URL): its answer. */
   trade(roomId: string, call: unknown): Promise<unknown>;
   /** The next `n` ledger answers of this process are lost after committing (needs ZONE_DATABASE_URL). */
@@ -69,7 +79,12 @@ export async function startNode(opts: {
     url: `http://127.0.0.1:${port}`,
     async stats() {
       child.stdin!.write("stats\n");
-      return next();
+      // The zone's own JSON log lines share stdout: the answer is the line with the counts.
+      for (;;) {
+        const line = await next();
+        if (typeof line?.samples === "number") return line;
+        if (process.env.ZONE_LOGS) process.stderr.write(`${JSON.stringify(line)}\n`);
+      }
     },
     async trade(roomId, call) {
       child.stdin!.write(`trade ${roomId} ${JSON.stringify(call)}\n`);
@@ -145,4 +160,112 @@ export function counter(text: string, name: string, match = ""): number {
     sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
+}
+
+/**
+ * A bot flying a loop inside one region; when its zone goes away (closed, killed, fenced) it comes
+ * back by itself with full-jitter backoff, trying each zone `urls()` names, and re-sends its
+ * unacknowledged inputs. Records what failover costs it (failover tests and bench).
+ */
+export class Pilot {
+  link: ShipLink<SdkRoom> | undefined;
+  dropped = false;
+  droppedAt = 0;
+  resumedAt = 0;
+  /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
+  restoredAck = -1;
+  lastSeq = 0;
+  lastError = "";
+  #timer: NodeJS.Timeout | undefined;
+  #w = 0;
+  #stopped = false;
+
+  /** The last server tick this bot saw, and the tick of the first state after it came back. */
+  lastTick = 0;
+  /** The last tick seen before the connection was lost (frozen there; `lastTick` goes on). */
+  tickAtDrop = 0;
+  resumedTick = -1;
+
+  constructor(
+    readonly id: string,
+    readonly region: string,
+    readonly loop: { x: number; y: number }[],
+    readonly tokens: TestTokens,
+    readonly urls: () => string[],
+    readonly backoff = { baseMs: 200, capMs: 2000 },
+  ) {}
+
+  async join(url: string): Promise<SdkRoom> {
+    const client = new Client(url);
+    client.auth.token = await this.tokens.sign({ sub: this.id, name: this.id });
+    const room = (await client.joinById<RegionView>(this.region, {})) as SdkRoom;
+    room.reconnection.maxRetries = 0;
+    await waitFor(`${this.id} first state`, () => room.state?.ships?.has(this.id));
+    room.onLeave(() => this.#lost());
+    if (!this.link) this.link = new ShipLink(client, room, this.id);
+    else this.link.attach(room);
+    return room;
+  }
+
+  fly() {
+    const loop = this.loop;
+    this.#timer = setInterval(() => {
+      const link = this.link;
+      const s = link?.room.state?.ships?.get(this.id);
+      if (!link || !s || this.dropped) return;
+      this.lastTick = Math.max(this.lastTick, link.room.state.tick);
+      let target = loop[this.#w % loop.length]!;
+      if (Math.hypot(target.x - s.x, target.y - s.y) < 80) target = loop[++this.#w % loop.length]!;
+      const want = Math.atan2(target.y - s.y, target.x - s.x);
+      const diff = Math.atan2(Math.sin(want - s.heading), Math.cos(want - s.heading));
+      try {
+        this.lastSeq = link.send({ thrust: 0.5, turn: Math.max(-1, Math.min(1, diff * 3)), fire: false });
+      } catch {
+        // the socket is closing: the reconnect below takes over
+      }
+    }, 50);
+  }
+
+  stop() {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.link?.close();
+    this.link?.room.leave(true).catch(() => {});
+  }
+
+  #lost() {
+    if (this.dropped) return;
+    this.dropped = true;
+    this.droppedAt = Date.now();
+    this.tickAtDrop = Math.max(this.lastTick, this.link?.room.state?.tick ?? 0);
+    void this.#reconnect();
+  }
+
+  async #reconnect() {
+    for (let attempt = 0; attempt < 40 && !this.#stopped; attempt++) {
+      await new Promise((r) => setTimeout(r, backoffMs(attempt, this.backoff)));
+      for (const url of this.urls()) {
+        try {
+          const room = await this.join(url);
+          this.restoredAck = room.state.ships.get(this.id)!.ack;
+          this.resumedTick = room.state.tick;
+          this.dropped = false;
+          this.link!.resend();
+          const moving = async () => {
+            await waitFor(
+              `${this.id} moves again`,
+              () => (this.link?.room.state.ships.get(this.id)?.ack ?? 0) > this.restoredAck,
+              20_000,
+            );
+            this.resumedAt = Date.now();
+          };
+          void moving().catch(() => {});
+          return;
+        } catch (err) {
+          // not restored yet (503), or not this zone: next
+          this.lastError = String(err);
+        }
+      }
+    }
+  }
 }

@@ -63,6 +63,9 @@ export async function startZone(
     // (zone-edge.test.ts) sets them.
     STARLANE_ZONE_MAX_CONNECTIONS_PER_IP: "0",
     STARLANE_ZONE_UPGRADES_PER_IP_PER_S: "0",
+    // A loaded test machine can stall the event loop past a short lease's fence; tests of the
+    // fence itself set their own TTL.
+    STARLANE_ZONE_LEASE_TTL_MS: "30000",
     ...env,
   });
   const server = createZoneServer(

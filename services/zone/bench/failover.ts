@@ -1,0 +1,183 @@
+// Failover benchmark: two zone processes on Redis split the 4x4 world (the victim holds the four
+// centre regions, the survivor the twelve others), SDK bots fly loops spread over the victim's
+// regions; after a fault-free stretch (takeovers counted: spurious ones) the victim is killed
+// with SIGKILL (or frozen with SIGSTOP past its lease, then woken with SIGCONT). The survivor
+// takes the regions over from their snapshots; each bot comes back by itself (full-jitter backoff,
+// trying the zones it knows) and re-sends its unacknowledged inputs. Prints one JSON line:
+// - resume p50/p99 (s): from the fault until the bot's ship moves again under its inputs;
+// - movement lost p99 (s): ticks between the last state the bot saw before the fault and the
+//   tick it resumed from, over the tick rate;
+// - dual owners: ships the zones' detectors saw with two owners, plus regions both processes
+//   acted on at overlapping times (SIGSTOP: the woken zone's detector);
+// - stale writes accepted: regions whose stored snapshot carries an older epoch than their owner's
+//   at the end (a write from the victim accepted after the takeover);
+// - spurious takeovers: takeovers during the fault-free stretch.
+//
+//   node --conditions=starlane-source --import tsx services/zone/bench/failover.ts [bots=200] [calmSeconds=60] [kill|stop] [ttlMs=2000] [snapshotMs=500]
+import { execSync } from "node:child_process";
+import type { StoredShip } from "@starlane/shared";
+import { connectRedis } from "@starlane/shared";
+import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import { counter, Pilot, startNode, type ZoneNode } from "../test/cluster.js";
+import { testTokens } from "../test/tokens.js";
+
+const BOTS = Number(process.argv[2] ?? 200);
+const CALM_S = Number(process.argv[3] ?? 60);
+const FAULT = (process.argv[4] ?? "kill") as "kill" | "stop";
+const TTL_MS = Number(process.argv[5] ?? 2000);
+const SNAPSHOT_MS = Number(process.argv[6] ?? 500);
+const TICK_HZ = 20;
+const VICTIM = ["1-1", "2-1", "1-2", "2-2"];
+const SURVIVOR = ["0-0", "1-0", "2-0", "3-0", "0-1", "3-1", "0-2", "3-2", "0-3", "1-3", "2-3", "3-3"];
+const tokens = await testTokens();
+const redis = await connectRedis(TEST_REDIS_URL);
+const prefix = testRedisPrefix();
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
+};
+const load = () =>
+  execSync("uptime")
+    .toString()
+    .trim()
+    .replace(/.*load average: /, "");
+
+const env = {
+  STARLANE_ZONE_TAKEOVER: "true",
+  STARLANE_ZONE_LEASE_TTL_MS: String(TTL_MS),
+  STARLANE_ZONE_SNAPSHOT_MS: String(SNAPSHOT_MS),
+  STARLANE_TICK_HZ: String(TICK_HZ),
+};
+const pilots: Pilot[] = [];
+const ships: StoredShip[] = [];
+const plan: { id: string; region: string; loop: { x: number; y: number }[] }[] = [];
+for (let i = 0; i < BOTS; i++) {
+  const [col, row] = VICTIM[i % VICTIM.length]!.split("-").map(Number) as [number, number];
+  const cx = col * 2000 + 1000;
+  const cy = row * 2000 + 1000;
+  const r = 250 + ((i * 37) % 500);
+  const loop = [
+    { x: cx - r, y: cy - r },
+    { x: cx + r, y: cy - r },
+    { x: cx + r, y: cy + r },
+    { x: cx - r, y: cy + r },
+  ];
+  const id = `fo-${i}`;
+  plan.push({ id, region: `region-${col}-${row}`, loop });
+  ships.push({ playerId: id, x: loop[0]!.x, y: loop[0]!.y, vx: 0, vy: 0, heading: 0, hull: 100, cargo: 0, credits: 0 });
+}
+const watch = plan.map((p) => p.id);
+const victim = await startNode({ prefix, regions: VICTIM.join(","), jwks: tokens.jwks, ships, watch, env });
+const survivor = await startNode({ prefix, regions: SURVIVOR.join(","), jwks: tokens.jwks, ships, watch, env });
+const nodes: ZoneNode[] = [victim, survivor];
+let alive: ZoneNode[] = [victim, survivor];
+for (const p of plan) {
+  // Bots honour world entry's Retry-After (1 s) with full jitter: waits drawn from [0, 1 s].
+  const pilot = new Pilot(p.id, p.region, p.loop, tokens, () => alive.filter((n) => n !== victim).map((n) => n.url), {
+    baseMs: 250,
+    capMs: 1000,
+  });
+  // A loaded machine can stall a zone past its fence while the fleet joins: try both, a few times.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pilot.join(attempt % 4 === 3 ? survivor.url : victim.url);
+      break;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  pilot.fly();
+  pilots.push(pilot);
+}
+const takeovers = async () => {
+  let n = 0;
+  for (const node of alive) n += counter((await node.stats()).metrics, "starlane_zone_takeovers_total");
+  return n;
+};
+const loadCalm = load();
+const t0 = await takeovers();
+await new Promise((r) => setTimeout(r, CALM_S * 1000));
+const spurious = (await takeovers()) - t0;
+const before = await victim.stats();
+// Where each victim region's tick and its stored snapshot stood just before the fault.
+const atFault: Record<string, [number, number]> = {};
+for (const a of before.acted as { region: string; tick?: number }[]) {
+  const raw = await redis.hget(`${prefix}region:${a.region}:snapshot`, "data");
+  atFault[a.region] = [a.tick ?? -1, raw ? (JSON.parse(raw) as { tick: number }).tick : -1];
+}
+const faultAt = Date.now();
+if (FAULT === "kill") {
+  victim.kill("SIGKILL");
+  alive = [survivor];
+} else {
+  victim.kill("SIGSTOP");
+  await waitFor(
+    "the survivor to take the regions over",
+    async () => (await survivor.stats()).regions.length === 16,
+    60_000,
+  ).catch(() => {});
+  victim.kill("SIGCONT");
+}
+await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 90_000).catch(() => {});
+const loadFault = load();
+await new Promise((r) => setTimeout(r, 1500));
+const resumed = pilots.filter((p) => p.resumedAt > 0);
+// A bot that never came back counts as never (Infinity: the percentile is written as null, not
+// flattered by leaving it out).
+const resumeS = pilots.map((p) => (p.resumedAt > 0 ? (p.resumedAt - faultAt) / 1000 : Number.POSITIVE_INFINITY));
+const lostS = resumed.map((p) => Math.max(0, p.tickAtDrop - p.resumedTick) / TICK_HZ);
+const ss = await survivor.stats();
+const sv = FAULT === "stop" ? await victim.stats() : before;
+// Regions both processes acted on at overlapping times (the victim's data: its last stats).
+let overlaps = 0;
+for (const mine of sv.acted) {
+  for (const theirs of ss.acted) {
+    if (mine.region === theirs.region && mine.first <= theirs.last && theirs.first <= mine.last) overlaps++;
+  }
+}
+let stale = 0;
+for (const r of ss.regions) {
+  const stored = Number(await redis.hget(`${prefix}region:${r.region}:snapshot`, "epoch"));
+  if (stored && stored < r.epoch) stale++;
+}
+const result = {
+  fault: FAULT,
+  bots: BOTS,
+  ttlMs: TTL_MS,
+  snapshotMs: SNAPSHOT_MS,
+  calmSeconds: CALM_S,
+  resumed: resumed.length,
+  resumeP50S: Number.isFinite(q(resumeS, 0.5)) ? +q(resumeS, 0.5).toFixed(2) : null,
+  resumeP99S: Number.isFinite(q(resumeS, 0.99)) ? +q(resumeS, 0.99).toFixed(2) : null,
+  movementLostP50S: +q(lostS, 0.5).toFixed(2),
+  movementLostP99S: +q(lostS, 0.99).toFixed(2),
+  dualOwners: ss.two + (FAULT === "stop" ? sv.two : 0) + overlaps,
+  dualOwnersBreakdown: { survivorShips: ss.two, victimShips: FAULT === "stop" ? sv.two : 0, regionOverlaps: overlaps },
+  staleWritesAccepted: stale,
+  spuriousTakeovers: spurious,
+  takeovers: counter(ss.metrics, "starlane_zone_takeovers_total"),
+  restoreSecondsSum: +counter(ss.metrics, "starlane_zone_restore_duration_seconds_sum").toFixed(3),
+  loadCalm,
+  loadFault,
+  atFault,
+  // Why the bots that never came back did not (their last join error), counted.
+  notBack: pilots
+    .filter((p) => p.resumedAt === 0)
+    .reduce<Record<string, number>>((n, p) => {
+      const key = `${p.region}: ${p.lastError.slice(0, 80) || (p.dropped ? "no error" : "never dropped")}`;
+      n[key] = (n[key] ?? 0) + 1;
+      return n;
+    }, {}),
+};
+for (const p of pilots) p.stop();
+alive = [];
+for (const n of nodes) {
+  n.kill("SIGCONT");
+  await n.quit();
+}
+const keys = await redis.keys(`${prefix}*`);
+if (keys.length > 0) await redis.del(...keys);
+console.log(JSON.stringify(result));
+redis.disconnect();
+process.exit(0);

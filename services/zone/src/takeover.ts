@@ -1,0 +1,81 @@
+// Takeover: every renew interval the zone looks for regions whose lease has expired (their zone
+// died, froze or was cut off, or Redis restarted empty) and claims some of them, so the world's
+// regions stay served. An orphan is a region that had an owner: the directory issued it an epoch,
+// or this zone itself lost it (a Redis restarted empty forgot the epochs; the zones that held the
+// regions claim them again, above PostgreSQL's epochs). A region nobody ever claimed is left to the
+// zones configured for it. No zone takes more than its fair share plus one: the share counts the zones
+// seen holding regions plus this one. Claims are atomic in the directory, so zones racing for one
+// region never both win; the claim's epoch fences the store before anything is restored.
+import type { Logger, RegionDirectory } from "@starlane/shared";
+
+export interface TakeoverOptions {
+  directory: Pick<RegionDirectory, "owner" | "lastEpoch">;
+  zoneId: string;
+  /** Every region of the world (room ids). */
+  regions: string[];
+  everyMs: number;
+  /** The regions this zone holds now. */
+  held(): string[];
+  /** Claims, restores and opens `region`; false when another zone got it first or it could not open. */
+  take(region: string): Promise<boolean>;
+  log: Logger;
+}
+
+export class Takeover {
+  #timer: NodeJS.Timeout | undefined;
+  #scanning: Promise<void> | undefined;
+  #stopped = false;
+  /** Regions this zone lost (they had an owner even if the directory forgot it). */
+  readonly #lost = new Set<string>();
+
+  constructor(private readonly o: TakeoverOptions) {}
+
+  start(): void {
+    this.#timer ??= setInterval(() => {
+      this.#scanning ??= this.scan()
+        .then(() => {})
+        .catch((err) => this.o.log.warn({ err }, "takeover scan failed"))
+        .finally(() => {
+          this.#scanning = undefined;
+        });
+    }, this.o.everyMs);
+    this.#timer.unref();
+  }
+
+  /** This zone lost `region` (its renewal was refused or it fenced itself): an orphan candidate. */
+  lost(region: string): void {
+    this.#lost.add(region);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#scanning;
+  }
+
+  /** One look at the directory: claims orphaned regions up to this zone's fair share plus one. */
+  async scan(): Promise<string[]> {
+    const o = this.o;
+    const owners = await Promise.all(o.regions.map(async (r) => [r, await o.directory.owner(r)] as const));
+    const mine = new Set(o.held());
+    const vacant = owners.filter(([r, owner]) => owner === null && !mine.has(r)).map(([r]) => r);
+    if (vacant.length === 0) return [];
+    const had = await Promise.all(vacant.map(async (r) => this.#lost.has(r) || (await o.directory.lastEpoch(r)) > 0));
+    const orphans = vacant.filter((_, i) => had[i]);
+    if (orphans.length === 0) return [];
+    const zones = new Set(owners.flatMap(([, owner]) => (owner ? [owner.zoneId] : [])));
+    zones.add(o.zoneId);
+    const cap = Math.ceil(o.regions.length / zones.size) + 1;
+    // Start at a random orphan, so zones racing for the same orphans mostly claim different ones.
+    const start = Math.floor(Math.random() * orphans.length);
+    const order = [...orphans.slice(start), ...orphans.slice(0, start)];
+    // Restores run side by side: a dead zone's players wait for the slowest of them, not their sum.
+    const room = Math.max(0, cap - o.held().length);
+    const batch = this.#stopped ? [] : order.slice(0, room);
+    const results = await Promise.all(batch.map((region) => o.take(region)));
+    const taken = batch.filter((_, i) => results[i]);
+    for (const region of taken) this.#lost.delete(region);
+    return taken;
+  }
+}
