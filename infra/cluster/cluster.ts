@@ -107,7 +107,7 @@ async function main() {
     zonePort: intOption(values["zone-port"], "zone-port", 2567, 1, 65_000),
     cols: intOption(env.STARLANE_REGION_COLS, "STARLANE_REGION_COLS", 4, 1, 64),
     rows: intOption(env.STARLANE_REGION_ROWS, "STARLANE_REGION_ROWS", 4, 1, 64),
-    leaseTtlMs: intOption(env.STARLANE_ZONE_LEASE_TTL_MS, "STARLANE_ZONE_LEASE_TTL_MS", 6000, 300, 600_000),
+    leaseTtlMs: intOption(env.STARLANE_ZONE_LEASE_TTL_MS, "STARLANE_ZONE_LEASE_TTL_MS", 2000, 300, 600_000),
     operatorTokenFile: "",
     keyEncryptionKeyFile: "",
     logLevel: env.STARLANE_LOG_LEVEL || "info",
