@@ -200,7 +200,8 @@ export class Pilot {
     client.auth.token = await this.tokens.sign({ sub: this.id, name: this.id });
     const room = (await client.joinById<RegionView>(this.region, {})) as SdkRoom;
     room.reconnection.maxRetries = 0;
-    await waitFor(`${this.id} first state`, () => room.state?.ships?.has(this.id));
+    attachRegion(room, { self: this.id });
+    await waitFor(`${this.id} first state`, () => regionView(room)?.ships.has(this.id));
     room.onLeave(() => this.#lost());
     if (!this.link) this.link = new ShipLink(client, room, this.id);
     else this.link.attach(room);
@@ -211,9 +212,9 @@ export class Pilot {
     const loop = this.loop;
     this.#timer = setInterval(() => {
       const link = this.link;
-      const s = link?.room.state?.ships?.get(this.id);
+      const s = regionView(link?.room)?.ships.get(this.id);
       if (!link || !s || this.dropped) return;
-      this.lastTick = Math.max(this.lastTick, link.room.state.tick);
+      this.lastTick = Math.max(this.lastTick, regionView(link.room)!.tick);
       let target = loop[this.#w % loop.length]!;
       if (Math.hypot(target.x - s.x, target.y - s.y) < 80) target = loop[++this.#w % loop.length]!;
       const want = Math.atan2(target.y - s.y, target.x - s.x);
@@ -237,7 +238,7 @@ export class Pilot {
     if (this.dropped) return;
     this.dropped = true;
     this.droppedAt = Date.now();
-    this.tickAtDrop = Math.max(this.lastTick, this.link?.room.state?.tick ?? 0);
+    this.tickAtDrop = Math.max(this.lastTick, regionView(this.link?.room)?.tick ?? 0);
     void this.#reconnect();
   }
 
@@ -247,14 +248,14 @@ export class Pilot {
       for (const url of this.urls()) {
         try {
           const room = await this.join(url);
-          this.restoredAck = room.state.ships.get(this.id)!.ack;
-          this.resumedTick = room.state.tick;
+          this.restoredAck = regionView(room)!.ships.get(this.id)!.ack;
+          this.resumedTick = regionView(room)!.tick;
           this.dropped = false;
           this.link!.resend();
           const moving = async () => {
             await waitFor(
               `${this.id} moves again`,
-              () => (this.link?.room.state.ships.get(this.id)?.ack ?? 0) > this.restoredAck,
+              () => (regionView(this.link?.room)?.ships.get(this.id)?.ack ?? 0) > this.restoredAck,
               20_000,
             );
             this.resumedAt = Date.now();
