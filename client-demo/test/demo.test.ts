@@ -193,6 +193,8 @@ test("register, fly, cross a region border (a ghost, then owned, to a player acr
   const heldRoom = ownerOf(name)!.room as unknown as { tick: (dt?: number) => void };
   heldRoom.tick = () => {};
   try {
+    // A frame of the last tick before the hold may still be on its way: let it land first.
+    await new Promise((r) => setTimeout(r, 300));
     const before = await shown();
     assert.ok(before.own, "the page shows a predicted own ship");
     await page.keyboard.down("KeyW");
