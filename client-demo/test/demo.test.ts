@@ -365,6 +365,8 @@ test("chat: two pages talk on global and in a whisper; an HTML/script payload sh
     "the sender sees it too",
   );
   await screenshot(t, one.page, "chat");
+  await one.page.setViewportSize({ width: 390, height: 800 }); // a phone's width
+  await screenshot(t, one.page, "phone");
   assert.deepEqual([...one.problems, ...two.problems], []);
   await one.page.close();
   await two.page.close();
