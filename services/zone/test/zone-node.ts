@@ -190,5 +190,4 @@ if (profiler) {
 await zone.close();
 await db?.end();
 redis.disconnect();
-await db?.end();
 process.exit(0);
