@@ -39,6 +39,7 @@ import { type ChatMetrics, type Closed, createChatMetrics, type Refusal } from "
 import type { Moderation, Relation } from "./moderation.js";
 import type { Roster } from "./online.js";
 import { mountOperatorRoutes } from "./operator-routes.js";
+import { type Frame, Outboxes } from "./outbox.js";
 import type { Parties, Party, PartyResult } from "./parties.js";
 import { NAME, parseRequest } from "./requests.js";
 import { cleanText } from "./text.js";
@@ -87,8 +88,6 @@ export interface ChatServer {
 }
 
 export const CHAT_PATH = "/v1/chat";
-/** A text frame: JSON, as a string or already UTF-8 encoded. */
-type Frame = string | Uint8Array;
 const regionChannel = (room: string) => `region:${room}`;
 const partyChannel = (id: string) => `party:${id}`;
 // uWS's own ceiling, far above ours: frames between the two are read and answered with 4102 by
@@ -119,51 +118,9 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
     if (s?.delete(ws) && s.size === 0) map.delete(k);
   };
 
-  // Everything sent to a connection waits in its outbox until the end of this turn of the event
-  // loop, then goes out as one frame, one JSON message per line: a burst of bus events costs each
-  // receiver one frame and one write, not one per message (the profile's top item was the per-message
-  // send; receivers pay per frame too). The more load, the bigger the batches.
-  const outboxes = new Map<Ws, Frame[]>();
-  let flushing = false;
-  const NEWLINE = Buffer.from("\n");
-  const flushOne = (ws: Ws, frames: Frame[]) => {
-    if (ws.getUserData().closed) return;
-    if (frames.length === 1) {
-      ws.cork(() => ws.send(frames[0]!, false));
-      return;
-    }
-    const parts: Uint8Array[] = [];
-    for (const f of frames) {
-      if (parts.length > 0) parts.push(NEWLINE);
-      parts.push(typeof f === "string" ? Buffer.from(f) : f);
-    }
-    const batch = Buffer.concat(parts);
-    ws.cork(() => ws.send(batch, false));
-  };
-  const flush = () => {
-    flushing = false;
-    for (const [ws, frames] of outboxes) flushOne(ws, frames);
-    outboxes.clear();
-  };
-  /** Sends what is waiting for `ws` now (before it is closed). */
-  const flushNow = (ws: Ws) => {
-    const frames = outboxes.get(ws);
-    if (!frames) return;
-    outboxes.delete(ws);
-    flushOne(ws, frames);
-  };
-  const send = (ws: Ws, message: object | Frame) => {
-    const c = ws.getUserData();
-    if (c.closed) return;
-    const data = typeof message === "string" || message instanceof Uint8Array ? message : JSON.stringify(message);
-    const frames = outboxes.get(ws);
-    if (frames) frames.push(data);
-    else outboxes.set(ws, [data]);
-    if (!flushing) {
-      flushing = true;
-      setImmediate(flush);
-    }
-  };
+  const outboxes = new Outboxes();
+  const send = (ws: Ws, message: object | Frame) => outboxes.send(ws, message);
+  const flushNow = (ws: Ws) => outboxes.flushNow(ws);
   const sendError = (ws: Ws, code: ErrorCode, ref?: unknown) => {
     const err = new StarlaneError(code);
     send(ws, { t: ChatServerMessage.ChatError, ...err.toBody(), ...(ref === undefined ? {} : { ref }) });
@@ -583,7 +540,7 @@ export async function createChatServer(deps: ChatDeps, config: ChatServerConfig)
       const c = ws.getUserData();
       log.debug({ player: c.player.id, code }, "chat connection closed");
       c.closed = true;
-      outboxes.delete(ws); // a closed uWS socket may not be touched again
+      outboxes.forget(ws); // a closed uWS socket may not be touched again
       if (!c.admitted) return;
       c.release();
       all.delete(ws);
