@@ -41,6 +41,27 @@ export function ghostsByNeighbour(
 }
 
 /**
+ * A room's outgoing ghosts: each tick its ships near a border go to each neighbour that must show
+ * them, and one empty batch tells a neighbour our ships left its band (it would otherwise wait for
+ * the TTL).
+ */
+export class GhostPublisher {
+  #targets = new Set<string>();
+
+  constructor(
+    readonly from: string,
+    readonly send: (channel: string, batch: GhostBatch) => void,
+  ) {}
+
+  publish(world: WorldConfig, region: Region, ships: Iterable<Ship>, band: number): void {
+    const batches = ghostsByNeighbour(world, region, ships, band);
+    for (const [to, list] of batches) this.send(ghostChannel(to), { from: this.from, ships: list });
+    for (const to of this.#targets) if (!batches.has(to)) this.send(ghostChannel(to), { from: this.from, ships: [] });
+    this.#targets = new Set(batches.keys());
+  }
+}
+
+/**
  * The ghosts a room has received, by sending region. Each batch replaces that sender's previous
  * one; a sender silent for `ttlMs` (dead, or its ships left the band without a final empty batch)
  * is forgotten.

@@ -31,8 +31,8 @@ import {
   type GhostBatch,
   GhostBoard,
   type GhostHit,
+  GhostPublisher,
   ghostChannel,
-  ghostsByNeighbour,
   hitChannel,
 } from "./ghosts.js";
 import type { HandoffAccepted, HandoffOffer } from "./handoff.js";
@@ -44,8 +44,8 @@ import { damage } from "./rules/combat.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import { createSim, stepSim } from "./sim.js";
-import { restoreWorld, takeSnapshot } from "./snapshot.js";
-import { parseTradeId, parseTradeOffer, type TradeAnswer, TradeBook } from "./trades.js";
+import { restoreWorld, SnapshotWriter } from "./snapshot.js";
+import { type TradeAnswer, TradeBook, tradeMessage } from "./trades.js";
 import { remoteAddressOf } from "./transport.js";
 
 /** What every region room of one zone server shares. */
@@ -151,13 +151,13 @@ export class RegionRoom extends Room {
   #mirror!: Mirror;
   #gate!: FrameGate;
   #ghosts!: GhostBoard;
-  #ghostTargets = new Set<string>();
+  #ghostOut!: GhostPublisher;
   #opened = false;
   #fenced = false;
   /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
   lastTickAt = 0;
   #saver!: ShipSaver;
-  #snapshotting = false;
+  #snapshots: SnapshotWriter | undefined;
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
   /** A neighbour's shot hit one of our ships near the border: the owner applies the damage. */
   readonly #onHit = (hit: GhostHit) => {
@@ -192,6 +192,7 @@ export class RegionRoom extends Room {
     });
     const saver = new ShipSaver(this.ctx.publisher, id, () => this.ctx.epochOf(id));
     this.#saver = saver;
+    if (this.ctx.snapshots) this.#snapshots = new SnapshotWriter(this.ctx.snapshots, this.ctx.log, this.ctx.metrics);
     this.#desk = new LedgerDesk({
       ledger: this.ctx.ledger,
       region: id,
@@ -237,6 +238,7 @@ export class RegionRoom extends Room {
       },
     });
     this.presence.subscribe(ghostChannel(this.roomId), this.#onGhosts);
+    this.#ghostOut = new GhostPublisher(this.roomId, (channel, batch) => this.presence.publish(channel, batch));
     this.presence.subscribe(hitChannel(this.roomId), this.#onHit);
     this.autoDispose = false;
     this.maxClients = this.ctx.maxClients;
@@ -248,23 +250,11 @@ export class RegionRoom extends Room {
     });
     this.onMessage(ClientMessage.Input, (client, msg) => this.#onInput(client, msg));
     this.onMessage(ClientMessage.Action, (client, msg) => this.#onAction(client, msg));
-    this.onMessage(ClientMessage.TradeOffer, (client, msg) => {
-      const seat = this.#seatOf(client);
-      const v = seat && parseTradeOffer(msg, seat.playerId);
-      if (!seat || !v) return;
-      if (!v.ok) return this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", v.field);
-      this.#desk.offer(seat.playerId, v.value);
-    });
-    for (const [type, act] of [
-      [ClientMessage.TradeAccept, (by: string, id: string) => this.#desk.accept(by, id)],
-      [ClientMessage.TradeCancel, (by: string, id: string) => this.#desk.cancel(by, id)],
-    ] as const) {
+    for (const type of [ClientMessage.TradeOffer, ClientMessage.TradeAccept, ClientMessage.TradeCancel]) {
       this.onMessage(type, (client, msg) => {
         const seat = this.#seatOf(client);
-        if (!seat) return;
-        const v = parseTradeId(msg);
-        if (!v.ok) return this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", v.field);
-        act(seat.playerId, v.value);
+        const field = seat && tradeMessage(this.#desk, type, seat.playerId, msg);
+        if (field) this.#drop(client, "malformed", "STARLANE_ERR_INVALID_INPUT", field);
       });
     }
     // Only servers hand ships off: a client claiming to move its ship is refused.
@@ -552,7 +542,10 @@ export class RegionRoom extends Room {
       for (const sale of events.sales) this.#desk.sell(sale.ship, sale.station, sale.ore);
       for (const p of events.purchases) this.#desk.buy(p.ship, p);
       if (this.sim.tick % this.ctx.saveEveryTicks === 0) this.#custody.saveAll();
-      if (this.sim.tick % this.ctx.snapshotEveryTicks === 0) this.#snapshot();
+      if (this.sim.tick % this.ctx.snapshotEveryTicks === 0)
+        this.#snapshots?.write(this.sim, this.roomId, this.ctx.epochOf(this.roomId), (ship) =>
+          this.#saver.versions(ship),
+        );
       for (const r of events.refused) {
         this.#byPlayer
           .get(r.ship)
@@ -561,7 +554,7 @@ export class RegionRoom extends Room {
       // A ship with a sale or trade in flight stays until the ledger answers (its hold must not move twice).
       this.#custody.offerLeavers((playerId) => this.#desk.busy(playerId));
       this.#desk.sweep();
-      this.#publishGhosts();
+      this.#ghostOut.publish(this.ctx.world, this.region, this.sim.ships.values(), this.ctx.borderBand);
       this.#custody.expireArrivals();
       this.#sync(false);
       sent = this.#mirror.send();
@@ -572,39 +565,6 @@ export class RegionRoom extends Room {
     const seconds = (performance.now() - started) / 1000;
     this.ctx.metrics.tick(this.roomId, seconds, seconds > 1 / this.ctx.tickHz, this.#gate.takeBytes() + sent);
     this.ctx.metrics.population(this.roomId, this.#seats.size, this.#mirror.entities);
-  }
-
-  /** Writes the region's snapshot (one at a time: a slow store skips a beat rather than queueing). */
-  #snapshot() {
-    const store = this.ctx.snapshots;
-    const epoch = this.ctx.epochOf(this.roomId);
-    if (!store || this.#snapshotting || epoch === 0) return;
-    this.#snapshotting = true;
-    const snap = takeSnapshot(this.sim, this.roomId, epoch, (ship) => this.#saver.versions(ship));
-    store
-      .save(snap)
-      .then(({ stored, bytes }) => {
-        if (stored) return this.ctx.metrics.snapshotWritten(this.roomId, bytes);
-        this.ctx.metrics.staleRefused("redis");
-        this.ctx.log.warn({ region: this.roomId, epoch }, "snapshot refused: a newer epoch holds the region");
-      })
-      .catch((err) => this.ctx.log.warn({ err, region: this.roomId }, "snapshot not written"))
-      .finally(() => {
-        this.#snapshotting = false;
-      });
-  }
-
-  /** Our ships near a border go to each neighbour that must show them, as ghosts. */
-  #publishGhosts() {
-    const batches = ghostsByNeighbour(this.ctx.world, this.region, this.sim.ships.values(), this.ctx.borderBand);
-    for (const [to, ships] of batches)
-      this.presence.publish(ghostChannel(to), { from: this.roomId, ships } satisfies GhostBatch);
-    // One empty batch tells a neighbour our ships left its band (it would otherwise wait for the TTL).
-    for (const to of this.#ghostTargets) {
-      if (!batches.has(to))
-        this.presence.publish(ghostChannel(to), { from: this.roomId, ships: [] } satisfies GhostBatch);
-    }
-    this.#ghostTargets = new Set(batches.keys());
   }
 
   /** The mirror's update: after the tick's rules, or `between` ticks (a join or a leave). */

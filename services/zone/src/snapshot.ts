@@ -2,15 +2,19 @@
 // ships (with the last input sequence applied to each, so inputs re-sent after the crash apply at
 // most once) and the asteroids' ore. The store and its epoch fence are @starlane/shared's
 // RegionSnapshots; custody decides which of the snapshot's ships are still this region's.
-import { type RegionSnapshot, SNAPSHOT_FORMAT, type SnapshotShip } from "@starlane/shared";
+import {
+  type Logger,
+  type RegionSnapshot,
+  type RegionSnapshots,
+  SNAPSHOT_FORMAT,
+  type SnapshotShip,
+} from "@starlane/shared";
+import type { ZoneMetrics } from "./metrics.js";
 import type { SimState } from "./rules/types.js";
 
-export function takeSnapshot(
-  sim: SimState,
-  region: string,
-  epoch: number,
-  versions: (id: string) => { version: number; ledgerVersion: number } | undefined,
-): RegionSnapshot {
+type Versions = (id: string) => { version: number; ledgerVersion: number } | undefined;
+
+export function takeSnapshot(sim: SimState, region: string, epoch: number, versions: Versions): RegionSnapshot {
   const ships: SnapshotShip[] = [];
   for (const ship of sim.ships.values()) {
     const v = versions(ship.id);
@@ -27,5 +31,32 @@ export function restoreWorld(sim: SimState, snapshot: RegionSnapshot): void {
   for (const [id, ore] of Object.entries(snapshot.ore)) {
     const a = sim.asteroids.get(id);
     if (a && Number.isFinite(ore)) a.ore = ore;
+  }
+}
+
+/** Writes one region's snapshots, one at a time: a slow store skips a beat rather than queueing. */
+export class SnapshotWriter {
+  #busy = false;
+
+  constructor(
+    readonly store: RegionSnapshots,
+    readonly log: Logger,
+    readonly metrics: ZoneMetrics,
+  ) {}
+
+  write(sim: SimState, region: string, epoch: number, versions: Versions): void {
+    if (this.#busy || epoch === 0) return;
+    this.#busy = true;
+    this.store
+      .save(takeSnapshot(sim, region, epoch, versions))
+      .then(({ stored, bytes }) => {
+        if (stored) return this.metrics.snapshotWritten(region, bytes);
+        this.metrics.staleRefused("redis");
+        this.log.warn({ region, epoch }, "snapshot refused: a newer epoch holds the region");
+      })
+      .catch((err) => this.log.warn({ err, region }, "snapshot not written"))
+      .finally(() => {
+        this.#busy = false;
+      });
   }
 }

@@ -4,6 +4,7 @@
 // offers through the calls below (a room method, over Colyseus presence across zone processes).
 import { randomUUID } from "node:crypto";
 import {
+  ClientMessage,
   type ErrorCode,
   ErrorCode as ErrorCodes,
   type Hold,
@@ -61,6 +62,28 @@ export function parseTradeId(msg: unknown): Parsed<string> {
     return { ok: false, field: "id" };
   }
   return { ok: true, value: id };
+}
+
+/** What takes the trade messages: the room's ledger desk. */
+export interface TradeDesk {
+  offer(from: string, terms: TradeTerms): unknown;
+  accept(by: string, id: string): unknown;
+  cancel(by: string, id: string): unknown;
+}
+
+/** Hands `from`'s trade message (offer, accept or cancel) to the desk; the bad field if it is malformed, else null. */
+export function tradeMessage(desk: TradeDesk, type: string, from: string, msg: unknown): string | null {
+  if (type === ClientMessage.TradeOffer) {
+    const v = parseTradeOffer(msg, from);
+    if (!v.ok) return v.field;
+    desk.offer(from, v.value);
+    return null;
+  }
+  const v = parseTradeId(msg);
+  if (!v.ok) return v.field;
+  if (type === ClientMessage.TradeAccept) desk.accept(from, v.value);
+  else desk.cancel(from, v.value);
+  return null;
 }
 
 /** The open offers of one room. Bounded: a player has at most `maxPerPlayer` open offers. */
