@@ -5,57 +5,30 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
-import { loginConfig } from "@starlane/login";
-import { connectPostgres, createLogger, loadConfig } from "@starlane/shared";
 import { parseChatFrame } from "@starlane/shared/client";
-import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
-import { zoneConfig } from "@starlane/zone";
-import type pg from "pg";
+import { waitFor } from "@starlane/shared/testing";
 import WebSocket from "ws";
-import { createEmbedded, type Embedded } from "../src/index.js";
+import { type Booted, bootEmbedded } from "./boot.js";
 
-let tdb: TestDatabase;
-let db: pg.Pool;
-let sl: Embedded;
 let base = "";
 const rooms: Room[] = [];
 const sockets: WebSocket[] = [];
 
 const env = {
-  STARLANE_FRONT_DOOR_PORT: "0",
-  STARLANE_ZONE_PORT: "0",
   STARLANE_LOGIN_SCRYPT_LOG_N: "14",
   STARLANE_OPERATOR_TOKEN: "embedded-chat-operator-token-0123456789",
 };
 
+let booted: Booted;
 before(async () => {
-  tdb = await createTestDatabase();
-  db = await connectPostgres(tdb.url, { max: 4 });
-  sl = await createEmbedded(
-    { log: createLogger("test", "warn"), db },
-    {
-      embedded: {
-        host: "127.0.0.1",
-        publicHost: "127.0.0.1",
-        frontDoorPort: 0,
-        dataDir: "",
-        databaseUrl: tdb.url,
-        logLevel: "warn",
-      },
-      login: loadConfig(loginConfig, env),
-      zone: loadConfig(zoneConfig, env),
-    },
-  );
-  const { frontDoor } = await sl.listen();
-  base = `http://127.0.0.1:${frontDoor.port}`;
+  booted = await bootEmbedded(env);
+  ({ base } = booted);
 });
 
 after(async () => {
   for (const s of sockets) s.terminate();
   for (const r of rooms) await r.leave().catch(() => {});
-  await sl.close();
-  await db.end();
-  await tdb.drop();
+  await booted.close();
 });
 
 async function api(path: string, body: unknown, token?: string) {

@@ -3,46 +3,24 @@
 // and the zone's own report.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { loginConfig } from "@starlane/login";
-import { type ClusterStatus, connectPostgres, createLogger, loadConfig } from "@starlane/shared";
-import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
-import { zoneConfig } from "@starlane/zone";
-import type pg from "pg";
-import { createEmbedded, type Embedded } from "../src/index.js";
+import type { ClusterStatus } from "@starlane/shared";
+import { waitFor } from "@starlane/shared/testing";
+import type { Embedded } from "../src/index.js";
+import { type Booted, bootEmbedded } from "./boot.js";
 
-let tdb: TestDatabase;
-let db: pg.Pool;
 let sl: Embedded;
 let base = "";
 const OPERATOR_TOKEN = "operator-map-test-token-0123456789abcdef";
-const env = { STARLANE_FRONT_DOOR_PORT: "0", STARLANE_ZONE_PORT: "0", STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN };
+const env = { STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN };
 
+let booted: Booted;
 before(async () => {
-  tdb = await createTestDatabase();
-  db = await connectPostgres(tdb.url, { max: 4 });
-  sl = await createEmbedded(
-    { log: createLogger("test", "warn"), db },
-    {
-      embedded: {
-        host: "127.0.0.1",
-        publicHost: "127.0.0.1",
-        frontDoorPort: 0,
-        dataDir: "",
-        databaseUrl: tdb.url,
-        logLevel: "warn",
-      },
-      login: loadConfig(loginConfig, env),
-      zone: loadConfig(zoneConfig, env),
-    },
-  );
-  const { frontDoor } = await sl.listen();
-  base = `http://127.0.0.1:${frontDoor.port}`;
+  booted = await bootEmbedded(env);
+  ({ sl, base } = booted);
 });
 
 after(async () => {
-  await sl.close();
-  await db.end();
-  await tdb.drop();
+  await booted.close();
 });
 
 test("the map page is served; its data needs the operator credential and shows the zone's regions", async () => {

@@ -6,11 +6,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import { Client, type Room } from "@colyseus/sdk";
-import { loginConfig } from "@starlane/login";
 import {
   CloseCode,
-  connectPostgres,
-  createLogger,
   loadConfig,
   type OwnershipChange,
   parseRegionRoomId,
@@ -20,20 +17,18 @@ import {
   worldFromConfig,
 } from "@starlane/shared";
 import { attachRegion, regionView } from "@starlane/shared/client";
-import { createTestDatabase, type TestDatabase, waitFor } from "@starlane/shared/testing";
+import { waitFor } from "@starlane/shared/testing";
 import { zoneConfig } from "@starlane/zone";
 import type pg from "pg";
-import { createEmbedded, type Embedded } from "../src/index.js";
+import type { Embedded } from "../src/index.js";
+import { type Booted, bootEmbedded } from "./boot.js";
 
-let tdb: TestDatabase;
 let db: pg.Pool;
 let sl: Embedded;
 let base = "";
 const OPERATOR_TOKEN = "world-entry-operator-token-0123456789";
 
 const env = {
-  STARLANE_FRONT_DOOR_PORT: "0",
-  STARLANE_ZONE_PORT: "0",
   // Test accounts need no OWASP-cost hashing; the cost itself is tested in services/login.
   STARLANE_LOGIN_ARGON2_MEMORY_KIB: "4096",
   // Only the save on leave, so the row the test reads is the one the player left with.
@@ -41,32 +36,14 @@ const env = {
   STARLANE_OPERATOR_TOKEN: OPERATOR_TOKEN,
 };
 
+let booted: Booted;
 before(async () => {
-  tdb = await createTestDatabase();
-  db = await connectPostgres(tdb.url, { max: 4 });
-  sl = await createEmbedded(
-    { log: createLogger("test", "warn"), db },
-    {
-      embedded: {
-        host: "127.0.0.1",
-        publicHost: "127.0.0.1",
-        frontDoorPort: 0,
-        dataDir: "",
-        databaseUrl: tdb.url,
-        logLevel: "warn",
-      },
-      login: loadConfig(loginConfig, env),
-      zone: loadConfig(zoneConfig, env),
-    },
-  );
-  const { frontDoor } = await sl.listen();
-  base = `http://127.0.0.1:${frontDoor.port}`;
+  booted = await bootEmbedded(env);
+  ({ sl, db, base } = booted);
 });
 
 after(async () => {
-  await sl.close();
-  await db.end();
-  await tdb.drop();
+  await booted.close();
 });
 
 async function api(path: string, body: unknown, token?: string) {
