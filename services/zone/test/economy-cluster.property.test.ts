@@ -31,6 +31,7 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import { type SdkRoom, startNode, type ZoneNode } from "./cluster.js";
 import type { RegionView } from "./harness.js";
+import { assertScreenFollowsLedger } from "./screens.js";
 import { testTokens } from "./tokens.js";
 
 const prefix = testRedisPrefix();
@@ -367,24 +368,9 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
           const told = new Set(pilots.flatMap((x) => [...x.committed]));
           assert.deepEqual([...told].sort(), ops2.map((r) => r.key).sort(), "told committed = committed in the ledger");
           // (3) Screens: only committed values, in commit order, ending at the account's.
-          for (const [i, x] of pilots.entries()) {
-            const history = [
-              wealth[i]!.credits,
-              ...ops2
-                .flatMap((r) => r.result.balances.filter((b) => b.playerId === x.id))
-                .sort((a, b) => a.ledgerVersion - b.ledgerVersion)
-                .map((b) => b.credits),
-            ];
-            let k = 0;
-            for (const v of x.seen) {
-              while (k < history.length && history[k] !== v) k++;
-              assert.ok(
-                k < history.length,
-                `${x.id} saw ${v}: not committed then (${history.join(",")}; seen ${x.seen.join(",")})`,
-              );
-            }
-            assert.equal(x.seen.at(-1), acc.get(x.id)!.credits, `${x.id}'s screen ends at the ledger's`);
-          }
+          const balances = ops2.flatMap((r) => r.result.balances);
+          for (const [i, x] of pilots.entries())
+            assertScreenFollowsLedger(x.id, wealth[i]!.credits, balances, x.seen, acc.get(x.id)!.credits);
         } catch (err) {
           console.log(`run ${run} failed: ${(err as Error).message}`);
           throw err;

@@ -21,6 +21,7 @@ import {
 import { waitFor } from "@starlane/shared/testing";
 import fc from "fast-check";
 import { type Player, REGION, startZone, tickAndSync, type Zone } from "./harness.js";
+import { assertScreenFollowsLedger } from "./screens.js";
 
 /** The MemoryLedger, recording every committed answer, and losing the next `lose` answers (after committing). */
 class RecordingLedger implements Ledger {
@@ -221,24 +222,9 @@ test("sales, trades, replays, lost answers and rejoins: credits conserved, each 
           assert.equal(accounts[i]!.holdLevel ?? 0, bought, `${x.id}: upgrades bought`);
         }
         // (3) Screens: only committed values, in commit order, ending at the account's.
-        for (const [i, x] of pilots.entries()) {
-          const history = [
-            start[i]!.credits,
-            ...mine
-              .flatMap((c) => c.result.balances.filter((b) => b.playerId === x.id))
-              .sort((a, b) => a.ledgerVersion - b.ledgerVersion)
-              .map((b) => b.credits),
-          ];
-          let k = 0;
-          for (const v of x.seen) {
-            while (k < history.length && history[k] !== v) k++;
-            assert.ok(
-              k < history.length,
-              `${x.id} saw ${v}, not committed at that point (${history.join(",")}; seen ${x.seen.join(",")})`,
-            );
-          }
-          assert.equal(x.seen.at(-1), accounts[i]!.credits, `${x.id}'s screen ends at the ledger's`);
-        }
+        const balances = mine.flatMap((c) => c.result.balances);
+        for (const [i, x] of pilots.entries())
+          assertScreenFollowsLedger(x.id, start[i]!.credits, balances, x.seen, accounts[i]!.credits);
         for (const x of pilots) await x.p.room.leave(true);
         await waitFor("all left", () => pilots.every((x) => !room().sim.ships.has(x.id)));
       },
