@@ -36,6 +36,7 @@ const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
 };
+const pq = (xs: number[]) => [q(xs, 0.5), q(xs, 0.99)];
 const load = () =>
   execSync("uptime")
     .toString()
@@ -107,6 +108,30 @@ for (const a of before.acted as { region: string; tick?: number }[]) {
   atFault[a.region] = [a.tick ?? -1, raw ? (JSON.parse(raw) as { tick: number }).tick : -1];
 }
 const faultAt = Date.now();
+// The timeline of the takeover, seen from Redis: when each victim region's lease expired (no owner)
+// and when the survivor's claim appeared (a new owner), polled every 10 ms.
+const expiredAt: Record<string, number> = {};
+const claimedAt: Record<string, number> = {};
+let polling = true;
+const poll = (async () => {
+  const victimId = new Map<string, string>();
+  for (const r of VICTIM) {
+    const raw = await redis.get(`${prefix}region:region-${r}:owner`);
+    if (raw) victimId.set(r, (JSON.parse(raw) as { zoneId: string }).zoneId);
+  }
+  while (polling && Object.keys(claimedAt).length < VICTIM.length) {
+    for (const r of VICTIM) {
+      if (claimedAt[r]) continue;
+      const raw = await redis.get(`${prefix}region:region-${r}:owner`);
+      if (!raw) expiredAt[r] ??= Date.now() - faultAt;
+      else if ((JSON.parse(raw) as { zoneId: string }).zoneId !== victimId.get(r)) {
+        expiredAt[r] ??= Date.now() - faultAt;
+        claimedAt[r] = Date.now() - faultAt;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+})();
 if (FAULT === "kill") {
   victim.kill("SIGKILL");
   alive = [survivor];
@@ -120,6 +145,8 @@ if (FAULT === "kill") {
   victim.kill("SIGCONT");
 }
 await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 90_000).catch(() => {});
+polling = false;
+await poll;
 const loadFault = load();
 await new Promise((r) => setTimeout(r, 1500));
 const resumed = pilots.filter((p) => p.resumedAt > 0);
@@ -160,6 +187,22 @@ const result = {
   restoreSecondsSum: +counter(ss.metrics, "starlane_zone_restore_duration_seconds_sum").toFixed(3),
   loadCalm,
   loadFault,
+  // Where the time goes (ms from the fault): lease gone and claim seen in Redis per region; per bot
+  // (p50 / p99): the drop noticed, the first successful re-join, from re-join to moving again, tries.
+  timeline: {
+    leaseGoneMs: expiredAt,
+    claimedMs: claimedAt,
+    droppedMs: pq(resumed.map((p) => p.droppedAt - faultAt)),
+    firstJoinPerRegionMs: Object.fromEntries(
+      VICTIM.map((r) => {
+        const at = resumed.filter((p) => p.region === `region-${r}`).map((p) => p.rejoinedAt - faultAt);
+        return [r, at.length ? Math.min(...at) : null];
+      }),
+    ),
+    rejoinedMs: pq(resumed.map((p) => p.rejoinedAt - faultAt)),
+    rejoinToMovingMs: pq(resumed.map((p) => p.resumedAt - p.rejoinedAt)),
+    tries: pq(pilots.map((p) => p.tries)),
+  },
   atFault,
   // Why the bots that never came back did not (their last join error), counted.
   notBack: pilots

@@ -33,6 +33,7 @@ import { colyseusLogger } from "./colyseus-log.js";
 import { leaseTiming, type zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
+import { ownListingsOnly } from "./listings.js";
 import { createZoneMetrics } from "./metrics.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
 import { Takeover } from "./takeover.js";
@@ -121,30 +122,6 @@ export function wantedRegions(config: ZoneConfig): string[] {
     if (!r || r.col >= world.cols || r.row >= world.rows) throw new RangeError(`not a region of this world: ${part}`);
     return id;
   });
-}
-
-/**
- * Room listings are keyed by room id, which is the region: a room this zone lost (fenced, its region
- * taken over) disposes after its successor on another process listed the same id, and must not take
- * that listing away (players would find no room). Only a listing of this process is removed.
- */
-function ownListingsOnly(driver: MatchMakerDriver, holds: (roomId: string) => boolean): MatchMakerDriver {
-  const remove = driver.remove.bind(driver);
-  const persist = driver.persist.bind(driver);
-  // Colyseus sweeps a process that stopped answering with a query and then a delete by room id: a
-  // successor's listing written in between must survive it.
-  driver.cleanup = async (processId: string) => {
-    for (const listing of await driver.query({ processId })) await removeIf(listing.roomId, processId);
-  };
-  const removeIf = async (roomId: string, processId: string) => {
-    const listing = await driver.findOne({ roomId });
-    if (listing && listing.processId !== processId) return false;
-    return remove(roomId);
-  };
-  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
-  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
-  driver.remove = (roomId: string) => removeIf(roomId, matchMaker.processId);
-  return driver;
 }
 
 // Colyseus's matchMaker is a per-process singleton: only one zone server may run in a process.

@@ -172,6 +172,9 @@ export class Pilot {
   dropped = false;
   droppedAt = 0;
   resumedAt = 0;
+  /** When the first join after the drop succeeded (seated, first state seen), and after how many tries. */
+  rejoinedAt = 0;
+  tries = 0;
   /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
   restoredAck = -1;
   lastSeq = 0;
@@ -246,8 +249,10 @@ export class Pilot {
     for (let attempt = 0; attempt < 40 && !this.#stopped; attempt++) {
       await new Promise((r) => setTimeout(r, backoffMs(attempt, this.backoff)));
       for (const url of this.urls()) {
+        this.tries++;
         try {
           const room = await this.join(url);
+          this.rejoinedAt = Date.now();
           this.restoredAck = regionView(room)!.ships.get(this.id)!.ack;
           this.resumedTick = regionView(room)!.tick;
           this.dropped = false;
