@@ -34,6 +34,12 @@ export interface RegionDirectory {
   owner(region: string): Promise<RegionOwner | null>;
   /** The highest epoch issued for `region`: 0 if it was never claimed (or the directory lost its data). */
   lastEpoch(region: string): Promise<number>;
+  /**
+   * Ms until `region`'s lease runs out unless renewed; null when it has no live lease. A live owner
+   * renews well before; one that stopped renewing is seen running out, so a successor can claim
+   * at that moment instead of up to a scan interval later.
+   */
+  expiresInMs(region: string): Promise<number | null>;
 }
 
 interface Held {
@@ -87,6 +93,11 @@ export class LocalRegionDirectory implements RegionDirectory {
   async owner(region: string): Promise<RegionOwner | null> {
     const h = this.#live(region);
     return h ? { ...h.owner } : null;
+  }
+
+  async expiresInMs(region: string): Promise<number | null> {
+    const h = this.#live(region);
+    return h ? h.expiresAt - this.#now() : null;
   }
 
   /** The highest epoch issued for `region` (0 if never claimed): the in-process snapshot store's fence. */
@@ -186,5 +197,10 @@ export class RedisRegionDirectory implements RegionDirectory {
 
   async lastEpoch(region: string): Promise<number> {
     return Number((await this.#redis.get(regionKeys(this.#prefix, region).epoch)) ?? 0);
+  }
+
+  async expiresInMs(region: string): Promise<number | null> {
+    const ms = await this.#redis.pttl(regionKeys(this.#prefix, region).owner);
+    return ms >= 0 ? ms : null;
   }
 }

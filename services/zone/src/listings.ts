@@ -9,8 +9,9 @@
 // So every write of a listing is checked against its owner: a process writes or removes a listing
 // only while it is still its own, and in Redis the check and the write are one script (no round
 // trip in between for a successor's listing to slip into). A room lists itself only while its zone
-// acts on the region.
-import type { MatchMakerDriver } from "@colyseus/core";
+// acts on the region, and only its current room (a region lost and reopened on the same process has
+// two rooms of one id for a moment: the old one's disposal must not take the new one's listing down).
+import type { IRoomCache, MatchMakerDriver } from "@colyseus/core";
 import { matchMaker } from "@colyseus/core";
 import type { Redis } from "ioredis";
 
@@ -37,16 +38,26 @@ export function redisOwnedListings(client: Redis): OwnedListings {
   };
 }
 
+/** The zone's view of its rooms, for the listings. */
+export interface ListedRooms {
+  /** The listing of the room this zone serves `roomId` with now (acting on the region), if any. */
+  current(roomId: string): IRoomCache | undefined;
+  /** The zone is shutting down (its rooms take their listings down). */
+  closing(): boolean;
+}
+
 /**
- * Wraps `driver` so this process writes only its own listings: `holds(roomId)` says whether the zone
- * acts on that region now (a new listing or an update needs it); rewrites and removals need the
- * listing to be this process's, and a sweep of another process removes only listings still that
- * process's. Without `ifOwner` (the in-process driver: one process, nothing to race) the owner is
- * checked with a read first.
+ * Wraps `driver` so this process writes only the listings of the rooms it serves now: a listing is
+ * written or updated only by the current room of its region (not by an older room of the same
+ * region on this process, lost and being disposed while a takeover reopened the region here), and
+ * only while it is still this process's; a listing is removed only when no current room of this
+ * process serves it (a lost room's, or at shutdown), and only if it is still this process's; a sweep
+ * of another process removes only listings still that process's. Without `ifOwner` (the in-process
+ * driver: one process, nothing to race) the owner is checked with a read first.
  */
 export function ownListingsOnly(
   driver: MatchMakerDriver & Partial<OwnedListings>,
-  holds: (roomId: string) => boolean,
+  rooms: ListedRooms,
   /** This process's id in the listings (Colyseus's, set when the server starts). */
   self: () => string = () => matchMaker.processId,
 ): MatchMakerDriver {
@@ -59,19 +70,21 @@ export function ownListingsOnly(
     const listing = await driver.findOne({ roomId });
     return listing?.processId === processId ? remove(roomId) : false;
   };
+  const current = (listing: IRoomCache) => rooms.current(listing.roomId) === listing;
   driver.cleanup = async (processId: string) => {
     for (const listing of await driver.query({ processId })) await removeIfOwner(listing.roomId, processId);
   };
-  // The successor's first listing replaces the dead room's (whoever's it was): only while it holds.
-  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
-  driver.remove = (roomId: string) => removeIfOwner(roomId, self());
-  driver.update = async (room, operations) => {
-    if (!holds(room.roomId)) return false;
-    if (!ifOwner) return update(room, operations);
-    const r = room as unknown as Record<string, unknown>;
+  // The successor's first listing replaces the dead room's (whoever's it was).
+  driver.persist = async (listing, create) => (current(listing) ? persist(listing, create) : false);
+  driver.remove = async (roomId: string) =>
+    rooms.current(roomId) && !rooms.closing() ? false : removeIfOwner(roomId, self());
+  driver.update = async (listing, operations) => {
+    if (!current(listing)) return false;
+    if (!ifOwner) return update(listing, operations);
+    const r = listing as unknown as Record<string, unknown>;
     for (const [field, value] of Object.entries(operations.$set ?? {})) r[field] = value;
     for (const [field, value] of Object.entries(operations.$inc ?? {})) r[field] = Number(r[field]) + Number(value);
-    return ifOwner(room.roomId, self(), JSON.stringify(room));
+    return ifOwner(listing.roomId, self(), JSON.stringify(listing));
   };
   return driver;
 }

@@ -1,7 +1,7 @@
 // The zone server: one Colyseus server (uWebSockets.js transport) whose rooms are the regions this
 // process holds in the RegionDirectory, plus /healthz, /readyz and /metrics on the same port.
 import { randomBytes } from "node:crypto";
-import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
+import { type IRoomCache, type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
 import { Encoder } from "@colyseus/schema";
 import {
   ACCOUNT_EVENT_CLOSE,
@@ -226,7 +226,27 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     } finally {
       permits.revoke(region);
       restoring.delete(region);
+      // Listed now (handleCreateRoom recorded it): joins waiting for the room may go in.
+      for (const seated of [...(waiting.get(region) ?? [])]) seated();
     }
+  }
+
+  /** Joins waiting for a region's room to open here (see gate.ts, OpeningSoon). */
+  const waiting = new Map<string, Set<() => void>>();
+  function opened(region: string, ms: number): Promise<boolean> {
+    if (rooms.has(region)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const set = waiting.get(region) ?? new Set();
+      waiting.set(region, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && waiting.get(region) === set) waiting.delete(region);
+        resolve(rooms.has(region));
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
   }
 
   /**
@@ -289,11 +309,21 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
-      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId));
+      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId), {
+        expecting: (roomId) => takeover?.expecting(roomId) ?? false,
+        opened,
+        // At most about one lease: world entry gives a seat reservation 3 s by default.
+        waitMs: Math.min(timing.ttlMs, 2500),
+      });
       server = new Server({
         transport,
         presence: deps.presence,
-        driver: ownListingsOnly(deps.driver, (roomId) => leases?.acting(roomId) ?? false),
+        driver: ownListingsOnly(deps.driver, {
+          // Colyseus keeps a room's listing in a private field; it is the object its driver calls get.
+          current: (roomId) =>
+            leases?.acting(roomId) ? (rooms.get(roomId) as unknown as { _listing?: IRoomCache })?._listing : undefined,
+          closing: () => closing !== undefined,
+        }),
         greet: false,
         gracefullyShutdown: false,
         logger: colyseusLogger(log),
@@ -344,6 +374,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           zoneId,
           regions: allRegions(world).map(regionRoomId),
           everyMs: timing.renewMs,
+          ttlMs: timing.ttlMs,
           held: () => leases?.held().map((h) => h.region) ?? [],
           take: (region) => takeRegion(region),
           log,

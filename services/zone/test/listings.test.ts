@@ -11,10 +11,11 @@ import { prefixedRedisDriver } from "../src/presence.js";
 const prefix = testRedisPrefix();
 const redis = await connectRedis(TEST_REDIS_URL);
 const raw = prefixedRedisDriver(TEST_REDIS_URL, prefix);
-let holding = true;
-// This test plays the process of a room that gets lost ("me").
+// This test plays the process of a room that gets lost ("me"); `serving` is the zone's current room
+// listing per region.
 const me = "lost-proc";
-const driver = ownListingsOnly(raw, () => holding, () => me);
+const serving = new Map<string, IRoomCache>();
+const driver = ownListingsOnly(raw, { current: (id) => serving.get(id), closing: () => false }, () => me);
 
 after(async () => {
   await redis.del(`${prefix}roomcaches`);
@@ -48,27 +49,39 @@ test("a sweep of a dead process removes its listings, never a successor's writte
   assert.equal(await owner("region-2-1"), null);
 });
 
-test("a lost room neither removes nor rewrites its successor's listing; while it holds, it updates its own", async () => {
+test("a lost room neither removes nor rewrites its successor's listing; while it serves, it updates its own", async () => {
   const mine = listing("region-3-3", me, 5);
-  holding = true;
+  serving.set("region-3-3", mine);
   assert.equal(await driver.persist(mine, true), true);
   assert.equal(await driver.update(mine, { $inc: { clients: 1 } }), true);
   assert.equal((await owner("region-3-3"))?.clients, 6);
 
   // Taken over: the successor listed the region on its process.
   await redis.hset(`${prefix}roomcaches`, "region-3-3", JSON.stringify(listing("region-3-3", "successor", 0)));
-  // Still believing it holds (a frozen process not yet checked): the atomic owner check refuses.
+  // Still believing it serves the region (a frozen process not yet checked): the owner check refuses.
   assert.equal(await driver.update(mine, { $inc: { clients: -1 } }), false);
+  serving.delete("region-3-3");
   assert.equal(await driver.remove("region-3-3"), false);
-  holding = false;
   assert.equal(await driver.update(mine, { $inc: { clients: -1 } }), false);
   assert.equal(await driver.persist(mine, false), false);
   const now = await owner("region-3-3");
   assert.equal(now?.processId, "successor");
   assert.equal(now?.clients, 0);
+});
 
-  // Its own listing it removes.
-  await redis.hset(`${prefix}roomcaches`, "region-0-3", JSON.stringify(listing("region-0-3", me)));
+test("a region lost and reopened on the same process: the old room's disposal and updates leave the new listing", async () => {
+  const old = listing("region-0-3", me, 3);
+  serving.set("region-0-3", old);
+  assert.equal(await driver.persist(old, true), true);
+  // Lost, then taken over again by this same process: a new room, a new listing.
+  const reopened = listing("region-0-3", me, 0);
+  serving.set("region-0-3", reopened);
+  assert.equal(await driver.persist(reopened, true), true);
+  assert.equal(await driver.update(old, { $inc: { clients: -1 } }), false, "the old room's count stays its own");
+  assert.equal(await driver.remove("region-0-3"), false, "the old room's disposal leaves the listing");
+  assert.equal((await owner("region-0-3"))?.clients, 0);
+  // The current room closes (nothing serves the region here): its listing goes.
+  serving.delete("region-0-3");
   assert.equal(await driver.remove("region-0-3"), true);
   assert.equal(await owner("region-0-3"), null);
 });
