@@ -28,6 +28,7 @@ import {
   SnapshotFormatError,
   type TokenVerifier,
   worldFromConfig,
+  type ZoneStatusBoard,
 } from "@starlane/shared";
 import { colyseusLogger } from "./colyseus-log.js";
 import { leaseTiming, type zoneConfig } from "./config.js";
@@ -49,6 +50,8 @@ export interface ZoneDeps {
   presence: Presence;
   /** LocalDriver in the embedded mode, RedisDriver in the cluster. */
   driver: MatchMakerDriver;
+  /** The zones' status reports: every live zone counts in a takeover's fair share (see takeover.ts). */
+  zones?: Pick<ZoneStatusBoard, "list">;
   /** Where a joining player's ship comes from (persistence's repository; the zone only loads). */
   ships: Pick<ShipRepository, "load">;
   /**
@@ -376,6 +379,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           everyMs: timing.renewMs,
           ttlMs: timing.ttlMs,
           held: () => leases?.held().map((h) => h.region) ?? [],
+          ...(deps.zones ? { liveZones: async () => (await deps.zones!.list()).map((z) => z.id) } : {}),
           take: (region) => takeRegion(region),
           log,
         });

@@ -3,8 +3,8 @@
 // regions stay served. An orphan is a region that had an owner: the directory issued it an epoch,
 // or this zone itself lost it (a Redis restarted empty forgot the epochs; the zones that held the
 // regions claim them again, above PostgreSQL's epochs). A region nobody ever claimed is left to the
-// zones configured for it. No zone takes more than its fair share plus one: the share counts the zones
-// seen holding regions plus this one. Claims are atomic in the directory, so zones racing for one
+// zones configured for it. No zone takes more than its fair share plus one: the share counts every
+// live zone (their status reports; also the zones seen holding regions, and this one). Claims are atomic in the directory, so zones racing for one
 // region never both win; the claim's epoch fences the store before anything is restored.
 // Timing: a scan reads how long each other zone's lease has left. A live owner renews every renew
 // interval, so its lease never runs low; one that does has stopped renewing, and the next scan runs
@@ -22,6 +22,11 @@ export interface TakeoverOptions {
   ttlMs: number;
   /** The regions this zone holds now. */
   held(): string[];
+  /**
+   * The ids of every live zone (their status reports), so a zone that holds no region yet counts in
+   * the fair share; without it only the zones seen holding regions count.
+   */
+  liveZones?(): Promise<string[]>;
   /** Claims, restores and opens `region`; false when another zone got it first or it could not open. */
   take(region: string): Promise<boolean>;
   log: Logger;
@@ -89,6 +94,7 @@ export class Takeover {
     const mine = new Set(o.held());
     const zones = new Set(owners.flatMap(([, owner]) => (owner ? [owner.zoneId] : [])));
     zones.add(o.zoneId);
+    for (const id of (await o.liveZones?.().catch(() => [])) ?? []) zones.add(id);
     const cap = Math.ceil(o.regions.length / zones.size) + 1;
     const room = Math.max(0, cap - mine.size);
     await this.#watch(

@@ -23,12 +23,14 @@ import {
   RedisRegionDirectory,
   RedisRegionSnapshots,
   RedisShipOwnership,
+  RedisZoneStatusBoard,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { callAnyRoom } from "../src/call-room.js";
 import { zoneConfig } from "../src/config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
+import { startZoneStatus } from "../src/status.js";
 
 const env = process.env;
 const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
@@ -75,6 +77,7 @@ const losing = (ledger: Ledger): Ledger => {
 const stores = db
   ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
   : {};
+const board = new RedisZoneStatusBoard(redis, { prefix });
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -86,11 +89,19 @@ const zone = createZoneServer(
     ships: memory,
     ownership,
     snapshots: new RedisRegionSnapshots(redis, { prefix }),
+    // Status reports, as in main.ts: every live zone counts in a takeover's fair share.
+    zones: board,
     ...stores,
   },
   config,
 );
-const { port } = await zone.listen();
+const { port, address } = await zone.listen();
+const status = startZoneStatus(zone, board, {
+  address,
+  leaseTtlMs: config.leaseTtlMs,
+  intervalMs: 500,
+  log: createLogger("zone", "silent"),
+});
 // ZONE_CPU_PROFILE=<file>: a CPU profile of this process from here to "quit" (benchmarks).
 const profiler = env.ZONE_CPU_PROFILE ? new Session() : undefined;
 if (profiler) {
@@ -187,6 +198,7 @@ if (profiler) {
   const { profile } = await profiler.post("Profiler.stop");
   writeFileSync(env.ZONE_CPU_PROFILE!, JSON.stringify(profile));
 }
+await status.stop();
 await zone.close();
 await db?.end();
 redis.disconnect();
