@@ -92,13 +92,24 @@ const loopIn = (col: number, row: number) =>
     [600, 1400],
   ].map(([x, y]) => ({ x: col * 2000 + x!, y: row * 2000 + y! }));
 
-/** Counts connections a bot lost without leaving them itself (ShipLink leaves the old room after switching). */
-function watchDisconnects(bots: Bot[]) {
+/**
+ * Watches the bots every 5 ms: connections lost without the bot leaving them itself (ShipLink leaves
+ * the old room only after switching), and the acknowledged sequence going back (inputs the old
+ * owner applied after its final snapshot would be lost: the new owner's ship would not have them).
+ */
+function watchBots(bots: Bot[]) {
   const seen = new Set<SdkRoom>();
   const lost: string[] = [];
+  const regressed: string[] = [];
+  const maxAck = new Map<string, number>();
   const timer = setInterval(() => {
     for (const b of bots) {
       const room = b.link.room;
+      if (!b.link.switching && b.link.ack > 0) {
+        const before = maxAck.get(b.id) ?? 0;
+        if (b.link.ack < before) regressed.push(`${b.id}: ack ${before} -> ${b.link.ack}`);
+        maxAck.set(b.id, Math.max(before, b.link.ack));
+      }
       if (seen.has(room)) continue;
       seen.add(room);
       room.onLeave((code) => {
@@ -106,7 +117,7 @@ function watchDisconnects(bots: Bot[]) {
       });
     }
   }, 5);
-  return { lost, stop: () => clearInterval(timer) };
+  return { lost, regressed, stop: () => clearInterval(timer) };
 }
 
 async function startZones(prefix: string, zones: [string, string][], ships: StoredShip[], watch: string[]) {
@@ -157,7 +168,7 @@ test("zonectl move: a region with players moves live to another zone (no disconn
     ids,
   );
   const bots = await Promise.all(ids.map((id) => startBot(a!.url, tokens, id, "region-1-1", loopIn(1, 1), 60)));
-  const disconnects = watchDisconnects(bots);
+  const watch = watchBots(bots);
   try {
     await waitFor("the bots fly", () => bots.every((x) => x.link.ack > 5), 15_000);
     await waitFor(
@@ -196,9 +207,10 @@ test("zonectl move: a region with players moves live to another zone (no disconn
     assert.ok(stats[1]!.regions.some((r) => r.region === "region-1-1"));
     assert.ok(!stats[0]!.regions.some((r) => r.region === "region-1-1"));
     assert.equal(counter(stats[1]!.metrics, "starlane_zone_takeovers_total"), 0, "a planned move is not a takeover");
-    assert.deepEqual(disconnects.lost, [], "no player was disconnected");
+    assert.deepEqual(watch.lost, [], "no player was disconnected");
+    assert.deepEqual(watch.regressed, [], "no acknowledged input was undone");
   } finally {
-    disconnects.stop();
+    watch.stop();
     for (const x of bots) x.stop();
   }
 
@@ -257,7 +269,7 @@ test("zonectl drain: every region of a zone with players moves live to the other
     ...west.map((id) => startBot(a!.url, tokens, id, "region-1-1", loopIn(1, 1), 60)),
     ...east.map((id) => startBot(a!.url, tokens, id, "region-2-1", loopIn(2, 1), 60)),
   ]);
-  const disconnects = watchDisconnects(bots);
+  const watch = watchBots(bots);
   try {
     await waitFor("the bots fly", () => bots.every((x) => x.link.ack > 5), 15_000);
     await waitFor(
@@ -285,9 +297,10 @@ test("zonectl drain: every region of a zone with players moves live to the other
     await waitFor("inputs are applied there", () => bots.every((x, i) => x.link.ack > acks[i]! + 3), 15_000);
     const stats = await settle(bots, [a!, b!, c!]);
     assert.deepEqual(stats[0]!.regions, [], "the drained zone holds nothing");
-    assert.deepEqual(disconnects.lost, [], "no player was disconnected");
+    assert.deepEqual(watch.lost, [], "no player was disconnected");
+    assert.deepEqual(watch.regressed, [], "no acknowledged input was undone");
   } finally {
-    disconnects.stop();
+    watch.stop();
     for (const x of bots) x.stop();
   }
   // A draining zone takes no region.
