@@ -155,7 +155,10 @@ export async function drainZone(c: Cluster, name: string, log: (line: string) =>
   return moves;
 }
 
-/** Which regions to move so that `fresh` zones get their fair share (used after scaling up). */
+/**
+ * Which regions to move (region, to zone id) so that each of `fresh` gets its fair share (the
+ * floor of regions per zone), taken from the zone holding the most each time.
+ */
 export function rebalancePlan(zones: { id: string; holds: string[] }[], fresh: string[]): [string, string][] {
   const total = zones.reduce((n, z) => n + z.holds.length, 0);
   const share = Math.floor(total / Math.max(1, zones.length));

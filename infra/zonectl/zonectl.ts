@@ -5,6 +5,8 @@
 //                                new slots get their share of regions moved to them live, removed
 //                                slots are drained first
 //   move REGION ZONE             moves one region live to another zone (moves.ts)
+//   rebalance                    moves regions live to the zones below their fair share (after a
+//                                rolling upgrade: drain, upgrade, rejoin)
 //   drain ZONE                   moves all of a zone's regions live to the others, then stops it
 //                                through PM2 (under `npm run cluster`; elsewhere its caller stops it)
 //   chat mute PLAYER [--seconds S] | chat kick PLAYER
@@ -39,7 +41,8 @@ const USAGE = `usage: npm run zonectl -- <command>
   keys rotate
   ban PLAYER [--reason TEXT]
   move REGION ZONE                 (live: players follow without a disconnect)
-  drain ZONE                       (moves all its regions live, then stops it)`;
+  drain ZONE                       (moves all its regions live, then stops it)
+  rebalance                        (moves regions live to zones below their fair share)`;
 
 class Refusal extends Error {
   constructor(
@@ -357,6 +360,18 @@ async function main(argv: string[]): Promise<string> {
     case "drain":
       needs(1);
       return drain(rest[0]!);
+    case "rebalance":
+      needs(0);
+      return withCluster(async (c) => {
+        const zones = (await liveZones(c)).filter((z) => !z.draining);
+        const plan = rebalancePlan(
+          zones,
+          zones.map((z) => z.id),
+        );
+        const out: string[] = [];
+        for (const [region, to] of plan) out.push(describeMove(await moveRegion(c, region, to)));
+        return out.length > 0 ? out.join("\n") : `balanced already (${zones.length} zones)`;
+      });
     default:
       if (values.help || !command) return USAGE;
       throw new Refusal(`unknown command "${command}"; see npm run zonectl -- --help`, 2);
