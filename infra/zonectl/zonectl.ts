@@ -277,7 +277,8 @@ async function waitFor<T>(f: () => Promise<T | undefined>, ms: number): Promise<
 /** Drains `name`, then stops it through PM2 when it is a slot of this machine's `npm run cluster`. */
 async function drain(name: string): Promise<string> {
   const out: string[] = [];
-  const moves = await withCluster((c) => drainZone(c, name, (line) => out.push(line)));
+  // Each move is printed as it is made: a drain of many regions is not silent for seconds.
+  const moves = await withCluster((c) => drainZone(c, name, (line) => process.stdout.write(`${line}\n`)));
   if (moves.length === 0) out.push(`${name} held no region`);
   const slot = settings ? pm2List(dir).find((p) => p.name === name) : undefined;
   if (slot) {
