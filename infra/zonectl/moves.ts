@@ -72,6 +72,11 @@ export async function moveRegion(c: Cluster, region: string, to: string, waitMs 
   if (!owner) throw new MoveRefused(`${region} has no live owner right now (nothing to move; see zonectl status)`);
   if (owner.zoneId === target.id) throw new MoveRefused(`${region} is already on ${target.name}`);
   const from = zones.find((z) => z.id === owner.zoneId);
+  // Only a live zone can hand a region over; a silent one's lease runs out and a takeover moves it.
+  if (!from)
+    throw new MoveRefused(
+      `${region}'s owner ${owner.zoneId} is not reporting (dead or stalled?): its region goes to a takeover, not a move`,
+    );
   const order: RelocationOrder = {
     id: randomUUID(),
     region,
@@ -99,7 +104,7 @@ export async function moveRegion(c: Cluster, region: string, to: string, waitMs 
       if (Date.now() - started > waitMs) {
         // Never picked up: withdraw it, so nothing happens later. Otherwise the zones finish or undo it.
         if (await c.relocations.advance(region, o.id, "ordered", { state: "failed", reason: "no answer" }))
-          throw new MoveRefused(`${from?.name ?? owner.zoneId} did not take up the move of ${region}; nothing changed`);
+          throw new MoveRefused(`${from.name} did not take up the move of ${region}; nothing changed`);
         throw new MoveRefused(`the move of ${region} is still ${o.state} after ${waitMs / 1000} s`);
       }
       // The channel is at most once: say it again now and then.
@@ -116,7 +121,7 @@ export async function moveRegion(c: Cluster, region: string, to: string, waitMs 
     throw new MoveRefused(`the move of ${region} failed: ${last.reason ?? "no reason given"}; it stays where it was`);
   return {
     region,
-    from: from?.name ?? owner.zoneId,
+    from: from.name,
     to: target.name,
     epoch: last.epoch ?? owner.epoch,
     newEpoch: last.newEpoch ?? 0,
