@@ -48,7 +48,15 @@ export interface Trial {
    * tick in ticks, in the mirror's update and in its send (our zone), and the bots' process's share
    * of one core (they share the machine's cores with the zone).
    */
-  cpu: { zoneMsPerTick: number; zoneShare: number; tickMs: number; syncMs: number; sendMs: number; botsShare: number };
+  cpu: {
+    zoneMsPerTick: number;
+    zoneShare: number;
+    tickMs: number;
+    syncMs: number;
+    sendMs: number;
+    botsShare: number;
+    botsUsPerMessage: number;
+  };
   /** With `memory`: the zone process before any bot joined (after GC), and with the bots in. */
   memory?: { empty: ZoneStats; loaded: ZoneStats | null; afterGc: boolean };
 }
@@ -134,6 +142,10 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
       syncMs: sum("syncMs") / ticks,
       sendMs: sum("sendMs") / ticks,
       botsShare: (botsCpu.user + botsCpu.system) / 1000 / botsWall,
+      // Per WebSocket message the bots received or sent (inputs at 10/s): their cost apart from how
+      // fast the zone could send.
+      botsUsPerMessage:
+        (botsCpu.user + botsCpu.system) / (bots * ((summary.messagesPerBotPerS ?? 0) + 10) * (botsWall / 1000)),
     };
     return {
       system,
@@ -156,7 +168,7 @@ export const describeTrial = (t: Trial) =>
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
 /** The zone's CPU per tick and where the tick's time went; the bots' share of a core beside it. */
 export const cpuText = (t: Trial) =>
-  `zone CPU ${f1(t.cpu.zoneMsPerTick)} ms/tick (${Math.round(t.cpu.zoneShare * 100)}% of a core; in tick ${f1(t.cpu.tickMs)} ms: mirror update ${f1(t.cpu.syncMs)}, send ${f1(t.cpu.sendMs)}), bots' process ${Math.round(t.cpu.botsShare * 100)}% of a core`;
+  `zone CPU ${f1(t.cpu.zoneMsPerTick)} ms/tick (${Math.round(t.cpu.zoneShare * 100)}% of a core; in tick ${f1(t.cpu.tickMs)} ms: mirror update ${f1(t.cpu.syncMs)}, send ${f1(t.cpu.sendMs)}), bots' process ${Math.round(t.cpu.botsShare * 100)}% of a core (${f1(t.cpu.botsUsPerMessage)} µs per message in or out)`;
 
 export interface Capacity {
   /** The largest passing step (0: none passed). */
