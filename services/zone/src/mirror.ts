@@ -185,7 +185,13 @@ export class Mirror {
   send(): number {
     const now = this.#now();
     let bytes = 0;
-    for (const v of this.#viewers.values()) bytes += this.#frame(v, now, false);
+    // Between ticks only the clients holding a cell that changed (or owed a reset) get a frame: a
+    // join or leave costs a set lookup per other client, not a frame (see #frame).
+    const dirty = this.#hold ? this.#encoder.dirty : null;
+    for (const v of this.#viewers.values()) {
+      if (dirty && !v.reset && !v.cells.some((k) => dirty.has(k))) continue;
+      bytes += this.#frame(v, now, false);
+    }
     return bytes;
   }
 
