@@ -36,6 +36,22 @@ const B = { zoneId: "zone-b", address: "ws://b:2568" };
 
 for (const [name, make] of Object.entries(implementations)) {
   describe(`RegionDirectory (${name})`, () => {
+    test("transfer: only from the live owner at its epoch, to a higher epoch; the old owner's renewal is then refused", async () => {
+      const { dir } = make();
+      const a = (await dir.claim("region-0-0", A, 5000))!;
+      const C = { zoneId: "zone-c", address: "ws://c:2569" };
+      assert.equal(await dir.transfer!("region-0-0", { zoneId: A.zoneId, epoch: a.epoch + 1 }, B, 5000), null);
+      assert.equal(await dir.transfer!("region-0-0", { zoneId: C.zoneId, epoch: a.epoch }, B, 5000), null);
+      const b = await dir.transfer!("region-0-0", { zoneId: A.zoneId, epoch: a.epoch }, B, 5000, 40);
+      assert.equal(b?.zoneId, B.zoneId);
+      assert.equal(b?.epoch, 41, "above the floor");
+      assert.deepEqual(await dir.owner("region-0-0"), b);
+      assert.equal(await dir.renew("region-0-0", A.zoneId, a.epoch, 5000), false);
+      // A second transfer from the same (now old) owner is refused: one move wins.
+      assert.equal(await dir.transfer!("region-0-0", { zoneId: A.zoneId, epoch: a.epoch }, C, 5000), null);
+      assert.equal(await dir.transfer!("region-1-0", { zoneId: A.zoneId, epoch: 1 }, B, 5000), null, "never claimed");
+    });
+
     test("a claim wins once; another zone is refused while the lease lives; owner() tells who", async () => {
       const { dir } = make();
       assert.equal(await dir.owner("region-0-0"), null);

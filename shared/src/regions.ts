@@ -40,6 +40,19 @@ export interface RegionDirectory {
    * at that moment instead of up to a scan interval later.
    */
   expiresInMs(region: string): Promise<number | null>;
+  /**
+   * A planned move (zonectl move/drain): `to` takes `region` over from its live owner, but only if
+   * that owner is still exactly `from` (zone and epoch), under a new epoch above `floor`. Atomic like
+   * a claim: null when the region is held by anyone else or its lease ran out. Optional: test
+   * wrappers leave it out, and a zone without it refuses to adopt a moved region.
+   */
+  transfer?(
+    region: string,
+    from: { zoneId: string; epoch: number },
+    to: ZoneIdentity,
+    ttlMs: number,
+    floor?: number,
+  ): Promise<RegionOwner | null>;
 }
 
 interface Held {
@@ -74,6 +87,19 @@ export class LocalRegionDirectory implements RegionDirectory {
     const owner = { zoneId: zone.zoneId, address: zone.address, epoch };
     this.#held.set(region, { owner, expiresAt: this.#now() + ttlMs });
     return { ...owner };
+  }
+
+  async transfer(
+    region: string,
+    from: { zoneId: string; epoch: number },
+    to: ZoneIdentity,
+    ttlMs: number,
+    floor = 0,
+  ): Promise<RegionOwner | null> {
+    const h = this.#live(region);
+    if (!h || h.owner.zoneId !== from.zoneId || h.owner.epoch !== from.epoch) return null;
+    this.#held.delete(region);
+    return this.claim(region, to, ttlMs, floor);
   }
 
   async renew(region: string, zoneId: string, epoch: number, ttlMs: number): Promise<boolean> {
@@ -118,6 +144,22 @@ if cur then
   if cjson.decode(cur).zoneId == ARGV[1] then return cur end
   return false
 end
+local epoch = redis.call('INCR', KEYS[2])
+local floor = tonumber(ARGV[4])
+if epoch <= floor then
+  epoch = floor + 1
+  redis.call('SET', KEYS[2], epoch)
+end
+local v = cjson.encode({ zoneId = ARGV[1], address = ARGV[2], epoch = epoch })
+redis.call('SET', KEYS[1], v, 'PX', ARGV[3])
+return v`;
+
+// A planned move: like CLAIM, but only from the live owner ARGV[5] at epoch ARGV[6].
+const TRANSFER = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+local o = cjson.decode(cur)
+if o.zoneId ~= ARGV[5] or tostring(o.epoch) ~= ARGV[6] then return false end
 local epoch = redis.call('INCR', KEYS[2])
 local floor = tonumber(ARGV[4])
 if epoch <= floor then
@@ -177,6 +219,29 @@ export class RedisRegionDirectory implements RegionDirectory {
       zone.address,
       Math.ceil(ttlMs),
       Math.max(0, Math.floor(floor)),
+    )) as string | null;
+    return parseOwner(raw);
+  }
+
+  async transfer(
+    region: string,
+    from: { zoneId: string; epoch: number },
+    to: ZoneIdentity,
+    ttlMs: number,
+    floor = 0,
+  ): Promise<RegionOwner | null> {
+    const k = regionKeys(this.#prefix, region);
+    const raw = (await this.#redis.eval(
+      TRANSFER,
+      2,
+      k.owner,
+      k.epoch,
+      to.zoneId,
+      to.address,
+      Math.ceil(ttlMs),
+      Math.max(0, Math.floor(floor)),
+      from.zoneId,
+      String(from.epoch),
     )) as string | null;
     return parseOwner(raw);
   }

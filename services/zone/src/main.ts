@@ -15,6 +15,7 @@ import {
   RedisAccountEvents,
   RedisRegionDirectory,
   RedisRegionSnapshots,
+  RedisRelocationBoard,
   RedisShipOwnership,
   RedisZoneStatusBoard,
   runMain,
@@ -69,6 +70,8 @@ runMain("zone", async (life) => {
       snapshots: new RedisRegionSnapshots(redis, { prefix: config.keyPrefix }),
       ledger: createLedger(db),
       accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
+      // zonectl move / drain (relocate.ts).
+      relocations: new RedisRelocationBoard(redis, { prefix: config.keyPrefix }),
     },
     config,
   );

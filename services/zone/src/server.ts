@@ -21,6 +21,7 @@ import {
   type RegionSnapshot,
   type RegionSnapshots,
   type Registry,
+  type RelocationBoard,
   regionRoomId,
   type ShipOwnership,
   type ShipRepository,
@@ -36,6 +37,7 @@ import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
 import { ownListingsOnly } from "./listings.js";
 import { createZoneMetrics } from "./metrics.js";
+import { Relocator } from "./relocate.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
 import { Takeover } from "./takeover.js";
 import { ZoneTransport } from "./transport.js";
@@ -87,6 +89,11 @@ export interface ZoneDeps {
    * (STARLANE_ZONE_ALLOWED_ORIGINS and the front door's origin, the per-address caps).
    */
   edge?: ConnectionEdge;
+  /**
+   * Planned region moves (zonectl move / drain, relocate.ts): orders this zone carries out as source
+   * or target. Without it the zone takes no part in them (the embedded mode runs one zone).
+   */
+  relocations?: RelocationBoard;
 }
 
 export interface ZoneTestOptions {
@@ -140,6 +147,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   let server: Server | undefined;
   let leases: Leases | undefined;
   let takeover: Takeover | undefined;
+  let relocator: Relocator | undefined;
   /** Snapshots handed to the rooms a takeover is opening. */
   const restoring = new Map<string, RegionSnapshot | null>();
   let claimed = false;
@@ -283,6 +291,28 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     return true;
   }
 
+  /**
+   * A planned move, the target's side: takes `region` from exactly `from` (a higher epoch, the store
+   * fenced), restores the snapshot the source stopped at (same epoch and tick) and opens the room.
+   */
+  async function adoptRegion(region: string, from: { zoneId: string; epoch: number }, tick: number) {
+    if (closing || !leases) throw new Error("shutting down");
+    if (!deps.snapshots) throw new Error("no snapshot store");
+    const floor = (await deps.fencing?.current(region)) ?? 0;
+    const held = await leases.claimFrom(region, from, floor);
+    if (!held) throw new Error(`${region} is no longer held by ${from.zoneId} at epoch ${from.epoch}`);
+    await deps.fencing?.fence(region, held.epoch);
+    const snapshot = await deps.snapshots.load(region);
+    if (!snapshot || snapshot.epoch !== from.epoch || snapshot.tick !== tick)
+      throw new Error(`${region}: the final snapshot (epoch ${from.epoch}, tick ${tick}) is not the stored one`);
+    if (!leases.acting(region)) throw new Error(`${region}: lease lost while restoring`);
+    await openRegion(region, snapshot);
+    const room = rooms.get(region);
+    if (!room) throw new Error(`${region}: the room did not open`);
+    log.info({ region, epoch: held.epoch, from: from.zoneId, snapshotTick: tick }, "adopted a moved region");
+    return { epoch: held.epoch, room };
+  }
+
   const self: ZoneServer = {
     zoneId,
     registry,
@@ -324,7 +354,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         driver: ownListingsOnly(deps.driver, {
           // Colyseus keeps a room's listing in a private field; it is the object its driver calls get.
           current: (roomId) =>
-            leases?.acting(roomId) ? (rooms.get(roomId) as unknown as { _listing?: IRoomCache })?._listing : undefined,
+            self.acting(roomId) ? (rooms.get(roomId) as unknown as { _listing?: IRoomCache })?._listing : undefined,
           closing: () => closing !== undefined,
         }),
         greet: false,
@@ -350,6 +380,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       leases = new Leases(deps.directory, { zoneId, address }, timing, log, {
         renewal: (outcome) => metrics.leaseRenewal(outcome),
         lost(region, reason) {
+          // A region halted for a move loses its lease to the target: that is the move (relocate.ts).
+          if (relocator?.halted(region)) return;
           metrics.regionLost(reason);
           takeover?.lost(region);
           // Someone else may own it now: stop acting on it at once (no tick, save, handoff or
@@ -385,6 +417,32 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
         });
         takeover.start();
       }
+      if (deps.relocations) {
+        const l = leases;
+        relocator = new Relocator(
+          deps.relocations,
+          {
+            zoneId,
+            address: () => ctx.address,
+            room: (region) => rooms.get(region),
+            epoch: (region) => l.epoch(region),
+            adopt: adoptRegion,
+            async abandon(region) {
+              const room = rooms.get(region);
+              rooms.delete(region);
+              room?.fence();
+              await l.giveUp(region);
+            },
+            surrender(region) {
+              l.surrender(region);
+              rooms.delete(region);
+            },
+            stopTakeover: () => void takeover?.stop(),
+          },
+          log,
+        );
+        await relocator.start();
+      }
       return { port, address };
     },
 
@@ -392,6 +450,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       closing ??= (async () => {
         claimed = false;
         await takeover?.stop();
+        await relocator?.stop();
         await stopFollowing?.();
         // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
         if (server) await server.gracefullyShutdown(false);
@@ -414,7 +473,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
 
     regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
 
-    acting: (region) => leases?.acting(region) ?? false,
+    acting: (region) => (leases?.acting(region) ?? false) && !relocator?.halted(region),
 
     notReadyReason() {
       if (closing) return "shutting down";

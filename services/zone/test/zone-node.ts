@@ -22,6 +22,7 @@ import {
   MemoryShipRepository,
   RedisRegionDirectory,
   RedisRegionSnapshots,
+  RedisRelocationBoard,
   RedisShipOwnership,
   RedisZoneStatusBoard,
 } from "@starlane/shared";
@@ -91,16 +92,20 @@ const zone = createZoneServer(
     snapshots: new RedisRegionSnapshots(redis, { prefix }),
     // Status reports, as in main.ts: every live zone counts in a takeover's fair share.
     zones: board,
+    relocations: new RedisRelocationBoard(redis, { prefix }),
     ...stores,
   },
   config,
 );
 const { port, address } = await zone.listen();
+// What zonectl reads (status, and the zone names drain and move take) and what takeovers count
+// (every live zone), as main.ts publishes it.
 const status = startZoneStatus(zone, board, {
+  ...(env.STARLANE_ZONE_NAME ? { name: env.STARLANE_ZONE_NAME } : {}),
   address,
   leaseTtlMs: config.leaseTtlMs,
-  intervalMs: 500,
-  log: createLogger("zone", "silent"),
+  intervalMs: 250,
+  log: createLogger("zone", config.logLevel),
 });
 // ZONE_CPU_PROFILE=<file>: a CPU profile of this process from here to "quit" (benchmarks).
 const profiler = env.ZONE_CPU_PROFILE ? new Session() : undefined;
