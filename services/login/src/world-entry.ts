@@ -46,6 +46,9 @@ export interface WorldMap {
   regions: { region: string; zone: string | null; address: string | null; epoch: number | null }[];
 }
 
+/** How often an entry waiting for a region's new zone asks the directory. */
+const OWNER_POLL_MS = 100;
+
 /** How long one reading of the region owners is served to every caller. */
 const MAP_TTL_MS = 1000;
 
@@ -55,6 +58,11 @@ export interface WorldEntryDeps {
   /** The zones' ship ownership records (the same store the zones write): where a ship is now. */
   ownership: Pick<ShipOwnership, "get">;
   directory: RegionDirectory;
+  /**
+   * How long an entry waits for a region with no live zone (or a dead one whose lease has not run
+   * out yet) to get one, a takeover, before answering 503 (default 2500 ms; 0: no wait).
+   */
+  ownerWaitMs?: number;
   /** Seat requests to a zone give up after this long (the zone may be dead with a live lease). */
   reserveTimeoutMs?: number;
   /** Chat's public WebSocket URL, told to clients (a function: embedded knows it once listening). */
@@ -73,6 +81,7 @@ function spawnFor(world: WorldConfig, playerId: string): Spawn {
 
 export function createWorldEntry(deps: WorldEntryDeps): WorldEntry {
   const timeoutMs = deps.reserveTimeoutMs ?? 3000;
+  const ownerWaitMs = deps.ownerWaitMs ?? 2500;
 
   // The ownership record names the room that holds the ship now; the stored position can be a save
   // interval behind it (a ship just handed on), and a seat there would send the player bouncing
@@ -114,18 +123,40 @@ export function createWorldEntry(deps: WorldEntryDeps): WorldEntry {
     },
     async enter(claims, accessToken) {
       const roomId = await holder(claims);
-      const owner = await deps.directory.owner(roomId);
+      // A failover: the players of a dead zone all come here at once. Rather than send each back
+      // with Retry-After, wait (briefly, polling the directory) for the zone taking the region over;
+      // that zone holds the seat request until the region's room is open (its gate's OpeningSoon).
+      const deadline = performance.now() + ownerWaitMs;
+      const liveOwner = async (notZone?: string) => {
+        for (;;) {
+          const owner = await deps.directory.owner(roomId);
+          if (owner && owner.zoneId !== notZone) return owner;
+          if (performance.now() >= deadline) return null;
+          await new Promise((r) => setTimeout(r, OWNER_POLL_MS));
+        }
+      };
+      let owner = await liveOwner();
       if (!owner) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
-      let res: Response;
-      try {
-        res = await fetch(`http://${owner.address}/matchmake/joinById/${encodeURIComponent(roomId)}`, {
+      const reserve = (address: string) =>
+        fetch(`http://${address}/matchmake/joinById/${encodeURIComponent(roomId)}`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${accessToken}` },
           body: "{}",
           signal: AbortSignal.timeout(timeoutMs),
         });
+      let res: Response;
+      try {
+        res = await reserve(owner.address);
       } catch (cause) {
-        throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE", undefined, { cause });
+        // Unreachable: it died and its lease has not run out yet. Its successor is a moment away.
+        const next = await liveOwner(owner.zoneId);
+        if (!next) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE", undefined, { cause });
+        owner = next;
+        try {
+          res = await reserve(owner.address);
+        } catch (cause2) {
+          throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE", undefined, { cause: cause2 });
+        }
       }
       const body = (await res.json().catch(() => null)) as { error?: string; code?: unknown } | null;
       if (!res.ok) {

@@ -97,3 +97,35 @@ test("the record's region with no live zone: unavailable (the client retries), n
   await directory.release(B, held!.zoneId, held!.epoch);
   await assert.rejects(enter("q"), { code: "STARLANE_ERR_REGION_UNAVAILABLE" });
 });
+
+test("a failover: entry waits for the zone taking a region over, even past a dead owner's live lease; with none it answers 503", async () => {
+  const directory = new LocalRegionDirectory();
+  const ships = new MemoryShipRepository();
+  const ownership = new LocalShipOwnership();
+  await ships.put(at("f1", A));
+  // A dead zone (nothing listens at its address) still holds A's lease for 300 ms.
+  const dead = createServer();
+  await new Promise<void>((r) => dead.listen(0, "127.0.0.1", r));
+  const deadAddress = `127.0.0.1:${(dead.address() as AddressInfo).port}`;
+  await new Promise((r) => dead.close(r));
+  await directory.claim(A, { zoneId: "dead", address: deadAddress }, 300);
+  const entry = createWorldEntry({ world, ships, ownership, directory, ownerWaitMs: 3000 });
+  const successor = (async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    await directory.claim(A, { zoneId: "successor", address }, 60_000);
+  })();
+  asked.length = 0;
+  const seat = await entry.enter({ sub: "f1", name: "f1", exp: 0, iat: 0 }, "token");
+  await successor;
+  assert.equal(seat.address, address, "seated at the successor");
+  assert.deepEqual(asked, [A]);
+
+  // Nobody takes B over: after the wait, 503 STARLANE_ERR_REGION_UNAVAILABLE (world entry's Retry-After).
+  await ships.put(at("f2", B));
+  const brief = createWorldEntry({ world, ships, ownership, directory, ownerWaitMs: 200 });
+  const t0 = performance.now();
+  await assert.rejects(brief.enter({ sub: "f2", name: "f2", exp: 0, iat: 0 }, "token"), {
+    code: "STARLANE_ERR_REGION_UNAVAILABLE",
+  });
+  assert.ok(performance.now() - t0 >= 150, "it waited before refusing");
+});
