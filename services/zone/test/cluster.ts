@@ -222,7 +222,13 @@ export class Pilot {
     const room = (await client.joinById<RegionView>(this.region, {})) as SdkRoom;
     room.reconnection.maxRetries = 0;
     attachRegion(room, { self: this.id });
-    await waitFor(`${this.id} first state`, () => regionView(room)?.ships.has(this.id));
+    try {
+      await waitFor(`${this.id} first state`, () => regionView(room)?.ships.has(this.id));
+    } catch (err) {
+      // Seated but no state yet (a loaded machine): leave, or the next try finds the ship seated here.
+      await room.leave(true).catch(() => {});
+      throw err;
+    }
     room.onLeave(() => this.#lost());
     if (!this.link) this.link = new ShipLink(client, room, this.id);
     else this.link.attach(room);
