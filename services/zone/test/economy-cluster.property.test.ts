@@ -126,14 +126,26 @@ let run = 0;
 /** What the runs did, so a run of nothing cannot pass for a test. */
 const did = { crossTrades: 0, sameRoomTrades: 0, handoffs: 0, rejoins: 0, lost: 0, restarts: 0, refusedOverdraws: 0 };
 
-async function join(x: Pilot | { id: string; spawn: "west" | "east" }): Promise<ShipLink<SdkRoom>> {
+/**
+ * Seats the pilot in its spawn room, its handlers bound before the first frame (a frame missed there
+ * is a value its screen showed unrecorded). A ship still held elsewhere (its player left with a ledger
+ * operation in flight) redirects the seat there: the link follows.
+ */
+async function join(x: Pilot): Promise<void> {
   const client = new Client(nodes[x.spawn]!.url);
   client.auth.token = await tokens.sign({ sub: x.id, name: x.id });
   const room = (await client.joinById<RegionView>(`region-${REGIONS[x.spawn]}`, {})) as SdkRoom;
   room.reconnection.maxRetries = 0;
-  attachRegion(room, { self: x.id });
-  await waitFor(`${x.id} first state`, () => regionView(room)?.ships.has(x.id), 15_000);
-  return new ShipLink(client, room, x.id, { onRoom: (r) => (r.reconnection.maxRetries = 0) });
+  const link = new ShipLink<SdkRoom>(client, room, x.id, {
+    // Handlers for each room the ship is handed to.
+    onRoom: (r) => {
+      r.reconnection.maxRetries = 0;
+      bind(x, r);
+    },
+  });
+  x.link = link;
+  bind(x, room);
+  await waitFor(`${x.id} first state`, () => !link.switching && regionView(link.room)?.ships.has(x.id), 15_000);
 }
 
 /** Message handlers on the pilot's current room (again after each handoff or rejoin). */
@@ -162,6 +174,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
       fc.array(op, { minLength: 5, maxLength: 10 }),
       async (wealth, ops) => {
         run++;
+        const began = performance.now();
         const repo = createShipRepository(pool);
         const pilots: Pilot[] = [];
         for (let i = 0; i < N; i++) {
@@ -173,11 +186,10 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
             y: 3000 + i * 30,
             ...wealth[i]!,
           });
-          const link = await join({ id, spawn });
           const x: Pilot = {
             id,
             spawn,
-            link,
+            link: undefined as unknown as ShipLink<SdkRoom>,
             target: X[spawn],
             offers: [],
             committed: new Set(),
@@ -185,19 +197,9 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
             errors: [],
             seen: [],
           };
-          bind(x, link.room);
+          await join(x);
           pilots.push(x);
         }
-        const relink = (x: Pilot, link: ShipLink<SdkRoom>) => {
-          x.link = link;
-          bind(x, link.room);
-          // Handlers for each room the ship is handed to.
-          (link.options as { onRoom?: (r: SdkRoom) => void }).onRoom = (r) => {
-            r.reconnection.maxRetries = 0;
-            bind(x, r);
-          };
-        };
-        for (const x of pilots) relink(x, x.link);
         // Steering: each ship towards its target x (fly ops move the target across the border).
         const steer = setInterval(() => {
           for (const x of pilots) {
@@ -231,6 +233,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
         };
         try {
           for (const o of ops) {
+            const t0 = performance.now();
             if (o.kind === "trade") {
               const [x, y] = [pilots[o.p]!, pilots[o.q]!];
               const cross = x.link.room.roomId !== y.link.room.roomId;
@@ -278,8 +281,9 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
               x.link.close();
               await settle([x]);
               x.target = X[x.spawn];
-              // Without write-behind the ship comes back where its row says: its spawn region.
-              relink(x, await join(x));
+              // Without write-behind the ship comes back where its row says: its spawn region (or is
+              // sent to the room still holding it for a ledger operation in flight).
+              await join(x);
               did.rejoins++;
             } else if (o.kind === "lose") {
               did.lost += o.n;
@@ -295,9 +299,11 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
                 x.link.close();
                 x.waiting.clear();
                 x.target = X[x.spawn];
-                relink(x, await join(x));
+                await join(x);
               }
             }
+            if (process.env.STARLANE_ECONOMY_TRACE)
+              console.log(`  ${o.kind}: ${Math.round(performance.now() - t0)} ms`);
           }
           await settle(pilots);
           const ids = pilots.map((x) => x.id);
@@ -375,6 +381,8 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
           console.log(`run ${run} failed: ${(err as Error).message}`);
           throw err;
         } finally {
+          if (process.env.STARLANE_ECONOMY_TRACE)
+            console.log(`run ${run}: ${ops.length} ops, ${Math.round(performance.now() - began)} ms`);
           clearInterval(steer);
           for (const x of pilots) {
             x.link.close();
@@ -383,7 +391,12 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
         }
       },
     ),
-    { numRuns: Number(process.env.STARLANE_ECONOMY_RUNS ?? 8), endOnFailure: true },
+    {
+      numRuns: Number(process.env.STARLANE_ECONOMY_RUNS ?? 8),
+      endOnFailure: true,
+      // A failure prints its seed: STARLANE_ECONOMY_SEED replays the same runs.
+      ...(process.env.STARLANE_ECONOMY_SEED ? { seed: Number(process.env.STARLANE_ECONOMY_SEED) } : {}),
+    },
   );
   console.log(JSON.stringify(did));
   assert.ok(
