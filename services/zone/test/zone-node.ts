@@ -8,6 +8,7 @@
 // ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
 // and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
 // process, printing the answer (the economy tests race accepts from two processes with it).
+// ZONE_LEDGER_MAX_BATCH: operations per ledger transaction (1: one each, the trades benchmark's comparison).
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
@@ -73,7 +74,11 @@ const losing = (ledger: Ledger): Ledger => {
   };
 };
 const stores = db
-  ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
+  ? {
+      ships: createShipRepository(db),
+      ledger: losing(createLedger(db, { maxBatch: Number(env.ZONE_LEDGER_MAX_BATCH ?? 64) })),
+      fencing: createRegionFencing(db),
+    }
   : {};
 const zone = createZoneServer(
   {
