@@ -78,7 +78,7 @@ async function run(mode: "cluster" | "cluster-per-op" | "same-room") {
     ZONE_DATABASE_URL: db.url,
     STARLANE_LOG_LEVEL: "error",
     // The comparison: one ledger transaction per trade (no group commit).
-    ...(mode === "cluster-per-op" ? { ZONE_LEDGER_MAX_BATCH: "1" } : {}),
+    ...(mode === "cluster-per-op" ? { ZONE_LEDGER_MAX_BATCH: "1", ZONE_LEDGER_MAX_BATCHES: "8" } : {}),
     ...(profile ? { ZONE_CPU_PROFILE: `${profile}/${side}.cpuprofile` } : {}),
   });
   const row = (i: number) => i % 4;
