@@ -59,7 +59,14 @@ interface Seat {
 async function seat(url: string, id: string, region: string): Promise<Seat> {
   const client = new Client(url);
   client.auth.token = await tokens.sign({ sub: id, name: id });
-  const room = await client.joinById<RegionView>(region, {});
+  // Hundreds of joins at once can find the ship store saturated (503): a client tries again.
+  let room: Room<unknown, RegionView> | undefined;
+  for (let attempt = 1; !room; attempt++) {
+    room = await client.joinById<RegionView>(region, {}).catch((err: { code?: number }) => {
+      if (err.code !== 503 || attempt >= 20) throw err;
+      return new Promise<undefined>((r) => setTimeout(r, 250 * attempt));
+    });
+  }
   room.reconnection.maxRetries = 0;
   attachRegion(room, { self: id });
   await waitFor(`${id} first state`, () => regionView(room)?.ships.has(id), 30_000);

@@ -2,8 +2,9 @@
 // PostgreSQL ledger. Four players, two starting on each side of the border, run random sequences of
 // trades (same room and across the processes, some accepted twice), offers that together ask for
 // more than the offerer has (both accepted, at once or one after the other), flights across the border (handoffs), leaving
-// and joining again, lost ledger answers (the ledger committed, the zone did not hear) and a zone
-// process restart. After each run, once settled:
+// and joining again, lost ledger answers (the ledger committed, the zone did not hear), a zone
+// process restart and a zone killed with -9 (the other takes its region over from the snapshot; the
+// first run always has one). After each run, once settled:
 // (1) credits and ore in the world (the players' accounts, plus what stations took) equal what the
 //     players started with, and no account is negative;
 // (2) every committed operation applied exactly once: each ledger key has one balanced pair of
@@ -39,22 +40,73 @@ const tokens = await testTokens();
 let redis: Redis;
 let db: TestDatabase;
 let pool: pg.Pool;
-const env = () => ({ ZONE_DATABASE_URL: db.url, STARLANE_LOG_LEVEL: "error" });
-const nodes: Record<"west" | "east", ZoneNode | undefined> = { west: undefined, east: undefined };
+// Takeover on, with the failover test's lease: a zone killed with -9 has its region taken over by
+// the other from its snapshot.
+const env = () => ({
+  ZONE_DATABASE_URL: db.url,
+  STARLANE_LOG_LEVEL: "error",
+  STARLANE_ZONE_TAKEOVER: "true",
+  STARLANE_ZONE_LEASE_TTL_MS: "3000",
+  STARLANE_ZONE_SNAPSHOT_MS: "250",
+});
+type Side = "west" | "east";
+const SIDES: Side[] = ["west", "east"];
+/** The zone process serving each side's region (after a kill -9 and takeover, one serves both). */
+const nodes: Record<Side, ZoneNode | undefined> = { west: undefined, east: undefined };
+/** Zone processes alive (quit at the end). */
+const running = new Set<ZoneNode>();
 const REGIONS = { west: "1-1", east: "2-1" } as const;
-const start = (side: "west" | "east") => startNode({ prefix, regions: REGIONS[side], jwks: tokens.jwks, env: env() });
+const start = async (side: Side) => {
+  const n = await startNode({ prefix, regions: REGIONS[side], jwks: tokens.jwks, env: env() });
+  running.add(n);
+  return n;
+};
+const serves = async (n: ZoneNode, side: Side) =>
+  (await n.stats()).regions.some((r) => r.region === `region-${REGIONS[side]}`);
+
+/** Waits until some zone serves each region (a takeover, a restart) and notes which. */
+async function locateZones(): Promise<void> {
+  await waitFor(
+    "both regions served",
+    async () => {
+      for (const side of SIDES) {
+        let host: ZoneNode | undefined;
+        for (const n of running) if (await serves(n, side).catch(() => false)) host = n;
+        if (!host) return false;
+        nodes[side] = host;
+      }
+      return true;
+    },
+    30_000,
+  );
+}
+
+/**
+ * Two zone processes, one region each, as every run starts (after a kill, from fresh ones). With
+ * takeover on, the first one up may claim the other's region before it comes: then again.
+ */
+async function twoZones(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { west, east } = nodes;
+    if (west && east && west !== east && (await serves(west, "west")) && (await serves(east, "east"))) return;
+    for (const n of running) await n.quit();
+    running.clear();
+    [nodes.west, nodes.east] = await Promise.all([start("west"), start("east")]);
+    await locateZones();
+    if (attempt === 3) return; // the run goes on with one process serving both
+  }
+}
 
 before(async () => {
   redis = await connectRedis(TEST_REDIS_URL);
   db = await createTestDatabase();
   pool = await connectPostgres(db.url, { max: 4 });
   await migratePersistence(pool);
-  nodes.west = await start("west");
-  nodes.east = await start("east");
+  await twoZones();
 });
 
 after(async () => {
-  for (const n of Object.values(nodes)) await n?.quit();
+  for (const n of running) await n.quit();
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
@@ -69,7 +121,8 @@ type Op =
   | { kind: "fly"; p: number }
   | { kind: "rejoin"; p: number }
   | { kind: "lose"; n: number }
-  | { kind: "restart"; side: "west" | "east" };
+  | { kind: "restart"; side: Side }
+  | { kind: "kill"; side: Side };
 
 const player = fc.nat(N - 1);
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -99,7 +152,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({
-      kind: fc.constant("restart" as const),
+      kind: fc.constantFrom("restart" as const, "kill" as const),
       side: fc.constantFrom("west" as const, "east" as const),
     }),
   },
@@ -124,7 +177,16 @@ interface Pilot {
 const X = { west: 3900, east: 4100 };
 let run = 0;
 /** What the runs did, so a run of nothing cannot pass for a test. */
-const did = { crossTrades: 0, sameRoomTrades: 0, handoffs: 0, rejoins: 0, lost: 0, restarts: 0, refusedOverdraws: 0 };
+const did = {
+  crossTrades: 0,
+  sameRoomTrades: 0,
+  handoffs: 0,
+  rejoins: 0,
+  lost: 0,
+  restarts: 0,
+  kills: 0,
+  refusedOverdraws: 0,
+};
 
 /**
  * Seats the pilot in its spawn room, its handlers bound before the first frame (a frame missed there
@@ -134,7 +196,14 @@ const did = { crossTrades: 0, sameRoomTrades: 0, handoffs: 0, rejoins: 0, lost: 
 async function join(x: Pilot): Promise<void> {
   const client = new Client(nodes[x.spawn]!.url);
   client.auth.token = await tokens.sign({ sub: x.id, name: x.id });
-  const room = (await client.joinById<RegionView>(`region-${REGIONS[x.spawn]}`, {})) as SdkRoom;
+  // Right after a takeover the region may answer 503 for a moment: a client tries again (as the bots do).
+  let room: SdkRoom | undefined;
+  for (const until = Date.now() + 20_000; !room; ) {
+    room = (await client.joinById<RegionView>(`region-${REGIONS[x.spawn]}`, {}).catch((err: Error) => {
+      if (Date.now() > until || !/REGION_UNAVAILABLE|not found/i.test(err.message)) throw err;
+      return new Promise<undefined>((r) => setTimeout(r, 250));
+    })) as SdkRoom | undefined;
+  }
   room.reconnection.maxRetries = 0;
   const link = new ShipLink<SdkRoom>(client, room, x.id, {
     // Handlers for each room the ship is handed to.
@@ -175,6 +244,7 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
       async (wealth, ops) => {
         run++;
         const began = performance.now();
+        await twoZones();
         const repo = createShipRepository(pool);
         const pilots: Pilot[] = [];
         for (let i = 0; i < N; i++) {
@@ -291,9 +361,22 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
               await nodes.east!.lose(o.n);
             } else {
               const gone = nodes[o.side]!;
-              await gone.quit();
-              nodes[o.side] = await start(o.side);
-              did.restarts++;
+              if (o.kind === "kill") {
+                // Nothing to fail over to when one process already serves both regions.
+                if (gone === nodes[o.side === "west" ? "east" : "west"]) continue;
+                gone.kill("SIGKILL");
+                running.delete(gone);
+                // The other zone takes the region over once the lease lapses, from its last snapshot.
+                await locateZones();
+                did.kills++;
+              } else {
+                await gone.quit();
+                running.delete(gone);
+                await start(o.side);
+                // With takeover on, the new process or the other one serves the region.
+                await locateZones();
+                did.restarts++;
+              }
               for (const x of pilots) {
                 if (x.link.room.connection.isOpen) continue;
                 x.link.close();
@@ -394,13 +477,26 @@ test("trades across two zone processes with handoffs, rejoins, lost answers and 
     {
       numRuns: Number(process.env.STARLANE_ECONOMY_RUNS ?? 8),
       endOnFailure: true,
+      // The first run always has a kill -9 between trades across the processes (then random ones).
+      examples: [
+        [
+          Array.from({ length: N }, () => ({ credits: 120, cargo: 12 })),
+          [
+            { kind: "trade", p: 0, q: 1, side: "sell", ore: 3, credits: 20, replay: false },
+            { kind: "trade", p: 3, q: 2, side: "buy", ore: 2, credits: 15, replay: true },
+            { kind: "kill", side: "west" },
+            { kind: "trade", p: 1, q: 0, side: "sell", ore: 2, credits: 9, replay: true },
+            { kind: "trade", p: 2, q: 3, side: "sell", ore: 4, credits: 30, replay: false },
+          ],
+        ],
+      ],
       // A failure prints its seed: STARLANE_ECONOMY_SEED replays the same runs.
       ...(process.env.STARLANE_ECONOMY_SEED ? { seed: Number(process.env.STARLANE_ECONOMY_SEED) } : {}),
     },
   );
   console.log(JSON.stringify(did));
   assert.ok(
-    did.crossTrades > 0 && did.handoffs > 0,
-    `the runs traded across processes and handed ships off: ${JSON.stringify(did)}`,
+    did.crossTrades > 0 && did.handoffs > 0 && did.kills > 0,
+    `the runs traded across processes, handed ships off and killed a zone: ${JSON.stringify(did)}`,
   );
 });
