@@ -64,7 +64,7 @@ async function seat(url: string, id: string, region: string): Promise<Seat> {
   for (let attempt = 1; !room; attempt++) {
     room = await client.joinById<RegionView>(region, {}).catch((err: { code?: number }) => {
       if (err.code !== 503 || attempt >= 20) throw err;
-      return new Promise<undefined>((r) => setTimeout(r, 250 * attempt));
+      return new Promise<undefined>((r) => setTimeout(() => r(undefined), 250 * attempt));
     });
   }
   room.reconnection.maxRetries = 0;

@@ -201,7 +201,7 @@ async function join(x: Pilot): Promise<void> {
   for (const until = Date.now() + 20_000; !room; ) {
     room = (await client.joinById<RegionView>(`region-${REGIONS[x.spawn]}`, {}).catch((err: Error) => {
       if (Date.now() > until || !/REGION_UNAVAILABLE|not found/i.test(err.message)) throw err;
-      return new Promise<undefined>((r) => setTimeout(r, 250));
+      return new Promise<undefined>((r) => setTimeout(() => r(undefined), 250));
     })) as SdkRoom | undefined;
   }
   room.reconnection.maxRetries = 0;
