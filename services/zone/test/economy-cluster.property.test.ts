@@ -236,7 +236,7 @@ function bind(x: Pilot, room: SdkRoom) {
   });
 }
 
-test("trades across two zone processes with handoffs, rejoins, lost answers and a restart: conserved, once each, no screen goes back", async () => {
+test("trades across two zone processes with handoffs, rejoins, lost answers, restarts and kill -9 with takeover: conserved, once each, no screen goes back", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(fc.record({ credits: fc.nat(200), cargo: fc.nat(30) }), { minLength: N, maxLength: N }),
