@@ -475,7 +475,8 @@ test("trades across two zone processes with handoffs, rejoins, lost answers, res
       },
     ),
     {
-      numRuns: Number(process.env.STARLANE_ECONOMY_RUNS ?? 8),
+      // 6 runs keep the file well inside the suite's 180 s on a loaded machine (about 120 s for 8 at load 30).
+      numRuns: Number(process.env.STARLANE_ECONOMY_RUNS ?? 6),
       endOnFailure: true,
       // The first run always has a kill -9 between trades across the processes (then random ones).
       examples: [
