@@ -20,6 +20,12 @@ export interface ZoneStats {
   /** process.memoryUsage() of the zone process when it answered (bytes). */
   rss: number;
   heapUsed: number;
+  /** Our zone only, since the previous call: process CPU time, elapsed time, time in ticks, and in the mirror's update and send (ms). */
+  cpuMs?: number;
+  wallMs?: number;
+  tickMs?: number;
+  syncMs?: number;
+  sendMs?: number;
 }
 
 export interface ZoneChild {

@@ -89,11 +89,14 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.ok(a);
       await advance(600);
       assert.equal(await dir.renew("r", A.zoneId, a.epoch, 1000), true);
+      const left = await dir.expiresInMs("r");
+      assert.ok(left !== null && left > 0 && left <= 1000, `a renewed lease runs out within its TTL (${left} ms)`);
       await advance(600);
       assert.deepEqual(await dir.owner("r"), a, "renewed lease still alive after the first TTL");
       assert.equal(await dir.renew("r", B.zoneId, a.epoch, 1000), false, "someone else cannot renew it");
       await advance(1000);
       assert.equal(await dir.owner("r"), null, "the lease ran out");
+      assert.equal(await dir.expiresInMs("r"), null, "no time left on a lapsed lease");
       assert.equal(await dir.renew("r", A.zoneId, a.epoch, 1000), false, "a lapsed lease cannot be renewed");
       const b = await dir.claim("r", B, 10_000);
       assert.ok(b && b.epoch > a.epoch, "the new owner has a higher epoch than the old");

@@ -35,6 +35,12 @@ export interface RegionDirectory {
   /** The highest epoch issued for `region`: 0 if it was never claimed (or the directory lost its data). */
   lastEpoch(region: string): Promise<number>;
   /**
+   * Ms until `region`'s lease runs out unless renewed; null when it has no live lease. A live owner
+   * renews well before; one that stopped renewing is seen running out, so a successor can claim
+   * at that moment instead of up to a scan interval later.
+   */
+  expiresInMs(region: string): Promise<number | null>;
+  /**
    * A planned move (zonectl move/drain): `to` takes `region` over from its live owner, but only if
    * that owner is still exactly `from` (zone and epoch), under a new epoch above `floor`. Atomic like
    * a claim: null when the region is held by anyone else or its lease ran out. Optional: test
@@ -113,6 +119,11 @@ export class LocalRegionDirectory implements RegionDirectory {
   async owner(region: string): Promise<RegionOwner | null> {
     const h = this.#live(region);
     return h ? { ...h.owner } : null;
+  }
+
+  async expiresInMs(region: string): Promise<number | null> {
+    const h = this.#live(region);
+    return h ? h.expiresAt - this.#now() : null;
   }
 
   /** The highest epoch issued for `region` (0 if never claimed): the in-process snapshot store's fence. */
@@ -251,5 +262,10 @@ export class RedisRegionDirectory implements RegionDirectory {
 
   async lastEpoch(region: string): Promise<number> {
     return Number((await this.#redis.get(regionKeys(this.#prefix, region).epoch)) ?? 0);
+  }
+
+  async expiresInMs(region: string): Promise<number | null> {
+    const ms = await this.#redis.pttl(regionKeys(this.#prefix, region).owner);
+    return ms >= 0 ? ms : null;
   }
 }

@@ -43,6 +43,20 @@ export interface Trial {
   /** Tick p99 of each window (the better one is `tickP99`). */
   windows: number[];
   summary: Summary;
+  /**
+   * CPU over both windows: the zone process's CPU ms per tick and share of one core, the time per
+   * tick in ticks, in the mirror's update and in its send (our zone), and the bots' process's share
+   * of one core (they share the machine's cores with the zone).
+   */
+  cpu: {
+    zoneMsPerTick: number;
+    zoneShare: number;
+    tickMs: number;
+    syncMs: number;
+    sendMs: number;
+    botsShare: number;
+    botsUsPerMessage: number;
+  };
   /** With `memory`: the zone process before any bot joined (after GC), and with the bots in. */
   memory?: { empty: ZoneStats; loaded: ZoneStats | null; afterGc: boolean };
 }
@@ -82,6 +96,7 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
     let afterGc = false;
     let steady = false;
     const windows: { first?: Promise<ZoneStats> } = {};
+    let bots0 = { cpu: process.cpuUsage(), at: performance.now() };
     const summary = await runFleet({
       entry: { kind: "direct", url: zone.url, shipId: (i) => `bot-${i}`, token: (id) => zone.sign(id) },
       scenario: crowd,
@@ -108,12 +123,30 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
         // Not every bot got in during the warm-up: read it now, without a collection (no pause).
         if (o.memory && !loaded) loaded = stats();
         await stats(); // forget the ticks of the ramp and warm-up
+        bots0 = { cpu: process.cpuUsage(), at: performance.now() };
         windows.first = new Promise((resolve) => setTimeout(() => resolve(stats()), o.windowS * 1000));
       },
     });
     const a = windows.first ? await windows.first : { p50: Number.NaN, p99: Number.NaN };
     const b = await stats();
+    const botsCpu = process.cpuUsage(bots0.cpu);
+    const botsWall = performance.now() - bots0.at;
     const better = a.p99 <= b.p99 ? a : b;
+    const sum = (k: "cpuMs" | "wallMs" | "tickMs" | "syncMs" | "sendMs") =>
+      ((a as Partial<ZoneStats>)[k] ?? Number.NaN) + (b[k] ?? Number.NaN);
+    const ticks = ((a as Partial<ZoneStats>).ticks ?? Number.NaN) + b.ticks;
+    const cpu = {
+      zoneMsPerTick: sum("cpuMs") / ticks,
+      zoneShare: sum("cpuMs") / sum("wallMs"),
+      tickMs: sum("tickMs") / ticks,
+      syncMs: sum("syncMs") / ticks,
+      sendMs: sum("sendMs") / ticks,
+      botsShare: (botsCpu.user + botsCpu.system) / 1000 / botsWall,
+      // Per WebSocket message the bots received or sent (inputs at 10/s): their cost apart from how
+      // fast the zone could send.
+      botsUsPerMessage:
+        (botsCpu.user + botsCpu.system) / (bots * ((summary.messagesPerBotPerS ?? 0) + 10) * (botsWall / 1000)),
+    };
     return {
       system,
       bots,
@@ -121,6 +154,7 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
       tickP50: better.p50,
       windows: [a.p99, b.p99],
       summary,
+      cpu,
       ...(empty ? { memory: { empty, loaded: loaded ? await loaded : null, afterGc } } : {}),
     };
   } finally {
@@ -129,7 +163,12 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
 }
 
 export const describeTrial = (t: Trial) =>
-  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w) => w.toFixed(1)).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms, ${cpuText(t)}, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
+/** The zone's CPU per tick and where the tick's time went; the bots' share of a core beside it. */
+export const cpuText = (t: Trial) =>
+  `zone CPU ${f1(t.cpu.zoneMsPerTick)} ms/tick (${Math.round(t.cpu.zoneShare * 100)}% of a core; in tick ${f1(t.cpu.tickMs)} ms: mirror update ${f1(t.cpu.syncMs)}, send ${f1(t.cpu.sendMs)}), bots' process ${Math.round(t.cpu.botsShare * 100)}% of a core (${f1(t.cpu.botsUsPerMessage)} µs per message in or out)`;
 
 export interface Capacity {
   /** The largest passing step (0: none passed). */

@@ -17,6 +17,7 @@ import {
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { zoneConfig } from "../src/config.js";
+import { Mirror } from "../src/mirror.js";
 import { createZoneServer } from "../src/server.js";
 
 const env = process.env;
@@ -25,6 +26,10 @@ const config = loadConfig(zoneConfig, {
   STARLANE_ZONE_PORT: "0",
   STARLANE_ZONE_REGIONS: env.BENCH_REGIONS ?? "1-1",
   STARLANE_LOG_LEVEL: "warn",
+  // One zone, nobody to take over: on a machine loaded by other work a stall past the default
+  // lease's fence (1.5 s) would close every bot with 4106 and fail the step for a reason that is not
+  // what the step measures (a slow tick fails it anyway). As in the zone's tests, a long lease.
+  STARLANE_ZONE_LEASE_TTL_MS: env.STARLANE_ZONE_LEASE_TTL_MS ?? "30000",
 });
 const bots = Number(env.BENCH_CLIENTS ?? 200);
 const jwks = JSON.parse(env.BENCH_JWKS ?? "{}") as JSONWebKeySet;
@@ -74,6 +79,24 @@ room.tick = (dt?: number) => {
   tick(dt);
   durations.push(performance.now() - t);
 };
+// Where a tick's time goes, summed between two "stats": the mirror's update (wire states, cells) and
+// its send (cell bytes, per-client frames, socket writes); the rest of the tick is the rules and glue.
+// With the process's CPU time over the same span (CPU per tick is far steadier than wall-clock
+// quantiles on a shared machine).
+const phases = { sync: 0, send: 0 };
+for (const name of ["sync", "send"] as const) {
+  const f = Mirror.prototype[name] as (...a: unknown[]) => unknown;
+  (Mirror.prototype as unknown as Record<string, unknown>)[name] = function (this: Mirror, ...a: unknown[]) {
+    const t = performance.now();
+    try {
+      return f.apply(this, a);
+    } finally {
+      phases[name] += performance.now() - t;
+    }
+  };
+}
+let cpu = process.cpuUsage();
+let wall = performance.now();
 
 const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 process.stdout.write(`${JSON.stringify({ port })}\n`);
@@ -83,9 +106,15 @@ for await (const line of createInterface({ input: process.stdin })) {
     const sorted = durations.sort((x, y) => x - y);
     durations = [];
     const { rss, heapUsed } = process.memoryUsage();
+    const used = process.cpuUsage(cpu);
+    const now = performance.now();
+    const tickMs = sorted.reduce((a, d) => a + d, 0);
     process.stdout.write(
-      `${JSON.stringify({ ticks: sorted.length, p50: q(sorted, 0.5), p99: q(sorted, 0.99), max: sorted.at(-1) ?? 0, clients: room.seats, rss, heapUsed })}\n`,
+      `${JSON.stringify({ ticks: sorted.length, p50: q(sorted, 0.5), p99: q(sorted, 0.99), max: sorted.at(-1) ?? 0, clients: room.seats, rss, heapUsed, cpuMs: (used.user + used.system) / 1000, wallMs: now - wall, tickMs, syncMs: phases.sync, sendMs: phases.send })}\n`,
     );
+    cpu = process.cpuUsage();
+    wall = now;
+    phases.sync = phases.send = 0;
   } else if (line === "quit") {
     break;
   }

@@ -185,7 +185,13 @@ export class Mirror {
   send(): number {
     const now = this.#now();
     let bytes = 0;
-    for (const v of this.#viewers.values()) bytes += this.#frame(v, now, false);
+    // Between ticks only the clients holding a cell that changed (or owed a reset) get a frame: a
+    // join or leave costs a set lookup per other client, not a frame (see #frame).
+    const dirty = this.#hold ? this.#encoder.dirty : null;
+    for (const v of this.#viewers.values()) {
+      if (dirty && !v.reset && !v.cells.some((k) => dirty.has(k))) continue;
+      bytes += this.#frame(v, now, false);
+    }
     return bytes;
   }
 
@@ -254,6 +260,7 @@ export class Mirror {
       w.varint(0);
     }
     let next = cells;
+    const headerEnd = w.pos;
     for (let i = 0; i < cells.length; i++) {
       const k = cells[i]!;
       const had = !moved || held.includes(k);
@@ -277,6 +284,10 @@ export class Mirror {
       v.scratch = v.priv ?? { ack: 0, hull: 0, cargo: 0, credits: 0, holdLevel: 0, present: false };
       v.priv = priv;
     }
+    // An update between ticks (a join, a leave) that changed nothing this client holds is not sent:
+    // it carries no prediction step, so skipping it leaves the client exactly where the encoder is.
+    // A join or leave then costs a frame to the clients near it, not to every client of the region.
+    if (this.#hold && !joining && !moved && !privChanged && w.pos === headerEnd) return 0;
     const frame = w.buf.subarray(0, w.pos);
     if (ws && client.state === ClientState.JOINED) {
       try {

@@ -156,6 +156,7 @@ export class RegionRoom extends Room {
   #fenced = false;
   /** Stopped for a planned move (relocate.ts): no tick, no ship comes in, joins wait. */
   #halted = false;
+  #syncPending: NodeJS.Immediate | undefined;
   /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
   lastTickAt = 0;
   #saver!: ShipSaver;
@@ -339,8 +340,8 @@ export class RegionRoom extends Room {
       return;
     }
     this.#byPlayer.set(auth.sub, seat);
-    this.#sync();
     this.#mirror.join(client, auth.sub);
+    this.#syncSoon();
   }
 
   override onLeave(client: Client) {
@@ -350,7 +351,7 @@ export class RegionRoom extends Room {
     if (seat.transit) return;
     // Only the player's current connection takes the ship away (a replaced one does not).
     if (!this.#byPlayer.has(seat.playerId)) this.#custody.playerLeft(seat.playerId);
-    this.#sync();
+    this.#syncSoon();
   }
 
   /**
@@ -376,6 +377,7 @@ export class RegionRoom extends Room {
     this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
     this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
     for (const t of this.#timers) clearTimeout(t);
+    clearImmediate(this.#syncPending);
     this.ctx.closed(this);
   }
 
@@ -656,6 +658,18 @@ export class RegionRoom extends Room {
   /** The mirror's update: after the tick's rules, or `between` ticks (a join or a leave). */
   #sync(between = true) {
     this.#mirror.sync(this.#ghosts.current(Date.now()), between);
+  }
+
+  /**
+   * One update between ticks for all the joins and leaves of this turn of the event loop: each
+   * costs a pass over every entity and client, so a ramp of joins must not pay it per join.
+   */
+  #syncSoon() {
+    if (this.#syncPending) return;
+    this.#syncPending = setImmediate(() => {
+      this.#syncPending = undefined;
+      this.#sync();
+    });
   }
 
   /** Ghost ids currently shown here (tests). */

@@ -1,7 +1,7 @@
 // The zone server: one Colyseus server (uWebSockets.js transport) whose rooms are the regions this
 // process holds in the RegionDirectory, plus /healthz, /readyz and /metrics on the same port.
 import { randomBytes } from "node:crypto";
-import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
+import { type IRoomCache, type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
 import { Encoder } from "@colyseus/schema";
 import {
   ACCOUNT_EVENT_CLOSE,
@@ -29,11 +29,13 @@ import {
   SnapshotFormatError,
   type TokenVerifier,
   worldFromConfig,
+  type ZoneStatusBoard,
 } from "@starlane/shared";
 import { colyseusLogger } from "./colyseus-log.js";
 import { leaseTiming, type zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
+import { ownListingsOnly } from "./listings.js";
 import { createZoneMetrics } from "./metrics.js";
 import { Relocator } from "./relocate.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
@@ -50,6 +52,8 @@ export interface ZoneDeps {
   presence: Presence;
   /** LocalDriver in the embedded mode, RedisDriver in the cluster. */
   driver: MatchMakerDriver;
+  /** The zones' status reports: every live zone counts in a takeover's fair share (see takeover.ts). */
+  zones?: Pick<ZoneStatusBoard, "list">;
   /** Where a joining player's ship comes from (persistence's repository; the zone only loads). */
   ships: Pick<ShipRepository, "load">;
   /**
@@ -128,30 +132,6 @@ export function wantedRegions(config: ZoneConfig): string[] {
     if (!r || r.col >= world.cols || r.row >= world.rows) throw new RangeError(`not a region of this world: ${part}`);
     return id;
   });
-}
-
-/**
- * Room listings are keyed by room id, which is the region: a room this zone lost (fenced, its region
- * taken over) disposes after its successor on another process listed the same id, and must not take
- * that listing away (players would find no room). Only a listing of this process is removed.
- */
-function ownListingsOnly(driver: MatchMakerDriver, holds: (roomId: string) => boolean): MatchMakerDriver {
-  const remove = driver.remove.bind(driver);
-  const persist = driver.persist.bind(driver);
-  // Colyseus sweeps a process that stopped answering with a query and then a delete by room id: a
-  // successor's listing written in between must survive it.
-  driver.cleanup = async (processId: string) => {
-    for (const listing of await driver.query({ processId })) await removeIf(listing.roomId, processId);
-  };
-  const removeIf = async (roomId: string, processId: string) => {
-    const listing = await driver.findOne({ roomId });
-    if (listing && listing.processId !== processId) return false;
-    return remove(roomId);
-  };
-  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
-  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
-  driver.remove = (roomId: string) => removeIf(roomId, matchMaker.processId);
-  return driver;
 }
 
 // Colyseus's matchMaker is a per-process singleton: only one zone server may run in a process.
@@ -257,7 +237,27 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     } finally {
       permits.revoke(region);
       restoring.delete(region);
+      // Listed now (handleCreateRoom recorded it): joins waiting for the room may go in.
+      for (const seated of [...(waiting.get(region) ?? [])]) seated();
     }
+  }
+
+  /** Joins waiting for a region's room to open here (see gate.ts, OpeningSoon). */
+  const waiting = new Map<string, Set<() => void>>();
+  function opened(region: string, ms: number): Promise<boolean> {
+    if (rooms.has(region)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const set = waiting.get(region) ?? new Set();
+      waiting.set(region, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && waiting.get(region) === set) waiting.delete(region);
+        resolve(rooms.has(region));
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
   }
 
   /**
@@ -342,11 +342,21 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
-      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId));
+      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId), {
+        expecting: (roomId) => takeover?.expecting(roomId) ?? false,
+        opened,
+        // At most about one lease: world entry gives a seat reservation 3 s by default.
+        waitMs: Math.min(timing.ttlMs, 2500),
+      });
       server = new Server({
         transport,
         presence: deps.presence,
-        driver: ownListingsOnly(deps.driver, (roomId) => self.acting(roomId)),
+        driver: ownListingsOnly(deps.driver, {
+          // Colyseus keeps a room's listing in a private field; it is the object its driver calls get.
+          current: (roomId) =>
+            self.acting(roomId) ? (rooms.get(roomId) as unknown as { _listing?: IRoomCache })?._listing : undefined,
+          closing: () => closing !== undefined,
+        }),
         greet: false,
         gracefullyShutdown: false,
         logger: colyseusLogger(log),
@@ -399,7 +409,9 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           zoneId,
           regions: allRegions(world).map(regionRoomId),
           everyMs: timing.renewMs,
+          ttlMs: timing.ttlMs,
           held: () => leases?.held().map((h) => h.region) ?? [],
+          ...(deps.zones ? { liveZones: async () => (await deps.zones!.list()).map((z) => z.id) } : {}),
           take: (region) => takeRegion(region),
           log,
         });

@@ -74,6 +74,8 @@ export class CellEncoder {
   readonly #free: number[] = [];
   #next = 1;
   #stamp = 0;
+  /** Cells with anything to send this frame (an entity entered, left or changed against its prediction). */
+  readonly #dirty = new Set<number>();
   readonly #w = new BitWriter(1024);
 
   constructor(grid: CellGrid, tickHz: number, drag: number) {
@@ -139,6 +141,7 @@ export class CellEncoder {
   }
 
   #leave(t: Tracked): void {
+    this.#dirty.add(t.cell);
     const c = this.#cell(t.cell);
     const at = c.members.indexOf(t);
     c.members.splice(at, 1);
@@ -147,6 +150,7 @@ export class CellEncoder {
   }
 
   #enter(t: Tracked, key: number): void {
+    this.#dirty.add(key);
     const c = this.#cell(key);
     t.cell = key;
     c.members.push(t);
@@ -159,6 +163,7 @@ export class CellEncoder {
    */
   update(sources: Iterable<Source>, hold = false): void {
     const stamp = ++this.#stamp;
+    this.#dirty.clear();
     for (const s of sources) {
       const key = this.#grid.keyOf(s.x, s.y);
       let t = this.#byKey.get(s.key);
@@ -195,6 +200,7 @@ export class CellEncoder {
         t.changed = false;
       } else {
         t.changed = changed(t.pred, t.cur);
+        if (t.changed) this.#dirty.add(key);
       }
     }
     for (const [k, t] of this.#byKey) if (t.stamp !== stamp) this.#remove(k, t);
@@ -204,6 +210,11 @@ export class CellEncoder {
     this.#leave(t);
     this.#byKey.delete(k);
     this.#free.push(t.wireId);
+  }
+
+  /** The cells whose delta this frame is not null. */
+  get dirty(): ReadonlySet<number> {
+    return this.#dirty;
   }
 
   /** The cell's delta for this tick, or null when nothing in it changed. */

@@ -78,6 +78,7 @@ const losing = (ledger: Ledger): Ledger => {
 const stores = db
   ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
   : {};
+const board = new RedisZoneStatusBoard(redis, { prefix });
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -89,14 +90,17 @@ const zone = createZoneServer(
     ships: memory,
     ownership,
     snapshots: new RedisRegionSnapshots(redis, { prefix }),
+    // Status reports, as in main.ts: every live zone counts in a takeover's fair share.
+    zones: board,
     relocations: new RedisRelocationBoard(redis, { prefix }),
     ...stores,
   },
   config,
 );
 const { port, address } = await zone.listen();
-// What zonectl reads (status, and the zone names drain and move take), as main.ts publishes it.
-const status = startZoneStatus(zone, new RedisZoneStatusBoard(redis, { prefix }), {
+// What zonectl reads (status, and the zone names drain and move take) and what takeovers count
+// (every live zone), as main.ts publishes it.
+const status = startZoneStatus(zone, board, {
   ...(env.STARLANE_ZONE_NAME ? { name: env.STARLANE_ZONE_NAME } : {}),
   address,
   leaseTtlMs: config.leaseTtlMs,
