@@ -248,14 +248,15 @@ async function scale(target: number): Promise<string> {
     });
   }
   for (const k of remove) {
-    // Its regions move live first; then PM2 stops it (SIGINT: nothing left to give back).
-    await withCluster(async (c) => {
-      if ((await liveZones(c)).some((z) => z.name === `zone-${k}`))
-        await drainZone(c, `zone-${k}`, (line) => out.push(line));
-    });
-    const r = pm2(dir, ["delete", `zone-${k}`]);
-    if (r.status !== 0) throw new Refusal(`pm2 could not stop zone-${k}: ${r.stderr.trim() || r.stdout.trim()}`);
-    out.push(`stopped zone-${k}`);
+    // A live slot is drained (its regions move live), then deleted; one that is not running is just deleted.
+    const name = `zone-${k}`;
+    if (await withCluster(async (c) => (await liveZones(c)).some((z) => z.name === name))) {
+      out.push(await drain(name, (line) => out.push(line)));
+      continue;
+    }
+    const r = pm2(dir, ["delete", name]);
+    if (r.status !== 0) throw new Refusal(`pm2 could not stop ${name}: ${r.stderr.trim() || r.stdout.trim()}`);
+    out.push(`stopped ${name}`);
   }
   if (out.length === 0) out.push(`already ${target} zones`);
   const s = await clusterStatus();
@@ -274,25 +275,21 @@ async function waitFor<T>(f: () => Promise<T | undefined>, ms: number): Promise<
   }
 }
 
-/** Drains `name`, then stops it through PM2 when it is a slot of this machine's `npm run cluster`. */
-async function drain(name: string): Promise<string> {
-  const out: string[] = [];
-  // Each move is printed as it is made: a drain of many regions is not silent for seconds.
-  const moves = await withCluster((c) => drainZone(c, name, (line) => process.stdout.write(`${line}\n`)));
-  if (moves.length === 0) out.push(`${name} held no region`);
+/**
+ * Drains `name` (each move reported to `print` as it is made), then stops it through PM2 when it
+ * is a slot of this machine's `npm run cluster`. Resolves the last line (how it ended).
+ */
+async function drain(name: string, print: (line: string) => void): Promise<string> {
+  const moves = await withCluster((c) => drainZone(c, name, print));
+  if (moves.length === 0) print(`${name} held no region`);
   const slot = settings ? pm2List(dir).find((p) => p.name === name) : undefined;
-  if (slot) {
-    // PM2 must not restart it: delete, not stop-and-restart. SIGINT: it has nothing left to give back.
-    const r = pm2(dir, ["delete", name]);
-    if (r.status !== 0)
-      throw new Refusal(`regions moved, but pm2 could not stop ${name}: ${r.stderr.trim() || r.stdout.trim()}`);
-    out.push(`stopped ${name} (PM2)`);
-  } else {
-    out.push(
-      `${name} holds no region and takes none over; not stopped here (not a slot of npm run cluster in ${dir}): its manager stops it`,
-    );
-  }
-  return out.join("\n");
+  if (!slot)
+    return `${name} holds no region and takes none over; not stopped here (not a slot of npm run cluster in ${dir}): its manager stops it`;
+  // PM2 must not restart it: delete, not stop-and-restart. SIGINT: it has nothing left to give back.
+  const r = pm2(dir, ["delete", name]);
+  if (r.status !== 0)
+    throw new Refusal(`regions moved, but pm2 could not stop ${name}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return `stopped ${name} (PM2)`;
 }
 
 async function main(argv: string[]): Promise<string> {
@@ -360,7 +357,8 @@ async function main(argv: string[]): Promise<string> {
     }
     case "drain":
       needs(1);
-      return drain(rest[0]!);
+      // Each move is printed as it is made: a drain of many regions is not silent for seconds.
+      return drain(rest[0]!, (line) => process.stdout.write(`${line}\n`));
     case "rebalance":
       needs(0);
       return withCluster(async (c) => {

@@ -553,12 +553,10 @@ export class RegionRoom extends Room {
 
   /** The new owner's side: a seat for the player of every ship restored from a moved region's snapshot. */
   async seatsForRestored(): Promise<Record<string, unknown>> {
-    const seats: Record<string, unknown> = {};
-    for (const ship of this.sim.ships.values()) {
-      if (this.#custody.state(ship.id) !== "arriving") continue;
-      seats[ship.id] = await this.#reserve(ship.id, ship.name, "restored");
-    }
-    return seats;
+    const restored = [...this.sim.ships.values()].filter((ship) => this.#custody.state(ship.id) === "arriving");
+    // Side by side: the region's players stand still until the last seat is reserved.
+    const reservations = await Promise.all(restored.map((ship) => this.#reserve(ship.id, ship.name, "restored")));
+    return Object.fromEntries(restored.map((ship, i) => [ship.id, reservations[i]]));
   }
 
   /**

@@ -68,7 +68,9 @@ export async function startNode(opts: {
       if (r.value.startsWith("{")) return JSON.parse(r.value);
     }
   };
-  const { port } = (await next()) as { port: number };
+  // The zone may log (JSON) before it says its port on a loaded machine: wait for that line.
+  let port: number | undefined;
+  while (typeof port !== "number") port = ((await next()) as { port?: number }).port;
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   void exit.then(() => {
