@@ -1,5 +1,6 @@
-// The keyboard as a pilot's controls. Keys are tracked while held; `sample()` reads them as one
-// input (W/up thrust, A/D or left/right turn, space fire). Typing in a form field is not flying.
+// The keyboard and the touch pad as a pilot's controls. Keys (and touch buttons, which stand for
+// keys: `data-key`) are tracked while held; `sample()` reads them as one input (W/up thrust, A/D or
+// left/right turn, space fire). Typing in a form field is not flying.
 import type { PilotInput } from "@starlane/shared/client";
 
 const THRUST = new Set(["KeyW", "ArrowUp"]);
@@ -21,6 +22,30 @@ export class Controls {
     target.addEventListener("keyup", (e) => this.#down.delete(e.code));
     // A key released while the window is not focused never sends keyup.
     target.addEventListener("blur", () => this.#down.clear());
+  }
+
+  /**
+   * Touch buttons (each with `data-key`, the key it stands for) held like keys: pressed while a
+   * finger (or the mouse) is down on them, several at once (thrust and turn with two thumbs).
+   */
+  bindTouch(pad: HTMLElement, onKey: (code: string) => void): void {
+    for (const button of pad.querySelectorAll<HTMLElement>("[data-key]")) {
+      const code = button.dataset.key!;
+      const press = (e: PointerEvent) => {
+        e.preventDefault(); // no scrolling, zooming or a synthetic click
+        button.setPointerCapture?.(e.pointerId);
+        if (!this.#down.has(code)) onKey(code);
+        this.#down.add(code);
+        button.classList.add("held");
+      };
+      const release = () => {
+        this.#down.delete(code);
+        button.classList.remove("held");
+      };
+      button.addEventListener("pointerdown", press);
+      for (const ev of ["pointerup", "pointercancel", "lostpointercapture"]) button.addEventListener(ev, release);
+      button.addEventListener("contextmenu", (e) => e.preventDefault()); // a long press is not a menu
+    }
   }
 
   sample(): PilotInput {

@@ -2,6 +2,11 @@
 // the two server states around that moment, so movement is continuous at the display's frame rate
 // whatever the arrival jitter. Entities are tracked by id, not by room, so a ship keeps its track
 // across a handoff and when a ghost becomes owned. A jump beyond `teleport` (respawn) starts over.
+//
+// `drawn` adds a speed limit on top: states that come late or bunched (a zone catching up after a
+// stall, a loaded machine) or a ghost that lagged its owner by a tick or two would otherwise show
+// as a sudden step when the newer states take over. The drawn pose never moves faster than a given
+// speed (a little above the ship's top speed): it catches up over a few frames instead of jumping.
 
 export interface Pose {
   x: number;
@@ -17,6 +22,8 @@ const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
 
 export class Interpolator {
   readonly #tracks = new Map<string, Sample[]>();
+  /** Where each id was last drawn (`drawn`), and when. */
+  readonly #shown = new Map<string, Sample>();
 
   constructor(
     /** How far behind the newest state things are drawn (ms): about two ticks. */
@@ -58,8 +65,33 @@ export class Interpolator {
     return track[track.length - 1];
   }
 
+  /**
+   * Where to draw `id` at `now` (`at`), moving from where it was last drawn no faster than
+   * `maxSpeed` units per second; a target beyond `teleport` is drawn there at once.
+   */
+  drawn(id: string, now: number, maxSpeed = Number.POSITIVE_INFINITY): Pose | undefined {
+    const target = this.at(id, now);
+    if (!target) return undefined;
+    const last = this.#shown.get(id);
+    let pose = target;
+    if (last) {
+      const dist = Math.hypot(target.x - last.x, target.y - last.y);
+      const reach = (maxSpeed * Math.max(0, now - last.at)) / 1000;
+      if (dist > reach && dist <= this.teleport) {
+        const f = reach / dist;
+        pose = { x: last.x + (target.x - last.x) * f, y: last.y + (target.y - last.y) * f, heading: target.heading };
+      }
+    }
+    this.#shown.set(id, { ...pose, at: now });
+    return pose;
+  }
+
   /** Drops ids not observed since `before` (gone from view). */
   forget(before: number): void {
-    for (const [id, track] of this.#tracks) if (track[track.length - 1]!.at < before) this.#tracks.delete(id);
+    for (const [id, track] of this.#tracks)
+      if (track[track.length - 1]!.at < before) {
+        this.#tracks.delete(id);
+        this.#shown.delete(id);
+      }
   }
 }

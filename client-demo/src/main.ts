@@ -1,7 +1,7 @@
 // The Starlane browser client: log in or register, enter the world, fly with the keyboard, see the
 // region around the ship. Wiring only; the parts are in api.ts (front door), pilot.ts (zone
 // connection, ShipLink, reconnects), controls.ts (keyboard) and render.ts (canvas).
-import { type RegionView, regionView } from "@starlane/shared/client";
+import { type RegionView, regionView, TUNING } from "@starlane/shared/client";
 import { ApiError, logIn, register, type Session } from "./api.js";
 import { ChatPanel } from "./chat.js";
 import { Controls } from "./controls.js";
@@ -15,6 +15,8 @@ import { Renderer } from "./render.js";
 const INPUT_INTERVAL_MS = 50;
 /** The zone's tick (STARLANE_TICK_HZ, 20 by default): prediction steps the flight rules by it. */
 const TICK_S = 1 / 20;
+/** Other ships are drawn moving no faster than this (units/s): a little above their top speed. */
+const SHIP_DRAW_SPEED = TUNING.ship.maxSpeed * 1.2;
 /** Bodies further than this from the own ship cannot be reached within a replay. */
 const SOLIDS_RANGE = 1500;
 
@@ -35,8 +37,8 @@ let noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
 let statusTimer: ReturnType<typeof setTimeout> | undefined;
 
-/** The banner: errors stay until the next status, information goes after a few seconds. */
-function showStatus(text: string, kind: "info" | "error") {
+/** The banner: errors and waits stay until the next status, information goes after a few seconds. */
+function showStatus(text: string, kind: "info" | "error" | "wait") {
   status.textContent = text;
   status.className = kind;
   status.hidden = text === "";
@@ -78,6 +80,9 @@ form.addEventListener("submit", async (e) => {
     const p = new Pilot(session, {
       status: showStatus,
       notice: showNotice,
+      link: (state) => {
+        document.body.dataset.link = state;
+      },
       loggedOut: (message) => {
         pilot = null;
         minimap.stop();
@@ -90,8 +95,12 @@ form.addEventListener("submit", async (e) => {
     pilot = p;
     passwordField.value = "";
     document.body.dataset.phase = "flying";
+    document.body.dataset.link = "up";
+    debug.shipId = p.shipId;
     $("hud-name").textContent = session.account.name;
     minimap.start();
+    // A system without chat (world entry names none) shows no chat panel.
+    document.body.dataset.chat = p.chatUrl ? "on" : "off";
     if (p.chatUrl) {
       chat = new ChatPanel(
         {
@@ -113,14 +122,16 @@ form.addEventListener("submit", async (e) => {
   }
 });
 
-const controls = new Controls(window, (code) => {
+const onKey = (code: string) => {
   if (code === "Enter" && chat) {
     chatInput.focus();
     return;
   }
   if (code === "KeyE") mineNearest();
   else if (code === "KeyQ") pilot?.act("sell");
-});
+};
+const controls = new Controls(window, onKey);
+controls.bindTouch($("touch"), onKey);
 // Blur after a click: a focused button would also "click" on the space bar, which fires.
 $("do-mine").addEventListener("click", (e) => {
   mineNearest();
@@ -220,6 +231,14 @@ let seen: { room: unknown; tick: number; reconnects: number } = { room: null, ti
  * input sent.
  */
 const debug = {
+  /** The own ship's id (the account's player id). */
+  shipId: null as string | null,
+  /**
+   * Set to a ship's id to record where the page draws it, every frame, into `trail` (at most 2,000
+   * points): how smooth another ship's movement looks.
+   */
+  track: null as string | null,
+  trail: [] as { at: number; x: number; y: number }[],
   states: 0,
   lastSent: 0,
   server: null as { x: number; y: number; ack: number } | null,
@@ -250,7 +269,9 @@ function takeIn(state: RegionView, p: Pilot, ctx: PredictionContext, now: number
       debug.server = { x: s.x, y: s.y, ack: s.ack };
     }
   });
-  state.shots.forEach((s, id) => others.observe(`shot:${id}`, { x: s.x, y: s.y, heading: 0 }, now));
+  state.shots.forEach((s, id) => {
+    others.observe(`shot:${id}`, { x: s.x, y: s.y, heading: 0 }, now);
+  });
   others.forget(now - 1000);
   debug.states++;
 }
@@ -268,8 +289,14 @@ function frame() {
     debug.own = own && { x: own.x, y: own.y };
     const myKey = `ship:${pilot.shipId}`;
     renderer.draw(state, pilot.shipId, pilot.world, (key) =>
-      key === myKey ? (own ?? undefined) : others.at(key, now),
+      key === myKey
+        ? (own ?? undefined)
+        : others.drawn(key, now, key.startsWith("ship:") ? SHIP_DRAW_SPEED : undefined),
     );
+    if (debug.track) {
+      const drawn = others.drawn(`ship:${debug.track}`, now, SHIP_DRAW_SPEED);
+      if (drawn && debug.trail.length < 2000) debug.trail.push({ at: now, x: drawn.x, y: drawn.y });
+    }
     hud(state, own);
     minimap.draw(pilot.world, own);
   }

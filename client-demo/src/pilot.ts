@@ -20,8 +20,13 @@ import { ApiError, enterWorld, refresh, type Session } from "./api.js";
 export type RegionRoom = Room<unknown, RegionView>;
 
 export interface PilotEvents {
-  /** A line for the status banner; `error` ones stay until the next status. */
-  status(text: string, kind: "info" | "error"): void;
+  /**
+   * A line for the status banner; `error` and `wait` ones stay until the next status (`wait`: the
+   * link is being re-made, shown quietly).
+   */
+  status(text: string, kind: "info" | "error" | "wait"): void;
+  /** The link to the zone: `reconnecting` from a close until the ship shows up in a new room. */
+  link(state: "up" | "reconnecting"): void;
   /** A short-lived notice (a refused action). */
   notice(text: string): void;
   /** The session is over (log in again); the pilot has stopped. */
@@ -155,13 +160,18 @@ export class Pilot {
         }
         if (!this.ready) {
           this.ready = true;
+          this.events.link("up");
           this.events.status(viaEntry && this.reconnects > 0 ? "Reconnected." : "", "info");
         }
         this.#onAck(me.ack);
       },
-      // A frame the decoder refused: leave; the close brings us back through world entry.
-      onError: () => {
-        if (room === this.room) room.leave(false).catch(() => {});
+      // A frame the decoder refused: say so, leave; the close brings us back through world entry.
+      onError: (err) => {
+        if (room !== this.room) return;
+        this.events.notice(
+          `A state frame from the zone could not be read (${(err as Error)?.message ?? err}); rejoining.`,
+        );
+        room.leave(false).catch(() => {});
       },
     });
     room.onMessage(ServerMessage.Error, (msg: { code?: string; message?: string }) => {
@@ -201,10 +211,11 @@ export class Pilot {
     if (this.#reconnecting || this.#stopped) return;
     this.#reconnecting = true;
     this.ready = false;
+    this.events.link("reconnecting");
     try {
       for (let attempt = 0; !this.#stopped; attempt++) {
         const wait = backoffMs(attempt, { ...DEFAULT_BACKOFF, minDelayMs });
-        this.events.status(`${reason} Reconnecting in ${(wait / 1000).toFixed(1)} s…`, "error");
+        this.events.status(`${reason} Reconnecting in ${(wait / 1000).toFixed(1)} s…`, "wait");
         await sleep(wait);
         try {
           if (reauth) {
@@ -219,7 +230,7 @@ export class Pilot {
           this.link!.attach(room);
           this.#bind(room, true);
           this.reconnects++;
-          this.events.status("Rejoining…", "info");
+          this.events.status("Rejoining…", "wait");
           return;
         } catch (err) {
           if (

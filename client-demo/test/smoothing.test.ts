@@ -55,7 +55,9 @@ test("prediction from any acknowledged tick replays the unacknowledged inputs to
     const base = server[T]!;
     const p = new Predictor(DT);
     // The page sent every input at its time; the state of tick T arrives at T's time (no latency).
-    inputs.forEach((input, i) => p.sent(i + 1, input.control, input.at));
+    inputs.forEach((input, i) => {
+      p.sent(i + 1, input.control, input.at);
+    });
     p.acknowledged(base.motion, base.ack, ctx, T * TICK_MS);
     for (let j = 0; T + j <= ticks; j++) {
       const predicted = p.predicted(T * TICK_MS + j * TICK_MS, ctx)!;
@@ -109,4 +111,28 @@ test("others are drawn between the two states around now - 100 ms, by id across 
   assert.equal(i.at("ship:a", 1200)!.x, 2000, "a respawn is not slid across the map");
   i.forget(1151);
   assert.equal(i.at("ship:a", 1200), undefined);
+});
+
+test("drawn: late, bunched states or a lagging ghost turning owned never show as a step; the drawn ship catches up", () => {
+  const i = new Interpolator(100);
+  const speed = 480; // units/s: the page's limit for ships (1.2 x the top speed of 400)
+  // A ship at 400 units/s, one state a tick (50 ms, 20 units) ...
+  for (let k = 0; k <= 4; k++) i.observe("ship:a", { x: 20 * k, y: 0, heading: 0 }, 1000 + 50 * k);
+  // ... then the states stall for 180 ms (longer than the 100 ms buffer: the drawn ship stops at the
+  // newest state) and the next one arrives three ticks on (a zone catching up, or the owner's states
+  // taking over from a ghost that lagged): interpolation alone would step forward at once.
+  let last = i.drawn("ship:a", 1200, speed)!;
+  let worst = 0;
+  for (let now = 1216; now <= 1700; now += 16) {
+    if (now >= 1380 && now - 16 < 1380) i.observe("ship:a", { x: 140, y: 0, heading: 0 }, now);
+    const d = i.drawn("ship:a", now, speed)!;
+    worst = Math.max(worst, d.x - last.x - 400 * 0.016);
+    assert.ok(d.x - last.x <= (480 * 16) / 1000 + 1e-9, `a step of ${d.x - last.x} in 16 ms at ${now}`);
+    last = d;
+  }
+  assert.ok(worst > 0, "the state stream did run ahead (the limit was needed)");
+  assert.equal(last.x, 140, "caught up with the newest state");
+  // A teleport (respawn) is still drawn at once.
+  i.observe("ship:a", { x: 3000, y: 0, heading: 0 }, 1650);
+  assert.equal(i.drawn("ship:a", 1800, speed)!.x, 3000);
 });

@@ -2,7 +2,7 @@
 // the real Redis and PostgreSQL. A player registers, enters the world through login, plays in the
 // zone login chose, leaves; the ship reaches PostgreSQL through the Redis Stream.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ import { connectPostgres } from "@starlane/shared";
 import { attachRegion, regionView } from "@starlane/shared/client";
 import {
   createTestDatabase,
+  startService,
   TEST_REDIS_URL,
   type TestDatabase,
   testRedisPrefix,
@@ -19,37 +20,14 @@ import {
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const children: ChildProcess[] = [];
+/** Starts a service's main.ts and resolves its ready log line. */
+const start = async (service: string, env: Record<string, string>, ready: string) => {
+  const p = await startService(ROOT, service, env, ready);
+  children.push(p.child);
+  return p.ready;
+};
 let tdb: TestDatabase;
 let loginUrl = "";
-
-/** Starts a service's main.ts and resolves the first JSON log line matching `ready`. */
-function start(service: string, env: Record<string, string>, ready: string): Promise<Record<string, any>> {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=starlane-source", "--import", "tsx", `services/${service}/src/main.ts`],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      for (const line of out.split("\n")) {
-        if (!line.includes(ready)) continue;
-        try {
-          resolve(JSON.parse(line));
-        } catch {}
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${service} exited ${code}: ${err}`)));
-  });
-}
 
 before(async () => {
   tdb = await createTestDatabase();

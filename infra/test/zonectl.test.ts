@@ -20,6 +20,7 @@ import {
   testRedisPrefix,
   waitFor,
 } from "@starlane/shared/testing";
+import { pm2List } from "../cluster/pm2.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "starlane-cl-"));
@@ -174,9 +175,7 @@ test("zonectl status --json agrees with the zones' /metrics, with bots in the wo
   const scrapeAll = async () =>
     new Map(
       await Promise.all(
-        status.zones.map(
-          async (z) => [z.id, scrape(await (await get(`http://${z.address}/metrics`)).text())] as const,
-        ),
+        status.zones.map(async (z) => [z.id, scrape(await (await get(`http://${z.address}/metrics`)).text())] as const),
       ),
     );
   const before = await scrapeAll();
@@ -271,7 +270,8 @@ test("bad input: one line, non-zero exit", () => {
     [["frobnicate"], {}, /unknown command "frobnicate"/],
     [["scale", "--zones", "zero"], {}, /--zones: expected a whole number/],
     [["move", "region-x", "zone-1"], {}, /not a region id/],
-    [["drain", "zone-1"], {}, /not available yet/],
+    [["move", "region-0-0", "zone-9"], {}, /zone "zone-9" is not running \(live zones: zone-1, zone-2\)/],
+    [["drain", "zone-9"], {}, /zone "zone-9" is not running/],
   ];
   for (const [args, env, message] of cases) {
     const r = zonectl(args, env);
@@ -281,22 +281,18 @@ test("bad input: one line, non-zero exit", () => {
   }
 });
 
-test("scale --zones 3 adds zone-3 through PM2, --zones 2 removes it", async () => {
+test("scale --zones 3 adds zone-3 through PM2 and moves it its share live, --zones 2 drains and removes it", async () => {
   const up = zonectl(["scale", "--zones", "3"]);
   assert.equal(up.status, 0, up.stderr);
   assert.match(up.stdout, /started zone-3/);
-  const three = await waitFor(
-    "zone-3 reporting",
-    () => {
-      const s = JSON.parse(zonectl(["status", "--json"]).stdout) as ClusterStatus;
-      return s.zones.some((z) => z.name === "zone-3") ? s : undefined;
-    },
-    20_000,
-  );
-  // Every region is held already: the new zone claims only what no one owns (nothing here).
-  assert.equal(three.zones.find((z) => z.name === "zone-3")!.regions.length, 0);
+  // 16 regions over 3 zones: zone-3 gets 5, moved live from the others.
+  assert.equal(up.stdout.match(/^moved region-\d-\d from zone-[12] to zone-3 /gm)?.length, 5, up.stdout);
+  const three = JSON.parse(zonectl(["status", "--json"]).stdout) as ClusterStatus;
+  assert.equal(three.zones.find((z) => z.name === "zone-3")!.regions.length, 5);
+  assert.deepEqual(three.unowned, []);
   const down = zonectl(["scale", "--zones", "2"]);
   assert.equal(down.status, 0, down.stderr);
+  assert.equal(down.stdout.match(/^moved region-\d-\d from zone-3 to zone-[12] /gm)?.length, 5, down.stdout);
   assert.match(down.stdout, /stopped zone-3/);
   const s = JSON.parse(zonectl(["status", "--json"]).stdout) as ClusterStatus;
   assert.deepEqual(
@@ -304,4 +300,28 @@ test("scale --zones 3 adds zone-3 through PM2, --zones 2 removes it", async () =
     ["zone-1", "zone-2"],
   );
   assert.deepEqual(s.unowned, []);
+});
+
+test("drain zone-2: its regions move live to zone-1, PM2 deletes it (no restart); the last zone's drain is refused", async () => {
+  const drained = zonectl(["drain", "zone-2"]);
+  assert.equal(drained.status, 0, drained.stderr);
+  assert.equal(drained.stdout.match(/^moved region-\d-\d from zone-2 to zone-1 /gm)?.length, 8, drained.stdout);
+  assert.match(drained.stdout, /stopped zone-2 \(PM2\)/);
+  // Deleted, not stopped: PM2 does not bring it back into its old regions.
+  assert.deepEqual(
+    pm2List(dir)
+      .map((p) => p.name)
+      .filter((n) => n.startsWith("zone-")),
+    ["zone-1"],
+  );
+  const s = JSON.parse(zonectl(["status", "--json"]).stdout) as ClusterStatus;
+  assert.deepEqual(
+    s.zones.map((z) => [z.name, z.regions.length]),
+    [["zone-1", 16]],
+  );
+  assert.deepEqual(s.unowned, []);
+  const last = zonectl(["drain", "zone-1"]);
+  assert.equal(last.status, 1, last.stdout);
+  assert.equal(last.stderr.trim().split("\n").length, 1, last.stderr);
+  assert.match(last.stderr, /cannot drain zone-1: it is the last zone/);
 });

@@ -1,7 +1,14 @@
 // `npm run zonectl -- <command>`: the operator's view and levers over a running cluster.
 //   status [--json]              zones (name, id, address, lease age) with their regions (epoch,
 //                                players, tick p99) and the regions no one owns
-//   scale --zones N              adds or removes zone slots through PM2 (`npm run cluster` clusters)
+//   scale --zones N              adds or removes zone slots through PM2 (`npm run cluster` clusters):
+//                                new slots get their share of regions moved to them live, removed
+//                                slots are drained first
+//   move REGION ZONE             moves one region live to another zone (moves.ts)
+//   rebalance                    moves regions live to the zones below their fair share (after a
+//                                rolling upgrade: drain, upgrade, rejoin)
+//   drain ZONE                   moves all of a zone's regions live to the others, then stops it
+//                                through PM2 (under `npm run cluster`; elsewhere its caller stops it)
 //   chat mute PLAYER [--seconds S] | chat kick PLAYER
 //   keys rotate | ban PLAYER [--reason TEXT]
 // Where it looks: the cluster folder's cluster.json (written by `npm run cluster`), overridden by
@@ -10,17 +17,21 @@
 // line and exits non-zero, having changed nothing.
 import { parseArgs } from "node:util";
 import {
+  allRegions,
   type ClusterStatus,
   connectRedis,
   DEFAULT_OPERATOR_TOKEN_FILE,
   defineWorld,
   parseRegionRoomId,
   RedisRegionDirectory,
+  RedisRelocationBoard,
   RedisZoneStatusBoard,
   readClusterStatus,
   readOperatorTokenFile,
+  regionRoomId,
 } from "@starlane/shared";
 import { clusterDir, ECOSYSTEM, pm2, pm2List, readSettings } from "../cluster/pm2.js";
+import { type Cluster, describeMove, drainZone, liveZones, MoveRefused, moveRegion, rebalancePlan } from "./moves.js";
 
 const USAGE = `usage: npm run zonectl -- <command>
   status [--json]
@@ -29,7 +40,9 @@ const USAGE = `usage: npm run zonectl -- <command>
   chat kick PLAYER
   keys rotate
   ban PLAYER [--reason TEXT]
-  drain ZONE | move REGION ZONE    (not available yet: they need live region moves, issue 12)`;
+  move REGION ZONE                 (live: players follow without a disconnect)
+  drain ZONE                       (moves all its regions live, then stops it)
+  rebalance                        (moves regions live to zones below their fair share)`;
 
 class Refusal extends Error {
   constructor(
@@ -65,7 +78,8 @@ function operatorToken(): string {
   return token;
 }
 
-async function clusterStatus(): Promise<ClusterStatus> {
+/** Runs `f` against the cluster's Redis (directory, status board, move orders); one line if unreachable. */
+async function withCluster<T>(f: (c: Cluster, status: () => Promise<ClusterStatus>) => Promise<T>): Promise<T> {
   const w = where();
   let redis: Awaited<ReturnType<typeof connectRedis>>;
   try {
@@ -79,15 +93,23 @@ async function clusterStatus(): Promise<ClusterStatus> {
   }
   try {
     const world = defineWorld({ width: 8000, height: 8000, cols: w.cols, rows: w.rows });
-    return await readClusterStatus(
-      world,
-      new RedisRegionDirectory(redis, { prefix: w.prefix }),
-      new RedisZoneStatusBoard(redis, { prefix: w.prefix }),
-    );
+    const c: Cluster = {
+      directory: new RedisRegionDirectory(redis, { prefix: w.prefix }),
+      board: new RedisZoneStatusBoard(redis, { prefix: w.prefix }),
+      relocations: new RedisRelocationBoard(redis, { prefix: w.prefix }),
+      regions: allRegions(world).map(regionRoomId),
+      operator: env.USER || "zonectl",
+    };
+    return await f(c, () => readClusterStatus(world, c.directory, c.board));
+  } catch (err) {
+    if (err instanceof MoveRefused) throw new Refusal(err.message);
+    throw err;
   } finally {
     redis.disconnect();
   }
 }
+
+const clusterStatus = () => withCluster((_, status) => status());
 
 const ms = (n: number | null, unit = "ms") => (n === null ? "-" : `${n < 10 ? n.toFixed(2) : Math.round(n)} ${unit}`);
 
@@ -212,8 +234,25 @@ async function scale(target: number): Promise<string> {
     60_000,
   );
   if (late.length > 0) throw new Refusal(`started but not answering after 60 s: ${late.join(", ")}`);
+  if (add.length > 0) {
+    // The new slots start with nothing (every region is held): give them their share, live.
+    await withCluster(async (c) => {
+      const names = new Set(add.map((k) => `zone-${k}`));
+      const zones = await waitFor(async () => {
+        const z = await liveZones(c);
+        return [...names].every((n) => z.some((x) => x.name === n)) ? z : undefined;
+      }, 30_000);
+      if (!zones) throw new Refusal(`the new zones did not report within 30 s: ${[...names].join(", ")}`);
+      const fresh = zones.filter((z) => names.has(z.name)).map((z) => z.id);
+      for (const [region, to] of rebalancePlan(zones, fresh)) out.push(describeMove(await moveRegion(c, region, to)));
+    });
+  }
   for (const k of remove) {
-    // PM2 sends SIGINT: the zone closes its rooms (4105), saves the ships and gives its regions back.
+    // Its regions move live first; then PM2 stops it (SIGINT: nothing left to give back).
+    await withCluster(async (c) => {
+      if ((await liveZones(c)).some((z) => z.name === `zone-${k}`))
+        await drainZone(c, `zone-${k}`, (line) => out.push(line));
+    });
     const r = pm2(dir, ["delete", `zone-${k}`]);
     if (r.status !== 0) throw new Refusal(`pm2 could not stop zone-${k}: ${r.stderr.trim() || r.stdout.trim()}`);
     out.push(`stopped zone-${k}`);
@@ -223,6 +262,36 @@ async function scale(target: number): Promise<string> {
   out.push(
     `${s.zones.length} zones hold ${s.zones.reduce((n, z) => n + z.regions.length, 0)} regions; unowned: ${s.unowned.length === 0 ? "none" : s.unowned.join(", ")}`,
   );
+  return out.join("\n");
+}
+
+async function waitFor<T>(f: () => Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** Drains `name`, then stops it through PM2 when it is a slot of this machine's `npm run cluster`. */
+async function drain(name: string): Promise<string> {
+  const out: string[] = [];
+  // Each move is printed as it is made: a drain of many regions is not silent for seconds.
+  const moves = await withCluster((c) => drainZone(c, name, (line) => process.stdout.write(`${line}\n`)));
+  if (moves.length === 0) out.push(`${name} held no region`);
+  const slot = settings ? pm2List(dir).find((p) => p.name === name) : undefined;
+  if (slot) {
+    // PM2 must not restart it: delete, not stop-and-restart. SIGINT: it has nothing left to give back.
+    const r = pm2(dir, ["delete", name]);
+    if (r.status !== 0)
+      throw new Refusal(`regions moved, but pm2 could not stop ${name}: ${r.stderr.trim() || r.stdout.trim()}`);
+    out.push(`stopped ${name} (PM2)`);
+  } else {
+    out.push(
+      `${name} holds no region and takes none over; not stopped here (not a slot of npm run cluster in ${dir}): its manager stops it`,
+    );
+  }
   return out.join("\n");
 }
 
@@ -284,13 +353,26 @@ async function main(argv: string[]): Promise<string> {
       });
       return `banned ${(r.account as { name?: string })?.name ?? rest[0]} (sessions ended, live connections closed)`;
     }
-    case "drain":
     case "move": {
-      // Checked first, so the operator learns about a typo before learning the command is missing.
-      if (command === "move" && rest[0] && !parseRegionRoomId(rest[0]))
-        throw new Refusal(`move: "${rest[0]}" is not a region id (region-COL-ROW)`, 2);
-      throw new Refusal(`${command}: not available yet (live region moves come with zone failover, issue 12)`, 2);
+      needs(2);
+      if (!parseRegionRoomId(rest[0]!)) throw new Refusal(`move: "${rest[0]}" is not a region id (region-COL-ROW)`, 2);
+      return withCluster(async (c) => describeMove(await moveRegion(c, rest[0]!, rest[1]!)));
     }
+    case "drain":
+      needs(1);
+      return drain(rest[0]!);
+    case "rebalance":
+      needs(0);
+      return withCluster(async (c) => {
+        const zones = (await liveZones(c)).filter((z) => !z.draining);
+        const plan = rebalancePlan(
+          zones,
+          zones.map((z) => z.id),
+        );
+        const out: string[] = [];
+        for (const [region, to] of plan) out.push(describeMove(await moveRegion(c, region, to)));
+        return out.length > 0 ? out.join("\n") : `balanced already (${zones.length} zones)`;
+      });
     default:
       if (values.help || !command) return USAGE;
       throw new Refusal(`unknown command "${command}"; see npm run zonectl -- --help`, 2);

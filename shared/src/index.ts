@@ -114,6 +114,17 @@ export {
   regionKeys,
   type ZoneIdentity,
 } from "./regions.js";
+export {
+  LocalRelocationBoard,
+  RELOCATION_STATES,
+  RELOCATION_TTL_MS,
+  RedisRelocationBoard,
+  type RelocationBoard,
+  type RelocationOrder,
+  type RelocationState,
+  relocationKeys,
+  relocationSettled,
+} from "./relocation.js";
 export { type Body, collide, fly, flyAmong, type Motion, wrapAngle } from "./rules/flight.js";
 export { TUNING } from "./rules/tuning.js";
 export { ensureSecretFile, readSecretFile, type SecretFile } from "./secret-file.js";

@@ -36,6 +36,22 @@ const B = { zoneId: "zone-b", address: "ws://b:2568" };
 
 for (const [name, make] of Object.entries(implementations)) {
   describe(`RegionDirectory (${name})`, () => {
+    test("transfer: only from the live owner at its epoch, to a higher epoch; the old owner's renewal is then refused", async () => {
+      const { dir } = make();
+      const a = (await dir.claim("region-0-0", A, 5000))!;
+      const C = { zoneId: "zone-c", address: "ws://c:2569" };
+      assert.equal(await dir.transfer!("region-0-0", { zoneId: A.zoneId, epoch: a.epoch + 1 }, B, 5000), null);
+      assert.equal(await dir.transfer!("region-0-0", { zoneId: C.zoneId, epoch: a.epoch }, B, 5000), null);
+      const b = await dir.transfer!("region-0-0", { zoneId: A.zoneId, epoch: a.epoch }, B, 5000, 40);
+      assert.equal(b?.zoneId, B.zoneId);
+      assert.equal(b?.epoch, 41, "above the floor");
+      assert.deepEqual(await dir.owner("region-0-0"), b);
+      assert.equal(await dir.renew("region-0-0", A.zoneId, a.epoch, 5000), false);
+      // A second transfer from the same (now old) owner is refused: one move wins.
+      assert.equal(await dir.transfer!("region-0-0", { zoneId: A.zoneId, epoch: a.epoch }, C, 5000), null);
+      assert.equal(await dir.transfer!("region-1-0", { zoneId: A.zoneId, epoch: 1 }, B, 5000), null, "never claimed");
+    });
+
     test("a claim wins once; another zone is refused while the lease lives; owner() tells who", async () => {
       const { dir } = make();
       assert.equal(await dir.owner("region-0-0"), null);
@@ -73,11 +89,14 @@ for (const [name, make] of Object.entries(implementations)) {
       assert.ok(a);
       await advance(600);
       assert.equal(await dir.renew("r", A.zoneId, a.epoch, 1000), true);
+      const left = await dir.expiresInMs("r");
+      assert.ok(left !== null && left > 0 && left <= 1000, `a renewed lease runs out within its TTL (${left} ms)`);
       await advance(600);
       assert.deepEqual(await dir.owner("r"), a, "renewed lease still alive after the first TTL");
       assert.equal(await dir.renew("r", B.zoneId, a.epoch, 1000), false, "someone else cannot renew it");
       await advance(1000);
       assert.equal(await dir.owner("r"), null, "the lease ran out");
+      assert.equal(await dir.expiresInMs("r"), null, "no time left on a lapsed lease");
       assert.equal(await dir.renew("r", A.zoneId, a.epoch, 1000), false, "a lapsed lease cannot be renewed");
       const b = await dir.claim("r", B, 10_000);
       assert.ok(b && b.epoch > a.epoch, "the new owner has a higher epoch than the old");

@@ -34,6 +34,25 @@ export interface RegionDirectory {
   owner(region: string): Promise<RegionOwner | null>;
   /** The highest epoch issued for `region`: 0 if it was never claimed (or the directory lost its data). */
   lastEpoch(region: string): Promise<number>;
+  /**
+   * Ms until `region`'s lease runs out unless renewed; null when it has no live lease. A live owner
+   * renews well before; one that stopped renewing is seen running out, so a successor can claim
+   * at that moment instead of up to a scan interval later.
+   */
+  expiresInMs(region: string): Promise<number | null>;
+  /**
+   * A planned move (zonectl move/drain): `to` takes `region` over from its live owner, but only if
+   * that owner is still exactly `from` (zone and epoch), under a new epoch above `floor`. Atomic like
+   * a claim: null when the region is held by anyone else or its lease ran out. Optional: test
+   * wrappers leave it out, and a zone without it refuses to adopt a moved region.
+   */
+  transfer?(
+    region: string,
+    from: { zoneId: string; epoch: number },
+    to: ZoneIdentity,
+    ttlMs: number,
+    floor?: number,
+  ): Promise<RegionOwner | null>;
 }
 
 interface Held {
@@ -70,6 +89,19 @@ export class LocalRegionDirectory implements RegionDirectory {
     return { ...owner };
   }
 
+  async transfer(
+    region: string,
+    from: { zoneId: string; epoch: number },
+    to: ZoneIdentity,
+    ttlMs: number,
+    floor = 0,
+  ): Promise<RegionOwner | null> {
+    const h = this.#live(region);
+    if (!h || h.owner.zoneId !== from.zoneId || h.owner.epoch !== from.epoch) return null;
+    this.#held.delete(region);
+    return this.claim(region, to, ttlMs, floor);
+  }
+
   async renew(region: string, zoneId: string, epoch: number, ttlMs: number): Promise<boolean> {
     const h = this.#live(region);
     if (!h || h.owner.zoneId !== zoneId || h.owner.epoch !== epoch) return false;
@@ -87,6 +119,11 @@ export class LocalRegionDirectory implements RegionDirectory {
   async owner(region: string): Promise<RegionOwner | null> {
     const h = this.#live(region);
     return h ? { ...h.owner } : null;
+  }
+
+  async expiresInMs(region: string): Promise<number | null> {
+    const h = this.#live(region);
+    return h ? h.expiresAt - this.#now() : null;
   }
 
   /** The highest epoch issued for `region` (0 if never claimed): the in-process snapshot store's fence. */
@@ -107,6 +144,22 @@ if cur then
   if cjson.decode(cur).zoneId == ARGV[1] then return cur end
   return false
 end
+local epoch = redis.call('INCR', KEYS[2])
+local floor = tonumber(ARGV[4])
+if epoch <= floor then
+  epoch = floor + 1
+  redis.call('SET', KEYS[2], epoch)
+end
+local v = cjson.encode({ zoneId = ARGV[1], address = ARGV[2], epoch = epoch })
+redis.call('SET', KEYS[1], v, 'PX', ARGV[3])
+return v`;
+
+// A planned move: like CLAIM, but only from the live owner ARGV[5] at epoch ARGV[6].
+const TRANSFER = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+local o = cjson.decode(cur)
+if o.zoneId ~= ARGV[5] or tostring(o.epoch) ~= ARGV[6] then return false end
 local epoch = redis.call('INCR', KEYS[2])
 local floor = tonumber(ARGV[4])
 if epoch <= floor then
@@ -170,6 +223,29 @@ export class RedisRegionDirectory implements RegionDirectory {
     return parseOwner(raw);
   }
 
+  async transfer(
+    region: string,
+    from: { zoneId: string; epoch: number },
+    to: ZoneIdentity,
+    ttlMs: number,
+    floor = 0,
+  ): Promise<RegionOwner | null> {
+    const k = regionKeys(this.#prefix, region);
+    const raw = (await this.#redis.eval(
+      TRANSFER,
+      2,
+      k.owner,
+      k.epoch,
+      to.zoneId,
+      to.address,
+      Math.ceil(ttlMs),
+      Math.max(0, Math.floor(floor)),
+      from.zoneId,
+      String(from.epoch),
+    )) as string | null;
+    return parseOwner(raw);
+  }
+
   async renew(region: string, zoneId: string, epoch: number, ttlMs: number): Promise<boolean> {
     const k = regionKeys(this.#prefix, region);
     return (await this.#redis.eval(RENEW, 1, k.owner, zoneId, String(epoch), Math.ceil(ttlMs))) === 1;
@@ -186,5 +262,10 @@ export class RedisRegionDirectory implements RegionDirectory {
 
   async lastEpoch(region: string): Promise<number> {
     return Number((await this.#redis.get(regionKeys(this.#prefix, region).epoch)) ?? 0);
+  }
+
+  async expiresInMs(region: string): Promise<number | null> {
+    const ms = await this.#redis.pttl(regionKeys(this.#prefix, region).owner);
+    return ms >= 0 ? ms : null;
   }
 }

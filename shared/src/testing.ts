@@ -1,5 +1,6 @@
 // Isolation for integration tests: every test file gets its own PostgreSQL database (dropped after)
 // and its own Redis key prefix, so parallel runs and a crashed earlier run never collide.
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connectPostgres } from "./stores.js";
 
@@ -56,4 +57,62 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, every));
   }
+}
+
+/** A service's `src/main.ts` running as its own OS process, as the cluster runs it. */
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** The JSON log line that said it was ready (its fields: port, address, ...). */
+  ready: Record<string, any>;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Starts `services/<service>/src/main.ts` under `root` (the repository) with `env` over this
+ * process's environment, and resolves once a JSON log line contains `ready` (its message). Fails
+ * if the process exits first or says nothing ready within `ms`.
+ */
+export function startService(
+  root: string,
+  service: string,
+  env: Record<string, string>,
+  ready: string,
+  ms = 60_000,
+): Promise<ServiceProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--conditions=starlane-source", "--import", "tsx", `services/${service}/src/main.ts`],
+    { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${service} said no "${ready}" within ${ms} ms: ${err.slice(-2000)}`));
+    }, ms);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited (${code}) before it was ready: ${err.slice(-2000)}`));
+    };
+    child.on("exit", onExit);
+    child.stdout!.on("data", (d) => {
+      out += d;
+      const lines = out.split("\n");
+      out = lines.pop()!;
+      for (const line of lines) {
+        if (!line.includes(ready)) continue;
+        try {
+          const parsed = JSON.parse(line) as Record<string, any>;
+          clearTimeout(timer);
+          child.off("exit", onExit);
+          child.stdout!.resume(); // keep draining what it logs later
+          resolve({ child, ready: parsed, stderr: () => err });
+          return;
+        } catch {}
+      }
+    });
+  });
 }

@@ -18,7 +18,7 @@ import { execSync } from "node:child_process";
 import type { StoredShip } from "@starlane/shared";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
-import { counter, Pilot, startNode, type ZoneNode } from "../test/cluster.js";
+import { counter, ownerFirst, Pilot, startNode, type ZoneNode } from "../test/cluster.js";
 import { testTokens } from "../test/tokens.js";
 
 const BOTS = Number(process.argv[2] ?? 200);
@@ -36,6 +36,7 @@ const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? Number.NaN;
 };
+const pq = (xs: number[]) => [q(xs, 0.5), q(xs, 0.99)];
 const load = () =>
   execSync("uptime")
     .toString()
@@ -70,10 +71,12 @@ const watch = plan.map((p) => p.id);
 const victim = await startNode({ prefix, regions: VICTIM.join(","), jwks: tokens.jwks, ships, watch, env });
 const survivor = await startNode({ prefix, regions: SURVIVOR.join(","), jwks: tokens.jwks, ships, watch, env });
 const nodes: ZoneNode[] = [victim, survivor];
+// Zones a bot may try: a frozen (SIGSTOP) one would hold its join until SIGCONT, a dead one is gone.
 let alive: ZoneNode[] = [victim, survivor];
 for (const p of plan) {
-  // Bots honour world entry's Retry-After (1 s) with full jitter: waits drawn from [0, 1 s].
-  const pilot = new Pilot(p.id, p.region, p.loop, tokens, () => alive.filter((n) => n !== victim).map((n) => n.url), {
+  // Bots go where world entry would send them (the directory's owner first) and honour its
+  // Retry-After (1 s) with full jitter: waits drawn from [0, 1 s].
+  const pilot = new Pilot(p.id, p.region, p.loop, tokens, () => ownerFirst(redis, prefix, p.region, alive), {
     baseMs: 250,
     capMs: 1000,
   });
@@ -83,7 +86,7 @@ for (const p of plan) {
       await pilot.join(attempt % 4 === 3 ? survivor.url : victim.url);
       break;
     } catch (err) {
-      if (attempt >= 20) throw err;
+      if (attempt >= 60) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -96,6 +99,7 @@ const takeovers = async () => {
   return n;
 };
 const loadCalm = load();
+// Takeovers while the fleet joined (a zone stalled past its fence under load): reported, not hidden.
 const t0 = await takeovers();
 await new Promise((r) => setTimeout(r, CALM_S * 1000));
 const spurious = (await takeovers()) - t0;
@@ -107,19 +111,47 @@ for (const a of before.acted as { region: string; tick?: number }[]) {
   atFault[a.region] = [a.tick ?? -1, raw ? (JSON.parse(raw) as { tick: number }).tick : -1];
 }
 const faultAt = Date.now();
+// The timeline of the takeover, seen from Redis: when each victim region's lease expired (no owner)
+// and when the survivor's claim appeared (a new owner), polled every 10 ms.
+const expiredAt: Record<string, number> = {};
+const claimedAt: Record<string, number> = {};
+let polling = true;
+const poll = (async () => {
+  const victimId = new Map<string, string>();
+  for (const r of VICTIM) {
+    const raw = await redis.get(`${prefix}region:region-${r}:owner`);
+    if (raw) victimId.set(r, (JSON.parse(raw) as { zoneId: string }).zoneId);
+  }
+  while (polling && Object.keys(claimedAt).length < VICTIM.length) {
+    for (const r of VICTIM) {
+      if (claimedAt[r]) continue;
+      const raw = await redis.get(`${prefix}region:region-${r}:owner`);
+      if (!raw) expiredAt[r] ??= Date.now() - faultAt;
+      else if ((JSON.parse(raw) as { zoneId: string }).zoneId !== victimId.get(r)) {
+        expiredAt[r] ??= Date.now() - faultAt;
+        claimedAt[r] = Date.now() - faultAt;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+})();
 if (FAULT === "kill") {
   victim.kill("SIGKILL");
   alive = [survivor];
 } else {
   victim.kill("SIGSTOP");
+  alive = [survivor];
   await waitFor(
     "the survivor to take the regions over",
     async () => (await survivor.stats()).regions.length === 16,
     60_000,
   ).catch(() => {});
   victim.kill("SIGCONT");
+  alive = [victim, survivor];
 }
 await waitFor("every bot to fly again", () => pilots.every((p) => p.resumedAt > 0), 90_000).catch(() => {});
+polling = false;
+await poll;
 const loadFault = load();
 await new Promise((r) => setTimeout(r, 1500));
 const resumed = pilots.filter((p) => p.resumedAt > 0);
@@ -156,10 +188,27 @@ const result = {
   dualOwnersBreakdown: { survivorShips: ss.two, victimShips: FAULT === "stop" ? sv.two : 0, regionOverlaps: overlaps },
   staleWritesAccepted: stale,
   spuriousTakeovers: spurious,
+  takeoversWhileJoining: t0,
   takeovers: counter(ss.metrics, "starlane_zone_takeovers_total"),
   restoreSecondsSum: +counter(ss.metrics, "starlane_zone_restore_duration_seconds_sum").toFixed(3),
   loadCalm,
   loadFault,
+  // Where the time goes (ms from the fault): lease gone and claim seen in Redis per region; per bot
+  // (p50 / p99): the drop noticed, the first successful re-join, from re-join to moving again, tries.
+  timeline: {
+    leaseGoneMs: expiredAt,
+    claimedMs: claimedAt,
+    droppedMs: pq(resumed.map((p) => p.droppedAt - faultAt)),
+    firstJoinPerRegionMs: Object.fromEntries(
+      VICTIM.map((r) => {
+        const at = resumed.filter((p) => p.region === `region-${r}`).map((p) => p.rejoinedAt - faultAt);
+        return [r, at.length ? Math.min(...at) : null];
+      }),
+    ),
+    rejoinedMs: pq(resumed.map((p) => p.rejoinedAt - faultAt)),
+    rejoinToMovingMs: pq(resumed.map((p) => p.resumedAt - p.rejoinedAt)),
+    tries: pq(pilots.map((p) => p.tries)),
+  },
   atFault,
   // Why the bots that never came back did not (their last join error), counted.
   notBack: pilots

@@ -41,12 +41,24 @@ export class OpenPermits {
  * for which `holds(roomId)`. Anything else under /matchmake/ (create, joinOrCreate, join, reconnect,
  * any other method or verb) answers 403 STARLANE_ERR_ROOM_CREATION_REFUSED; a joinById of a room
  * this zone does not hold 503 STARLANE_ERR_REGION_UNAVAILABLE (world entry's directory may be a
- * moment behind). The body is `{ code: <status>, error: <code> }`, as Colyseus answers (what the SDK
+ * moment behind), after waiting up to `soon.waitMs` if the zone is about to open it. The body is `{ code: <status>, error: <code> }`, as Colyseus answers (what the SDK
  * and world entry read). Twice: on the transport, before Colyseus reads the body (so a body it cannot
  * parse gets our answer, not its 400), and in matchMaker.controller, which every matchmaking route
  * ends in whatever path reached it (`//matchmake/...` is not under the transport's /matchmake/).
  */
-export function gateMatchmaking(app: App, holds: (roomId: string) => boolean): void {
+/**
+ * Regions this zone expects to open soon (a takeover: their owner stopped renewing, or the zone is
+ * restoring them). A joinById for one waits for its room, up to `waitMs`, instead of being refused:
+ * the players of a dead zone are seated the moment the room opens, not a backoff later.
+ */
+export interface OpeningSoon {
+  expecting(roomId: string): boolean;
+  /** Resolves true once the room is open here, false after `ms`. */
+  opened(roomId: string, ms: number): Promise<boolean>;
+  waitMs: number;
+}
+
+export function gateMatchmaking(app: App, holds: (roomId: string) => boolean, soon?: OpeningSoon): void {
   const controller = matchMaker.controller;
   app.any("/matchmake/*", (res, req) => {
     const method = req.getMethod().toLowerCase();
@@ -57,7 +69,8 @@ export function gateMatchmaking(app: App, holds: (roomId: string) => boolean): v
     }
     const [, , action, roomId, ...rest] = req.getUrl().split("/");
     const joinById = method === "post" && action === "joinById" && rest.length === 0;
-    if (joinById && holds(decode(roomId ?? ""))) {
+    const id = decode(roomId ?? "");
+    if (joinById && (holds(id) || soon?.expecting(id))) {
       req.setYield(true);
       return;
     }
@@ -69,7 +82,9 @@ export function gateMatchmaking(app: App, holds: (roomId: string) => boolean): v
   const inner = controller.invokeMethod;
   controller.invokeMethod = async function gated(method, roomName, clientOptions, authOptions) {
     if (method !== "joinById") throw refusal("STARLANE_ERR_ROOM_CREATION_REFUSED");
-    if (!holds(roomName)) throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
+    if (!holds(roomName) && !(soon?.expecting(roomName) && (await soon.opened(roomName, soon.waitMs)))) {
+      throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
+    }
     return inner.call(controller, method, roomName, clientOptions, authOptions);
   };
 }

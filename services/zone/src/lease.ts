@@ -54,6 +54,28 @@ export class Leases {
     return this.acting(region) ? held : null;
   }
 
+  /**
+   * A planned move: takes `region` over from its live owner `from` (zone and epoch) under a new
+   * epoch above `floor` (RegionDirectory.transfer). Null when the region is no longer exactly that.
+   */
+  async claimFrom(region: string, from: { zoneId: string; epoch: number }, floor = 0): Promise<Held | null> {
+    if (!this.directory.transfer) return null;
+    const sentAt = this.#now();
+    const owner = await this.directory.transfer(region, from, this.zone, this.timing.ttlMs, floor);
+    if (!owner) return null;
+    const held = { region, epoch: owner.epoch, sentAt };
+    this.#held.set(region, held);
+    return this.acting(region) ? held : null;
+  }
+
+  /**
+   * A planned move handed `region` to another zone (which took it over with a new epoch): forget it
+   * without a loss event and without releasing (the lease is the new owner's now).
+   */
+  surrender(region: string): void {
+    this.#held.delete(region);
+  }
+
   held(): Held[] {
     return [...this.#held.values()];
   }

@@ -15,6 +15,7 @@ import {
   RedisAccountEvents,
   RedisRegionDirectory,
   RedisRegionSnapshots,
+  RedisRelocationBoard,
   RedisShipOwnership,
   RedisZoneStatusBoard,
   runMain,
@@ -48,6 +49,7 @@ runMain("zone", async (life) => {
   // persistence service is not up yet (migrations are idempotent and serialised by a lock).
   await migratePersistence(db);
   const publisher = createRedisShipPublisher(redis, { prefix: config.keyPrefix });
+  const board = new RedisZoneStatusBoard(redis, { prefix: config.keyPrefix });
   life.defer("write-behind", () => publisher.close());
   const zone = createZoneServer(
     {
@@ -61,19 +63,22 @@ runMain("zone", async (life) => {
       // channels included, so clusters sharing one Redis under different prefixes stay apart.
       presence: new PrefixedRedisPresence(config.redisUrl, config.keyPrefix),
       driver: prefixedRedisDriver(config.redisUrl, config.keyPrefix),
+      zones: board,
       ships: createShipRepository(db),
       publisher,
       fencing: createRegionFencing(db),
       snapshots: new RedisRegionSnapshots(redis, { prefix: config.keyPrefix }),
       ledger: createLedger(db),
       accountEvents: new RedisAccountEvents(redis, { prefix: config.keyPrefix }),
+      // zonectl move / drain (relocate.ts).
+      relocations: new RedisRelocationBoard(redis, { prefix: config.keyPrefix }),
     },
     config,
   );
   life.defer("zone", () => zone.close());
   const { address } = await zone.listen();
   // What zonectl and the cluster map show (see status.ts).
-  const status = startZoneStatus(zone, new RedisZoneStatusBoard(redis, { prefix: config.keyPrefix }), {
+  const status = startZoneStatus(zone, board, {
     ...(statusConfig.name ? { name: statusConfig.name } : {}),
     address,
     leaseTtlMs: config.leaseTtlMs,

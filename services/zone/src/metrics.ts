@@ -16,7 +16,10 @@ export interface ZoneMetrics {
   tick(region: string, seconds: number, overrun: boolean, bytesSent: number): void;
   inputApplied(region: string): void;
   inputDropped(region: string, reason: DropReason): void;
-  closed(region: string, reason: "rate_limited" | "too_large" | "malformed" | "replaced" | "account" | "edge"): void;
+  closed(
+    region: string,
+    reason: "rate_limited" | "too_large" | "malformed" | "replaced" | "account" | "edge" | "moved",
+  ): void;
   /** A slow reader's frame was skipped (counted once per stall), it was resynchronised, or closed (4130). */
   slowReader(region: string, event: "skipped" | "resynced" | "closed"): void;
   population(region: string, clients: number, entities: number): void;

@@ -5,6 +5,8 @@
 // This presence puts the prefix on every channel as well.
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
+import { Redis } from "ioredis";
+import { type OwnedListings, redisOwnedListings } from "./listings.js";
 
 type Callback = (...args: unknown[]) => void;
 
@@ -38,8 +40,9 @@ export class PrefixedRedisPresence extends RedisPresence {
 }
 
 /** The matchmaker's room listings under the same prefix (keys only: ioredis prefixes those). */
-export function prefixedRedisDriver(url: string, prefix: string): RedisDriver {
-  return new RedisDriver(redisOptions(url, prefix));
+export function prefixedRedisDriver(url: string, prefix: string): RedisDriver & OwnedListings {
+  const client = new Redis(redisOptions(url, prefix));
+  return Object.assign(new RedisDriver(client), redisOwnedListings(client));
 }
 
 function redisOptions(url: string, prefix: string) {

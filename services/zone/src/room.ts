@@ -154,6 +154,8 @@ export class RegionRoom extends Room {
   #ghostOut!: GhostPublisher;
   #opened = false;
   #fenced = false;
+  /** Stopped for a planned move (relocate.ts): no tick, no ship comes in, joins wait. */
+  #halted = false;
   #syncPending: NodeJS.Immediate | undefined;
   /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
   lastTickAt = 0;
@@ -300,6 +302,11 @@ export class RegionRoom extends Room {
       client.leave(spec.close ?? CloseCode.TooManyConnections, release.message);
       return;
     }
+    if (this.#halted && !this.sim.ships.has(auth.sub)) {
+      // The region is moving to another zone: a new ship would miss the final snapshot. Retryable.
+      release();
+      throw new ServerError(ErrorCodes.STARLANE_ERR_REGION_UNAVAILABLE.status, "STARLANE_ERR_REGION_UNAVAILABLE");
+    }
     let redirect: Redirect | null;
     try {
       redirect = await this.#custody.join(auth.sub, auth.name, auth.handoff);
@@ -438,6 +445,8 @@ export class RegionRoom extends Room {
 
   /** Called by a neighbour's room (see ShipCustody.acceptHandoff). */
   acceptHandoff(offer: HandoffOffer): Promise<HandoffAccepted> {
+    // The source keeps the ship and retries; by then the region's new owner answers.
+    if (this.#halted) return Promise.reject(new Error("handoff refused: region moving"));
     return this.#custody.acceptHandoff(offer);
   }
 
@@ -448,6 +457,7 @@ export class RegionRoom extends Room {
 
   /** Called by a room a player joined while its ship is here (see ShipCustody.reserveResume). */
   reserveResume(sub: string, name: string): Promise<ResumeAnswer> {
+    if (this.#halted) return Promise.resolve("moving");
     return this.#custody.reserveResume(sub, name);
   }
 
@@ -506,10 +516,88 @@ export class RegionRoom extends Room {
     this.disconnect(CloseCode.RegionMoved).catch(() => {});
   }
 
+  /**
+   * A planned move, at a tick boundary (between two ticks): nothing more is applied here, no ship
+   * comes in, joins wait; inputs stay queued (the client re-sends them to the new owner).
+   */
+  halt(): void {
+    this.#halted = true;
+  }
+
+  /** The move did not happen and the lease is still ours: carry on. */
+  resume(): void {
+    this.#halted = false;
+  }
+
+  get halted(): boolean {
+    return this.#halted;
+  }
+
+  /** Offers in flight and ledger calls settled (or `ms` passed): resolves whether they did. */
+  async settled(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const ids = [...this.sim.ships.keys()];
+      if (!ids.some((id) => this.#custody.handingOff(id) || this.#desk.busy(id))) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The halted region's last snapshot, stored before anyone may take it over. */
+  finalSnapshot(epoch: number): Promise<RegionSnapshot> {
+    if (!this.#snapshots) return Promise.reject(new Error("no snapshot store: a region cannot move"));
+    return this.#snapshots.final(this.sim, this.roomId, epoch, (ship) => this.#saver.versions(ship));
+  }
+
+  /** The new owner's side: a seat for the player of every ship restored from a moved region's snapshot. */
+  async seatsForRestored(): Promise<Record<string, unknown>> {
+    const seats: Record<string, unknown> = {};
+    for (const ship of this.sim.ships.values()) {
+      if (this.#custody.state(ship.id) !== "arriving") continue;
+      seats[ship.id] = await this.#reserve(ship.id, ship.name, "restored");
+    }
+    return seats;
+  }
+
+  /**
+   * The old owner's side, once the new owner restored the region: every player is sent its seat
+   * there (a `handoff` message, followed as at a border); custody writes nothing more; the room goes
+   * once its players have left (or after the transit time). A player without a seat (its ship came
+   * after the snapshot) goes back through world entry (4106). Resolves how many were sent.
+   */
+  handOut(seats: Record<string, unknown>, address: string): number {
+    this.#fenced = true;
+    this.#custody.fence();
+    let sent = 0;
+    for (const seat of [...this.#byPlayer.values()]) {
+      this.#byPlayer.delete(seat.playerId);
+      seat.transit = true;
+      const reservation = seats[seat.playerId];
+      if (!reservation) {
+        this.ctx.metrics.closed(this.roomId, "moved");
+        seat.client.leave(CloseCode.RegionMoved);
+        continue;
+      }
+      seat.client.send(ServerMessage.Handoff, { roomId: this.roomId, reservation, address });
+      sent++;
+    }
+    const until = Date.now() + TRANSIT_SEAT_MS;
+    const t = setInterval(() => {
+      if (this.#seats.size > 0 && Date.now() < until) return;
+      clearInterval(t);
+      this.#timers.delete(t);
+      this.disconnect(CloseCode.HandedOff).catch(() => {});
+    }, 50);
+    t.unref();
+    this.#timers.add(t);
+    return sent;
+  }
+
   /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send the state frames. */
   tick(dt = 1 / this.ctx.tickHz): void {
     // The self-fence: a zone whose lease may lapse stops acting before it can (see lease.ts).
-    if (this.#fenced || !this.ctx.acting(this.roomId)) return;
+    if (this.#fenced || this.#halted || !this.ctx.acting(this.roomId)) return;
     this.lastTickAt = Date.now();
     const started = performance.now();
     let sent = 0;

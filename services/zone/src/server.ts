@@ -1,7 +1,7 @@
 // The zone server: one Colyseus server (uWebSockets.js transport) whose rooms are the regions this
 // process holds in the RegionDirectory, plus /healthz, /readyz and /metrics on the same port.
 import { randomBytes } from "node:crypto";
-import { type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
+import { type IRoomCache, type MatchMakerDriver, matchMaker, type Presence, Server } from "@colyseus/core";
 import { Encoder } from "@colyseus/schema";
 import {
   ACCOUNT_EVENT_CLOSE,
@@ -21,6 +21,7 @@ import {
   type RegionSnapshot,
   type RegionSnapshots,
   type Registry,
+  type RelocationBoard,
   regionRoomId,
   type ShipOwnership,
   type ShipRepository,
@@ -28,12 +29,15 @@ import {
   SnapshotFormatError,
   type TokenVerifier,
   worldFromConfig,
+  type ZoneStatusBoard,
 } from "@starlane/shared";
 import { colyseusLogger } from "./colyseus-log.js";
 import { leaseTiming, type zoneConfig } from "./config.js";
 import { gateMatchmaking, OpenPermits } from "./gate.js";
 import { Leases } from "./lease.js";
+import { ownListingsOnly } from "./listings.js";
 import { createZoneMetrics } from "./metrics.js";
+import { Relocator } from "./relocate.js";
 import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
 import { Takeover } from "./takeover.js";
 import { ZoneTransport } from "./transport.js";
@@ -48,6 +52,8 @@ export interface ZoneDeps {
   presence: Presence;
   /** LocalDriver in the embedded mode, RedisDriver in the cluster. */
   driver: MatchMakerDriver;
+  /** The zones' status reports: every live zone counts in a takeover's fair share (see takeover.ts). */
+  zones?: Pick<ZoneStatusBoard, "list">;
   /** Where a joining player's ship comes from (persistence's repository; the zone only loads). */
   ships: Pick<ShipRepository, "load">;
   /**
@@ -83,6 +89,11 @@ export interface ZoneDeps {
    * (STARLANE_ZONE_ALLOWED_ORIGINS and the front door's origin, the per-address caps).
    */
   edge?: ConnectionEdge;
+  /**
+   * Planned region moves (zonectl move / drain, relocate.ts): orders this zone carries out as source
+   * or target. Without it the zone takes no part in them (the embedded mode runs one zone).
+   */
+  relocations?: RelocationBoard;
 }
 
 export interface ZoneTestOptions {
@@ -123,30 +134,6 @@ export function wantedRegions(config: ZoneConfig): string[] {
   });
 }
 
-/**
- * Room listings are keyed by room id, which is the region: a room this zone lost (fenced, its region
- * taken over) disposes after its successor on another process listed the same id, and must not take
- * that listing away (players would find no room). Only a listing of this process is removed.
- */
-function ownListingsOnly(driver: MatchMakerDriver, holds: (roomId: string) => boolean): MatchMakerDriver {
-  const remove = driver.remove.bind(driver);
-  const persist = driver.persist.bind(driver);
-  // Colyseus sweeps a process that stopped answering with a query and then a delete by room id: a
-  // successor's listing written in between must survive it.
-  driver.cleanup = async (processId: string) => {
-    for (const listing of await driver.query({ processId })) await removeIf(listing.roomId, processId);
-  };
-  const removeIf = async (roomId: string, processId: string) => {
-    const listing = await driver.findOne({ roomId });
-    if (listing && listing.processId !== processId) return false;
-    return remove(roomId);
-  };
-  // Nor may it write its listing again (a client leaving updates the count) over the successor's.
-  driver.persist = async (room, create) => (holds(room.roomId) ? persist(room, create) : false);
-  driver.remove = (roomId: string) => removeIf(roomId, matchMaker.processId);
-  return driver;
-}
-
 // Colyseus's matchMaker is a per-process singleton: only one zone server may run in a process.
 let running: ZoneServer | undefined;
 
@@ -160,6 +147,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
   let server: Server | undefined;
   let leases: Leases | undefined;
   let takeover: Takeover | undefined;
+  let relocator: Relocator | undefined;
   /** Snapshots handed to the rooms a takeover is opening. */
   const restoring = new Map<string, RegionSnapshot | null>();
   let claimed = false;
@@ -249,7 +237,27 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     } finally {
       permits.revoke(region);
       restoring.delete(region);
+      // Listed now (handleCreateRoom recorded it): joins waiting for the room may go in.
+      for (const seated of [...(waiting.get(region) ?? [])]) seated();
     }
+  }
+
+  /** Joins waiting for a region's room to open here (see gate.ts, OpeningSoon). */
+  const waiting = new Map<string, Set<() => void>>();
+  function opened(region: string, ms: number): Promise<boolean> {
+    if (rooms.has(region)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const set = waiting.get(region) ?? new Set();
+      waiting.set(region, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0 && waiting.get(region) === set) waiting.delete(region);
+        resolve(rooms.has(region));
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
   }
 
   /**
@@ -283,6 +291,28 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     return true;
   }
 
+  /**
+   * A planned move, the target's side: takes `region` from exactly `from` (a higher epoch, the store
+   * fenced), restores the snapshot the source stopped at (same epoch and tick) and opens the room.
+   */
+  async function adoptRegion(region: string, from: { zoneId: string; epoch: number }, tick: number) {
+    if (closing || !leases) throw new Error("shutting down");
+    if (!deps.snapshots) throw new Error("no snapshot store");
+    const floor = (await deps.fencing?.current(region)) ?? 0;
+    const held = await leases.claimFrom(region, from, floor);
+    if (!held) throw new Error(`${region} is no longer held by ${from.zoneId} at epoch ${from.epoch}`);
+    await deps.fencing?.fence(region, held.epoch);
+    const snapshot = await deps.snapshots.load(region);
+    if (!snapshot || snapshot.epoch !== from.epoch || snapshot.tick !== tick)
+      throw new Error(`${region}: the final snapshot (epoch ${from.epoch}, tick ${tick}) is not the stored one`);
+    if (!leases.acting(region)) throw new Error(`${region}: lease lost while restoring`);
+    await openRegion(region, snapshot);
+    const room = rooms.get(region);
+    if (!room) throw new Error(`${region}: the room did not open`);
+    log.info({ region, epoch: held.epoch, from: from.zoneId, snapshotTick: tick }, "adopted a moved region");
+    return { epoch: held.epoch, room };
+  }
+
   const self: ZoneServer = {
     zoneId,
     registry,
@@ -312,11 +342,21 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       );
       mountOps(transport.app, { registry, notReadyReason: () => self.notReadyReason() });
       // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
-      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId));
+      gateMatchmaking(transport.app, (roomId) => rooms.has(roomId), {
+        expecting: (roomId) => takeover?.expecting(roomId) ?? false,
+        opened,
+        // At most about one lease: world entry gives a seat reservation 3 s by default.
+        waitMs: Math.min(timing.ttlMs, 2500),
+      });
       server = new Server({
         transport,
         presence: deps.presence,
-        driver: ownListingsOnly(deps.driver, (roomId) => leases?.acting(roomId) ?? false),
+        driver: ownListingsOnly(deps.driver, {
+          // Colyseus keeps a room's listing in a private field; it is the object its driver calls get.
+          current: (roomId) =>
+            self.acting(roomId) ? (rooms.get(roomId) as unknown as { _listing?: IRoomCache })?._listing : undefined,
+          closing: () => closing !== undefined,
+        }),
         greet: false,
         gracefullyShutdown: false,
         logger: colyseusLogger(log),
@@ -340,6 +380,8 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       leases = new Leases(deps.directory, { zoneId, address }, timing, log, {
         renewal: (outcome) => metrics.leaseRenewal(outcome),
         lost(region, reason) {
+          // A region halted for a move loses its lease to the target: that is the move (relocate.ts).
+          if (relocator?.halted(region)) return;
           metrics.regionLost(reason);
           takeover?.lost(region);
           // Someone else may own it now: stop acting on it at once (no tick, save, handoff or
@@ -367,11 +409,39 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
           zoneId,
           regions: allRegions(world).map(regionRoomId),
           everyMs: timing.renewMs,
+          ttlMs: timing.ttlMs,
           held: () => leases?.held().map((h) => h.region) ?? [],
+          ...(deps.zones ? { liveZones: async () => (await deps.zones!.list()).map((z) => z.id) } : {}),
           take: (region) => takeRegion(region),
           log,
         });
         takeover.start();
+      }
+      if (deps.relocations) {
+        const l = leases;
+        relocator = new Relocator(
+          deps.relocations,
+          {
+            zoneId,
+            address: () => ctx.address,
+            room: (region) => rooms.get(region),
+            epoch: (region) => l.epoch(region),
+            adopt: adoptRegion,
+            async abandon(region) {
+              const room = rooms.get(region);
+              rooms.delete(region);
+              room?.fence();
+              await l.giveUp(region);
+            },
+            surrender(region) {
+              l.surrender(region);
+              rooms.delete(region);
+            },
+            stopTakeover: () => void takeover?.stop(),
+          },
+          log,
+        );
+        await relocator.start();
       }
       return { port, address };
     },
@@ -380,6 +450,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       closing ??= (async () => {
         claimed = false;
         await takeover?.stop();
+        await relocator?.stop();
         await stopFollowing?.();
         // Rooms first (clients get 4105 and may reconnect elsewhere), then the leases.
         if (server) await server.gracefullyShutdown(false);
@@ -402,7 +473,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
 
     regions: () => leases?.held().map(({ region, epoch }) => ({ region, epoch })) ?? [],
 
-    acting: (region) => leases?.acting(region) ?? false,
+    acting: (region) => (leases?.acting(region) ?? false) && !relocator?.halted(region),
 
     notReadyReason() {
       if (closing) return "shutting down";

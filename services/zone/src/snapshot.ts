@@ -37,6 +37,7 @@ export function restoreWorld(sim: SimState, snapshot: RegionSnapshot): void {
 /** Writes one region's snapshots, one at a time: a slow store skips a beat rather than queueing. */
 export class SnapshotWriter {
   #busy = false;
+  #writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly store: RegionSnapshots,
@@ -47,7 +48,7 @@ export class SnapshotWriter {
   write(sim: SimState, region: string, epoch: number, versions: Versions): void {
     if (this.#busy || epoch === 0) return;
     this.#busy = true;
-    this.store
+    this.#writing = this.store
       .save(takeSnapshot(sim, region, epoch, versions))
       .then(({ stored, bytes }) => {
         if (stored) return this.metrics.snapshotWritten(region, bytes);
@@ -58,5 +59,18 @@ export class SnapshotWriter {
       .finally(() => {
         this.#busy = false;
       });
+  }
+
+  /**
+   * A planned move's last snapshot: after any write in flight (so an older one cannot land over it),
+   * stored or rejected. Resolves the snapshot the next owner must find.
+   */
+  async final(sim: SimState, region: string, epoch: number, versions: Versions): Promise<RegionSnapshot> {
+    await this.#writing.catch(() => {});
+    const snapshot = takeSnapshot(sim, region, epoch, versions);
+    const { stored, bytes } = await this.store.save(snapshot);
+    if (!stored) throw new Error(`the final snapshot of ${region} was refused: a newer epoch holds the region`);
+    this.metrics.snapshotWritten(region, bytes);
+    return snapshot;
   }
 }

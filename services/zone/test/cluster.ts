@@ -6,9 +6,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import type { StoredShip } from "@starlane/shared";
-import { ShipLink } from "@starlane/shared";
+import { regionKeys, ShipLink } from "@starlane/shared";
 import { attachRegion, backoffMs, regionView } from "@starlane/shared/client";
 import { TEST_REDIS_URL, waitFor } from "@starlane/shared/testing";
+import type { Redis } from "ioredis";
 import type { RegionView } from "./harness.js";
 import type { TestTokens } from "./tokens.js";
 
@@ -163,6 +164,22 @@ export function counter(text: string, name: string, match = ""): number {
 }
 
 /**
+ * The zones' URLs with the region's owner in the directory first, as world entry would send a player
+ * (the others follow: the directory may be a moment behind, and a zone about to take the region over
+ * holds the join until its room opens).
+ */
+export async function ownerFirst(
+  redis: Redis,
+  prefix: string,
+  region: string,
+  nodes: readonly ZoneNode[],
+): Promise<string[]> {
+  const raw = await redis.get(regionKeys(prefix, region).owner);
+  const port = raw ? Number((JSON.parse(raw) as { address: string }).address.split(":").pop()) : 0;
+  return [...nodes].sort((a, b) => Number(b.port === port) - Number(a.port === port)).map((n) => n.url);
+}
+
+/**
  * A bot flying a loop inside one region; when its zone goes away (closed, killed, fenced) it comes
  * back by itself with full-jitter backoff, trying each zone `urls()` names, and re-sends its
  * unacknowledged inputs. Records what failover costs it (failover tests and bench).
@@ -172,6 +189,9 @@ export class Pilot {
   dropped = false;
   droppedAt = 0;
   resumedAt = 0;
+  /** When the first join after the drop succeeded (seated, first state seen), and after how many tries. */
+  rejoinedAt = 0;
+  tries = 0;
   /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
   restoredAck = -1;
   lastSeq = 0;
@@ -191,7 +211,8 @@ export class Pilot {
     readonly region: string,
     readonly loop: { x: number; y: number }[],
     readonly tokens: TestTokens,
-    readonly urls: () => string[],
+    /** The zones to try, in order (world entry's owner first, where the caller knows it). */
+    readonly urls: () => string[] | Promise<string[]>,
     readonly backoff = { baseMs: 200, capMs: 2000 },
   ) {}
 
@@ -243,11 +264,15 @@ export class Pilot {
   }
 
   async #reconnect() {
-    for (let attempt = 0; attempt < 40 && !this.#stopped; attempt++) {
+    // A player does not give up: it keeps trying (backoff capped) until the test stops it.
+    for (let attempt = 0; !this.#stopped; attempt++) {
       await new Promise((r) => setTimeout(r, backoffMs(attempt, this.backoff)));
-      for (const url of this.urls()) {
+      for (const url of await this.urls()) {
+        if (this.#stopped) return;
+        this.tries++;
         try {
           const room = await this.join(url);
+          this.rejoinedAt = Date.now();
           this.restoredAck = regionView(room)!.ships.get(this.id)!.ack;
           this.resumedTick = regionView(room)!.tick;
           this.dropped = false;

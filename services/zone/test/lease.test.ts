@@ -52,6 +52,7 @@ test("a confirmed renewal counts from when it was sent, not from when its answer
     release: (...args) => directory.release(...args),
     owner: (region) => directory.owner(region),
     lastEpoch: (region) => directory.lastEpoch(region),
+    expiresInMs: (region) => directory.expiresInMs(region),
     renew: async (...args) => {
       const ok = await directory.renew(...args);
       now += 400;

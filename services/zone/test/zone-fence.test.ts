@@ -16,6 +16,7 @@ test("a zone whose renewals go unanswered fences itself before its lease expires
     release: (...args) => inner.release(...args),
     owner: (region) => inner.owner(region),
     lastEpoch: (region) => inner.lastEpoch(region),
+    expiresInMs: (region) => inner.expiresInMs(region),
     renew: (...args) => (cut ? new Promise(() => {}) : inner.renew(...args)),
   };
   const zone = await startZone({ STARLANE_ZONE_LEASE_TTL_MS: "4000" }, directory);

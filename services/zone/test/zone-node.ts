@@ -22,13 +22,16 @@ import {
   MemoryShipRepository,
   RedisRegionDirectory,
   RedisRegionSnapshots,
+  RedisRelocationBoard,
   RedisShipOwnership,
+  RedisZoneStatusBoard,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { callAnyRoom } from "../src/call-room.js";
 import { zoneConfig } from "../src/config.js";
 import { PrefixedRedisPresence, prefixedRedisDriver } from "../src/presence.js";
 import { createZoneServer } from "../src/server.js";
+import { startZoneStatus } from "../src/status.js";
 
 const env = process.env;
 const prefix = env.ZONE_PREFIX ?? "starlane:t:node:";
@@ -75,6 +78,7 @@ const losing = (ledger: Ledger): Ledger => {
 const stores = db
   ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
   : {};
+const board = new RedisZoneStatusBoard(redis, { prefix });
 const zone = createZoneServer(
   {
     log: createLogger("zone", config.logLevel),
@@ -86,11 +90,23 @@ const zone = createZoneServer(
     ships: memory,
     ownership,
     snapshots: new RedisRegionSnapshots(redis, { prefix }),
+    // Status reports, as in main.ts: every live zone counts in a takeover's fair share.
+    zones: board,
+    relocations: new RedisRelocationBoard(redis, { prefix }),
     ...stores,
   },
   config,
 );
-const { port } = await zone.listen();
+const { port, address } = await zone.listen();
+// What zonectl reads (status, and the zone names drain and move take) and what takeovers count
+// (every live zone), as main.ts publishes it.
+const status = startZoneStatus(zone, board, {
+  ...(env.STARLANE_ZONE_NAME ? { name: env.STARLANE_ZONE_NAME } : {}),
+  address,
+  leaseTtlMs: config.leaseTtlMs,
+  intervalMs: 250,
+  log: createLogger("zone", config.logLevel),
+});
 // ZONE_CPU_PROFILE=<file>: a CPU profile of this process from here to "quit" (benchmarks).
 const profiler = env.ZONE_CPU_PROFILE ? new Session() : undefined;
 if (profiler) {
@@ -187,6 +203,7 @@ if (profiler) {
   const { profile } = await profiler.post("Profiler.stop");
   writeFileSync(env.ZONE_CPU_PROFILE!, JSON.stringify(profile));
 }
+await status.stop();
 await zone.close();
 await db?.end();
 redis.disconnect();
