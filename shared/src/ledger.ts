@@ -184,6 +184,8 @@ const flatten = (kind: string, req: Request): Request => {
 export class MemoryLedger implements Ledger {
   readonly #done = new Map<string, { request: Request; result: Promise<TradeResult> }>();
   readonly #epochs = new Map<string, number>();
+  /** Operations apply one after the other, as row locks order them in PostgreSQL (no lost update). */
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly ships: MemoryShipRepository) {}
 
@@ -264,7 +266,7 @@ export class MemoryLedger implements Ledger {
       if (!sameRequest(prior.request, request)) throw new StarlaneError("STARLANE_ERR_LEDGER_KEY_REUSED", "key");
       return { ...(await prior.result), replayed: true };
     }
-    const result = (async (): Promise<TradeResult> => {
+    const result = this.#tail.then(async (): Promise<TradeResult> => {
       const current = this.#epochs.get(fence.region) ?? 0;
       if (fence.epoch < current) throw new StarlaneError("STARLANE_ERR_LEDGER_STALE_EPOCH", "epoch");
       // Accounts are copies until every check passed: all parties change or none.
@@ -276,7 +278,8 @@ export class MemoryLedger implements Ledger {
         return { playerId: s.playerId, credits: s.credits, cargo: s.cargo, holdLevel: s.holdLevel ?? 0, ledgerVersion };
       });
       return { key, replayed: false, balances };
-    })();
+    });
+    this.#tail = result.catch(() => {});
     // The key is claimed at once, so a concurrent retry waits for this answer; a refusal frees it.
     this.#done.set(key, { request, result });
     result.catch(() => this.#done.delete(key));

@@ -18,6 +18,10 @@ interface Run {
   refused: Record<string, number>;
   acceptP50Ms: number;
   acceptP99Ms: number;
+  offerP50Ms?: number;
+  offerP99Ms?: number;
+  tradeP50Ms?: number;
+  tradeP99Ms?: number;
   ledgerCommitP50UpToMs: number | null;
   ledgerCommitP99UpToMs: number | null;
   violations: number;
@@ -38,16 +42,17 @@ export const tradesGroup: BenchGroup = {
     const runs = jsonLines<Run>(out);
     const cluster = runs.find((r) => r.mode === "cluster");
     const local = runs.find((r) => r.mode === "same-room");
+    const perOp = runs.find((r) => r.mode === "cluster-per-op");
     if (!cluster) throw new Error(`services/zone/bench/trades.ts gave no figure: ${out.slice(-800)}`);
     const about = (r: Run) =>
-      `${r.committed} committed, accept -> tradeClosed p50 ${r.acceptP50Ms} ms p99 ${r.acceptP99Ms} ms, ledger commit p50 <= ${r.ledgerCommitP50UpToMs} ms p99 <= ${r.ledgerCommitP99UpToMs} ms (histogram bucket), refused ${JSON.stringify(r.refused)}, load average ${r.load.join(" -> ")}`;
+      `${r.committed} committed, trade (offer -> told committed) p50 ${r.tradeP50Ms} ms p99 ${r.tradeP99Ms} ms, offer -> shown p50 ${r.offerP50Ms} ms p99 ${r.offerP99Ms} ms, accept -> tradeClosed p50 ${r.acceptP50Ms} ms p99 ${r.acceptP99Ms} ms, ledger commit p50 <= ${r.ledgerCommitP50UpToMs} ms p99 <= ${r.ledgerCommitP99UpToMs} ms (histogram bucket), refused ${JSON.stringify(r.refused)}, load average ${r.load.join(" -> ")}`;
     const target = "target >= 1000/s with commit p99 <= 50 ms";
     return [
       {
         ...row("trades_committed_per_s"),
         value: cluster.committedPerSecond,
         baseline: local?.committedPerSecond ?? null,
-        note: `${pairs} pairs, one ship west of x=4000 (one zone process) and one east (another), one trade at a time per pair (services/zone/bench/trades.ts); ${target}; value: ${about(cluster)}; baseline: both ships in one room of one process, ${local ? about(local) : "not run"}`,
+        note: `${pairs} pairs, one ship west of x=4000 (one zone process) and one east (another), one trade at a time per pair (services/zone/bench/trades.ts); ${target}; value: ${about(cluster)}; baseline: both ships in one room of one process, ${local ? about(local) : "not run"}; one ledger transaction per trade (no group commit): ${perOp ? `${perOp.committedPerSecond}/s, ${about(perOp)}` : "not run"}`,
       },
       {
         ...row("ledger_conservation_violations"),

@@ -34,21 +34,6 @@ export async function fenceRegion(db: Queryable, region: string, epoch: number):
   return current;
 }
 
-/**
- * Checks `epoch` is the region's current one inside a transaction, under a shared lock: sales, trades
- * and batches of one region run side by side, while an ownership change (fenceRegion's update) waits
- * for them to commit, and they for it. Only the first write at a newer epoch raises it (exclusive).
- */
-export async function checkEpoch(db: Queryable, region: string, epoch: number): Promise<number> {
-  const { rows } = await db.query<{ epoch: string }>("SELECT epoch FROM region_epochs WHERE region = $1 FOR SHARE", [
-    region,
-  ]);
-  const current = rows[0] ? Number(rows[0].epoch) : undefined;
-  if (current !== undefined && current > epoch) throw new StaleEpochError(region, epoch, current);
-  if (current === epoch) return current;
-  return fenceRegion(db, region, epoch);
-}
-
 /** The region's current epoch, 0 if no one has written to it yet. */
 export async function currentEpoch(db: Queryable, region: string): Promise<number> {
   const { rows } = await db.query<{ epoch: string }>("SELECT epoch FROM region_epochs WHERE region = $1", [region]);

@@ -84,6 +84,49 @@ for (const [name, make] of Object.entries(subjects)) {
       assert.equal(await s.ledger.settled(refused), null);
     });
 
+    test("operations asked for at once (batched in PostgreSQL): each applies once or is refused alone", async () => {
+      const s = make();
+      const ps = Array.from({ length: 6 }, () => id("p"));
+      for (const p of ps) await s.seed(p, 30, 10);
+      // 40 trades, three buyers and three sellers, together far more than they hold; every fourth sent twice.
+      const reqs = Array.from({ length: 40 }, (_, i) => ({
+        key: id("t"),
+        buyer: ps[i % 3]!,
+        seller: ps[3 + ((i + (i >> 2)) % 3)]!,
+        ore: 1 + (i % 3),
+        credits: 7 + (i % 5),
+        ...fence,
+      }));
+      const calls = reqs.flatMap((r, i) => (i % 4 === 0 ? [r, r] : [r]));
+      const outcomes = await Promise.allSettled(calls.map((r) => s.ledger.trade(r)));
+      const committed = new Map<string, { balances: unknown; fresh: number }>();
+      let refused = 0;
+      for (const [i, o] of outcomes.entries()) {
+        if (o.status === "rejected") {
+          assert.equal((o.reason as { code?: string }).code, "STARLANE_ERR_LEDGER_INSUFFICIENT");
+          refused++;
+          continue;
+        }
+        const key = calls[i]!.key;
+        const prior = committed.get(key);
+        if (prior) assert.deepEqual(o.value.balances, prior.balances, `${key}: the same answer`);
+        const c = prior ?? { balances: o.value.balances, fresh: 0 };
+        if (!o.value.replayed) c.fresh++;
+        committed.set(key, c);
+      }
+      for (const [key, c] of committed) assert.equal(c.fresh, 1, `${key} applied once`);
+      assert.ok(committed.size >= 5 && refused >= 5, `${committed.size} committed, ${refused} refused`);
+      // Each account is its start plus exactly the committed trades naming it.
+      for (const p of ps) {
+        const mine = reqs.filter((r) => committed.has(r.key));
+        const credits =
+          30 + mine.reduce((a, r) => a + (r.seller === p ? r.credits : r.buyer === p ? -r.credits : 0), 0);
+        const cargo = 10 + mine.reduce((a, r) => a + (r.buyer === p ? r.ore : r.seller === p ? -r.ore : 0), 0);
+        assert.deepEqual(await s.load(p).then((r) => [r?.credits, r?.cargo]), [credits, cargo], p);
+        assert.ok(credits >= 0 && cargo >= 0);
+      }
+    });
+
     test("a trade moves both sides or neither", async () => {
       const s = make();
       const [a, b] = [id("buyer"), id("seller")];

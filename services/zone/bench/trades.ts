@@ -10,7 +10,10 @@
 // - every committed trade's ledger rows sum to zero, and the ledger holds exactly the trades the
 //   players were told were committed;
 // - every player's screen shows its account.
-// Baseline in the same run: the same pairs with both ships in one room of one process.
+// Baselines in the same run: the same pairs across the border with one ledger transaction per trade
+// (no group commit), and with both ships in one room of one process. Each trade's time is split
+// into the offer's trip (west sends it -> east shows it) and the accept's (east accepts -> told
+// committed), the ledger's share of that from the home zone's histogram.
 //
 //   node --conditions=starlane-source --import tsx services/zone/bench/trades.ts [pairs=50] [seconds=15]
 import { Client, type Room } from "@colyseus/sdk";
@@ -56,14 +59,21 @@ interface Seat {
 async function seat(url: string, id: string, region: string): Promise<Seat> {
   const client = new Client(url);
   client.auth.token = await tokens.sign({ sub: id, name: id });
-  const room = await client.joinById<RegionView>(region, {});
+  // Hundreds of joins at once can find the ship store saturated (503): a client tries again.
+  let room: Room<unknown, RegionView> | undefined;
+  for (let attempt = 1; !room; attempt++) {
+    room = await client.joinById<RegionView>(region, {}).catch((err: { code?: number }) => {
+      if (err.code !== 503 || attempt >= 20) throw err;
+      return new Promise<undefined>((r) => setTimeout(() => r(undefined), 250 * attempt));
+    });
+  }
   room.reconnection.maxRetries = 0;
   attachRegion(room, { self: id });
   await waitFor(`${id} first state`, () => regionView(room)?.ships.has(id), 30_000);
   return { id, room };
 }
 
-async function run(mode: "cluster" | "same-room") {
+async function run(mode: "cluster" | "cluster-per-op" | "same-room") {
   const prefix = testRedisPrefix();
   const db = await createTestDatabase();
   const pool = await connectPostgres(db.url, { max: 4 });
@@ -74,6 +84,8 @@ async function run(mode: "cluster" | "same-room") {
   const env = (side: string) => ({
     ZONE_DATABASE_URL: db.url,
     STARLANE_LOG_LEVEL: "error",
+    // The comparison: one ledger transaction per trade (no group commit).
+    ...(mode === "cluster-per-op" ? { ZONE_LEDGER_MAX_BATCH: "1", ZONE_LEDGER_MAX_BATCHES: "8" } : {}),
     ...(profile ? { ZONE_CPU_PROFILE: `${profile}/${side}.cpuprofile` } : {}),
   });
   const row = (i: number) => i % 4;
@@ -81,7 +93,7 @@ async function run(mode: "cluster" | "same-room") {
   const pairs = Array.from({ length: PAIRS }, (_, i) => ({
     west: { id: `tw-${i}`, x: 3900, y: y(i), region: `region-1-${row(i)}` },
     east:
-      mode === "cluster"
+      mode !== "same-room"
         ? { id: `te-${i}`, x: 4100, y: y(i), region: `region-2-${row(i)}` }
         : { id: `te-${i}`, x: 3850, y: y(i), region: `region-1-${row(i)}` },
   }));
@@ -91,7 +103,7 @@ async function run(mode: "cluster" | "same-room") {
   }
   const nodes: ZoneNode[] = [
     await startNode({ prefix, regions: "1-0,1-1,1-2,1-3", jwks: tokens.jwks, env: env("west") }),
-    ...(mode === "cluster"
+    ...(mode !== "same-room"
       ? [await startNode({ prefix, regions: "2-0,2-1,2-2,2-3", jwks: tokens.jwks, env: env("east") })]
       : []),
   ];
@@ -108,6 +120,10 @@ async function run(mode: "cluster" | "same-room") {
   let inFlight = 0;
   const refused = new Map<string, number>();
   const acceptMs: number[] = [];
+  /** West sends the offer -> the east player sees it (the offer's trip through both zones and Redis). */
+  const offerMs: number[] = [];
+  /** West sends the offer -> west told it committed (one whole trade). */
+  const cycleMs: number[] = [];
   const told = new Set<string>();
   const loops = seats.map(({ west, east }, i) => {
     let side: "sell" | "buy" = i % 2 ? "sell" : "buy";
@@ -115,15 +131,18 @@ async function run(mode: "cluster" | "same-room") {
     const finished = new Promise<void>((r) => {
       done = r;
     });
+    let sentAt = 0;
     const offer = () => {
       if (!running) return done();
       side = side === "sell" ? "buy" : "sell";
       inFlight++;
+      sentAt = performance.now();
       west.room.send(ClientMessage.TradeOffer, { to: east.id, side, ore: 1, credits: 3 });
     };
     const accepted = new Map<string, number>();
     east.room.onMessage(ServerMessage.TradeOffered, (m: { id: string; from: string }) => {
       if (m.from !== west.id) return;
+      offerMs.push(performance.now() - sentAt);
       accepted.set(m.id, performance.now());
       east.room.send(ClientMessage.TradeAccept, { id: m.id });
     });
@@ -136,6 +155,7 @@ async function run(mode: "cluster" | "same-room") {
     west.room.onMessage(ServerMessage.TradeClosed, (m: { id: string; outcome: string; code?: string }) => {
       inFlight--;
       if (m.outcome === "committed") {
+        cycleMs.push(performance.now() - sentAt);
         committed++;
         told.add(m.id);
       } else {
@@ -215,6 +235,10 @@ async function run(mode: "cluster" | "same-room") {
       refused: Object.fromEntries(refused),
       acceptP50Ms: Math.round(q(acceptMs, 0.5) * 10) / 10,
       acceptP99Ms: Math.round(q(acceptMs, 0.99) * 10) / 10,
+      offerP50Ms: Math.round(q(offerMs, 0.5) * 10) / 10,
+      offerP99Ms: Math.round(q(offerMs, 0.99) * 10) / 10,
+      tradeP50Ms: Math.round(q(cycleMs, 0.5) * 10) / 10,
+      tradeP99Ms: Math.round(q(cycleMs, 0.99) * 10) / 10,
       ledgerCommitP50UpToMs: ledgerP50 * 1000,
       ledgerCommitP99UpToMs: ledgerP99 * 1000,
       violations,
@@ -239,6 +263,9 @@ async function run(mode: "cluster" | "same-room") {
 }
 
 await run("cluster");
-if (!process.env.TRADES_PROFILE) await run("same-room");
+if (!process.env.TRADES_PROFILE) {
+  await run("cluster-per-op");
+  await run("same-room");
+}
 redis.disconnect();
 process.exit(0);

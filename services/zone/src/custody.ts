@@ -84,6 +84,11 @@ export interface CustodyHooks {
    * seat the new owner gave; null when its answer was lost (then ask with `seatWithOwner`).
    */
   handedOff(playerId: string, to: string, redirect: Redirect | null, name: string): void;
+  /**
+   * A ledger operation of the ship is in flight: the ship does not leave the world before it settles
+   * (released with the committed result; a rejoin meanwhile finds it here, or is sent here).
+   */
+  busy?(playerId: string): boolean;
 }
 
 export interface CustodyOptions {
@@ -128,6 +133,8 @@ interface Held {
   retryAt: number;
   /** Handed in or reserved for a resume: the seat's handoff id, and until when the ship waits. */
   arrival?: { handoff: string; expires: number } | undefined;
+  /** Its player left while a ledger operation was in flight: it leaves the world once that settles. */
+  leaving?: boolean;
 }
 
 export class ShipCustody implements RemoteRoom {
@@ -192,7 +199,10 @@ export class ShipCustody implements RemoteRoom {
     // its player came, the locate below finds the owner and redirects there.
     const h = this.#held.get(playerId);
     if (handoff !== undefined && h?.arrival?.handoff === handoff) h.arrival = undefined;
-    if (this.#o.sim.ships.has(playerId)) return null;
+    if (this.#o.sim.ships.has(playerId)) {
+      if (h) h.leaving = false;
+      return null;
+    }
     this.#locating.set(playerId, (this.#locating.get(playerId) ?? 0) + 1);
     try {
       return await this.#locate(playerId, name);
@@ -304,7 +314,12 @@ export class ShipCustody implements RemoteRoom {
    * on the other side; a ship kept here with nobody to wait for leaves then).
    */
   playerLeft(playerId: string): void {
-    if (!this.handingOff(playerId)) this.#release(playerId);
+    if (this.handingOff(playerId)) return;
+    const h = this.#held.get(playerId);
+    // Released now, its row would be loaded by a rejoin before the ledger's answer, which then finds
+    // no ship to apply to: the screen would keep the pre-operation credits.
+    if (h && this.#o.hooks.busy?.(playerId)) h.leaving = true;
+    else this.#release(playerId);
   }
 
   /**
@@ -360,16 +375,24 @@ export class ShipCustody implements RemoteRoom {
     const now = o.clock.now();
     for (const ship of o.sim.ships.values()) {
       const h = this.#held.get(ship.id);
-      if (!h || h.phase === "offering" || ship.respawnIn > 0 || h.retryAt > now || staying(ship.id)) continue;
+      if (!h || h.phase === "offering" || h.leaving || ship.respawnIn > 0 || h.retryAt > now || staying(ship.id))
+        continue;
       const to = handoffTarget(o.world, o.region, ship.x, ship.y, o.handoffHysteresis);
       if (to) this.#offer(ship, h, regionRoomId(to));
     }
   }
 
-  /** Once per tick: a ship whose player did not come within ARRIVAL_WAIT_MS leaves the world. */
+  /**
+   * Once per tick: a ship whose player did not come within ARRIVAL_WAIT_MS leaves the world, and so
+   * does one whose player left during a ledger operation, once it settled.
+   */
   expireArrivals(): void {
     const now = this.#o.clock.now();
     for (const [id, h] of this.#held) {
+      if (h.leaving && !this.#o.hooks.busy?.(id)) {
+        h.leaving = false;
+        if (h.phase !== "offering" && !h.arrival && !this.#o.hooks.seated(id)) this.#release(id);
+      }
       if (!h.arrival || h.arrival.expires > now) continue;
       h.arrival = undefined;
       // An offer in flight settles first (kept with nobody to wait for, the ship leaves then).

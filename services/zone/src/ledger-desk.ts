@@ -88,6 +88,12 @@ export class LedgerDesk {
     return this.#pending.has(playerId);
   }
 
+  /** A refusal before the ledger was asked (busy, closed, not yours, partner away...): counted, then told. */
+  #refused(kind: Kind, playerId: string, code: ErrorCode, field?: string): void {
+    this.o.metrics.ledger(kind, code, 0);
+    this.#refuse(playerId, code, field);
+  }
+
   #refuse(playerId: string, code: ErrorCode, field?: string): void {
     this.o.send(playerId, ServerMessage.Error, new StarlaneError(code, field).toBody());
   }
@@ -103,7 +109,7 @@ export class LedgerDesk {
     if (!o.sim.ships.has(playerId)) return;
     const ledger = o.ledger;
     if (!ledger || this.#pending.has(playerId)) {
-      this.#refuse(playerId, ledger ? "STARLANE_ERR_LEDGER_BUSY" : "STARLANE_ERR_LEDGER_UNAVAILABLE");
+      this.#refused("sale", playerId, ledger ? "STARLANE_ERR_LEDGER_BUSY" : "STARLANE_ERR_LEDGER_UNAVAILABLE");
       return;
     }
     const hold = this.#hold(playerId);
@@ -128,7 +134,7 @@ export class LedgerDesk {
     if (!o.sim.ships.has(playerId)) return;
     const ledger = o.ledger;
     if (!ledger || this.#pending.has(playerId)) {
-      this.#refuse(playerId, ledger ? "STARLANE_ERR_LEDGER_BUSY" : "STARLANE_ERR_LEDGER_UNAVAILABLE");
+      this.#refused("purchase", playerId, ledger ? "STARLANE_ERR_LEDGER_BUSY" : "STARLANE_ERR_LEDGER_UNAVAILABLE");
       return;
     }
     const req: BuyUpgrade = {
@@ -154,12 +160,12 @@ export class LedgerDesk {
     // Nobody offers what they do not have (the ledger checks again when it commits).
     const short = terms.side === "sell" ? Math.floor(ship.cargo) < terms.ore : Math.floor(ship.credits) < terms.credits;
     if (short) {
-      this.#refuse(from, "STARLANE_ERR_LEDGER_INSUFFICIENT", terms.side === "sell" ? "ore" : "credits");
+      this.#refused("trade", from, "STARLANE_ERR_LEDGER_INSUFFICIENT", terms.side === "sell" ? "ore" : "credits");
       return;
     }
     if (o.present(terms.to)) {
       const offer = o.book.open(from, terms, o.region, o.now());
-      if (!offer) return this.#refuse(from, "STARLANE_ERR_LEDGER_BUSY");
+      if (!offer) return this.#refused("trade", from, "STARLANE_ERR_LEDGER_BUSY");
       const body = offerBody(offer, o.now());
       o.send(from, ServerMessage.TradeOffered, body);
       o.send(terms.to, ServerMessage.TradeOffered, body);
@@ -171,11 +177,11 @@ export class LedgerDesk {
   /** The addressee is not here: find its room and show the offer there. */
   async #offerAway(from: string, terms: TradeTerms): Promise<void> {
     const o = this.o;
-    const away = () => this.#refuse(from, "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", "to");
+    const away = () => this.#refused("trade", from, "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", "to");
     const room = await o.locate(terms.to).catch(() => null);
     if (!room || room === o.region || !o.present(from)) return away();
     const offer = o.book.open(from, terms, room, o.now());
-    if (!offer) return this.#refuse(from, "STARLANE_ERR_LEDGER_BUSY");
+    if (!offer) return this.#refused("trade", from, "STARLANE_ERR_LEDGER_BUSY");
     const body = offerBody(offer, o.now());
     const shown = await o.call(room, { kind: "offered", offer: body }, this.#callMs).catch(() => null);
     if (!shown?.ok) {
@@ -196,12 +202,12 @@ export class LedgerDesk {
     const offer = o.book.get(id);
     const home = homeOf(id);
     if (!offer && home && home !== o.region) return this.#acceptAway(by, id, home);
-    if (!offer) return this.#refuse(by, "STARLANE_ERR_LEDGER_TRADE_CLOSED", "id");
-    if (offer.to !== by) return this.#refuse(by, "STARLANE_ERR_LEDGER_TRADE_NOT_YOURS", "id");
+    if (!offer) return this.#refused("trade", by, "STARLANE_ERR_LEDGER_TRADE_CLOSED", "id");
+    if (offer.to !== by) return this.#refused("trade", by, "STARLANE_ERR_LEDGER_TRADE_NOT_YOURS", "id");
     const a = this.#commit(offer, o.region, () => this.#hold(by));
     // Here both players are told by the announcement; only a refusal that keeps the offer open is an error.
     void a.then((r) => {
-      if (!r.ok && !r.closed) this.#refuse(by, r.code, r.field);
+      if (!r.ok && !r.closed) this.#refused("trade", by, r.code, r.field);
     });
   }
 
@@ -210,8 +216,8 @@ export class LedgerDesk {
     const o = this.o;
     const ledger = o.ledger;
     if (!o.sim.ships.has(by)) return;
-    if (!ledger) return this.#refuse(by, "STARLANE_ERR_LEDGER_UNAVAILABLE");
-    if (this.#pending.has(by)) return this.#refuse(by, "STARLANE_ERR_LEDGER_BUSY");
+    if (!ledger) return this.#refused("trade", by, "STARLANE_ERR_LEDGER_UNAVAILABLE");
+    if (this.#pending.has(by)) return this.#refused("trade", by, "STARLANE_ERR_LEDGER_BUSY");
     const hold = this.#hold(by);
     const call: TradeCall = { kind: "accept", id, by, room: o.region, hold, token: randomUUID() };
     if (this.#shown.get(id)?.to === by) this.#shown.delete(id);
@@ -239,7 +245,7 @@ export class LedgerDesk {
       if (!(r instanceof StarlaneError)) return this.#tell(by, { id, outcome: "committed" });
       const closed = (r as StarlaneError & { closed?: ClosedBody["outcome"] }).closed;
       if (closed) this.#tell(by, { id, outcome: closed, code: r.code });
-      else this.#refuse(by, r.code, r.field);
+      else this.#refused("trade", by, r.code, r.field);
     });
   }
 
@@ -257,6 +263,7 @@ export class LedgerDesk {
     const local = room === o.region;
     // The addressee moved since the offer (or the offerer did): the offer is cancelled.
     if (room !== offer.toRoom || !o.present(offer.from) || (local && !o.present(offer.to))) {
+      o.metrics.ledger("trade", "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", 0);
       this.#close(offer, "cancelled", "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", false);
       return Promise.resolve({ ok: false, code: "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY", closed: "cancelled" });
     }

@@ -127,7 +127,7 @@ export function createZoneMetrics(registry: Registry): ZoneMetrics {
   });
   const ledgerOps = new Counter({
     name: "starlane_zone_ledger_operations_total",
-    help: "Sales and trades the zone asked the ledger for, by kind and outcome (committed, or the refusal's error code).",
+    help: "Sales, purchases and trades, by kind and outcome: committed, or the code of the refusal (by the ledger, or by the zone before asking it: busy, closed, not yours, partner away).",
     labelNames: ["kind", "outcome"],
     registers: [registry],
   });

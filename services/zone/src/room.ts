@@ -238,6 +238,7 @@ export class RegionRoom extends Room {
         seated: (playerId) => this.#byPlayer.has(playerId),
         reserveSeat: (playerId, name, handoff) => this.#reserve(playerId, name, handoff),
         handedOff: (playerId, to, redirect, name) => this.#sendAway(playerId, to, redirect, name),
+        busy: (playerId) => this.#desk.busy(playerId),
       },
     });
     this.presence.subscribe(ghostChannel(this.roomId), this.#onGhosts);

@@ -8,6 +8,9 @@
 // ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
 // and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
 // process, printing the answer (the economy tests race accepts from two processes with it).
+// ZONE_LEDGER_MAX_BATCH / _BATCHES: operations per ledger transaction and transactions at once (1 / 8:
+// one transaction per operation, up to the pool's 8 at once, as before group commit: the trades
+// benchmark's comparison).
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
@@ -76,7 +79,16 @@ const losing = (ledger: Ledger): Ledger => {
   };
 };
 const stores = db
-  ? { ships: createShipRepository(db), ledger: losing(createLedger(db)), fencing: createRegionFencing(db) }
+  ? {
+      ships: createShipRepository(db),
+      ledger: losing(
+        createLedger(db, {
+          maxBatch: Number(env.ZONE_LEDGER_MAX_BATCH ?? 64),
+          maxBatches: Number(env.ZONE_LEDGER_MAX_BATCHES ?? 2),
+        }),
+      ),
+      fencing: createRegionFencing(db),
+    }
   : {};
 const board = new RedisZoneStatusBoard(redis, { prefix });
 const zone = createZoneServer(

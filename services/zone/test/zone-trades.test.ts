@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { ClientMessage, ServerMessage } from "@starlane/shared";
 import { waitFor } from "@starlane/shared/testing";
-import { type Player, REGION, startZone, tickAndSync, type Zone } from "./harness.js";
+import { metric, type Player, REGION, startZone, tickAndSync, type Zone } from "./harness.js";
 
 let zone: Zone;
 before(async () => {
@@ -108,6 +108,18 @@ test("bad input: each gets its code and nothing changes", async () => {
     [a, ClientMessage.TradeAccept, { id: 7 }, "STARLANE_ERR_INVALID_INPUT"],
     [a, ClientMessage.TradeCancel, { id: "trade:unknown" }, "STARLANE_ERR_LEDGER_TRADE_CLOSED"],
   ];
+  const outcomes = [
+    "STARLANE_ERR_LEDGER_INSUFFICIENT",
+    "STARLANE_ERR_LEDGER_TRADE_PARTNER_AWAY",
+    "STARLANE_ERR_LEDGER_TRADE_CLOSED",
+    "STARLANE_ERR_LEDGER_TRADE_NOT_YOURS",
+    "committed",
+  ];
+  const count = async () =>
+    Promise.all(
+      outcomes.map((outcome) => metric(zone, "starlane_zone_ledger_operations_total", { kind: "trade", outcome })),
+    );
+  const counted = await count();
   for (const [p, type, body, code] of bad) {
     const before = p.errors.length;
     p.room.send(type, body);
@@ -124,6 +136,12 @@ test("bad input: each gets its code and nothing changes", async () => {
   for (const p of [a, b, c]) assert.deepEqual(await account(p.id), [40, 0], `${p.id}'s account untouched`);
   b.room.send(ClientMessage.TradeAccept, { id: b.offered[0]!.id });
   await waitFor("the addressee still can", () => b.ended.some((x) => x.outcome === "committed"));
+  // /metrics: each refusal counted once under its code, the trade once as committed.
+  const now = await count();
+  assert.deepEqual(
+    outcomes.map((o, i) => [o, now[i]! - counted[i]!]),
+    outcomes.map((o) => [o, { STARLANE_ERR_LEDGER_INSUFFICIENT: 2, committed: 1 }[o as string] ?? 1]),
+  );
   for (const p of [a, b, c]) await p.room.leave(true);
 });
 
