@@ -25,6 +25,8 @@ interface Run {
   ledgerCommitP50UpToMs: number | null;
   ledgerCommitP99UpToMs: number | null;
   violations: number;
+  /** Close codes of seats the zone closed during the run (4101: over the per-connection message rate). */
+  closedByZone?: Record<string, number>;
   detail: Record<string, number>;
   load: number[];
 }
@@ -45,7 +47,7 @@ export const tradesGroup: BenchGroup = {
     const perOp = runs.find((r) => r.mode === "cluster-per-op");
     if (!cluster) throw new Error(`services/zone/bench/trades.ts gave no figure: ${out.slice(-800)}`);
     const about = (r: Run) =>
-      `${r.committed} committed, trade (offer -> told committed) p50 ${r.tradeP50Ms} ms p99 ${r.tradeP99Ms} ms, offer -> shown p50 ${r.offerP50Ms} ms p99 ${r.offerP99Ms} ms, accept -> tradeClosed p50 ${r.acceptP50Ms} ms p99 ${r.acceptP99Ms} ms, ledger commit p50 <= ${r.ledgerCommitP50UpToMs} ms p99 <= ${r.ledgerCommitP99UpToMs} ms (histogram bucket), refused ${JSON.stringify(r.refused)}, load average ${r.load.join(" -> ")}`;
+      `${r.committed} committed, trade (offer -> told committed) p50 ${r.tradeP50Ms} ms p99 ${r.tradeP99Ms} ms, offer -> shown p50 ${r.offerP50Ms} ms p99 ${r.offerP99Ms} ms, accept -> tradeClosed p50 ${r.acceptP50Ms} ms p99 ${r.acceptP99Ms} ms, ledger commit p50 <= ${r.ledgerCommitP50UpToMs} ms p99 <= ${r.ledgerCommitP99UpToMs} ms (histogram bucket), refused ${JSON.stringify(r.refused)}, seats closed by the zone ${JSON.stringify(r.closedByZone ?? {})}, load average ${r.load.join(" -> ")}`;
     const target = "target >= 1000/s with commit p99 <= 50 ms";
     return [
       {
@@ -58,7 +60,7 @@ export const tradesGroup: BenchGroup = {
         ...row("ledger_conservation_violations"),
         value: cluster.violations,
         baseline: local?.violations ?? null,
-        note: `target 0; after the run settled: credits and ore summed over the accounts vs their start, ledger rows of each trade summing to zero, trades in the ledger vs trades the players were told committed, each screen vs its account: ${JSON.stringify(cluster.detail)}; baseline: the same-room run`,
+        note: `target 0; after the run settled: credits and ore summed over the accounts vs their start, ledger rows of each trade summing to zero, trades in the ledger vs trades the players were told committed, each screen vs its account: ${JSON.stringify(cluster.detail)}; baseline: the same-room run${local ? `: ${JSON.stringify(local.detail)}` : ""}`,
       },
     ];
   },
