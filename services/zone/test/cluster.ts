@@ -38,6 +38,19 @@ export interface ZoneNode {
   kill(signal: NodeJS.Signals): void;
 }
 
+/** A ship at rest at (x, y) with a fresh hull and an empty hold, as the cluster tests seed them. */
+export const ship = (playerId: string, x: number, y: number): StoredShip => ({
+  playerId,
+  x,
+  y,
+  vx: 0,
+  vy: 0,
+  heading: 0,
+  hull: 100,
+  cargo: 0,
+  credits: 0,
+});
+
 export async function startNode(opts: {
   prefix: string;
   regions: string;

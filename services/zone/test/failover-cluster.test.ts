@@ -20,7 +20,7 @@ import { Client } from "@colyseus/sdk";
 import { connectRedis, type StoredShip } from "@starlane/shared";
 import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { counter, Pilot, ship, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -36,18 +36,6 @@ const LOOP = [
 ];
 // Short enough for a quick test, long enough that a loaded test machine does not fence a live zone.
 const env = { STARLANE_ZONE_TAKEOVER: "true", STARLANE_ZONE_LEASE_TTL_MS: "3000", STARLANE_ZONE_SNAPSHOT_MS: "250" };
-
-const ship = (playerId: string, x: number, y: number): StoredShip => ({
-  playerId,
-  x,
-  y,
-  vx: 0,
-  vy: 0,
-  heading: 0,
-  hull: 100,
-  cargo: 0,
-  credits: 0,
-});
 
 before(async () => {
   redis = await connectRedis(TEST_REDIS_URL);

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
-import { connectRedis, type StoredShip } from "@starlane/shared";
+import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, ownerFirst, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { counter, ownerFirst, Pilot, ship, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -26,17 +26,6 @@ const LOOP = [
 ];
 // As failover-cluster.test.ts: short for a quick test, long enough not to fence a live zone under load.
 const env = { STARLANE_ZONE_TAKEOVER: "true", STARLANE_ZONE_LEASE_TTL_MS: "3000", STARLANE_ZONE_SNAPSHOT_MS: "250" };
-const ship = (playerId: string, x: number, y: number): StoredShip => ({
-  playerId,
-  x,
-  y,
-  vx: 0,
-  vy: 0,
-  heading: 0,
-  hull: 100,
-  cargo: 0,
-  credits: 0,
-});
 const nodes: ZoneNode[] = [];
 
 before(async () => {

@@ -8,30 +8,17 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
-import type { StoredShip } from "@starlane/shared";
 import { connectRedis } from "@starlane/shared";
 import { regionView } from "@starlane/shared/client";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { type Bot, counter, startBot, startNode, type ZoneNode } from "./cluster.js";
+import { type Bot, counter, ship, startBot, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
 
 const prefix = testRedisPrefix();
 const tokens = await testTokens();
 let redis: Redis;
 const nodes: ZoneNode[] = [];
-
-const ship = (playerId: string, x: number, y: number): StoredShip => ({
-  playerId,
-  x,
-  y,
-  vx: 0,
-  vy: 0,
-  heading: 0,
-  hull: 100,
-  cargo: 0,
-  credits: 0,
-});
 
 before(async () => {
   redis = await connectRedis(TEST_REDIS_URL);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { connectRedis, type StoredShip } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { type Bot, counter, type SdkRoom, startNode, type ZoneNode } from "./cluster.js";
+import { type Bot, counter, type SdkRoom, ship, startNode, type ZoneNode } from "./cluster.js";
 import { testTokens } from "./tokens.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -61,17 +61,7 @@ export function zonectl(prefix: string, args: string[], env: Record<string, stri
   });
 }
 
-export const ship = (playerId: string, x: number, y: number): StoredShip => ({
-  playerId,
-  x,
-  y,
-  vx: 0,
-  vy: 0,
-  heading: 0,
-  hull: 100,
-  cargo: 0,
-  credits: 0,
-});
+export { ship };
 
 /** A loop inside region (col, row) of the 4 x 4 world of 2000-unit regions. */
 export const loopIn = (col: number, row: number) =>
