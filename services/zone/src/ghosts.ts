@@ -1,11 +1,20 @@
 // Border ghosts: read-only copies of ships near a border, sent by their owner to each neighbouring
 // region every tick (Colyseus presence pub/sub: in-process in the embedded mode, Redis in the
 // cluster) and shown there to clients whose area of interest covers them.
-import { type Ghost, type Region, regionRoomId, regionsWithin, toGhost, type WorldConfig } from "@starlane/shared";
+import {
+  type Ghost,
+  type Region,
+  regionRoomId,
+  regionsWithin,
+  TUNING,
+  toGhost,
+  type WorldConfig,
+} from "@starlane/shared";
 
 export type { Ghost } from "@starlane/shared";
 
-import type { Ship } from "./rules/types.js";
+import { damage } from "./rules/combat.js";
+import type { Ship, SimState } from "./rules/types.js";
 
 export interface GhostBatch {
   from: string;
@@ -19,6 +28,14 @@ export const hitChannel = (regionId: string) => `starlane:hits:${regionId}`;
 export interface GhostHit {
   ship: string;
   by: string;
+}
+
+/** A neighbour's shot hit a ship near the border: its owner (`owns`) applies the damage. */
+export function applyHit(sim: SimState, hit: GhostHit, owns: (ship: string) => boolean): void {
+  if (!hit || typeof hit.ship !== "string" || !owns(hit.ship)) return;
+  const ship = sim.ships.get(hit.ship)!;
+  if (ship.respawnIn > 0) return;
+  sim.ships.set(ship.id, damage(ship, TUNING.gun.damage));
 }
 
 /** Groups the ships within `band` of a border by the neighbour that must see them. */

@@ -116,13 +116,14 @@ export class Relocator {
     if (await this.board.draining(this.host.zoneId)) this.host.stopTakeover();
     const room = this.host.room(region);
     const epoch = this.host.epoch(region);
-    if (!room || epoch === 0 || room.halted) return this.#fail(o, "ordered", `${region} is not held by ${o.from}`);
+    if (!room || epoch === 0 || this.#halted.has(region))
+      return this.#fail(o, "ordered", `${region} is not held by ${o.from}`);
     const started = performance.now();
-    room.halt();
+    // The halt, at a tick boundary: the room asks `halted` before every tick, join and handoff.
     this.#halted.add(region);
     let state: RelocationState | "settled" = "ordered";
     try {
-      if (!(await room.settled(this.#o.settleMs)))
+      if (!(await settled(room, this.#o.settleMs)))
         this.log.warn({ region }, "a handoff or ledger call was still in flight at the final snapshot");
       const snap = await room.finalSnapshot(epoch);
       if (!(await this.board.advance(region, o.id, "ordered", { state: "stopped", epoch, tick: snap.tick })))
@@ -158,8 +159,7 @@ export class Relocator {
       this.#halted.delete(region);
       // Still ours (the lease never lapsed): carry on. Otherwise someone else holds it now: its
       // players go back through world entry (4106), the region restored from the final snapshot.
-      if (this.host.epoch(region) === epoch) room.resume();
-      else room.fence();
+      if (this.host.epoch(region) !== epoch) room.fence();
     }
   }
 
@@ -192,5 +192,16 @@ export class Relocator {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+}
+
+/** The room's offers in flight and ledger calls settled (or `ms` passed): resolves whether they did. */
+async function settled(room: RegionRoom, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const ids = [...room.sim.ships.keys()];
+    if (!ids.some((id) => room.handingOff(id) || room.busy(id))) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -4,29 +4,25 @@
 // the client state (mirror.ts) and the frame gate (gate.ts) are their own modules. Nothing a client
 // sends can make the tick throw.
 import { type Client, type IRoomCache, matchMaker, Room, ServerError } from "@colyseus/core";
-import type { Ledger, RegionSnapshot, RegionSnapshots, ShipOwnership, ShipRepository } from "@starlane/shared";
+import type { RegionSnapshot } from "@starlane/shared";
 import {
   type AccessClaims,
   ClientMessage,
   CloseCode,
-  type ConnectionEdge,
   type ErrorCode,
   ErrorCode as ErrorCodes,
-  type Logger,
   parseRegionRoomId,
   REGION_ROOM_NAME,
   type Region,
   ServerMessage,
-  type ShipStatePublisher,
   StarlaneError,
-  type TokenVerifier,
   TUNING,
-  type WorldConfig,
 } from "@starlane/shared";
 import { callAnyRoom, callRoom } from "./call-room.js";
 import { type Redirect, type ResumeAnswer, ShipCustody, systemClock } from "./custody.js";
 import { creationRefused, FrameGate } from "./gate.js";
 import {
+  applyHit,
   type Ghost,
   type GhostBatch,
   GhostBoard,
@@ -38,70 +34,15 @@ import {
 import type { HandoffAccepted, HandoffOffer } from "./handoff.js";
 import { InputQueue, parseAction, parseInput } from "./input.js";
 import { LedgerDesk } from "./ledger-desk.js";
-import type { DropReason, ZoneMetrics } from "./metrics.js";
+import type { DropReason } from "./metrics.js";
 import { Mirror } from "./mirror.js";
-import { damage } from "./rules/combat.js";
+import type { RoomContext } from "./room-context.js";
 import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import { createSim, stepSim } from "./sim.js";
 import { restoreWorld, SnapshotWriter } from "./snapshot.js";
 import { type TradeAnswer, TradeBook, tradeMessage } from "./trades.js";
 import { remoteAddressOf } from "./transport.js";
-
-/** What every region room of one zone server shares. */
-export interface RoomContext {
-  world: WorldConfig;
-  tickHz: number;
-  /** Side of an interest cell (units). */
-  cellSize: number;
-  /** Send-buffer bytes over which a client's frames are skipped, and how long before it is closed. */
-  slowReaderBytes: number;
-  slowReaderCloseMs: number;
-  inputQueue: number;
-  maxMessagesPerSecond: number;
-  maxMessageBytes: number;
-  maxClients: number;
-  /** Tests drive ticks with step(); otherwise Colyseus's fixed timestep does. */
-  manualTicks: boolean;
-  verifier: TokenVerifier;
-  /** Per-address connection cap: a seat takes a slot at join (`lt` tokens exempt) and gives it back on leave. */
-  edge: ConnectionEdge;
-  /** Players this process admitted with an `lt` token (their handoff seats stay exempt). */
-  loadTestPlayers: Set<string>;
-  ships: Pick<ShipRepository, "load">;
-  /** Which room owns which ship (versioned); handoffs move it atomically. */
-  ownership: ShipOwnership;
-  /** Where clients reach this zone (host:port), set once it listens. */
-  address: string;
-  borderBand: number;
-  handoffHysteresis: number;
-  handoffTimeoutMs: number;
-  handoffRetryMs: number;
-  /** Write-behind to persistence; without it ships live only as long as their room. */
-  publisher?: ShipStatePublisher;
-  /** The authority for credits and ore: sales go through it. Without it sales are refused. */
-  ledger?: Ledger;
-  /** Every ship is saved this often (in ticks), and always when its player leaves. */
-  saveEveryTicks: number;
-  /** The ownership epoch this zone holds the region at (carried by every save); 0 once it may not act on it. */
-  epochOf(region: string): number;
-  /** Whether this zone may act on `region` now (its lease is fresh on the zone's monotonic clock). */
-  acting(region: string): boolean;
-  /** Where region snapshots go (failover restores from them); without it none are taken. */
-  snapshots?: RegionSnapshots;
-  /** A snapshot is written this often (in ticks). */
-  snapshotEveryTicks: number;
-  /** The snapshot a takeover opens this room from (handed over once), or undefined for a fresh region. */
-  restoreOf(roomId: string): RegionSnapshot | null | undefined;
-  /** Whether some zone holds a live lease on `region` (a room that does not answer may only be slow). */
-  regionLive(region: string): Promise<boolean>;
-  /** True once for each room id the zone's claim path is opening: any other room refuses to exist. */
-  mayOpen(roomId: string): boolean;
-  metrics: ZoneMetrics;
-  log: Logger;
-  opened(room: RegionRoom): void;
-  closed(room: RegionRoom): void;
-}
 
 interface Seat {
   client: Client;
@@ -154,21 +95,13 @@ export class RegionRoom extends Room {
   #ghostOut!: GhostPublisher;
   #opened = false;
   #fenced = false;
-  /** Stopped for a planned move (relocate.ts): no tick, no ship comes in, joins wait. */
-  #halted = false;
   #syncPending: NodeJS.Immediate | undefined;
   /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
   lastTickAt = 0;
   #saver!: ShipSaver;
   #snapshots: SnapshotWriter | undefined;
   readonly #onGhosts = (batch: GhostBatch) => this.#ghosts.receive(batch, Date.now());
-  /** A neighbour's shot hit one of our ships near the border: the owner applies the damage. */
-  readonly #onHit = (hit: GhostHit) => {
-    if (!hit || typeof hit.ship !== "string" || !this.owns(hit.ship)) return;
-    const ship = this.sim.ships.get(hit.ship)!;
-    if (ship.respawnIn > 0) return;
-    this.sim.ships.set(ship.id, damage(ship, TUNING.gun.damage));
-  };
+  readonly #onHit = (hit: GhostHit) => applyHit(this.sim, hit, (ship) => this.owns(ship));
 
   override async onCreate(options: { region: string }) {
     // Only the zone's claim path opens region rooms (with the region id as room id): not a client's
@@ -283,10 +216,6 @@ export class RegionRoom extends Room {
     this.ctx.opened(this);
   }
 
-  get regionId(): string {
-    return this.roomId;
-  }
-
   override async onJoin(client: Client, _options: unknown, auth: SeatClaims) {
     if (!auth?.sub) throw new ServerError(ErrorCodes.STARLANE_ERR_UNAUTHORIZED.status, "STARLANE_ERR_UNAUTHORIZED");
     // The per-address cap is taken here, where the token (and its `lt` exemption) is known; the
@@ -303,7 +232,7 @@ export class RegionRoom extends Room {
       client.leave(spec.close ?? CloseCode.TooManyConnections, release.message);
       return;
     }
-    if (this.#halted && !this.sim.ships.has(auth.sub)) {
+    if (this.ctx.halted(this.roomId) && !this.sim.ships.has(auth.sub)) {
       // The region is moving to another zone: a new ship would miss the final snapshot. Retryable.
       release();
       throw new ServerError(ErrorCodes.STARLANE_ERR_REGION_UNAVAILABLE.status, "STARLANE_ERR_REGION_UNAVAILABLE");
@@ -447,7 +376,7 @@ export class RegionRoom extends Room {
   /** Called by a neighbour's room (see ShipCustody.acceptHandoff). */
   acceptHandoff(offer: HandoffOffer): Promise<HandoffAccepted> {
     // The source keeps the ship and retries; by then the region's new owner answers.
-    if (this.#halted) return Promise.reject(new Error("handoff refused: region moving"));
+    if (this.ctx.halted(this.roomId)) return Promise.reject(new Error("handoff refused: region moving"));
     return this.#custody.acceptHandoff(offer);
   }
 
@@ -458,7 +387,7 @@ export class RegionRoom extends Room {
 
   /** Called by a room a player joined while its ship is here (see ShipCustody.reserveResume). */
   reserveResume(sub: string, name: string): Promise<ResumeAnswer> {
-    if (this.#halted) return Promise.resolve("moving");
+    if (this.ctx.halted(this.roomId)) return Promise.resolve("moving");
     return this.#custody.reserveResume(sub, name);
   }
 
@@ -517,34 +446,6 @@ export class RegionRoom extends Room {
     this.disconnect(CloseCode.RegionMoved).catch(() => {});
   }
 
-  /**
-   * A planned move, at a tick boundary (between two ticks): nothing more is applied here, no ship
-   * comes in, joins wait; inputs stay queued (the client re-sends them to the new owner).
-   */
-  halt(): void {
-    this.#halted = true;
-  }
-
-  /** The move did not happen and the lease is still ours: carry on. */
-  resume(): void {
-    this.#halted = false;
-  }
-
-  get halted(): boolean {
-    return this.#halted;
-  }
-
-  /** Offers in flight and ledger calls settled (or `ms` passed): resolves whether they did. */
-  async settled(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const ids = [...this.sim.ships.keys()];
-      if (!ids.some((id) => this.#custody.handingOff(id) || this.#desk.busy(id))) return true;
-      if (Date.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   /** The halted region's last snapshot, stored before anyone may take it over. */
   finalSnapshot(epoch: number): Promise<RegionSnapshot> {
     if (!this.#snapshots) return Promise.reject(new Error("no snapshot store: a region cannot move"));
@@ -596,7 +497,7 @@ export class RegionRoom extends Room {
   /** One tick: apply queued inputs, step the rules, custody, ghosts, mirror, send the state frames. */
   tick(dt = 1 / this.ctx.tickHz): void {
     // The self-fence: a zone whose lease may lapse stops acting before it can (see lease.ts).
-    if (this.#fenced || this.#halted || !this.ctx.acting(this.roomId)) return;
+    if (this.#fenced || this.ctx.halted(this.roomId) || !this.ctx.acting(this.roomId)) return;
     this.lastTickAt = Date.now();
     const started = performance.now();
     let sent = 0;

@@ -38,7 +38,8 @@ import { Leases } from "./lease.js";
 import { ownListingsOnly } from "./listings.js";
 import { createZoneMetrics } from "./metrics.js";
 import { Relocator } from "./relocate.js";
-import { boundRegionRoom, type RegionRoom, type RoomContext } from "./room.js";
+import { boundRegionRoom, type RegionRoom } from "./room.js";
+import type { RoomContext } from "./room-context.js";
 import { Takeover } from "./takeover.js";
 import { ZoneTransport } from "./transport.js";
 
@@ -193,6 +194,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
     },
     regionLive: async (region) => (await deps.directory.owner(region)) !== null,
     mayOpen: (roomId) => permits.take(roomId),
+    halted: (region) => relocator?.halted(region) ?? false,
     metrics,
     log,
     opened: (room) => {
