@@ -148,7 +148,12 @@ const sample = async () => {
     const rec = await ownership.get(id);
     violations.samples++;
     for (const b of before) {
-      // Only judge a room whose view of the ship did not change while Redis answered.
+      // Only judge a room whose view of the ship did not change while Redis answered, and that may
+      // still act now: a process stalled while the read was out (a loaded host) can come back past
+      // its fence, and another zone may have taken the region over meanwhile. That room stopped
+      // acting before the lease could expire, so the newer record is no second owner. A room that
+      // acts both before and after the read was acting when the record was read.
+      if (!zone.acting(b.room.roomId)) continue;
       if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
         continue;
       // No record at all is Redis having lost it (restarted empty), not a second owner: counted apart.
