@@ -4,6 +4,7 @@
 import {
   type Ghost,
   type Region,
+  regionBounds,
   regionRoomId,
   regionsWithin,
   TUNING,
@@ -46,7 +47,10 @@ export function ghostsByNeighbour(
   band: number,
 ): Map<string, Ghost[]> {
   const out = new Map<string, Ghost[]>();
+  const b = regionBounds(world, region);
   for (const s of ships) {
+    // Most ships are nowhere near a border: they cost four comparisons, not a neighbour search.
+    if (s.x - b.minX > band && b.maxX - s.x > band && s.y - b.minY > band && b.maxY - s.y > band) continue;
     for (const n of regionsWithin(world, region, s.x, s.y, band)) {
       const id = regionRoomId(n);
       let list = out.get(id);

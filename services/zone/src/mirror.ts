@@ -70,6 +70,33 @@ const PREFIX0 = Protocol.ROOM_DATA_BYTES;
 const PREFIX1 = 0; // WIRE_MESSAGE as a msgpack fixint
 const EMPTY: number[] = [];
 
+function blankSource(kind: Source["kind"]): Source {
+  switch (kind) {
+    case 0:
+      return {
+        key: "",
+        kind,
+        id: "",
+        name: "",
+        x: 0,
+        y: 0,
+        vx: 0,
+        vy: 0,
+        heading: 0,
+        ack: 0,
+        hull: 0,
+        alive: false,
+        ghost: false,
+      };
+    case 1:
+      return { key: "", kind, id: "", x: 0, y: 0, radius: 0, ore: 0 };
+    case 2:
+      return { key: "", kind, id: "", x: 0, y: 0, radius: 0 };
+    default:
+      return { key: "", kind: 3, id: "", x: 0, y: 0, vx: 0, vy: 0 };
+  }
+}
+
 export class Mirror {
   readonly #o: MirrorOptions;
   readonly #grid: CellGrid;
@@ -139,25 +166,30 @@ export class Mirror {
    * that frame at once (every encoder update must reach every client: they advance together).
    */
   sync(ghosts: Iterable<Ghost>, between = false): void {
+    // The source records are reused from one update to the next (the encoder copies what it keeps):
+    // no allocation per entity per tick.
     const src = this.#sources;
-    src.length = 0;
+    let n = 0;
+    const at = <K extends Source["kind"]>(kind: K): Extract<Source, { kind: K }> => {
+      let r = src[n];
+      if (r?.kind !== kind) src[n] = r = blankSource(kind);
+      n++;
+      return r as Extract<Source, { kind: K }>;
+    };
     const sim = this.#o.sim;
     for (const s of sim.ships.values()) {
-      src.push({
-        key: s.id,
-        kind: 0,
-        id: s.id,
-        name: s.name,
-        x: s.x,
-        y: s.y,
-        vx: s.vx,
-        vy: s.vy,
-        heading: s.heading,
-        ack: s.ack,
-        hull: Math.ceil(s.hull),
-        alive: s.respawnIn <= 0,
-        ghost: false,
-      });
+      const r = at(0);
+      r.key = r.id = s.id;
+      r.name = s.name;
+      r.x = s.x;
+      r.y = s.y;
+      r.vx = s.vx;
+      r.vy = s.vy;
+      r.heading = s.heading;
+      r.ack = s.ack;
+      r.hull = Math.ceil(s.hull);
+      r.alive = s.respawnIn <= 0;
+      r.ghost = false;
     }
     // Ghosts share the ships' keys (same key as when owned here): a ship crossing the border changes
     // owner without leaving any client's view.
@@ -168,14 +200,43 @@ export class Mirror {
       if (sim.ships.has(g.id) || shown.has(g.id)) continue;
       shown.add(g.id);
       const w = ghostToWire(g);
-      src.push({ key: g.id, kind: 0, id: g.id, ...w, hull: Math.ceil(w.hull) });
+      const r = at(0);
+      r.key = r.id = g.id;
+      r.name = w.name;
+      r.x = w.x;
+      r.y = w.y;
+      r.vx = w.vx;
+      r.vy = w.vy;
+      r.heading = w.heading;
+      r.ack = w.ack;
+      r.hull = Math.ceil(w.hull);
+      r.alive = w.alive;
+      r.ghost = w.ghost;
     }
-    for (const a of sim.asteroids.values())
-      src.push({ key: `a:${a.id}`, kind: 1, id: a.id, x: a.x, y: a.y, radius: a.radius, ore: a.ore });
-    for (const st of sim.stations.values())
-      src.push({ key: `t:${st.id}`, kind: 2, id: st.id, x: st.x, y: st.y, radius: st.radius });
-    for (const sh of sim.shots.values())
-      src.push({ key: `s:${sh.id}`, kind: 3, id: sh.id, x: sh.x, y: sh.y, vx: sh.vx, vy: sh.vy });
+    for (const a of sim.asteroids.values()) {
+      const r = at(1);
+      if (r.id !== a.id) r.key = `a:${(r.id = a.id)}`;
+      r.x = a.x;
+      r.y = a.y;
+      r.radius = a.radius;
+      r.ore = a.ore;
+    }
+    for (const st of sim.stations.values()) {
+      const r = at(2);
+      if (r.id !== st.id) r.key = `t:${(r.id = st.id)}`;
+      r.x = st.x;
+      r.y = st.y;
+      r.radius = st.radius;
+    }
+    for (const sh of sim.shots.values()) {
+      const r = at(3);
+      if (r.id !== sh.id) r.key = `s:${(r.id = sh.id)}`;
+      r.x = sh.x;
+      r.y = sh.y;
+      r.vx = sh.vx;
+      r.vy = sh.vy;
+    }
+    src.length = n;
     this.#encoder.update(src, between);
     this.#hold = between;
     if (between) this.send();

@@ -12,7 +12,11 @@ import {
   qPos,
   qVel,
   turnSteps,
+  type WireAsteroid,
   type WireEntity,
+  type WireShip,
+  type WireShot,
+  type WireStation,
   writeDelta,
   writeFull,
 } from "@starlane/shared";
@@ -105,38 +109,81 @@ export class CellEncoder {
     return c;
   }
 
-  /** `prevH`: the ship's wire heading before this update (-1: new entity). */
-  #wire(s: Source, prevH: number): WireEntity {
+  /**
+   * The source's wire state, written into `into` when it is of the same kind (the encoder keeps two
+   * states per entity and swaps them each tick: no allocation per entity per tick) or into a new one.
+   * `prevH`: the ship's wire heading before this update (-1: new entity).
+   */
+  #wire(s: Source, prevH: number, into: WireEntity | null): WireEntity {
     const x = qPos(s.x);
     const y = qPos(s.y);
     switch (s.kind) {
       case EntityKind.Ship: {
         const h = qHeading(s.heading);
-        return {
-          kind: 0,
-          id: s.id,
-          name: s.name,
-          x,
-          y,
-          vx: qVel(s.vx, this.#tickHz),
-          vy: qVel(s.vy, this.#tickHz),
-          h,
-          dh: prevH >= 0 ? turnSteps(prevH, h) : 0,
-          // Set against the prediction by update() (what the decoder derives from the residual).
-          ax: 0,
-          ay: 0,
-          ack: s.ack,
-          hull: s.hull,
-          alive: s.alive,
-          ghost: s.ghost,
-        };
+        const e: WireShip =
+          into?.kind === EntityKind.Ship
+            ? into
+            : {
+                kind: 0,
+                id: "",
+                name: "",
+                x: 0,
+                y: 0,
+                vx: 0,
+                vy: 0,
+                h: 0,
+                dh: 0,
+                ax: 0,
+                ay: 0,
+                ack: 0,
+                hull: 0,
+                alive: false,
+                ghost: false,
+              };
+        e.id = s.id;
+        e.name = s.name;
+        e.x = x;
+        e.y = y;
+        e.vx = qVel(s.vx, this.#tickHz);
+        e.vy = qVel(s.vy, this.#tickHz);
+        e.h = h;
+        e.dh = prevH >= 0 ? turnSteps(prevH, h) : 0;
+        // Set against the prediction by update() (what the decoder derives from the residual).
+        e.ax = 0;
+        e.ay = 0;
+        e.ack = s.ack;
+        e.hull = s.hull;
+        e.alive = s.alive;
+        e.ghost = s.ghost;
+        return e;
       }
-      case EntityKind.Asteroid:
-        return { kind: 1, id: s.id, x, y, radius: Math.round(s.radius), ore: Math.floor(s.ore) };
-      case EntityKind.Station:
-        return { kind: 2, id: s.id, x, y, radius: Math.round(s.radius) };
-      default:
-        return { kind: 3, id: s.id, x, y, vx: qVel(s.vx, this.#tickHz), vy: qVel(s.vy, this.#tickHz) };
+      case EntityKind.Asteroid: {
+        const e: WireAsteroid =
+          into?.kind === EntityKind.Asteroid ? into : { kind: 1, id: "", x: 0, y: 0, radius: 0, ore: 0 };
+        e.id = s.id;
+        e.x = x;
+        e.y = y;
+        e.radius = Math.round(s.radius);
+        e.ore = Math.floor(s.ore);
+        return e;
+      }
+      case EntityKind.Station: {
+        const e: WireStation = into?.kind === EntityKind.Station ? into : { kind: 2, id: "", x: 0, y: 0, radius: 0 };
+        e.id = s.id;
+        e.x = x;
+        e.y = y;
+        e.radius = Math.round(s.radius);
+        return e;
+      }
+      default: {
+        const e: WireShot = into?.kind === EntityKind.Shot ? into : { kind: 3, id: "", x: 0, y: 0, vx: 0, vy: 0 };
+        e.id = s.id;
+        e.x = x;
+        e.y = y;
+        e.vx = qVel(s.vx, this.#tickHz);
+        e.vy = qVel(s.vy, this.#tickHz);
+        return e;
+      }
     }
   }
 
@@ -176,18 +223,21 @@ export class CellEncoder {
       }
       if (!t) {
         const wireId = this.#free.length > 0 && this.#next > ID_LIMIT ? this.#free.shift()! : this.#next++;
-        const cur = this.#wire(s, -1);
+        const cur = this.#wire(s, -1, null);
         t = { wireId, cell: key, cur, pred: { ...cur }, changed: false, stamp };
         this.#byKey.set(s.key, t);
         this.#enter(t, key);
         continue;
       }
       t.stamp = stamp;
+      // Last tick's state becomes this tick's prediction; last tick's prediction (no longer needed:
+      // its delta is encoded) takes this tick's state.
+      const spare = t.pred;
       const pred = t.cur;
       if (!hold) predict(pred, this.#drag);
       t.pred = pred;
       // dh is the turn from the previous wire heading: undo the prediction's turn to find it.
-      const cur = this.#wire(s, pred.kind === EntityKind.Ship ? (pred.h - pred.dh + 4096) % 4096 : -1);
+      const cur = this.#wire(s, pred.kind === EntityKind.Ship ? (pred.h - pred.dh + 4096) % 4096 : -1, spare);
       if (cur.kind === EntityKind.Ship && pred.kind === EntityKind.Ship) {
         // The acceleration the prediction should have used: the next tick's prediction repeats it.
         cur.ax = pred.ax + cur.vx - pred.vx;

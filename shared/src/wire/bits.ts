@@ -101,11 +101,27 @@ export class BitWriter {
     this.#byte += bytes.length;
   }
 
-  /** A string: uvar byte length, then its UTF-8 bytes (byte-aligned after the length). */
+  /**
+   * A string: uvar byte length, then its UTF-8 bytes (byte-aligned after the length). An ASCII
+   * string (every id and most names) is its own UTF-8: copied as it is, with no encoder call and
+   * no allocation (the encoder writes the ids of every entity of a cell a client gains, each tick).
+   */
   string(s: string): void {
-    const b = utf8.encode(s);
-    this.uvar(b.length);
-    this.bytes(b);
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
+    if (!ascii) {
+      const b = utf8.encode(s);
+      this.uvar(b.length);
+      this.bytes(b);
+      return;
+    }
+    this.uvar(n);
+    this.align();
+    this.#room(n);
+    const buf = this.#buf;
+    for (let i = 0; i < n; i++) buf[this.#byte + i] = s.charCodeAt(i);
+    this.#byte += n;
   }
 
   /** A copy of what was written. */
