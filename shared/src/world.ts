@@ -124,19 +124,20 @@ export function borderDistances(w: WorldConfig, r: Region, x: number, y: number)
  * neighbour.
  */
 export function regionsWithin(w: WorldConfig, r: Region, x: number, y: number, margin: number): Region[] {
-  const d = borderDistances(w, r, x, y);
-  const dcs = [0, ...(d.west <= margin ? [-1] : []), ...(d.east <= margin ? [1] : [])];
-  const drs = [0, ...(d.north <= margin ? [-1] : []), ...(d.south <= margin ? [1] : [])];
+  const b = regionBounds(w, r);
   const out: Region[] = [];
-  for (const dr of drs) {
-    for (const dc of dcs) {
-      if (dc === 0 && dr === 0) continue;
+  // Called for every ship near a border every tick: no intermediate arrays.
+  for (const dr of STEPS) {
+    if ((dr < 0 && y - b.minY > margin) || (dr > 0 && b.maxY - y > margin)) continue;
+    for (const dc of STEPS) {
+      if ((dc === 0 && dr === 0) || (dc < 0 && x - b.minX > margin) || (dc > 0 && b.maxX - x > margin)) continue;
       const n = { col: r.col + dc, row: r.row + dr };
       if (isRegion(w, n)) out.push(n);
     }
   }
   return out;
 }
+const STEPS = [0, -1, 1] as const;
 
 /** Keeps a point inside the world rectangle. */
 export function clampToWorld(w: WorldConfig, x: number, y: number): { x: number; y: number } {
