@@ -37,12 +37,15 @@ const common = {
 const jwks = `http://${c.host}:${c.port}/.well-known/jwks.json`;
 const frontDoor = `http://${c.publicHost}:${c.port}`;
 
+// The zone's own Node flags (its young-generation size), from its package.json.
+const zoneFlags = require("../../services/zone/package.json").starlane.nodeFlags;
+
 const app = (name, service, env, extra = {}) => ({
   name,
   cwd: ROOT,
   script: `services/${service}/src/main.ts`,
   interpreter: process.execPath,
-  node_args: ["--conditions=starlane-source", "--import", "tsx"],
+  node_args: [...(service === "zone" ? zoneFlags : []), "--conditions=starlane-source", "--import", "tsx"],
   exec_mode: "fork",
   autorestart: true,
   // SIGTERM first: services save ships and give regions back; PM2 kills after kill_timeout.

@@ -3,6 +3,7 @@
 // ships bot-0..bot-N-1 pre-placed in region 1-1), with tokens signed by a key pair made here. The
 // bench also starts the stock Colyseus room (src/stock/stock-zone.ts) this way: same protocol.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ACCESS_TOKEN_TYPE, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@starlane/shared";
@@ -10,6 +11,10 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export const ZONE_PROCESS = fileURLToPath(new URL("../../services/zone/bench/zone-process.ts", import.meta.url));
 export const STOCK_ZONE_PROCESS = fileURLToPath(new URL("./stock/stock-zone.ts", import.meta.url));
+/** Our zone's Node flags, as every launch of it has them (services/zone/package.json); not the stock room's. */
+export const ZONE_NODE_FLAGS = (
+  createRequire(import.meta.url)("../../services/zone/package.json") as { starlane: { nodeFlags: string[] } }
+).starlane.nodeFlags;
 
 export interface ZoneStats {
   ticks: number;
@@ -20,6 +25,19 @@ export interface ZoneStats {
   /** process.memoryUsage() of the zone process when it answered (bytes). */
   rss: number;
   heapUsed: number;
+  /** Our zone only: the rest of process.memoryUsage() and V8's heap spaces by name (bytes reserved). */
+  heapTotal?: number;
+  external?: number;
+  arrayBuffers?: number;
+  spaces?: Record<string, number>;
+  resident?: Record<string, number>;
+  rssFirst?: number;
+  gcs?: Record<string, number>;
+  /**
+   * Our zone only (ms): how long each applied input waited in its queue for a tick, and when in its
+   * tick the send began and ended (each client's frame leaves between the two).
+   */
+  latency?: Record<"inputWait" | "sendStart" | "sendEnd", { p50: number; p99: number; n: number }>;
   /** Our zone only, since the previous call: process CPU time, elapsed time, time in ticks, and in the mirror's update and send (ms). */
   cpuMs?: number;
   wallMs?: number;
@@ -37,6 +55,8 @@ export interface ZoneChild {
    * `gc` the process collects garbage first (it stalls the zone: not inside a measured window).
    */
   stats(opts?: { gc?: boolean }): Promise<ZoneStats>;
+  /** Our zone: its last ticks as [frame tick, tick start, send start, send end] (ms since the epoch). */
+  ticks(): Promise<number[][]>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +70,7 @@ export async function startZoneChild(
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(script === ZONE_PROCESS ? ZONE_NODE_FLAGS : []),
       "--conditions=starlane-source",
       "--expose-gc",
       // A CPU profile of each zone process (a .cpuprofile per process, written when it exits).
@@ -61,7 +82,16 @@ export async function startZoneChild(
       script,
     ],
     {
-      env: { ...process.env, ...env, BENCH_CLIENTS: String(ships), BENCH_JWKS: JSON.stringify(jwks) },
+      env: {
+        ...process.env,
+        // Extra Node options for the zone processes only (development: --heap-prof, V8 flags to compare).
+        ...(process.env.STARLANE_BENCH_ZONE_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.STARLANE_BENCH_ZONE_NODE_OPTIONS }
+          : {}),
+        ...env,
+        BENCH_CLIENTS: String(ships),
+        BENCH_JWKS: JSON.stringify(jwks),
+      },
       stdio: ["pipe", "pipe", "inherit"],
     },
   );
@@ -88,6 +118,10 @@ export async function startZoneChild(
     async stats(opts) {
       child.stdin!.write(opts?.gc ? "stats gc\n" : "stats\n");
       return await next();
+    },
+    async ticks() {
+      child.stdin!.write("ticks\n");
+      return ((await next()) as { ticks?: number[][] }).ticks ?? [];
     },
     async stop() {
       child.stdin!.write("quit\n");
