@@ -34,6 +34,7 @@ import { CHAT_UNAVAILABLE } from "./scenarios/chat.js";
 const WebSocketClass = createRequire(import.meta.url)("ws") as ChatSocketConstructor;
 
 import type { BotView, Brain, Control, Entity } from "./scenarios/types.js";
+import { everyPeriod } from "./schedule.js";
 
 export type Entry =
   /** The real path: register or log in, then world entry hands out the zone and a seat. */
@@ -57,6 +58,8 @@ export interface BotContext {
   sentAt(shipId: string, seq: number): number | undefined;
   /** A zone's address (host:port) was seen: its /metrics can be scraped. */
   zoneSeen(address: string): void;
+  /** An observer saw an input applied: sent and seen (performance.now()) and the frame's tick. */
+  observed?(sent: number, seen: number, tick: number): void;
 }
 
 export interface BotOptions {
@@ -107,6 +110,7 @@ export class Bot {
   }));
   #seen = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
+  #stopInputs: () => void = () => {};
   #firstState: (() => void) | null = null;
   /** Set when a new room's first state closes a gap (handoff or reconnect). */
   #awaiting: { kind: "handoff" | "resume"; since: number } | null = null;
@@ -150,16 +154,10 @@ export class Bot {
     this.joined = true;
     this.own.joinMs = now() - t0;
     this.#o.ctx.m.join.add(this.own.joinMs);
-    const period = 1000 / this.#o.inputRate;
-    // Spread the bots' input clocks so they do not all send in the same millisecond.
-    const first = setTimeout(
-      () => this.#timers.push(setInterval(() => this.#sendInput(), period)),
-      Math.random() * period,
-    );
-    this.#timers.push(
-      first,
-      setInterval(() => this.#habits(), 1000),
-    );
+    // The bots' input clocks at random phases (so they do not all send in the same millisecond), each
+    // on its own schedule (schedule.ts).
+    this.#stopInputs = everyPeriod(1000 / this.#o.inputRate, () => this.#sendInput());
+    this.#timers.push(setInterval(() => this.#habits(), 1000));
     return true;
   }
 
@@ -188,6 +186,7 @@ export class Bot {
   /** No more inputs, habits or attempts to come back. */
   #end(): void {
     this.stopped = true;
+    this.#stopInputs();
     for (const t of this.#timers) clearTimeout(t);
     for (const wake of this.#wake) wake();
   }
@@ -366,7 +365,8 @@ export class Bot {
       return;
     }
     this.#lastPatchAt = t;
-    const ships = regionView(room)?.ships;
+    const view = regionView(room);
+    const ships = view?.ships;
     const me = ships?.get(this.shipId);
     // Our ship as a ghost: this room does not own it (a redirect to the owner is on its way).
     if (!me || me.ghost) return;
@@ -381,7 +381,7 @@ export class Bot {
       this.#awaiting = null;
     }
     this.#onAck(me.ack, t);
-    if (this.#o.observer && ships) this.#observe(ships, t);
+    if (this.#o.observer && ships) this.#observe(ships, t, view.tick);
   }
 
   #onAck(ack: number, t: number): void {
@@ -412,14 +412,17 @@ export class Bot {
     this.#ack = ack;
   }
 
-  #observe(ships: MapView<ShipView>, t: number): void {
+  #observe(ships: MapView<ShipView>, t: number, tick: number): void {
     const ctx = this.#o.ctx;
     ships.forEach((s, id) => {
       if (id === this.shipId) return;
       const prev = this.#seen.get(id);
       if (prev !== undefined && s.ack > prev) {
         const sent = ctx.sentAt(id, s.ack);
-        if (sent !== undefined) ctx.m.observer.add(t - sent);
+        if (sent !== undefined) {
+          ctx.m.observer.add(t - sent);
+          ctx.observed?.(sent, t, tick);
+        }
       }
       this.#seen.set(id, s.ack);
     });

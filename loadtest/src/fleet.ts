@@ -55,7 +55,9 @@ export interface FleetOptions {
   onProgress?: (line: string, sample: SecondSample) => void;
   joinTimeoutMs?: number;
   seed?: number;
-  /** Called when the steady phase starts (a benchmark resets its server-side sample here). */
+  /** Each input-to-observer sample (performance.now() times; the tick of the frame it was seen in). */
+  onObserved?: (sent: number, seen: number, tick: number) => void;
+  /** Called when the steady phase is about to start; it starts when this returns. */
   onSteady?: () => Promise<void> | void;
 }
 
@@ -84,6 +86,7 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
     m,
     sentAt: (shipId, seq) => byShip.get(shipId)?.sentAt(seq),
     zoneSeen: (address) => zoneUrls.add(`http://${address}/metrics`),
+    ...(o.onObserved ? { observed: o.onObserved } : {}),
   };
   const random = rng(o.seed ?? 42);
   const observers = o.observers ?? Math.min(o.bots, 20);
@@ -250,6 +253,9 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
   for (const b of bots) if (b.shipId) byShip.set(b.shipId, b);
 
   if (!aborted() && o.warmupS) await abortWait(o.warmupS * 1000);
+  // The steady phase starts when onSteady returns: a benchmark resets its server-side sample there,
+  // or holds the phase until bots in another process are in (observer-child.ts).
+  if (!aborted()) await o.onSteady?.();
   if (!aborted()) {
     steady = true;
     m.resetSteady();
@@ -257,7 +263,6 @@ export async function runFleet(o: FleetOptions): Promise<Summary> {
     lastBytes = 0;
     for (const b of bots) b.own.bytes = 0;
     steadyScrape = await scrape();
-    await o.onSteady?.();
     steadyStart = performance.now();
     await abortWait(o.durationS * 1000);
   }

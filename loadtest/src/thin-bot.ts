@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { type PrivatePart, peekFrame, WIRE_MESSAGE } from "@starlane/shared/client";
 import type { BotContext } from "./bot.js";
 import { pack } from "./fuzz/msgpack.js";
+import { everyPeriod } from "./schedule.js";
 
 const WebSocketClass = createRequire(import.meta.url)("ws") as new (
   url: string,
@@ -59,7 +60,7 @@ export class ThinBot {
   #priv: PrivatePart | null = null;
   #seq = 0;
   #highestAck = -1;
-  #timer: NodeJS.Timeout | undefined;
+  #stopInputs: () => void = () => {};
   #ring = Array.from({ length: RING }, () => ({ seq: -1, t: 0 }));
 
   constructor(o: ThinBotOptions) {
@@ -136,10 +137,7 @@ export class ThinBot {
     this.joined = true;
     this.own.joinMs = performance.now() - t0;
     m.join.add(this.own.joinMs);
-    const period = 1000 / (this.#o.inputRate ?? 10);
-    this.#timer = setTimeout(() => {
-      this.#timer = setInterval(() => this.#input(), period);
-    }, Math.random() * period);
+    this.#stopInputs = everyPeriod(1000 / (this.#o.inputRate ?? 10), () => this.#input());
     return true;
   }
 
@@ -186,8 +184,7 @@ export class ThinBot {
   async stop(graceMs = 1000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.#timer);
-    clearInterval(this.#timer);
+    this.#stopInputs();
     if (this.connected && this.#highestAck >= 0) {
       const cutoff = performance.now() - graceMs;
       let lost = 0;

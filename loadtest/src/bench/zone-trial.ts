@@ -4,7 +4,9 @@
 // process, joining by signed token, 10 inputs/s each: `FULL_BOTS` full bots (the SDK and the shared
 // decoder; they measure input-to-observer) and the rest thin (src/thin-bot.ts: a plain WebSocket
 // through a seat, their own private part and bytes only), so the figure measures the server.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { runFleet } from "../fleet.js";
+import { breakdown, type ObserverBreakdown, type Observers, startObservers, withObservers } from "../observer-child.js";
 import { crowd } from "../scenarios/index.js";
 import type { Summary } from "../summary.js";
 import { STOCK_ZONE_PROCESS, startZoneChild, type ZoneStats } from "../zone-child.js";
@@ -61,6 +63,19 @@ export interface Trial {
     sendMs: number;
     botsShare: number;
     botsUsPerMessage: number;
+    /** Our zone: time in garbage collection per tick (all kinds), and scavenges per second. */
+    gcMsPerTick: number;
+    scavengesPerS: number;
+  };
+  /**
+   * Where input-to-observer time goes: the zone's input wait and send times in its tick (the better
+   * window's), and the bots' process's event-loop delay over both windows (ms).
+   */
+  latency: {
+    zone: ZoneStats["latency"];
+    botsLoop: { p50: number; p99: number };
+    /** Our zone: each observer sample split at its tick's start and send (observer-child.ts). */
+    split: ObserverBreakdown | null;
   };
   /** With `memory`: the zone process before any bot joined (after GC), and with the bots in. */
   memory?: { empty: ZoneStats; loaded: ZoneStats | null; afterGc: boolean };
@@ -95,6 +110,7 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
         ).unref(),
       ),
     ]);
+  let observers: Observers | undefined;
   try {
     const empty = o.memory ? await stats({ gc: true }) : undefined;
     let loaded: Promise<ZoneStats> | undefined;
@@ -102,23 +118,33 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
     let steady = false;
     const windows: { first?: Promise<ZoneStats> } = {};
     let bots0 = { cpu: process.cpuUsage(), at: performance.now() };
-    const summary = await runFleet({
-      entry: { kind: "direct", url: zone.url, shipId: (i) => `bot-${i}`, token: (id) => zone.sign(id) },
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    // The observers (full bots bot-0 .. bot-19, first in) in a process of their own (observer-child.ts).
+    const nObs = Math.min(bots, FULL_BOTS);
+    observers = await startObservers(
+      nObs,
+      { url: zone.url, durationS: 2 * o.windowS, joinTimeoutMs: 20_000, stock: system === "stock" },
+      (id) => zone.sign(id),
+    );
+    signal.addEventListener("abort", () => void observers?.stop(), { once: true });
+    const mainBots = bots - nObs;
+    const main = await runFleet({
+      entry: { kind: "direct", url: zone.url, shipId: (i) => `bot-${i + nObs}`, token: (id) => zone.sign(id) },
       scenario: crowd,
-      bots,
+      bots: mainBots,
       durationS: 2 * o.windowS,
       warmupS: o.memory ? WARMUP_S + 1 : WARMUP_S,
       rampPerS: 200,
       joinTimeoutMs: 20_000,
       signal,
-      observers: Math.min(bots, FULL_BOTS),
-      fullBots: o.full ?? FULL_BOTS,
+      observers: 0,
+      fullBots: Math.max(0, (o.full ?? FULL_BOTS) - nObs),
       stock: system === "stock",
       metricsUrls: system === "stock" ? [] : [`${zone.url}/metrics`],
       // The loaded memory reading collects garbage first, which stalls the zone: taken in the
       // warm-up once every bot is in, so the pause is in neither the latency figures nor the windows.
       onProgress: (_line, sample) => {
-        if (o.memory && !loaded && !steady && sample.connected === bots) {
+        if (o.memory && !loaded && !steady && sample.connected === mainBots) {
           afterGc = true;
           loaded = stats({ gc: true });
         }
@@ -128,12 +154,19 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
         // Not every bot got in during the warm-up: read it now, without a collection (no pause).
         if (o.memory && !loaded) loaded = stats();
         await stats(); // forget the ticks of the ramp and warm-up
+        observers?.go();
         bots0 = { cpu: process.cpuUsage(), at: performance.now() };
+        loop.enable();
         windows.first = new Promise((resolve) => setTimeout(() => resolve(stats()), o.windowS * 1000));
       },
     });
+    const summary = withObservers(main, await observers.summary(), nObs);
+    const detail = await observers.detail();
+    const split = detail && system === "ours" ? breakdown(detail, await zone.ticks()) : null;
+    await observers.stop();
     const a = windows.first ? await windows.first : { p50: Number.NaN, p99: Number.NaN };
     const b = await stats();
+    loop.disable();
     const botsCpu = process.cpuUsage(bots0.cpu);
     const botsWall = performance.now() - bots0.at;
     // A window counts only if the zone kept its rate: a stalled zone runs fewer ticks (Colyseus
@@ -146,12 +179,16 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
     const sum = (k: "cpuMs" | "wallMs" | "tickMs" | "syncMs" | "sendMs") =>
       ((a as Partial<ZoneStats>)[k] ?? Number.NaN) + (b[k] ?? Number.NaN);
     const ticks = ((a as Partial<ZoneStats>).ticks ?? Number.NaN) + b.ticks;
+    const gc = (k: (g: Record<string, number>) => number) => k((a as Partial<ZoneStats>).gcs ?? {}) + k(b.gcs ?? {});
+    const gcMs = gc((g) => Object.entries(g).reduce((t, [n, v]) => (n.endsWith("Ms") ? t + v : t), 0));
     const cpu = {
       zoneMsPerTick: sum("cpuMs") / ticks,
       zoneShare: sum("cpuMs") / sum("wallMs"),
       tickMs: sum("tickMs") / ticks,
       syncMs: sum("syncMs") / ticks,
       sendMs: sum("sendMs") / ticks,
+      gcMsPerTick: b.gcs ? gcMs / ticks : Number.NaN,
+      scavengesPerS: b.gcs ? gc((g) => g.minor ?? 0) / (sum("wallMs") / 1000) : Number.NaN,
       botsShare: (botsCpu.user + botsCpu.system) / 1000 / botsWall,
       // Per WebSocket message the bots received or sent (inputs at 10/s): their cost apart from how
       // fast the zone could send.
@@ -169,20 +206,37 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
       ),
       summary,
       cpu,
+      latency: {
+        zone: (better as Partial<ZoneStats>).latency,
+        botsLoop: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6 },
+        split,
+      },
       ...(empty ? { memory: { empty, loaded: loaded ? await loaded : null, afterGc } } : {}),
     };
   } finally {
+    await observers?.stop();
     await zone.stop();
   }
 }
 
 export const describeTrial = (t: Trial) =>
-  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w, i) => `${w.toFixed(1)} ms at ${(t.rates[i] ?? 0).toFixed(1)} Hz`).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms, ${cpuText(t)}, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w, i) => `${w.toFixed(1)} ms at ${(t.rates[i] ?? 0).toFixed(1)} Hz`).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms (${latencyText(t)}), ${cpuText(t)}, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+
+/** Where input-to-observer time goes, p50/p99 (ms). */
+export const latencyText = (t: Trial) => {
+  const z = t.latency.zone;
+  const pq = (x?: { p50: number; p99: number }) => (x ? `${f1(x.p50)}/${f1(x.p99)}` : "-");
+  const s = t.latency.split;
+  const split = s
+    ? `; per sample (${s.samples}): sent -> its tick starts ${pq(s.toTick)}, tick start -> send starts ${pq(s.tickToSend)}, send start -> observer has decoded it ${pq(s.sendToSeen)}, observers' process event-loop delay ${pq(s.observerLoop)}, tick start to tick start ${pq(s.tickGap)} (${Math.round(s.tickGap.short * 100)}% under 25 ms)`
+    : "";
+  return `zone: an input waits in its queue ${pq(z?.inputWait)}, the send starts ${pq(z?.sendStart)} and ends ${pq(z?.sendEnd)} ms into the tick; bots' process event-loop delay ${pq(t.latency.botsLoop)}${split}`;
+};
 
 const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
 /** The zone's CPU per tick and where the tick's time went; the bots' share of a core beside it. */
 export const cpuText = (t: Trial) =>
-  `zone CPU ${f1(t.cpu.zoneMsPerTick)} ms/tick (${Math.round(t.cpu.zoneShare * 100)}% of a core; in tick ${f1(t.cpu.tickMs)} ms: mirror update ${f1(t.cpu.syncMs)}, send ${f1(t.cpu.sendMs)}), bots' process ${Math.round(t.cpu.botsShare * 100)}% of a core (${f1(t.cpu.botsUsPerMessage)} µs per message in or out)`;
+  `zone CPU ${f1(t.cpu.zoneMsPerTick)} ms/tick (${Math.round(t.cpu.zoneShare * 100)}% of a core; in tick ${f1(t.cpu.tickMs)} ms: mirror update ${f1(t.cpu.syncMs)}, send ${f1(t.cpu.sendMs)}; GC ${f1(t.cpu.gcMsPerTick)} ms/tick, ${f1(t.cpu.scavengesPerS)} scavenges/s), bots' process ${Math.round(t.cpu.botsShare * 100)}% of a core (${f1(t.cpu.botsUsPerMessage)} µs per message in or out)`;
 
 export interface Capacity {
   /** The largest passing step (0: none passed). */
