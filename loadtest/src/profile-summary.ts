@@ -46,7 +46,7 @@ function moduleOf(url: string): string {
   const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
   if (url.startsWith("node:")) return url.replace(/^(node:internal\/[^/]+|node:[^/]+).*$/, "$1");
-  return url.replace(/^file:\/\/.*?\/(wt-[^/]+\/|main\/)?/, "");
+  return url.replace(`file://${process.cwd()}/`, "").replace(/^file:\/\//, "");
 }
 
 const fn = new Map<string, number>();

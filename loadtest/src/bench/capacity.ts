@@ -1,6 +1,7 @@
 // `capacity`: how many bots one zone carries, ours against stock Colyseus under the same search,
 // what 500 bots on one zone cost in observer latency, and the zone's memory per bot at the largest
 // passing step.
+import { ZONE_NODE_FLAGS, type ZoneStats } from "../zone-child.js";
 import type { BenchGroup } from "./group.js";
 import { rowOf } from "./group.js";
 import {
@@ -27,6 +28,11 @@ const CROWD = 500;
 export const STOCK_ROOM =
   "a minimal stock Colyseus 0.18 room (loadtest/src/stock/stock-zone.ts: @colyseus/core + @colyseus/schema `number` fields on the uWebSockets transport, everyone sees everything, fixed 20 Hz step applying the inputs; no interest, quantisation, gating or handoff)";
 
+const spacesText = (z: ZoneStats) =>
+  Object.entries(z.spaces ?? {})
+    .map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)}`)
+    .join(", ") || "-";
+
 const perBotKb = (from: number, to: number, bots: number) => Math.round(((to - from) / bots / 1024) * 10) / 10;
 
 const loadOf = (t: Trial) =>
@@ -49,7 +55,7 @@ function memoryRow(t: Trial | undefined) {
     ...row("zone_memory_per_bot_kb"),
     value: rss,
     baseline: null,
-    note: `at the largest ${t.tickP99 <= TICK_P99_LIMIT_MS ? "passing" : "measured (no step passed)"} step (${t.bots} bots): zone process RSS with ${bots} bots seated (${mem.afterGc ? "read in the warm-up after a forced GC" : "read at the start of the steady phase without GC: not every bot was in during the warm-up"}) minus its RSS before any bot joined (after GC), per bot; heap used grew ${heap} kB/bot the same way; RSS includes uWS socket buffers outside the JS heap; ${loadOf(t)}; no baseline`,
+    note: `at the largest ${t.tickP99 <= TICK_P99_LIMIT_MS ? "passing" : "measured (no step passed)"} step (${t.bots} bots): zone process RSS with ${bots} bots seated (${mem.afterGc ? "read in the warm-up 250 ms after a forced GC" : "read at the start of the steady phase without GC: not every bot was in during the warm-up"}) minus its RSS before any bot joined (the same way), per bot; heap used grew ${heap} kB/bot the same way; V8's heap spaces empty / loaded (MB): ${spacesText(mem.empty)} / ${spacesText(loaded)}; the zone runs with ${ZONE_NODE_FLAGS.join(" ")} as every zone launch does; RSS includes uWS socket buffers outside the JS heap; ${loadOf(t)}; no baseline`,
   };
 }
 
