@@ -8,6 +8,7 @@ import {
   capacity,
   cellFor,
   FULL_BOTS,
+  latencyText,
   stepsText,
   TICK_P99_LIMIT_MS,
   type Trial,
@@ -65,7 +66,7 @@ export const capacityGroup: BenchGroup = {
   rows: ROWS,
   async run(ctx) {
     const w = windowSeconds(ctx);
-    const criteria = `largest step with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz and every bot joined and connected to the end (tick p99: the better of two ${w} s windows after ${WARMUP_S} s warm-up; the steps stop after two failing steps in a row); bots in region 1-1, 10 inputs/s each, ${FULL_BOTS} full bots (SDK + decoder) and the rest thin (plain WebSocket through a seat, private part and bytes only), all in the bench process on the same cores as the zone`;
+    const criteria = `largest step with zone tick p99 <= ${TICK_P99_LIMIT_MS} ms at 20 Hz and every bot joined and connected to the end (tick p99: the better of two ${w} s windows after ${WARMUP_S} s warm-up; the steps stop after two failing steps in a row); bots in region 1-1, 10 inputs/s each, ${FULL_BOTS} full bots (SDK + decoder; they observe) in a process of their own and the rest thin (plain WebSocket through a seat, private part and bytes only) in the bench process, on the same cores as the zone`;
     ctx.log("zone capacity, ours (cells sized for ~50 in view) ...");
     const ours = await capacity("ours", ctx);
     ctx.log("zone capacity, stock Colyseus room ...");
@@ -96,7 +97,7 @@ export const capacityGroup: BenchGroup = {
         ...row("observer_p99_ms_500"),
         value: nominal ? crowd.summary.observerMs.p99 : null,
         baseline: null,
-        note: `${nominal ? "" : `not measured at ${CROWD} bots (--steps: run at ${n}, ${crowd.summary.observerMs.p99} ms); `}input sent by bot A until full observer bot B sees A's ship acknowledge it (p50 ${crowd.summary.observerMs.p50} ms), ${n} bots in region 1-1 of one zone, cells for ~50 in view, ${Math.min(n, FULL_BOTS)} observers; ${loadOf(crowd)}; no baseline`,
+        note: `${nominal ? "" : `not measured at ${CROWD} bots (--steps: run at ${n}, ${crowd.summary.observerMs.p99} ms); `}input sent by bot A until full observer bot B sees A's ship acknowledge it (p50 ${crowd.summary.observerMs.p50} ms), ${n} bots in region 1-1 of one zone, cells for ~50 in view, ${Math.min(n, FULL_BOTS)} observers in a process of their own watching each other; where the time went: ${latencyText(crowd)}; ${loadOf(crowd)}; no baseline`,
       },
       memoryRow(passing),
     ];
