@@ -35,12 +35,6 @@ const config = loadConfig(zoneConfig, {
   // lease's fence (1.5 s) would close every bot with 4106 and fail the step for a reason that is not
   // what the step measures (a slow tick fails it anyway). As in the zone's tests, a long lease.
   STARLANE_ZONE_LEASE_TTL_MS: env.STARLANE_ZONE_LEASE_TTL_MS ?? "30000",
-  // Nobody owns the neighbouring regions either: a bot's ship flying out of 1-1 would be offered to
-  // no one and hold its inputs until the offer times out (300 ms), again and again (at 500 bots 249
-  // of 256 handoffs in 16 s timed out, and the inputs' wait for a tick had a p99 of 210 ms: the
-  // observer figure measured that). The thin bots' circles reach up to ~640 units out of the region:
-  // here a ship is handed off only 1,000 units past the border, so it stays in this room.
-  STARLANE_ZONE_HANDOFF_HYSTERESIS: env.STARLANE_ZONE_HANDOFF_HYSTERESIS ?? "1000",
 });
 const bots = Number(env.BENCH_CLIENTS ?? 200);
 const jwks = JSON.parse(env.BENCH_JWKS ?? "{}") as JSONWebKeySet;
