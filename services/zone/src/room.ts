@@ -41,6 +41,7 @@ import type { Action, ControlInput, SimState } from "./rules/types.js";
 import { ShipSaver } from "./saving.js";
 import { createSim, stepSim } from "./sim.js";
 import { restoreWorld, SnapshotWriter } from "./snapshot.js";
+import { fixedTimestep, type Timestep } from "./timestep.js";
 import { type TradeAnswer, TradeBook, tradeMessage } from "./trades.js";
 import { remoteAddressOf } from "./transport.js";
 
@@ -96,6 +97,7 @@ export class RegionRoom extends Room {
   #opened = false;
   #fenced = false;
   #syncPending: NodeJS.Immediate | undefined;
+  #timestep: Timestep | undefined;
   /** Wall time (ms) of the last tick this room acted on (the tests' two-owner detector reads it). */
   lastTickAt = 0;
   #saver!: ShipSaver;
@@ -209,10 +211,10 @@ export class RegionRoom extends Room {
       this.ctx.log.info({ region: id, ships: n, of: restore.ships.length, tick: restore.tick }, "region restored");
     }
     this.#sync();
-    if (!this.ctx.manualTicks) this.setFixedTimestep((step) => this.tick(step.dt), this.ctx.tickHz);
-    // No schema state: the mirror sends the state frames at the end of each tick (set after the
-    // timestep so Colyseus does not start a second clock).
+    // No schema state: the mirror sends the state frames at the end of each tick (Colyseus keeps
+    // only its own clock's 20 Hz tick for its timers).
     this.patchRate = null;
+    if (!this.ctx.manualTicks) this.#timestep = fixedTimestep(this.ctx.tickHz, () => this.tick());
     this.ctx.opened(this);
   }
 
@@ -306,6 +308,7 @@ export class RegionRoom extends Room {
     this.#desk.close();
     this.presence.unsubscribe(ghostChannel(this.roomId), this.#onGhosts);
     this.presence.unsubscribe(hitChannel(this.roomId), this.#onHit);
+    this.#timestep?.stop();
     for (const t of this.#timers) clearTimeout(t);
     clearImmediate(this.#syncPending);
     this.ctx.closed(this);
