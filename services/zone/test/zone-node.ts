@@ -4,7 +4,7 @@
 // Redis for the ships named in ZONE_WATCH (comma-separated):
 // - "two": a room simulating a ship as its owner while the record names another room or version;
 // - "none": the record names one of our rooms and that room does not have the ship.
-// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it. With
+// Answers "stats" on stdin with those counts, the handoff timings and every copy of a watched ship it holds; "quit" closes it. With
 // ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
 // and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
 // process, printing the answer (the economy tests race accepts from two processes with it).
@@ -198,8 +198,22 @@ process.stdout.write(`${JSON.stringify({ port })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // Every copy of a watched ship this process simulates (owner or not), room by room.
+    const held = zone.regions().flatMap(({ region }) => {
+      const room = zone.room(region);
+      if (!room) return [];
+      return watch
+        .filter((id) => room.sim.ships.has(id))
+        .map((id) => ({
+          room: region,
+          id,
+          owns: room.owns(id),
+          version: room.versionOf(id),
+          acting: zone.acting(region),
+        }));
+    });
     process.stdout.write(
-      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions() })}\n`,
+      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions(), held })}\n`,
     );
   } else if (line.startsWith("lose ")) {
     lose += Number(line.slice(5));
