@@ -261,6 +261,11 @@ export class Pilot {
           r.reconnection.maxRetries = 0;
           this.#watch(r);
         },
+        // As the browser client does: a handoff it could not follow (the new zone died) means leaving
+        // the old room (the ship is not there any more) and coming back through world entry.
+        onError: () => {
+          if (!this.#stopped) this.link?.room.leave(true).catch(() => {});
+        },
       });
     } else this.link.attach(room);
     const link = this.link;

@@ -100,7 +100,7 @@ test("kill -9 while ships cross the dead zone's border both ways: one owner per 
     // Staggered, so that they do not all reach the border together.
     for (const p of pilots) {
       p.fly();
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 200));
     }
     await waitFor(
       "ships crossing the border both ways",
@@ -111,21 +111,26 @@ test("kill -9 while ships cross the dead zone's border both ways: one owner per 
     const ackBefore = new Map(pilots.map((p) => [p.id, p.link!.ack]));
     const before = (await survivor.stats()).metrics;
     const appliedBefore = counter(before, "starlane_zone_inputs_applied_total");
-    // The moment ships show past the border on both sides (their handoffs due or in flight): the
-    // victim's going east and the survivor's going west; after 10 s, one side will do.
+    // The moment handoffs are in flight both ways: one of the survivor's ships handed to the victim
+    // (its pilot is switching over: the victim took it, quite likely after its last snapshot), and one
+    // of the victim's ships past the border and the handoff hysteresis (50), its offer started (a
+    // client sees a tick late). After 5 s the first alone will do, after 15 s either.
     const past = () => ({
-      east: pilots.filter((p) => (shown(p, VICTIM) ?? 0) >= BORDER).length,
-      west: pilots.filter((p) => (shown(p, SURVIVOR) ?? Infinity) < BORDER).length,
+      west: pilots.filter((p) => p.link!.switching && p.link!.room.roomId === SURVIVOR).length,
+      east: pilots.filter(
+        (p) => (p.link!.switching && p.link!.room.roomId === VICTIM) || (shown(p, VICTIM) ?? 0) >= BORDER + 50,
+      ).length,
     });
     const waited = Date.now();
     const atKill = await waitFor(
-      "ships past the border",
+      "handoffs in flight",
       () => {
         const n = past();
-        return (n.east > 0 && n.west > 0) || (Date.now() - waited > 10_000 && n.east + n.west > 0) ? n : undefined;
+        const t = Date.now() - waited;
+        return (n.west > 0 && (n.east > 0 || t > 5000)) || (t > 15_000 && n.east > 0) ? n : undefined;
       },
-      20_000,
-      2,
+      25_000,
+      1,
     );
     const killedAt = Date.now();
     victim.kill("SIGKILL");

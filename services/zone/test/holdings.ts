@@ -5,16 +5,31 @@
 // checked as "exactly": a restore that brought back an older balance, or sold ore back in the hold,
 // fails it.
 import assert from "node:assert/strict";
-import { createShipRepository } from "@starlane/persistence";
-import { ClientMessage, TUNING } from "@starlane/shared";
+import { createShipRepository, migratePersistence } from "@starlane/persistence";
+import { ClientMessage, connectPostgres, TUNING } from "@starlane/shared";
 import { regionView } from "@starlane/shared/client";
-import { waitFor } from "@starlane/shared/testing";
+import { createTestDatabase, waitFor } from "@starlane/shared/testing";
 import type pg from "pg";
 import type { Pilot } from "./cluster.js";
 
 export interface Holdings {
   credits: number;
   cargo: number;
+}
+
+/** A fresh database with persistence's tables, for the zones (ZONE_DATABASE_URL) and the checks. */
+export async function accountsDatabase(): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
+  const db = await createTestDatabase();
+  const pool = await connectPostgres(db.url, { max: 4 });
+  await migratePersistence(pool);
+  return {
+    url: db.url,
+    pool,
+    async drop() {
+      await pool.end();
+      await db.drop();
+    },
+  };
 }
 
 /** Within trade range of the station at the centre of region `region-<col>-<row>` (2000-unit regions). */
@@ -54,6 +69,18 @@ export async function sellHold(pilot: Pilot): Promise<void> {
   const paid = before.credits + before.cargo * TUNING.trade.orePrice;
   pilot.link!.room.send(ClientMessage.Action, { kind: "sell" });
   await waitFor(`${pilot.id}'s sale committed and shown`, () => own()?.credits === paid && own()?.cargo === 0, 10_000);
+}
+
+/**
+ * Before the fault: every other pilot (seated beside its station) sells its hold through the ledger,
+ * the rest keep theirs; resolves with what the accounts hold then (what must survive the fault).
+ */
+export async function commitBeforeFault(pool: pg.Pool, pilots: Pilot[]): Promise<Map<string, Holdings>> {
+  for (const [i, p] of pilots.entries()) if (i % 2 === 0) await sellHold(p);
+  return accounts(
+    pool,
+    pilots.map((p) => p.id),
+  );
 }
 
 /**
