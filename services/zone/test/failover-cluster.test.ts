@@ -10,7 +10,10 @@
 //   again at epochs above every earlier one (floored by PostgreSQL's region_epochs), the bots fly again.
 // - in the kill -9 case, a seat the dead zone reserved and a reconnection token from its room, replayed
 //   at the new owner, are refused with documented codes and make no second ship.
-// (A zone cut off from Redis only: failover-cut.test.ts.) The long version with many bots is `npm run bench -- --only failover`.
+// In each, ships are PostgreSQL rows (the ledger's accounts); half the players sell their hold through
+// the ledger before the fault, and after it every screen and account shows exactly what was committed
+// (holdings.ts). (A zone cut off from Redis only: failover-cut.test.ts; handoffs in flight across the
+// dead zone's border: failover-border.test.ts.) The long version with many bots is `npm run bench -- --only failover`.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
