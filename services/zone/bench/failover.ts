@@ -10,16 +10,23 @@
 // - dual owners: ships the zones' detectors saw with two owners, plus regions both processes
 //   acted on at overlapping times (SIGSTOP: the woken zone's detector);
 // - stale writes accepted: regions whose stored snapshot carries an older epoch than their owner's
-//   at the end (a write from the victim accepted after the takeover);
+//   at the end (a write from the victim accepted after the takeover), plus writes PostgreSQL took
+//   under an epoch below the region's fence at that moment: the zones keep ships, the ledger and
+//   region fencing in a fresh database, their ship states go through the write-behind stream to a
+//   persistence process, and triggers of this run's own (pg-audit.ts) log every ship row and trade
+//   written below its region's epoch (refusals are the persistence service's
+//   starlane_persistence_rejected_stale_writes_total, also reported);
 // - spurious takeovers: takeovers during the fault-free stretch.
 //
 //   node --conditions=starlane-source --import tsx services/zone/bench/failover.ts [bots=200] [calmSeconds=60] [kill|stop] [ttlMs=2000] [snapshotMs=500]
 import { execSync } from "node:child_process";
-import type { StoredShip } from "@starlane/shared";
+import { fileURLToPath } from "node:url";
 import { connectRedis } from "@starlane/shared";
-import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import { startService, TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import { counter, ownerFirst, Pilot, startNode, type ZoneNode } from "../test/cluster.js";
+import { accountsDatabase, openAccount } from "../test/holdings.js";
 import { testTokens } from "../test/tokens.js";
+import { auditStaleWrites, staleWritesAccepted } from "./pg-audit.js";
 
 const BOTS = Number(process.argv[2] ?? 200);
 const CALM_S = Number(process.argv[3] ?? 60);
@@ -50,7 +57,6 @@ const env = {
   STARLANE_TICK_HZ: String(TICK_HZ),
 };
 const pilots: Pilot[] = [];
-const ships: StoredShip[] = [];
 const plan: { id: string; region: string; loop: { x: number; y: number }[] }[] = [];
 for (let i = 0; i < BOTS; i++) {
   const [col, row] = VICTIM[i % VICTIM.length]!.split("-").map(Number) as [number, number];
@@ -65,11 +71,29 @@ for (let i = 0; i < BOTS; i++) {
   ];
   const id = `fo-${i}`;
   plan.push({ id, region: `region-${col}-${row}`, loop });
-  ships.push({ playerId: id, x: loop[0]!.x, y: loop[0]!.y, vx: 0, vy: 0, heading: 0, hull: 100, cargo: 0, credits: 0 });
 }
+// A fresh database per run: the players' ships (their accounts), the ledger, the region epochs.
+const database = await accountsDatabase();
+await auditStaleWrites(database.pool);
+for (const p of plan)
+  await openAccount(database.pool, { id: p.id, region: p.region, ...p.loop[0]!, cargo: 0, credits: 0 });
+// Write-behind: the zones publish ship states to this run's stream, persistence writes them (fenced).
+const persistence = await startService(
+  fileURLToPath(new URL("../../..", import.meta.url)),
+  "persistence",
+  {
+    REDIS_URL: TEST_REDIS_URL,
+    DATABASE_URL: database.url,
+    STARLANE_KEY_PREFIX: prefix,
+    STARLANE_PERSISTENCE_PORT: "0",
+    STARLANE_LOG_LEVEL: "info",
+  },
+  "persistence listening",
+);
+const withDb = { ...env, ZONE_DATABASE_URL: database.url, ZONE_WRITE_BEHIND: "true" };
 const watch = plan.map((p) => p.id);
-const victim = await startNode({ prefix, regions: VICTIM.join(","), jwks: tokens.jwks, ships, watch, env });
-const survivor = await startNode({ prefix, regions: SURVIVOR.join(","), jwks: tokens.jwks, ships, watch, env });
+const victim = await startNode({ prefix, regions: VICTIM.join(","), jwks: tokens.jwks, watch, env: withDb });
+const survivor = await startNode({ prefix, regions: SURVIVOR.join(","), jwks: tokens.jwks, watch, env: withDb });
 const nodes: ZoneNode[] = [victim, survivor];
 // Zones a bot may try: a frozen (SIGSTOP) one would hold its join until SIGCONT, a dead one is gone.
 let alive: ZoneNode[] = [victim, survivor];
@@ -173,6 +197,13 @@ for (const r of ss.regions) {
   const stored = Number(await redis.hget(`${prefix}region:${r.region}:snapshot`, "epoch"));
   if (stored && stored < r.epoch) stale++;
 }
+// Give write-behind a moment to drain what the zones published, then read what PostgreSQL took.
+await new Promise((r) => setTimeout(r, 2000));
+const pgStale = await staleWritesAccepted(database.pool);
+const persistenceMetrics = await (await fetch(`http://127.0.0.1:${persistence.ready.port}/metrics`)).text();
+const { rows: written } = await database.pool.query<{ n: string }>(
+  "SELECT count(*) AS n FROM characters WHERE version > 0",
+);
 const result = {
   fault: FAULT,
   bots: BOTS,
@@ -186,7 +217,14 @@ const result = {
   movementLostP99S: +q(lostS, 0.99).toFixed(2),
   dualOwners: ss.two + (FAULT === "stop" ? sv.two : 0) + overlaps,
   dualOwnersBreakdown: { survivorShips: ss.two, victimShips: FAULT === "stop" ? sv.two : 0, regionOverlaps: overlaps },
-  staleWritesAccepted: stale,
+  staleWritesAccepted: stale + pgStale.shipRows + pgStale.trades,
+  staleWritesBreakdown: {
+    redisSnapshots: stale,
+    postgresShipRows: pgStale.shipRows,
+    postgresTrades: pgStale.trades,
+    postgresRefused: counter(persistenceMetrics, "starlane_persistence_rejected_stale_writes_total"),
+    shipRowsWritten: Number(written[0]!.n),
+  },
   spuriousTakeovers: spurious,
   takeoversWhileJoining: t0,
   takeovers: counter(ss.metrics, "starlane_zone_takeovers_total"),
@@ -225,6 +263,9 @@ for (const n of nodes) {
   n.kill("SIGCONT");
   await n.quit();
 }
+persistence.child.kill("SIGTERM");
+await new Promise((r) => persistence.child.once("exit", r));
+await database.drop();
 const keys = await redis.keys(`${prefix}*`);
 if (keys.length > 0) await redis.del(...keys);
 console.log(JSON.stringify(result));

@@ -19,6 +19,7 @@ import {
   connectPostgres,
   connectRedis,
   createLogger,
+  createRedisShipPublisher,
   createTokenVerifier,
   type Ledger,
   loadConfig,
@@ -90,6 +91,9 @@ const stores = db
       fencing: createRegionFencing(db),
     }
   : {};
+// ZONE_WRITE_BEHIND=true: ship states go to the write-behind stream under the prefix (a persistence
+// process with STARLANE_KEY_PREFIX=<prefix> writes them to ZONE_DATABASE_URL), as main.ts does.
+const publisher = env.ZONE_WRITE_BEHIND === "true" ? createRedisShipPublisher(redis, { prefix }) : undefined;
 const board = new RedisZoneStatusBoard(redis, { prefix });
 const zone = createZoneServer(
   {
@@ -106,6 +110,7 @@ const zone = createZoneServer(
     zones: board,
     relocations: new RedisRelocationBoard(redis, { prefix }),
     ...stores,
+    ...(publisher ? { publisher } : {}),
   },
   config,
 );
@@ -236,6 +241,7 @@ if (profiler) {
 }
 await status.stop();
 await zone.close();
+await publisher?.close();
 await db?.end();
 redis.disconnect();
 process.exit(0);
