@@ -346,6 +346,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
       gateMatchmaking(transport.app, (roomId) => rooms.has(roomId), {
         expecting: (roomId) => takeover?.expecting(roomId) ?? false,
+        verifier: deps.verifier,
         opened,
         // At most about one lease: world entry gives a seat reservation 3 s by default.
         waitMs: Math.min(timing.ttlMs, 2500),
