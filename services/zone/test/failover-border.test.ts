@@ -107,10 +107,6 @@ test("kill -9 while ships cross the dead zone's border both ways: one owner per 
       () => pilots.filter((p) => (p.link?.handoffs ?? 0) >= 3).length >= ids.length / 2,
       40_000,
     );
-    // Inputs applied by the survivor from here on are above what each pilot saw acknowledged now.
-    const ackBefore = new Map(pilots.map((p) => [p.id, p.link!.ack]));
-    const before = (await survivor.stats()).metrics;
-    const appliedBefore = counter(before, "starlane_zone_inputs_applied_total");
     // The moment handoffs are in flight both ways: one of the survivor's ships handed to the victim
     // (its pilot is switching over: the victim took it, quite likely after its last snapshot), and one
     // of the victim's ships past the border and the handoff hysteresis (50), its offer started (a
@@ -135,13 +131,17 @@ test("kill -9 while ships cross the dead zone's border both ways: one owner per 
     const killedAt = Date.now();
     victim.kill("SIGKILL");
     alive = [survivor];
+    // Inputs the survivor applies from here on are above what each pilot saw acknowledged now (or
+    // above its restored ship's ack; see the check below).
+    const ackAtKill = new Map(pilots.map((p) => [p.id, p.link!.ack]));
+    const before = (await survivor.stats()).metrics;
+    const appliedBefore = counter(before, "starlane_zone_inputs_applied_total");
     const switching = pilots.filter((p) => p.link!.switching).length;
     const roomsAtKill = pilots.map(
       (p) =>
         `${p.id}@${p.link!.room.roomId.slice(7)}:${Math.round(regionView(p.link!.room)?.ships.get(p.id)?.x ?? 0)}/${p.link!.handoffs}`,
     );
     // A pilot the kill cut off comes back by itself; one on the survivor's side flies on.
-    const ackAtKill = new Map(pilots.map((p) => [p.id, p.link!.ack]));
     const flying = (p: Pilot) =>
       p.resumedAt > 0 || (p.droppedAt === 0 && !p.link!.switching && p.link!.ack > ackAtKill.get(p.id)! + 5);
     await waitFor("every pilot to fly again", () => pilots.every(flying), 30_000).catch((err) => {
@@ -188,17 +188,27 @@ test("kill -9 while ships cross the dead zone's border both ways: one owner per 
     for (const a of stats.acted.filter((x) => x.region === VICTIM))
       assert.ok(a.first > killedAt, `the survivor acted on ${VICTIM} only after the kill (${a.first - killedAt} ms)`);
     assert.equal(counter(stats.metrics, "starlane_zone_takeovers_total"), 1);
-    // At most once: the survivor applied no more inputs since `appliedBefore` than were sent above
-    // what each pilot saw acknowledged then (or above its restored ship's ack, if lower).
+    // At most once: since the kill the survivor applied no more inputs than were sent above what each
+    // pilot saw acknowledged at the kill, or above its restored ship's ack if lower (the dead zone's
+    // inputs after its snapshot, re-sent). A ship restored from its row starts at ack 0: then at most
+    // the 32 inputs a link keeps are re-sent from below the ack at the kill.
     const applied = counter(stats.metrics, "starlane_zone_inputs_applied_total") - appliedBefore;
-    const fresh = pilots.reduce((n, p) => n + p.lastSeq - Math.min(ackBefore.get(p.id)!, ...p.restoredAcks), 0);
+    const fresh = pilots.reduce((n, p) => {
+      const restored = p.restoredAcks.filter((a) => a > 0);
+      const fromRow = p.restoredAcks.includes(0) ? 32 : 0;
+      return n + p.lastSeq - Math.min(ackAtKill.get(p.id)!, ...restored) + fromRow;
+    }, 0);
     assert.ok(applied <= fresh, `applied ${applied} <= sent above the acks ${fresh}`);
     await assertHoldingsKept(pool, pilots, committed as Map<string, Holdings>, killedAt);
     const aborts = (m: string) => counter(m, "starlane_zone_handoffs_aborted_total", `region="${SURVIVOR}"`);
     const toDead = aborts(stats.metrics) - aborts(before);
     console.log(
       `# border kill -9: past the border at the kill ${JSON.stringify(atKill)}, ${switching} pilot(s) switching, ` +
-        `${toDead} survivor offers unanswered by the dead zone; resume ` +
+        `${toDead} survivor offers unanswered by the dead zone; dropped inputs ${stats.metrics
+          .split("\n")
+          .filter((l) => l.startsWith("starlane_zone_inputs_dropped_total{"))
+          .map((l) => l.replace(/.*reason="([^"]*)".* (\d+)$/, "$1=$2"))
+          .join(",")}; resume ` +
         `${pilots.map((p) => (p.resumedAt ? ((p.resumedAt - killedAt) / 1000).toFixed(2) : "-")).join(" ")} s; applied ${applied} of ${fresh}; ${roomsAtKill.join(" ")}; closes ${pilots.map((p) => p.closeCodes.join("/") || "-").join(" ")}`,
     );
   } finally {
