@@ -30,6 +30,12 @@ interface Run {
   dualOwners: number;
   staleWritesAccepted: number;
   /** Where staleWritesAccepted comes from, and what PostgreSQL refused (the other side). */
+  /** Inputs applied in the victim's regions after the fault, and the at-most-once bound for them. */
+  inputsAppliedAfterFault?: number;
+  inputsBound?: number;
+  /** Accounts and screens that showed other credits or cargo than the ledger committed, after the fault. */
+  holdingsChanged?: number;
+  sellers?: number;
   staleWritesBreakdown?: {
     redisSnapshots: number;
     postgresShipRows: number;
@@ -43,7 +49,7 @@ interface Run {
 }
 
 const describe = (r: Run) =>
-  `${r.fault === "kill" ? "SIGKILL" : "SIGSTOP past the lease"}: ${r.resumed}/${r.bots} bots back, resume p50 ${r.resumeP50S} s p99 ${r.resumeP99S} s, movement lost p50 ${r.movementLostP50S} s p99 ${r.movementLostP99S} s, dual owners ${r.dualOwners}, stale writes accepted ${r.staleWritesAccepted}, spurious takeovers ${r.spuriousTakeovers} in ${r.calmSeconds} s (lease TTL ${r.ttlMs} ms, snapshots every ${r.snapshotMs} ms; load ${r.loadCalm} calm, ${r.loadFault} after the fault)`;
+  `${r.fault === "kill" ? "SIGKILL" : "SIGSTOP past the lease"}: ${r.resumed}/${r.bots} bots back, resume p50 ${r.resumeP50S} s p99 ${r.resumeP99S} s, movement lost p50 ${r.movementLostP50S} s p99 ${r.movementLostP99S} s, dual owners ${r.dualOwners}, stale writes accepted ${r.staleWritesAccepted}, spurious takeovers ${r.spuriousTakeovers} in ${r.calmSeconds} s, inputs applied after the fault ${r.inputsAppliedAfterFault} (at most once: <= ${r.inputsBound}), holdings changed ${r.holdingsChanged} (${r.sellers} bots sold through the ledger before the fault) (lease TTL ${r.ttlMs} ms, snapshots every ${r.snapshotMs} ms; load ${r.loadCalm} calm, ${r.loadFault} after the fault)`;
 
 const staleNote = (r: Run) => {
   const b = r.staleWritesBreakdown;
