@@ -247,7 +247,13 @@ const result = {
   movementLostP50S: +q(lostS, 0.5).toFixed(2),
   movementLostP99S: +q(lostS, 0.99).toFixed(2),
   dualOwners: ss.two + (FAULT === "stop" ? sv.two : 0) + overlaps,
-  dualOwnersBreakdown: { survivorShips: ss.two, victimShips: FAULT === "stop" ? sv.two : 0, regionOverlaps: overlaps },
+  dualOwnersBreakdown: {
+    survivorShips: ss.two,
+    victimShips: FAULT === "stop" ? sv.two : 0,
+    regionOverlaps: overlaps,
+    // Not counted: the room was fenced while the detector read the record (a stalled host).
+    fencedDuringRead: ss.fencedDuringRead + (FAULT === "stop" ? sv.fencedDuringRead : 0),
+  },
   staleWritesAccepted: stale + pgStale.shipRows + pgStale.trades,
   staleWritesBreakdown: {
     redisSnapshots: stale,

@@ -23,6 +23,8 @@ export interface ZoneNode {
     two: number;
     none: number;
     samples: number;
+    /** Samples not judged: the room was fenced while the ownership record was being read. */
+    fencedDuringRead: number;
     detail: string[];
     metrics: string;
     /** When this process acted on each region (first and last tick seen, wall ms), per epoch. */

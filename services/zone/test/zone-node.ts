@@ -133,7 +133,7 @@ if (profiler) {
 }
 
 const watch = (env.ZONE_WATCH ?? "").split(",").filter(Boolean);
-const violations = { two: 0, none: 0, unrecorded: 0, samples: 0 };
+const violations = { two: 0, none: 0, unrecorded: 0, samples: 0, fencedDuringRead: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
@@ -158,7 +158,10 @@ const sample = async () => {
       // its fence, and another zone may have taken the region over meanwhile. That room stopped
       // acting before the lease could expire, so the newer record is no second owner. A room that
       // acts both before and after the read was acting when the record was read.
-      if (!zone.acting(b.room.roomId)) continue;
+      if (!zone.acting(b.room.roomId)) {
+        violations.fencedDuringRead++;
+        continue;
+      }
       if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
         continue;
       // No record at all is Redis having lost it (restarted empty), not a second owner: counted apart.
