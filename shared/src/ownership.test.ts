@@ -52,6 +52,22 @@ for (const [name, make] of [
       assert.deepEqual(await o.move("s", "region-2-1", 2, ""), { region: "", version: 3 });
     });
 
+    test("shipsIn names the ships whose record names the region, as moves leave them", async () => {
+      const o = make();
+      await o.move("s", "", 0, "a");
+      await o.move("t", "", 0, "a");
+      await o.move("u", "", 0, "b");
+      assert.deepEqual((await o.shipsIn("a")).sort(), ["s", "t"]);
+      await o.move("s", "a", 1, "b");
+      assert.equal(await o.move("t", "a", 0, "b"), null, "a refused move changes nothing");
+      await o.move("u", "b", 1, "b");
+      assert.deepEqual(await o.shipsIn("a"), ["t"]);
+      assert.deepEqual((await o.shipsIn("b")).sort(), ["s", "u"]);
+      await o.move("t", "a", 1, "");
+      assert.deepEqual(await o.shipsIn("a"), []);
+      assert.deepEqual(await o.shipsIn(""), [], "released ships are in no region");
+    });
+
     test("a move from a stale region or version is refused (a replayed or raced handoff)", async () => {
       const o = make();
       await o.move("s", "", 0, "a");

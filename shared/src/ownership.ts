@@ -35,6 +35,11 @@ export interface ShipOwnership {
    */
   move(ship: string, from: string, version: number, to: string): Promise<OwnerRecord | null>;
   /**
+   * The ships whose record names `region` now (as the moves left them). A takeover finds with it
+   * the ships a dead owner took after its last snapshot (a handoff it accepted, a player who joined).
+   */
+  shipsIn(region: string): Promise<string[]>;
+  /**
    * Calls `listener` with every successful change made after the returned promise resolves, by any
    * process sharing the records; a refused move publishes nothing. Resolves the unsubscribe.
    *
@@ -68,6 +73,11 @@ export class LocalShipOwnership implements ShipOwnership {
     return { ...next };
   }
 
+  async shipsIn(region: string): Promise<string[]> {
+    if (region === "") return []; // released: in no region
+    return [...this.#records].filter(([, r]) => r.region === region).map(([ship]) => ship);
+  }
+
   async watch(listener: OwnershipListener): Promise<() => Promise<void>> {
     // A wrapper, so the same function watching twice is two subscriptions.
     const own: OwnershipListener = (c) => listener(c);
@@ -78,15 +88,21 @@ export class LocalShipOwnership implements ShipOwnership {
   }
 }
 
-// KEYS[1] record hash; ARGV from, version, to, ttl seconds, channel, ship. Returns the new version or
-// -1. The event is published by the same script as the compare-and-set, so a change and its event can
-// never disagree (no event without the change, no change without the event).
+// KEYS[1] record hash, KEYS[2] / KEYS[3] the ship sets of regions `from` / `to`; ARGV from, version,
+// to, ttl seconds, channel, ship. Returns the new version or -1. The event is published by the same
+// script as the compare-and-set, so a change and its event can never disagree (no event without the
+// change, no change without the event), and the region sets always follow the records.
 const MOVE = `
 local region = redis.call('HGET', KEYS[1], 'region') or ''
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if region ~= ARGV[1] or version ~= tonumber(ARGV[2]) then return -1 end
 redis.call('HSET', KEYS[1], 'region', ARGV[3], 'version', version + 1)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+if ARGV[1] ~= '' then redis.call('SREM', KEYS[2], ARGV[6]) end
+if ARGV[3] ~= '' then
+  redis.call('SADD', KEYS[3], ARGV[6])
+  redis.call('EXPIRE', KEYS[3], tonumber(ARGV[4]))
+end
 redis.call('PUBLISH', ARGV[5], cjson.encode({ ship = ARGV[6], from = ARGV[1], to = ARGV[3], version = version + 1 }))
 return version + 1
 `;
@@ -95,6 +111,8 @@ return version + 1
 const RECORD_TTL_S = 7 * 24 * 3600;
 
 export const shipOwnerKey = (prefix: string, ship: string) => `${prefix}ship:${ship}:owner`;
+/** The set of ships whose record names `region`. */
+export const regionShipsKey = (prefix: string, region: string) => `${prefix}region:${region}:ships`;
 /** The pub/sub channel every change of every ship's record is published on. */
 export const ownershipChannel = (prefix: string) => `${prefix}ownership`;
 
@@ -134,8 +152,24 @@ export class RedisShipOwnership implements ShipOwnership {
   async move(ship: string, from: string, version: number, to: string): Promise<OwnerRecord | null> {
     const key = shipOwnerKey(this.#prefix, ship);
     const channel = ownershipChannel(this.#prefix);
-    const v = (await this.#redis.eval(MOVE, 1, key, from, String(version), to, RECORD_TTL_S, channel, ship)) as number;
+    const sets = [regionShipsKey(this.#prefix, from), regionShipsKey(this.#prefix, to)];
+    const v = (await this.#redis.eval(
+      MOVE,
+      3,
+      key,
+      ...sets,
+      from,
+      String(version),
+      to,
+      RECORD_TTL_S,
+      channel,
+      ship,
+    )) as number;
     return v < 0 ? null : { region: to, version: v };
+  }
+
+  shipsIn(region: string): Promise<string[]> {
+    return this.#redis.smembers(regionShipsKey(this.#prefix, region));
   }
 
   watch(listener: OwnershipListener): Promise<() => Promise<void>> {

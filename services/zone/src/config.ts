@@ -9,7 +9,10 @@ export const zoneConfig = {
     "STARLANE_ZONE_PUBLIC_ADDRESS",
     "host:port clients use to reach this zone (default: host:port it listens on)",
   ),
-  zoneId: setting.string("STARLANE_ZONE_ID", "unique name of this zone process (default: random)"),
+  zoneId: setting.string(
+    "STARLANE_ZONE_ID",
+    "prefix of this zone process's id (default: zone); each process adds a random suffix, so a restarted process is a new zone",
+  ),
   regions: setting.string(
     "STARLANE_ZONE_REGIONS",
     'regions to claim: "all" or a list like "0-0,1-0" (col-row); unclaimable ones are skipped',

@@ -266,13 +266,34 @@ export class ShipCustody implements RemoteRoom {
    * neighbour's and a ship that left the world stays gone: every ship ends with exactly one owner.
    * Credits and cargo come from the ship's stored row when the ledger committed more than the
    * snapshot knew. A restored ship waits for its player like a handed-in one. A ship whose record
-   * names this region but is not in the snapshot (it came in after it) is loaded from its row when
-   * its player joins. Resolves how many ships were restored.
+   * names this region but is not in the snapshot (the dead owner accepted it from a neighbour, or
+   * its player joined, after the snapshot) comes from its stored row: otherwise it would have no
+   * owner until its player came back. Resolves how many ships were restored.
    */
   async restore(ships: SnapshotShip[], concurrency = 8): Promise<number> {
     const o = this.#o;
     let restored = 0;
-    const queue = [...ships];
+    const queue: (SnapshotShip | string)[] = [...ships];
+    const inSnapshot = new Set(ships.map((s) => s.id));
+    for (const id of await o.ownership.shipsIn(o.roomId).catch(() => [])) if (!inSnapshot.has(id)) queue.push(id);
+    // After the snapshot: the row is all there is (movement since its last save is lost).
+    const fromRow = async (id: string) => {
+      const rec = await o.ownership.get(id);
+      if (rec?.region !== o.roomId) return;
+      const stored = await o.ships.load(id);
+      if (!stored || o.sim.ships.has(id)) return; // never stored: its player's join creates it
+      const taken = await o.ownership.move(id, rec.region, rec.version, o.roomId);
+      if (!taken || o.sim.ships.has(id)) return;
+      spawnShip(o.sim, { ...stored, id, name: id });
+      o.saver?.adopt(id, stored);
+      this.#held.set(id, {
+        phase: "owned",
+        version: taken.version,
+        retryAt: 0,
+        arrival: { handoff: "restored", expires: o.clock.now() + ARRIVAL_WAIT_MS },
+      });
+      restored++;
+    };
     const one = async (snap: SnapshotShip) => {
       const { version, ledgerVersion, ...ship } = snap;
       const rec = await o.ownership.get(ship.id);
@@ -299,8 +320,9 @@ export class ShipCustody implements RemoteRoom {
     };
     const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        await one(next).catch((err) =>
-          o.log.warn({ err, player: next.id, region: o.roomId }, "could not restore a ship"),
+        const id = typeof next === "string" ? next : next.id;
+        await (typeof next === "string" ? fromRow(next) : one(next)).catch((err) =>
+          o.log.warn({ err, player: id, region: o.roomId }, "could not restore a ship"),
         );
       }
     });

@@ -6,7 +6,16 @@
 // - Frames: every inbound WebSocket frame of a seated client passes the rate limit, the size limit
 //   and the frame-type check before Colyseus decodes it; what we send is counted per tick.
 import { type Client, CloseCode as ColyseusCloseCode, matchMaker, type Room, ServerError } from "@colyseus/core";
-import { type App, CloseCode, ErrorCode, type Logger, reply } from "@starlane/shared";
+import {
+  type AccessClaims,
+  type App,
+  CloseCode,
+  ErrorCode,
+  type Logger,
+  reply,
+  StarlaneError,
+  type TokenVerifier,
+} from "@starlane/shared";
 import type { ZoneMetrics } from "./metrics.js";
 
 const refusal = (code: "STARLANE_ERR_ROOM_CREATION_REFUSED" | "STARLANE_ERR_REGION_UNAVAILABLE") =>
@@ -14,6 +23,20 @@ const refusal = (code: "STARLANE_ERR_ROOM_CREATION_REFUSED" | "STARLANE_ERR_REGI
 
 /** A region room opened any other way than by the zone itself. */
 export const creationRefused = () => refusal("STARLANE_ERR_ROOM_CREATION_REFUSED");
+
+/**
+ * The claims of a matchmaking request's access token. Matchmaking is an HTTP request: a refusal
+ * carries the catalogue's HTTP status and code (401 STARLANE_ERR_UNAUTHORIZED, or 503 while the
+ * verifier has never had login's keys).
+ */
+export async function authorize(verifier: TokenVerifier, token: string | undefined): Promise<AccessClaims> {
+  try {
+    return await verifier.verify(token);
+  } catch (err) {
+    const code: ErrorCode = err instanceof StarlaneError ? err.code : "STARLANE_ERR_UNAUTHORIZED";
+    throw new ServerError(ErrorCode[code].status, code);
+  }
+}
 
 /**
  * Region rooms the zone is opening right now: each permit lets exactly one room with that id exist,
@@ -53,6 +76,8 @@ export class OpenPermits {
  */
 export interface OpeningSoon {
   expecting(roomId: string): boolean;
+  /** Checks the request's access token before it is held: only a player may wait for a room. */
+  verifier: TokenVerifier;
   /** Resolves true once the room is open here, false after `ms`. */
   opened(roomId: string, ms: number): Promise<boolean>;
   waitMs: number;
@@ -82,8 +107,12 @@ export function gateMatchmaking(app: App, holds: (roomId: string) => boolean, so
   const inner = controller.invokeMethod;
   controller.invokeMethod = async function gated(method, roomName, clientOptions, authOptions) {
     if (method !== "joinById") throw refusal("STARLANE_ERR_ROOM_CREATION_REFUSED");
-    if (!holds(roomName) && !(soon?.expecting(roomName) && (await soon.opened(roomName, soon.waitMs)))) {
-      throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
+    if (!holds(roomName)) {
+      if (!soon?.expecting(roomName)) throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
+      // A request without a valid token is refused at once, not held: no one but a player can make
+      // the zone keep a request open while a region is restored.
+      await authorize(soon.verifier, authOptions?.token);
+      if (!(await soon.opened(roomName, soon.waitMs))) throw refusal("STARLANE_ERR_REGION_UNAVAILABLE");
     }
     return inner.call(controller, method, roomName, clientOptions, authOptions);
   };

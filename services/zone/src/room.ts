@@ -20,7 +20,7 @@ import {
 } from "@starlane/shared";
 import { callAnyRoom, callRoom } from "./call-room.js";
 import { type Redirect, type ResumeAnswer, ShipCustody, systemClock } from "./custody.js";
-import { creationRefused, FrameGate } from "./gate.js";
+import { authorize, creationRefused, FrameGate } from "./gate.js";
 import {
   applyHit,
   type Ghost,
@@ -69,15 +69,7 @@ export function boundRegionRoom(ctx: RoomContext): typeof RegionRoom {
     override ctx = ctx;
     // Colyseus calls the static onAuth unbound during matchmaking (the HTTP request carrying the
     // token), so it closes over ctx instead of using `this`.
-    static override onAuth = async (token: string): Promise<AccessClaims> => {
-      try {
-        return await ctx.verifier.verify(token);
-      } catch (err) {
-        // Matchmaking is an HTTP request: the refusal carries the catalogue's HTTP status and code.
-        const code: ErrorCode = err instanceof StarlaneError ? err.code : "STARLANE_ERR_UNAUTHORIZED";
-        throw new ServerError(ErrorCodes[code].status, code);
-      }
-    };
+    static override onAuth = (token: string): Promise<AccessClaims> => authorize(ctx.verifier, token);
   };
 }
 

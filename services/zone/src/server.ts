@@ -139,7 +139,10 @@ export function wantedRegions(config: ZoneConfig): string[] {
 let running: ZoneServer | undefined;
 
 export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneTestOptions = {}): ZoneServer {
-  const zoneId = config.zoneId ?? `zone-${randomBytes(4).toString("hex")}`;
+  // Every process is a new zone, even under an operator's fixed STARLANE_ZONE_ID: a restarted process
+  // must never renew or re-claim its predecessor's leases at their epochs (the directory hands a zone
+  // back its own live claim), so the id always ends in this instance's random suffix.
+  const zoneId = `${config.zoneId ?? "zone"}-${randomBytes(4).toString("hex")}`;
   const log = deps.log.child({ zone: zoneId });
   const registry = deps.registry ?? createRegistry("zone", { zone: zoneId });
   const world = worldFromConfig(config);
@@ -346,6 +349,7 @@ export function createZoneServer(deps: ZoneDeps, config: ZoneConfig, test: ZoneT
       // Clients take seats only in the rooms this zone opened for regions it holds (see gate.ts).
       gateMatchmaking(transport.app, (roomId) => rooms.has(roomId), {
         expecting: (roomId) => takeover?.expecting(roomId) ?? false,
+        verifier: deps.verifier,
         opened,
         // At most about one lease: world entry gives a seat reservation 3 s by default.
         waitMs: Math.min(timing.ttlMs, 2500),

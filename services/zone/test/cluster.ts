@@ -23,11 +23,15 @@ export interface ZoneNode {
     two: number;
     none: number;
     samples: number;
+    /** Samples not judged: the room was fenced while the ownership record was being read. */
+    fencedDuringRead: number;
     detail: string[];
     metrics: string;
     /** When this process acted on each region (first and last tick seen, wall ms), per epoch. */
     acted: { region: string; epoch: number; first: number; last: number }[];
     regions: { region: string; epoch: number }[];
+    /** Every copy of a watched ship this process simulates, room by room. */
+    held: { room: string; id: string; owns: boolean; version?: number; acting: boolean }[];
   }>;
 
   /** A trade desk call on room `roomId` made from this process (needs ZONE_DATABASE_URL): its answer. */
@@ -209,6 +213,10 @@ export class Pilot {
   tries = 0;
   /** The acknowledged sequence in the first state after re-joining (the restored ship's). */
   restoredAck = -1;
+  /** The close code of each connection lost. */
+  readonly closeCodes: number[] = [];
+  /** The same at every re-join, in order (a pilot can drop more than once). */
+  readonly restoredAcks: number[] = [];
   lastSeq = 0;
   lastError = "";
   #timer: NodeJS.Timeout | undefined;
@@ -229,25 +237,72 @@ export class Pilot {
     /** The zones to try, in order (world entry's owner first, where the caller knows it). */
     readonly urls: () => string[] | Promise<string[]>,
     readonly backoff = { baseMs: 200, capMs: 2000 },
+    /**
+     * The region to join, as world entry names it (where the ship's ownership record says, for a
+     * pilot whose loop crosses borders); `region` when not given.
+     */
+    readonly locate?: () => Promise<string>,
   ) {}
 
+  /** What the player's screen shows of its own ship (not a ghost's): each change, in order. */
+  readonly screens: { at: number; credits: number; cargo: number }[] = [];
+
+  /** Seats the pilot at `url` (following a redirect to the room that owns the ship) once it shows the ship. */
   async join(url: string): Promise<SdkRoom> {
     const client = new Client(url);
     client.auth.token = await this.tokens.sign({ sub: this.id, name: this.id });
-    const room = (await client.joinById<RegionView>(this.region, {})) as SdkRoom;
+    const region = (await this.locate?.().catch(() => undefined)) ?? this.region;
+    const room = (await client.joinById<RegionView>(region, {})) as SdkRoom;
     room.reconnection.maxRetries = 0;
     attachRegion(room, { self: this.id });
+    this.#watch(room);
+    // Follows handoffs (and a redirect to the owner's room) from the first frame.
+    if (!this.link) {
+      this.link = new ShipLink(client, room, this.id, {
+        onRoom: (r) => {
+          r.reconnection.maxRetries = 0;
+          this.#watch(r);
+        },
+        // As the browser client does: a handoff it could not follow (the new zone died) means leaving
+        // the old room (the ship is not there any more) and coming back through world entry.
+        onError: () => {
+          if (!this.#stopped) this.link?.room.leave(true).catch(() => {});
+        },
+      });
+    } else this.link.attach(room);
+    const link = this.link;
     try {
-      await waitFor(`${this.id} first state`, () => regionView(room)?.ships.has(this.id));
+      await waitFor(`${this.id} first state`, () => !link.switching && this.#own() !== undefined);
     } catch (err) {
       // Seated but no state yet (a loaded machine): leave, or the next try finds the ship seated here.
-      await room.leave(true).catch(() => {});
+      await link.room.leave(true).catch(() => {});
+      if (link.room !== room) await room.leave(true).catch(() => {});
       throw err;
     }
-    room.onLeave(() => this.#lost());
-    if (!this.link) this.link = new ShipLink(client, room, this.id);
-    else this.link.attach(room);
-    return room;
+    this.#see();
+    return link.room;
+  }
+
+  /** The pilot's own ship as its current room shows it (undefined while only a ghost is shown). */
+  #own() {
+    const s = regionView(this.link?.room)?.ships.get(this.id);
+    return s && s.ghost !== true ? s : undefined;
+  }
+
+  #see() {
+    const s = this.#own();
+    const last = this.screens.at(-1);
+    if (s && (last?.credits !== s.credits || last.cargo !== s.cargo))
+      this.screens.push({ at: Date.now(), credits: s.credits, cargo: s.cargo });
+  }
+
+  /** Losing the room the link is in is losing the connection; leaving one behind in a handoff is not. */
+  #watch(room: SdkRoom) {
+    room.onLeave((code) => {
+      if (this.link?.room !== room) return;
+      this.closeCodes.push(code);
+      this.#lost();
+    });
   }
 
   fly() {
@@ -256,6 +311,7 @@ export class Pilot {
       const link = this.link;
       const s = regionView(link?.room)?.ships.get(this.id);
       if (!link || !s || this.dropped) return;
+      this.#see();
       this.lastTick = Math.max(this.lastTick, regionView(link.room)!.tick);
       let target = loop[this.#w % loop.length]!;
       if (Math.hypot(target.x - s.x, target.y - s.y) < 80) target = loop[++this.#w % loop.length]!;
@@ -267,6 +323,16 @@ export class Pilot {
         // the socket is closing: the reconnect below takes over
       }
     }, 50);
+  }
+
+  /** Stops steering and sends a last input with the engine off, staying seated (the ship coasts to a stop). */
+  halt() {
+    clearInterval(this.#timer);
+    try {
+      if (this.link && !this.dropped) this.lastSeq = this.link.send({ thrust: 0, turn: 0, fire: false });
+    } catch {
+      // closing: nothing to stop
+    }
   }
 
   stop() {
@@ -295,6 +361,7 @@ export class Pilot {
           const room = await this.join(url);
           this.rejoinedAt = Date.now();
           this.restoredAck = regionView(room)!.ships.get(this.id)!.ack;
+          this.restoredAcks.push(this.restoredAck);
           this.resumedTick = regionView(room)!.tick;
           this.dropped = false;
           this.link!.resend();

@@ -10,17 +10,21 @@
 //   again at epochs above every earlier one (floored by PostgreSQL's region_epochs), the bots fly again.
 // - in the kill -9 case, a seat the dead zone reserved and a reconnection token from its room, replayed
 //   at the new owner, are refused with documented codes and make no second ship.
-// (A zone cut off from Redis only: failover-cut.test.ts.) The long version with many bots is `npm run bench -- --only failover`.
+// In each, ships are PostgreSQL rows (the ledger's accounts); half the players sell their hold through
+// the ledger before the fault, and after it every screen and account shows exactly what was committed
+// (holdings.ts). (A zone cut off from Redis only: failover-cut.test.ts; handoffs in flight across the
+// dead zone's border: failover-border.test.ts.) The long version with many bots is `npm run bench -- --only failover`.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { after, before, test } from "node:test";
 import { Client } from "@colyseus/sdk";
-import { connectRedis, type StoredShip } from "@starlane/shared";
-import { createTestDatabase, TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
+import { connectRedis } from "@starlane/shared";
+import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, Pilot, ship, startNode, type ZoneNode } from "./cluster.js";
+import { counter, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { accountsDatabase, assertHoldingsKept, besideStation, commitBeforeFault, openAccount } from "./holdings.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -51,6 +55,7 @@ after(async () => {
     if (keys.length > 0) await redis.del(...keys);
   }
   redis.disconnect();
+  for (const d of databases) await d.drop();
 });
 
 const freePort = (): Promise<number> =>
@@ -62,8 +67,31 @@ const freePort = (): Promise<number> =>
     srv.on("error", reject);
   });
 
-async function start(prefix: string, regions: string, ships: StoredShip[], watch: string[] = []) {
-  const n = await startNode({ prefix, regions, jwks: tokens.jwks, ships, watch, env });
+const databases: { drop(): Promise<void> }[] = [];
+
+/** A database whose accounts are the players' ships beside the region's station, with ore and credits. */
+async function withAccounts(ids: string[]) {
+  const database = await accountsDatabase();
+  databases.push(database);
+  for (const [i, id] of ids.entries())
+    await openAccount(database.pool, {
+      id,
+      region: REGION,
+      ...besideStation(REGION, i),
+      cargo: 10 + i,
+      credits: 7 * i,
+    });
+  return database;
+}
+
+async function start(prefix: string, regions: string, databaseUrl: string, watch: string[] = []) {
+  const n = await startNode({
+    prefix,
+    regions,
+    jwks: tokens.jwks,
+    watch,
+    env: { ...env, ZONE_DATABASE_URL: databaseUrl },
+  });
   nodes.push(n);
   return n;
 }
@@ -72,12 +100,13 @@ test("kill -9 of a zone: the other zone takes its region over from the snapshot 
   const prefix = testRedisPrefix();
   prefixes.push(prefix);
   const ids = Array.from({ length: 6 }, (_, i) => `kill-${i}`);
-  const ships = ids.map((id, i) => ship(id, 2700 + i * 100, 2800));
-  const a = await start(prefix, "1-1", ships, ids);
-  const b = await start(prefix, "2-1", ships, ids);
+  const database = await withAccounts(ids);
+  const a = await start(prefix, "1-1", database.url, ids);
+  const b = await start(prefix, "2-1", database.url, ids);
   let alive = [b];
   const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => alive.map((n) => n.url)));
   for (const p of pilots) await p.join(a.url);
+  const committed = await commitBeforeFault(database.pool, pilots);
   for (const p of pilots) p.fly();
   // Let a few snapshots be written while they fly.
   await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
@@ -116,6 +145,7 @@ test("kill -9 of a zone: the other zone takes its region over from the snapshot 
       10_000,
     );
     stats = await b.stats();
+    await assertHoldingsKept(database.pool, pilots, committed, killedAt);
   } finally {
     for (const p of pilots) p.stop();
     alive = [];
@@ -140,12 +170,13 @@ test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the wok
   const prefix = testRedisPrefix();
   prefixes.push(prefix);
   const ids = ["stop-0", "stop-1"];
-  const ships = ids.map((id, i) => ship(id, 2800 + i * 200, 3000));
-  const a = await start(prefix, "1-1", ships, ids);
-  const b = await start(prefix, "2-1", ships, ids);
+  const database = await withAccounts(ids);
+  const a = await start(prefix, "1-1", database.url, ids);
+  const b = await start(prefix, "2-1", database.url, ids);
   let alive = [b];
   const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => alive.map((n) => n.url)));
   for (const p of pilots) await p.join(a.url);
+  const committed = await commitBeforeFault(database.pool, pilots);
   for (const p of pilots) p.fly();
   await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
   await new Promise((r) => setTimeout(r, 600));
@@ -153,6 +184,7 @@ test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the wok
   const epochBefore = before.regions.find((r) => r.region === REGION)!.epoch;
   let sa: Awaited<ReturnType<ZoneNode["stats"]>>;
   let sb: typeof sa;
+  const stoppedAt = Date.now();
   try {
     a.kill("SIGSTOP");
     await waitFor(
@@ -177,6 +209,8 @@ test("SIGSTOP past the lease, then SIGCONT: the region is taken over and the wok
     // Give the woken zone time to do whatever it would do.
     await new Promise((r) => setTimeout(r, 1500));
     [sa, sb] = [await a.stats(), await b.stats()];
+    // The woken zone wrote nothing over the accounts either.
+    await assertHoldingsKept(database.pool, pilots, committed, stoppedAt);
   } finally {
     a.kill("SIGCONT");
     for (const p of pilots) p.stop();
@@ -218,21 +252,22 @@ test("Redis restarted empty: the zones claim their regions again above every ear
       ),
     10_000,
   );
-  const database = await createTestDatabase();
   const prefix = testRedisPrefix();
-  const ids = ["flush-0", "flush-1"];
-  const ships = ids.map((id, i) => ship(id, 2800 + i * 200, 3000));
+  const ids = ["flush-0", "flush-1", "flush-2"];
+  const database = await withAccounts(ids);
   const own = { ...env, REDIS_URL: url, ZONE_DATABASE_URL: database.url };
-  const a = await startNode({ prefix, regions: "1-1", jwks: tokens.jwks, ships, watch: ids, env: own });
-  const b = await startNode({ prefix, regions: "2-1", jwks: tokens.jwks, ships, watch: ids, env: own });
+  const a = await startNode({ prefix, regions: "1-1", jwks: tokens.jwks, watch: ids, env: own });
+  const b = await startNode({ prefix, regions: "2-1", jwks: tokens.jwks, watch: ids, env: own });
   nodes.push(a, b);
   let alive = [a, b];
   const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => alive.map((n) => n.url)));
   try {
     for (const p of pilots) await p.join(a.url);
+    const committed = await commitBeforeFault(database.pool, pilots);
     for (const p of pilots) p.fly();
     await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
     const before = [...(await a.stats()).regions, ...(await b.stats()).regions];
+    const flushedAt = Date.now();
     server.kill("SIGKILL");
     await once(server, "exit");
     server = startRedis();
@@ -254,12 +289,12 @@ test("Redis restarted empty: the zones claim their regions again above every ear
       }
     }
     assert.equal(sa.two + sb.two, 0, [...sa.detail, ...sb.detail].join("\n"));
+    await assertHoldingsKept(database.pool, pilots, committed, flushedAt);
   } finally {
     for (const p of pilots) p.stop();
     alive = [];
     await a.quit();
     await b.quit();
     server.kill("SIGKILL");
-    await database.drop();
   }
 });

@@ -2,7 +2,8 @@
 // then restores; its presence, listings, leases and snapshots all go through it). It fences itself
 // before its lease can expire, the other zone takes the region over and every bot flies again with
 // no input applied twice; restored, the cut-off zone holds nothing, wrote no snapshot over the new
-// owner's, and the region's room listing stays the new owner's. The detectors (each zone checks the
+// owner's, and the region's room listing stays the new owner's. Ships are PostgreSQL rows: what the
+// ledger committed before the cut (sales) is on every screen and account after it. The detectors (each zone checks the
 // ship records every 25 ms and records when it acted on each region) find no second owner.
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -11,7 +12,8 @@ import { after, before, test } from "node:test";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, ownerFirst, Pilot, ship, startNode, type ZoneNode } from "./cluster.js";
+import { counter, ownerFirst, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { accountsDatabase, assertHoldingsKept, besideStation, commitBeforeFault, openAccount } from "./holdings.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -88,21 +90,32 @@ async function redisProxy() {
 test("a zone cut off from Redis only fences itself before its lease expires; the other zone takes over; restored, it writes nothing", async () => {
   const proxy = await redisProxy();
   const ids = ["cut-0", "cut-1", "cut-2"];
-  const ships = ids.map((id, i) => ship(id, 2800 + i * 200, 3000));
+  // Ships are rows beside the station with ore and credits; both zones use the same PostgreSQL (zone a
+  // is cut from Redis only).
+  const database = await accountsDatabase();
+  for (const [i, id] of ids.entries())
+    await openAccount(database.pool, {
+      id,
+      region: REGION,
+      ...besideStation(REGION, i),
+      cargo: 10 + i,
+      credits: 7 * i,
+    });
+  const withDb = { ...env, ZONE_DATABASE_URL: database.url };
   // Zone a reaches Redis (leases, presence, listings, snapshots) only through the proxy.
   const a = await startNode({
     prefix,
     regions: "1-1",
     jwks: tokens.jwks,
-    ships,
     watch: ids,
-    env: { ...env, REDIS_URL: proxy.url },
+    env: { ...withDb, REDIS_URL: proxy.url },
   });
-  const b = await startNode({ prefix, regions: "2-1", jwks: tokens.jwks, ships, watch: ids, env });
+  const b = await startNode({ prefix, regions: "2-1", jwks: tokens.jwks, watch: ids, env: withDb });
   nodes.push(a, b);
   const pilots = ids.map((id) => new Pilot(id, REGION, LOOP, tokens, () => ownerFirst(redis, prefix, REGION, [a, b])));
   try {
     for (const p of pilots) await p.join(a.url);
+    const committed = await commitBeforeFault(database.pool, pilots);
     for (const p of pilots) p.fly();
     await waitFor("the bots are flying", () => pilots.every((p) => (p.link?.ack ?? 0) > 10), 15_000);
     await new Promise((r) => setTimeout(r, 600));
@@ -139,9 +152,12 @@ test("a zone cut off from Redis only fences itself before its lease expires; the
     const processOf = (id: string) => (JSON.parse(listings[id] ?? "{}") as { processId?: string }).processId;
     assert.ok(processOf(REGION), "the region is listed");
     assert.equal(processOf(REGION), processOf("region-2-1"), "the region's listing is the new owner's");
+    // The cut-off zone, restored, wrote nothing over the accounts either.
+    await assertHoldingsKept(database.pool, pilots, committed, cutAt);
   } finally {
     for (const p of pilots) p.stop();
     for (const n of nodes) await n.quit();
     proxy.close();
+    await database.drop();
   }
 });

@@ -182,7 +182,7 @@ test("/healthz, /readyz and /metrics are served on the zone's port", async () =>
   }
   assert.deepEqual(zone.server.regions(), [{ region: REGION, epoch: 1 }]);
   assert.deepEqual(await zone.directory.owner(REGION), {
-    zoneId: "zone-test",
+    zoneId: zone.server.zoneId,
     address: `127.0.0.1:${zone.port}`,
     epoch: 1,
   });

@@ -23,7 +23,7 @@ test("losing one region's lease closes that room with 4106 (RegionMoved); close 
     const p = await zone.join({ id: "passenger" });
     const q = await zone.join({ id: "other", region: "region-2-1" });
     // An operator (or failover) takes region-1-1 away and another zone claims it at a higher epoch.
-    assert.ok(await directory.release("region-1-1", "zone-test", 1));
+    assert.ok(await directory.release("region-1-1", zone.server.zoneId, 1));
     const taken = await directory.claim("region-1-1", { zoneId: "rescuer", address: "r:1" }, 60_000);
     assert.equal(taken?.epoch, 2);
     await zone.server.renewNow();

@@ -4,7 +4,7 @@
 // Redis for the ships named in ZONE_WATCH (comma-separated):
 // - "two": a room simulating a ship as its owner while the record names another room or version;
 // - "none": the record names one of our rooms and that room does not have the ship.
-// Answers "stats" on stdin with those counts and the handoff timings; "quit" closes it. With
+// Answers "stats" on stdin with those counts, the handoff timings and every copy of a watched ship it holds; "quit" closes it. With
 // ZONE_DATABASE_URL, ships, the ledger and region fencing are PostgreSQL's (persistence's tables),
 // and "trade <roomId> <json>" makes a trade desk call on that room (RegionRoom.trade) from this
 // process, printing the answer (the economy tests race accepts from two processes with it).
@@ -19,6 +19,7 @@ import {
   connectPostgres,
   connectRedis,
   createLogger,
+  createRedisShipPublisher,
   createTokenVerifier,
   type Ledger,
   loadConfig,
@@ -90,6 +91,9 @@ const stores = db
       fencing: createRegionFencing(db),
     }
   : {};
+// ZONE_WRITE_BEHIND=true: ship states go to the write-behind stream under the prefix (a persistence
+// process with STARLANE_KEY_PREFIX=<prefix> writes them to ZONE_DATABASE_URL), as main.ts does.
+const publisher = env.ZONE_WRITE_BEHIND === "true" ? createRedisShipPublisher(redis, { prefix }) : undefined;
 const board = new RedisZoneStatusBoard(redis, { prefix });
 const zone = createZoneServer(
   {
@@ -106,6 +110,7 @@ const zone = createZoneServer(
     zones: board,
     relocations: new RedisRelocationBoard(redis, { prefix }),
     ...stores,
+    ...(publisher ? { publisher } : {}),
   },
   config,
 );
@@ -128,7 +133,7 @@ if (profiler) {
 }
 
 const watch = (env.ZONE_WATCH ?? "").split(",").filter(Boolean);
-const violations = { two: 0, none: 0, unrecorded: 0, samples: 0 };
+const violations = { two: 0, none: 0, unrecorded: 0, samples: 0, fencedDuringRead: 0 };
 const detail: string[] = [];
 const sample = async () => {
   for (const id of watch) {
@@ -153,7 +158,10 @@ const sample = async () => {
       // its fence, and another zone may have taken the region over meanwhile. That room stopped
       // acting before the lease could expire, so the newer record is no second owner. A room that
       // acts both before and after the read was acting when the record was read.
-      if (!zone.acting(b.room.roomId)) continue;
+      if (!zone.acting(b.room.roomId)) {
+        violations.fencedDuringRead++;
+        continue;
+      }
       if (b.room.owns(id) !== b.owns || b.room.sim.ships.has(id) !== b.has || b.room.versionOf(id) !== b.version)
         continue;
       // No record at all is Redis having lost it (restarted empty), not a second owner: counted apart.
@@ -198,8 +206,22 @@ process.stdout.write(`${JSON.stringify({ port })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // Every copy of a watched ship this process simulates (owner or not), room by room.
+    const held = zone.regions().flatMap(({ region }) => {
+      const room = zone.room(region);
+      if (!room) return [];
+      return watch
+        .filter((id) => room.sim.ships.has(id))
+        .map((id) => ({
+          room: region,
+          id,
+          owns: room.owns(id),
+          version: room.versionOf(id),
+          acting: zone.acting(region),
+        }));
+    });
     process.stdout.write(
-      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions() })}\n`,
+      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions(), held })}\n`,
     );
   } else if (line.startsWith("lose ")) {
     lose += Number(line.slice(5));
@@ -222,6 +244,7 @@ if (profiler) {
 }
 await status.stop();
 await zone.close();
+await publisher?.close();
 await db?.end();
 redis.disconnect();
 process.exit(0);

@@ -55,7 +55,7 @@ after(async () => {
 
 test("cluster wiring: the region is claimed in Redis, a player joins and flies on the real tick", async () => {
   assert.deepEqual(await directory.owner("region-0-1"), {
-    zoneId: "zone-redis",
+    zoneId: server.zoneId,
     address: `127.0.0.1:${port}`,
     epoch: 1,
   });
