@@ -106,6 +106,12 @@ export interface CustodyOptions {
   callRoom: CallRoom;
   /** Whether some zone holds a live lease on `region` (a room that does not answer may only be slow). */
   regionLive(region: string): Promise<boolean>;
+  /**
+   * Whether this zone may act on the room's region now (its lease is fresh on its monotonic clock).
+   * A restore checks it right before each ownership move: a zone frozen in the middle of restoring
+   * must not take ships back from the region's next owner (its room has the same id) on waking.
+   */
+  acting(): boolean;
   clock: Clock;
   metrics: Pick<ZoneMetrics, "handoffStarted" | "handoffCompleted" | "handoffAborted">;
   log: Logger;
@@ -282,6 +288,7 @@ export class ShipCustody implements RemoteRoom {
       if (rec?.region !== o.roomId) return;
       const stored = await o.ships.load(id);
       if (!stored || o.sim.ships.has(id)) return; // never stored: its player's join creates it
+      if (this.#fenced || !o.acting()) return;
       const taken = await o.ownership.move(id, rec.region, rec.version, o.roomId);
       if (!taken || o.sim.ships.has(id)) return;
       spawnShip(o.sim, { ...stored, id, name: id });
@@ -299,6 +306,8 @@ export class ShipCustody implements RemoteRoom {
       const rec = await o.ownership.get(ship.id);
       if (rec && rec.region !== o.roomId) return; // handed on, or left the world, after the snapshot
       const stored = await o.ships.load(ship.id).catch(() => null);
+      // Checked with nothing awaited before the move is sent: the move lands while the lease holds.
+      if (this.#fenced || !o.acting()) return;
       const taken = await o.ownership.move(ship.id, rec?.region ?? "", rec?.version ?? 0, o.roomId);
       if (!taken || o.sim.ships.has(ship.id)) return;
       const ledgerNewer = stored && (stored.ledgerVersion ?? 0) > ledgerVersion;
