@@ -108,8 +108,9 @@ export interface CustodyOptions {
   regionLive(region: string): Promise<boolean>;
   /**
    * Whether this zone may act on the room's region now (its lease is fresh on its monotonic clock).
-   * A restore checks it right before each ownership move: a zone frozen in the middle of restoring
-   * must not take ships back from the region's next owner (its room has the same id) on waking.
+   * Checked right before every move that takes a ship into this room (restore, join, accept): a
+   * zone frozen past its fence must not, on waking, take a ship from the region's next owner (whose
+   * room has the same id) or accept one meant for it.
    */
   acting(): boolean;
   clock: Clock;
@@ -253,6 +254,9 @@ export class ShipCustody implements RemoteRoom {
       throw new StarlaneError("STARLANE_ERR_SEAT_INVALID");
     }
     if (o.sim.ships.has(playerId)) return null; // handed in while we were asking
+    // A zone past its fence takes no ship in (its room may be about to close; the region's next
+    // owner has a room of the same id): the client retries through world entry.
+    if (this.#fenced || !o.acting()) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
     const taken = await o.ownership.move(playerId, rec?.region ?? "", rec?.version ?? 0, o.roomId);
     if (!taken) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE"); // it moved meanwhile; joining again finds where
     if (!o.sim.ships.has(playerId)) {
@@ -364,6 +368,7 @@ export class ShipCustody implements RemoteRoom {
     if (!v.ok) throw new Error(`handoff refused: ${v.reason}`);
     if (this.#closed) throw new Error("handoff refused: closing");
     if (o.sim.ships.has(offer.ship.id)) throw new Error("handoff refused: already here");
+    if (!o.acting()) throw new Error("handoff refused: region not held");
     const rec = await o.ownership.move(offer.ship.id, offer.from, offer.version, o.roomId);
     if (!rec) throw new Error("handoff refused: stale version");
     const ship: Ship = { ...offer.ship };
