@@ -106,6 +106,13 @@ export interface CustodyOptions {
   callRoom: CallRoom;
   /** Whether some zone holds a live lease on `region` (a room that does not answer may only be slow). */
   regionLive(region: string): Promise<boolean>;
+  /**
+   * Whether this zone may act on the room's region now (its lease is fresh on its monotonic clock).
+   * Checked right before every move that takes a ship into this room (restore, join, accept): a
+   * zone frozen past its fence must not, on waking, take a ship from the region's next owner (whose
+   * room has the same id) or accept one meant for it.
+   */
+  acting(): boolean;
   clock: Clock;
   metrics: Pick<ZoneMetrics, "handoffStarted" | "handoffCompleted" | "handoffAborted">;
   log: Logger;
@@ -247,6 +254,9 @@ export class ShipCustody implements RemoteRoom {
       throw new StarlaneError("STARLANE_ERR_SEAT_INVALID");
     }
     if (o.sim.ships.has(playerId)) return null; // handed in while we were asking
+    // A zone past its fence takes no ship in (its room may be about to close; the region's next
+    // owner has a room of the same id): the client retries through world entry.
+    if (this.#fenced || !o.acting()) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
     const taken = await o.ownership.move(playerId, rec?.region ?? "", rec?.version ?? 0, o.roomId);
     if (!taken) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE"); // it moved meanwhile; joining again finds where
     if (!o.sim.ships.has(playerId)) {
@@ -282,6 +292,7 @@ export class ShipCustody implements RemoteRoom {
       if (rec?.region !== o.roomId) return;
       const stored = await o.ships.load(id);
       if (!stored || o.sim.ships.has(id)) return; // never stored: its player's join creates it
+      if (this.#fenced || !o.acting()) return;
       const taken = await o.ownership.move(id, rec.region, rec.version, o.roomId);
       if (!taken || o.sim.ships.has(id)) return;
       spawnShip(o.sim, { ...stored, id, name: id });
@@ -299,6 +310,8 @@ export class ShipCustody implements RemoteRoom {
       const rec = await o.ownership.get(ship.id);
       if (rec && rec.region !== o.roomId) return; // handed on, or left the world, after the snapshot
       const stored = await o.ships.load(ship.id).catch(() => null);
+      // Checked with nothing awaited before the move is sent: the move lands while the lease holds.
+      if (this.#fenced || !o.acting()) return;
       const taken = await o.ownership.move(ship.id, rec?.region ?? "", rec?.version ?? 0, o.roomId);
       if (!taken || o.sim.ships.has(ship.id)) return;
       const ledgerNewer = stored && (stored.ledgerVersion ?? 0) > ledgerVersion;
@@ -355,6 +368,7 @@ export class ShipCustody implements RemoteRoom {
     if (!v.ok) throw new Error(`handoff refused: ${v.reason}`);
     if (this.#closed) throw new Error("handoff refused: closing");
     if (o.sim.ships.has(offer.ship.id)) throw new Error("handoff refused: already here");
+    if (!o.acting()) throw new Error("handoff refused: region not held");
     const rec = await o.ownership.move(offer.ship.id, offer.from, offer.version, o.roomId);
     if (!rec) throw new Error("handoff refused: stale version");
     const ship: Ship = { ...offer.ship };

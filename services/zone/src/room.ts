@@ -154,6 +154,7 @@ export class RegionRoom extends Room {
       ghosts: this.#ghosts,
       callRoom,
       regionLive: (r) => this.ctx.regionLive(r),
+      acting: () => this.ctx.acting(this.roomId),
       clock: systemClock,
       metrics: this.ctx.metrics,
       log: this.ctx.log,

@@ -23,6 +23,10 @@ export interface ZoneNode {
     two: number;
     none: number;
     samples: number;
+    /** The region rooms open in the process at the time (whatever its leases say). */
+    rooms: string[];
+    /** This process's Colyseus process id (what its room listings name). */
+    processId: string;
     /** Samples not judged: the room was fenced while the ownership record was being read. */
     fencedDuringRead: number;
     detail: string[];

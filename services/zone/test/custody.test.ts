@@ -145,6 +145,7 @@ function openRoom(id: string): TestRoom {
     ghosts: r.ghosts,
     callRoom,
     regionLive: async (other) => live.has(other),
+    acting: () => live.has(id),
     clock,
     metrics: {
       handoffStarted: () => r.metrics.started++,

@@ -14,8 +14,10 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
+import { matchMaker } from "@colyseus/core";
 import { createLedger, createRegionFencing, createShipRepository, migratePersistence } from "@starlane/persistence";
 import {
+  allRegions,
   connectPostgres,
   connectRedis,
   createLogger,
@@ -29,6 +31,8 @@ import {
   RedisRelocationBoard,
   RedisShipOwnership,
   RedisZoneStatusBoard,
+  regionRoomId,
+  worldFromConfig,
 } from "@starlane/shared";
 import type { JSONWebKeySet } from "jose";
 import { callAnyRoom } from "../src/call-room.js";
@@ -202,6 +206,13 @@ const detector = setInterval(() => {
   }
 }, 5);
 
+// The region rooms open in this process (whatever its leases say): a twin room would show here.
+const world = worldFromConfig(config);
+const openRooms = () =>
+  allRegions(world)
+    .map(regionRoomId)
+    .filter((r) => zone.room(r) !== undefined);
+
 process.stdout.write(`${JSON.stringify({ port })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "stats") {
@@ -221,7 +232,7 @@ for await (const line of createInterface({ input: process.stdin })) {
         }));
     });
     process.stdout.write(
-      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions(), held })}\n`,
+      `${JSON.stringify({ ...violations, detail: detail.slice(0, 5), metrics: text, acted: [...acted.values()], regions: zone.regions(), rooms: openRooms(), processId: matchMaker.processId, held })}\n`,
     );
   } else if (line.startsWith("lose ")) {
     lose += Number(line.slice(5));
