@@ -98,6 +98,9 @@ export interface Embedded {
 
 const CLIENT_DIR = fileURLToPath(new URL("../../../client-demo/public", import.meta.url));
 
+/** The embedded zone's shortest lease (see createEmbedded). */
+export const EMBEDDED_LEASE_TTL_MS = 30_000;
+
 export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig): Promise<Embedded> {
   const { log, db } = deps;
   const registry = createRegistry("starlane");
@@ -122,6 +125,11 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
     config.login,
   );
   const repository = createShipRepository(db);
+  // One zone holds every region and the region directory lives in this process: no other zone can
+  // take a region over. A stall of the whole process (PGlite runs in it) past a short lease's fence
+  // would only close every player with 4106 and reopen the same regions; so the lease here is at
+  // least EMBEDDED_LEASE_TTL_MS (a longer STARLANE_ZONE_LEASE_TTL_MS is kept).
+  const zoneSettings = { ...config.zone, leaseTtlMs: Math.max(config.zone.leaseTtlMs, EMBEDDED_LEASE_TTL_MS) };
   // One record store for the zone (writes) and world entry (reads where a ship is).
   const ownership = new LocalShipOwnership();
   const zone = createZoneServer(
@@ -141,7 +149,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       // The browser client comes from the front door, whose port is known once it listens.
       edge: edgeFromSettings(config.zone, () => frontDoorOrigin()),
     },
-    config.zone,
+    zoneSettings,
   );
   const chatSettings = config.chat ?? loadConfig(chatConfig, { STARLANE_CHAT_PORT: "0" });
   await migrateChat(db);
@@ -196,7 +204,7 @@ export async function createEmbedded(deps: EmbeddedDeps, config: EmbeddedConfig)
       const zoneListening = await zone.listen();
       status = startZoneStatus(zone, board, {
         address: zoneListening.address,
-        leaseTtlMs: config.zone.leaseTtlMs,
+        leaseTtlMs: zoneSettings.leaseTtlMs,
         intervalMs: 1000,
         log,
       });
