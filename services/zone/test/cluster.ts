@@ -59,6 +59,14 @@ export const ship = (playerId: string, x: number, y: number): StoredShip => ({
   credits: 0,
 });
 
+/** A square loop inside region-1-1 (2000-unit regions), clear of its borders: the failover tests' pilots fly it. */
+export const LOOP_1_1 = [
+  { x: 2600, y: 2600 },
+  { x: 3400, y: 2600 },
+  { x: 3400, y: 3400 },
+  { x: 2600, y: 3400 },
+];
+
 export async function startNode(opts: {
   prefix: string;
   regions: string;

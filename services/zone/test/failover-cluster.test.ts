@@ -23,8 +23,8 @@ import { Client } from "@colyseus/sdk";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, Pilot, startNode, type ZoneNode } from "./cluster.js";
-import { accountsDatabase, assertHoldingsKept, besideStation, commitBeforeFault, openAccount } from "./holdings.js";
+import { counter, LOOP_1_1 as LOOP, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { accountsDatabase, assertHoldingsKept, commitBeforeFault, openAccountsBesideStation } from "./holdings.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -32,12 +32,6 @@ let redis: Redis;
 const nodes: ZoneNode[] = [];
 const prefixes: string[] = [];
 const REGION = "region-1-1";
-const LOOP = [
-  { x: 2600, y: 2600 },
-  { x: 3400, y: 2600 },
-  { x: 3400, y: 3400 },
-  { x: 2600, y: 3400 },
-];
 // Short enough for a quick test, long enough that a loaded test machine does not fence a live zone.
 const env = { STARLANE_ZONE_TAKEOVER: "true", STARLANE_ZONE_LEASE_TTL_MS: "3000", STARLANE_ZONE_SNAPSHOT_MS: "250" };
 
@@ -73,14 +67,7 @@ const databases: { drop(): Promise<void> }[] = [];
 async function withAccounts(ids: string[]) {
   const database = await accountsDatabase();
   databases.push(database);
-  for (const [i, id] of ids.entries())
-    await openAccount(database.pool, {
-      id,
-      region: REGION,
-      ...besideStation(REGION, i),
-      cargo: 10 + i,
-      credits: 7 * i,
-    });
+  await openAccountsBesideStation(database.pool, REGION, ids);
   return database;
 }
 

@@ -12,20 +12,14 @@ import { after, before, test } from "node:test";
 import { connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
 import type { Redis } from "ioredis";
-import { counter, ownerFirst, Pilot, startNode, type ZoneNode } from "./cluster.js";
-import { accountsDatabase, assertHoldingsKept, besideStation, commitBeforeFault, openAccount } from "./holdings.js";
+import { counter, LOOP_1_1 as LOOP, ownerFirst, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { accountsDatabase, assertHoldingsKept, commitBeforeFault, openAccountsBesideStation } from "./holdings.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
 let redis: Redis;
 const prefix = testRedisPrefix();
 const REGION = "region-1-1";
-const LOOP = [
-  { x: 2600, y: 2600 },
-  { x: 3400, y: 2600 },
-  { x: 3400, y: 3400 },
-  { x: 2600, y: 3400 },
-];
 // As failover-cluster.test.ts: short for a quick test, long enough not to fence a live zone under load.
 const env = { STARLANE_ZONE_TAKEOVER: "true", STARLANE_ZONE_LEASE_TTL_MS: "3000", STARLANE_ZONE_SNAPSHOT_MS: "250" };
 const nodes: ZoneNode[] = [];
@@ -93,14 +87,7 @@ test("a zone cut off from Redis only fences itself before its lease expires; the
   // Ships are rows beside the station with ore and credits; both zones use the same PostgreSQL (zone a
   // is cut from Redis only).
   const database = await accountsDatabase();
-  for (const [i, id] of ids.entries())
-    await openAccount(database.pool, {
-      id,
-      region: REGION,
-      ...besideStation(REGION, i),
-      cargo: 10 + i,
-      credits: 7 * i,
-    });
+  await openAccountsBesideStation(database.pool, REGION, ids);
   const withDb = { ...env, ZONE_DATABASE_URL: database.url };
   // Zone a reaches Redis (leases, presence, listings, snapshots) only through the proxy.
   const a = await startNode({

@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { connectPostgres, connectRedis } from "@starlane/shared";
 import { TEST_REDIS_URL, testRedisPrefix, waitFor } from "@starlane/shared/testing";
-import { counter, Pilot, startNode, type ZoneNode } from "./cluster.js";
-import { accountsDatabase, assertHoldingsKept, besideStation, commitBeforeFault, openAccount } from "./holdings.js";
+import { counter, LOOP_1_1 as LOOP, Pilot, startNode, type ZoneNode } from "./cluster.js";
+import { accountsDatabase, assertHoldingsKept, commitBeforeFault, openAccountsBesideStation } from "./holdings.js";
 import { testTokens } from "./tokens.js";
 
 const tokens = await testTokens();
@@ -20,12 +20,6 @@ const prefix = testRedisPrefix();
 const nodes: ZoneNode[] = [];
 const database = await accountsDatabase();
 const REGION = "region-1-1";
-const LOOP = [
-  { x: 2600, y: 2600 },
-  { x: 3400, y: 2600 },
-  { x: 3400, y: 3400 },
-  { x: 2600, y: 3400 },
-];
 const TTL_MS = 3000;
 const env = {
   STARLANE_ZONE_TAKEOVER: "true",
@@ -47,14 +41,7 @@ after(async () => {
 
 test("a claimer frozen in the middle of restoring never opens the region: the other zone serves it, one room in the cluster", async () => {
   const ids = Array.from({ length: 4 }, (_, i) => `stall-${i}`);
-  for (const [i, id] of ids.entries())
-    await openAccount(database.pool, {
-      id,
-      region: REGION,
-      ...besideStation(REGION, i),
-      cargo: 10 + i,
-      credits: 3 * i,
-    });
+  await openAccountsBesideStation(database.pool, REGION, ids);
   const start = async (regions: string) => {
     const n = await startNode({ prefix, regions, jwks: tokens.jwks, watch: ids, env });
     nodes.push(n);

@@ -46,6 +46,12 @@ export async function openAccount(
   await createShipRepository(pool).createAtSpawn(a.id, a.id, a);
 }
 
+/** The players' accounts beside `region`'s station, each with some ore and credits (10 + i, 7 i). */
+export async function openAccountsBesideStation(pool: pg.Pool, region: string, ids: string[]): Promise<void> {
+  for (const [i, id] of ids.entries())
+    await openAccount(pool, { id, region, ...besideStation(region, i), cargo: 10 + i, credits: 7 * i });
+}
+
 /** What the accounts hold now (the ledger's committed values). */
 export async function accounts(pool: pg.Pool, ids: string[]): Promise<Map<string, Holdings>> {
   const { rows } = await pool.query<{ player_id: string; credits: string; cargo: string }>(
