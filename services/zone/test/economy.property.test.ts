@@ -240,6 +240,20 @@ test("sales, trades, replays, lost answers and rejoins: credits conserved, each 
       // Found by CI (seed 1078800800): a sale whose answer is lost, then the seller leaves and comes
       // back; the ship stays until the sale settles and leaves at the next tick.
       examples: [
+        // A sale and a trade that must commit: the check below (the runs exercised both) does not
+        // hang on what the random runs happened to draw (CI once drew 25 runs whose trades were
+        // all refused or closed).
+        [
+          [
+            { credits: 50, cargo: 4 },
+            { credits: 60, cargo: 2 },
+            { credits: 0, cargo: 0 },
+          ],
+          [
+            { kind: "sell", p: 1 },
+            { kind: "trade", p: 0, q: 1, side: "sell", ore: 2, credits: 10, replay: false },
+          ],
+        ],
         [
           [
             { credits: 0, cargo: 1 },
