@@ -20,6 +20,12 @@ interface Sample extends Pose {
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
 
+/**
+ * How fast another ship may be drawn moving: a little over its top speed, so a ship drawn behind
+ * (states that arrived late and bunched) catches up over a few frames instead of stepping.
+ */
+export const SHIP_DRAW_SPEED_FACTOR = 1.2;
+
 export class Interpolator {
   readonly #tracks = new Map<string, Sample[]>();
   /** Where each id was last drawn (`drawn`), and when. */

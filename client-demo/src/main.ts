@@ -5,7 +5,7 @@ import { type RegionView, regionView, TUNING } from "@starlane/shared/client";
 import { ApiError, logIn, register, type Session } from "./api.js";
 import { ChatPanel } from "./chat.js";
 import { Controls } from "./controls.js";
-import { Interpolator } from "./interpolate.js";
+import { Interpolator, SHIP_DRAW_SPEED_FACTOR } from "./interpolate.js";
 import { Minimap, shortZone } from "./minimap.js";
 import { Pilot } from "./pilot.js";
 import { type PredictionContext, Predictor } from "./predict.js";
@@ -16,7 +16,7 @@ const INPUT_INTERVAL_MS = 50;
 /** The zone's tick (STARLANE_TICK_HZ, 20 by default): prediction steps the flight rules by it. */
 const TICK_S = 1 / 20;
 /** Other ships are drawn moving no faster than this (units/s): a little above their top speed. */
-const SHIP_DRAW_SPEED = TUNING.ship.maxSpeed * 1.2;
+const SHIP_DRAW_SPEED = TUNING.ship.maxSpeed * SHIP_DRAW_SPEED_FACTOR;
 /** Bodies further than this from the own ship cannot be reached within a replay. */
 const SOLIDS_RANGE = 1500;
 
