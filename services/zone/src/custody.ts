@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import {
   type Logger,
+  type OwnerRecord,
   type Region,
   regionOf,
   regionRoomId,
@@ -254,11 +255,10 @@ export class ShipCustody implements RemoteRoom {
       throw new StarlaneError("STARLANE_ERR_SEAT_INVALID");
     }
     if (o.sim.ships.has(playerId)) return null; // handed in while we were asking
-    // A zone past its fence takes no ship in (its room may be about to close; the region's next
-    // owner has a room of the same id): the client retries through world entry.
-    if (this.#fenced || !o.acting()) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
-    const taken = await o.ownership.move(playerId, rec?.region ?? "", rec?.version ?? 0, o.roomId);
-    if (!taken) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE"); // it moved meanwhile; joining again finds where
+    // Not taken: it moved meanwhile (joining again finds where), or this zone is past its fence (its
+    // room may be about to close; the region's next owner has a room of the same id).
+    const taken = await this.#takeFrom(playerId, rec ?? null);
+    if (!taken) throw new StarlaneError("STARLANE_ERR_REGION_UNAVAILABLE");
     if (!o.sim.ships.has(playerId)) {
       spawnShip(o.sim, { ...(stored ?? {}), id: playerId, name });
       o.saver?.adopt(playerId, stored);
@@ -292,17 +292,11 @@ export class ShipCustody implements RemoteRoom {
       if (rec?.region !== o.roomId) return;
       const stored = await o.ships.load(id);
       if (!stored || o.sim.ships.has(id)) return; // never stored: its player's join creates it
-      if (this.#fenced || !o.acting()) return;
-      const taken = await o.ownership.move(id, rec.region, rec.version, o.roomId);
+      const taken = await this.#takeFrom(id, rec);
       if (!taken || o.sim.ships.has(id)) return;
       spawnShip(o.sim, { ...stored, id, name: id });
       o.saver?.adopt(id, stored);
-      this.#held.set(id, {
-        phase: "owned",
-        version: taken.version,
-        retryAt: 0,
-        arrival: { handoff: "restored", expires: o.clock.now() + ARRIVAL_WAIT_MS },
-      });
+      this.#arriving(id, taken.version, "restored");
       restored++;
     };
     const one = async (snap: SnapshotShip) => {
@@ -310,9 +304,7 @@ export class ShipCustody implements RemoteRoom {
       const rec = await o.ownership.get(ship.id);
       if (rec && rec.region !== o.roomId) return; // handed on, or left the world, after the snapshot
       const stored = await o.ships.load(ship.id).catch(() => null);
-      // Checked with nothing awaited before the move is sent: the move lands while the lease holds.
-      if (this.#fenced || !o.acting()) return;
-      const taken = await o.ownership.move(ship.id, rec?.region ?? "", rec?.version ?? 0, o.roomId);
+      const taken = await this.#takeFrom(ship.id, rec);
       if (!taken || o.sim.ships.has(ship.id)) return;
       const ledgerNewer = stored && (stored.ledgerVersion ?? 0) > ledgerVersion;
       const restoredShip: Ship = ledgerNewer
@@ -323,12 +315,7 @@ export class ShipCustody implements RemoteRoom {
         version: Math.max(version, stored?.version ?? 0),
         ledgerVersion: ledgerNewer ? stored.ledgerVersion : ledgerVersion,
       });
-      this.#held.set(ship.id, {
-        phase: "owned",
-        version: taken.version,
-        retryAt: 0,
-        arrival: { handoff: "restored", expires: o.clock.now() + ARRIVAL_WAIT_MS },
-      });
+      this.#arriving(ship.id, taken.version, "restored");
       restored++;
     };
     const workers = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
@@ -341,6 +328,26 @@ export class ShipCustody implements RemoteRoom {
     });
     await Promise.all(workers);
     return restored;
+  }
+
+  /**
+   * Moves `ship`'s record from where it stands (`rec`, none: a record Redis lost) to this room, only
+   * while the zone may act on the region: checked with nothing awaited before the move is sent, so
+   * the move lands while the lease holds. Null when not acting or the record moved meanwhile.
+   */
+  #takeFrom(ship: string, rec: OwnerRecord | null): Promise<OwnerRecord | null> {
+    if (this.#fenced || !this.#o.acting()) return Promise.resolve(null);
+    return this.#o.ownership.move(ship, rec?.region ?? "", rec?.version ?? 0, this.#o.roomId);
+  }
+
+  /** `ship` is owned here at `version` and waits for its player's seat (`handoff`: the seat's id). */
+  #arriving(ship: string, version: number, handoff: string): void {
+    this.#held.set(ship, {
+      phase: "owned",
+      version,
+      retryAt: 0,
+      arrival: { handoff, expires: this.#o.clock.now() + ARRIVAL_WAIT_MS },
+    });
   }
 
   /**
@@ -375,12 +382,7 @@ export class ShipCustody implements RemoteRoom {
     o.sim.ships.set(ship.id, ship);
     // Persistence versions continue from the source's, so the store orders both rooms' saves.
     o.saver?.adopt(ship.id, offer.saved ?? null);
-    this.#held.set(ship.id, {
-      phase: "owned",
-      version: rec.version,
-      retryAt: 0,
-      arrival: { handoff: offer.id, expires: o.clock.now() + ARRIVAL_WAIT_MS },
-    });
+    this.#arriving(ship.id, rec.version, offer.id);
     let reservation: unknown = null;
     try {
       reservation = await o.hooks.reserveSeat(ship.id, ship.name, offer.id);

@@ -496,3 +496,26 @@ test("a stale version can never take the ship", async () => {
     /stale version/,
   );
 });
+
+test("a room whose zone may no longer act on its region (past its fence) takes no ship in: a join and a handoff accept are refused, the records stay", async () => {
+  const west = openRoom("region-1-1");
+  const east = openRoom("region-2-1");
+  store("p", 3990, 3000);
+  await seat(west, "p");
+  store("q", 5000, 3000);
+  // East's zone has passed its fence (its lease may lapse; the region's next owner has a room of the
+  // same id): it must not take a ship from the store nor accept one from a neighbour.
+  live.delete(east.id);
+  await assert.rejects(east.custody.join("q", "q"), isCode("STARLANE_ERR_REGION_UNAVAILABLE"));
+  assert.equal(await ownership.get("q"), null, "the stored ship's record did not move");
+  assert.equal(east.sim.ships.has("q"), false);
+  hold.add("acceptHandoff");
+  pushEast(west, "p");
+  west.custody.offerLeavers();
+  const offer = offerOf(held[0]!);
+  await assert.rejects(east.custody.acceptHandoff(offer), /handoff refused: region not held/);
+  assert.equal(east.sim.ships.has("p"), false);
+  assert.deepEqual(await ownership.get("p"), { region: "region-1-1", version: 1 }, "still the source's");
+  await held.shift()!.refuse("handoff refused: region not held");
+  assert.equal(west.custody.owns("p"), true, "the source keeps the ship");
+});
