@@ -58,8 +58,8 @@ export interface BotContext {
   sentAt(shipId: string, seq: number): number | undefined;
   /** A zone's address (host:port) was seen: its /metrics can be scraped. */
   zoneSeen(address: string): void;
-  /** An observer saw an input applied: sent and seen (performance.now()) and the frame's tick. */
-  observed?(sent: number, seen: number, tick: number): void;
+  /** An observer saw an input applied: sent and seen (performance.now()), the frame's tick, the ship and the input's sequence. */
+  observed?(sent: number, seen: number, tick: number, shipId: string, seq: number): void;
 }
 
 export interface BotOptions {
@@ -108,7 +108,7 @@ export class Bot {
     t: 0,
     c: { thrust: 0, turn: 0, fire: false },
   }));
-  #seen = new Map<string, number>();
+  #seen = new Map<string, { ack: number; tick: number }>();
   #timers: NodeJS.Timeout[] = [];
   #stopInputs: () => void = () => {};
   #firstState: (() => void) | null = null;
@@ -417,14 +417,17 @@ export class Bot {
     ships.forEach((s, id) => {
       if (id === this.shipId) return;
       const prev = this.#seen.get(id);
-      if (prev !== undefined && s.ack > prev) {
-        const sent = ctx.sentAt(id, s.ack);
-        if (sent !== undefined) {
-          ctx.m.observer.add(t - sent);
-          ctx.observed?.(sent, t, tick);
-        }
-      }
-      this.#seen.set(id, s.ack);
+      // Only a ship seen in the previous tick's frame is a sample: one that has just come into view
+      // (or back) shows an ack it may have had for ticks, and would measure the interest churn.
+      const sent = prev !== undefined && s.ack > prev.ack ? ctx.sentAt(id, s.ack) : undefined;
+      if (sent !== undefined && prev!.tick === tick - 1) {
+        ctx.m.observer.add(t - sent);
+        ctx.observed?.(sent, t, tick, id, s.ack);
+      } else if (sent !== undefined) ctx.m.observerNewInView++;
+      if (prev) {
+        prev.ack = s.ack;
+        prev.tick = tick;
+      } else this.#seen.set(id, { ack: s.ack, tick });
     });
   }
 

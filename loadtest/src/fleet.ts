@@ -56,7 +56,7 @@ export interface FleetOptions {
   joinTimeoutMs?: number;
   seed?: number;
   /** Each input-to-observer sample (performance.now() times; the tick of the frame it was seen in). */
-  onObserved?: (sent: number, seen: number, tick: number) => void;
+  onObserved?: (sent: number, seen: number, tick: number, shipId: string, seq: number) => void;
   /** Called when the steady phase is about to start; it starts when this returns. */
   onSteady?: () => Promise<void> | void;
 }

@@ -20,6 +20,8 @@ export class Measurements {
   readonly join = new Metric();
   readonly rtt = new Metric();
   readonly observer = new Metric();
+  /** Acks an observer saw advance on a ship just come into its view: not latency samples (bot.ts). */
+  observerNewInView = 0;
   readonly handoffGap = new Metric();
   /** Seconds from an unexpected close to the first state after rejoining. */
   readonly resume = new Metric();
@@ -59,6 +61,7 @@ export class Measurements {
   resetSteady(): void {
     this.rtt.reset();
     this.observer.reset();
+    this.observerNewInView = 0;
     // Handoffs per second and their gaps are steady-state figures too (failures count the whole run).
     this.handoffs = 0;
     this.handoffGap.reset();

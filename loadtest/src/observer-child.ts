@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { runFleet } from "./fleet.js";
 import { crowd } from "./scenarios/index.js";
 import type { Summary } from "./summary.js";
+import type { ZoneTicks } from "./zone-child.js";
 
 interface ObserverJob {
   url: string;
@@ -30,7 +31,7 @@ export interface Observers {
   go(): void;
   /** Their summary at the end of their steady phase (or now, when stopped). */
   summary(): Promise<Summary | null>;
-  /** With the summary: their samples ([sent, seen, frame tick], ms since the epoch) and their own event-loop delay. */
+  /** With the summary: their samples ([sent, seen, frame tick, ship number, sequence], ms since the epoch) and their own event-loop delay. */
   detail(): Promise<{ observations: number[][]; loopMs: { p50: number; p99: number } } | null>;
   stop(): Promise<void>;
 }
@@ -117,7 +118,8 @@ if (process.argv[1] === SELF) {
     stop.abort();
     go();
   })();
-  // The steady phase's samples as [sent, seen] (ms since the epoch) and the frame's tick, and this
+  // The steady phase's samples as [sent, seen] (ms since the epoch), the frame's tick, the ship's number
+  // (bot-N) and the input's sequence, and this
   // process's own event-loop delay over the same time.
   const observations: number[][] = [];
   let steady = false;
@@ -132,9 +134,15 @@ if (process.argv[1] === SELF) {
     signal: stop.signal,
     observers: ids.length,
     stock: job.stock,
-    onObserved: (sent, seen, tick) => {
+    onObserved: (sent, seen, tick, shipId, seq) => {
       if (steady && observations.length < 100_000)
-        observations.push([performance.timeOrigin + sent, performance.timeOrigin + seen, tick]);
+        observations.push([
+          performance.timeOrigin + sent,
+          performance.timeOrigin + seen,
+          tick,
+          Number(shipId.slice(4)),
+          seq,
+        ]);
     },
     onSteady: async () => {
       process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
@@ -157,6 +165,9 @@ export interface ObserverBreakdown {
   samples: number;
   /** ms, p50/p99 each: the input sent until the tick that applied it began (transit, the zone busy, the wait for the tick). */
   toTick: { p50: number; p99: number };
+  /** Of `toTick`: sent until the room's handler had it (the sockets, the zone's loop busy), then waiting for its tick. */
+  toRoom: { p50: number; p99: number };
+  inRoom: { p50: number; p99: number };
   /** The tick's rules and mirror update, until its send began. */
   tickToSend: { p50: number; p99: number };
   /** The send began until the observer had decoded the frame (its frame's turn in the send, the network, its process). */
@@ -171,17 +182,22 @@ export interface ObserverBreakdown {
 /** Each observer sample split at its frame's tick start and send start (the zone's tick times). */
 export function breakdown(
   detail: { observations: number[][]; loopMs: { p50: number; p99: number } },
-  ticks: number[][],
+  { ticks, arrivals }: ZoneTicks,
 ): ObserverBreakdown | null {
   const byTick = new Map(ticks.map((t) => [t[0]!, t]));
-  const parts: number[][] = [[], [], [], []];
-  for (const [sent, seen, tick] of detail.observations) {
+  const parts: number[][] = [[], [], [], [], [], []];
+  for (const [sent, seen, tick, ship, seq] of detail.observations) {
     const t = byTick.get(tick!);
     if (!t?.[2]) continue;
     parts[0]!.push(t[1]! - sent!);
     parts[1]!.push(t[2]! - t[1]!);
     parts[2]!.push(seen! - t[2]!);
     parts[3]!.push(seen! - sent!);
+    const arrived = arrivals[`bot-${ship}:${seq}`];
+    if (arrived !== undefined) {
+      parts[4]!.push(arrived - sent!);
+      parts[5]!.push(t[1]! - arrived);
+    }
   }
   if (parts[0]!.length === 0) return null;
   const gaps: number[] = [];
@@ -194,6 +210,8 @@ export function breakdown(
   return {
     samples: parts[0]!.length,
     toTick: q(parts[0]!),
+    toRoom: q(parts[4]!),
+    inRoom: q(parts[5]!),
     tickToSend: q(parts[1]!),
     sendToSeen: q(parts[2]!),
     total: q(parts[3]!),

@@ -40,7 +40,8 @@ export interface Summary {
   errorsByCode: Record<string, number>;
   joinMs: P;
   rttMs: P & { count: number };
-  observerMs: P & { count: number };
+  /** `newInView`: acks seen advance on a ship that had just come into view (not samples). */
+  observerMs: P & { count: number; newInView: number };
   bytesPerBotPerS: number | null;
   messagesPerBotPerS: number | null;
   inputsSent: number;
@@ -111,7 +112,7 @@ export function buildSummary(i: SummaryInput): Summary {
     errorsByCode: Object.fromEntries([...m.errors].sort((a, b) => b[1] - a[1])),
     joinMs: p(m.join.total.summary(), 0),
     rttMs: { ...p(rtt), count: rtt.count },
-    observerMs: { ...p(obs), count: obs.count },
+    observerMs: { ...p(obs), count: obs.count, newInView: m.observerNewInView },
     bytesPerBotPerS: perBotS ? Math.round(m.bytes / perBotS) : null,
     messagesPerBotPerS: perBotS ? round(m.messages / perBotS, 1) : null,
     inputsSent: m.inputsSent,
@@ -158,7 +159,7 @@ export function formatSummary(s: Summary): string {
     ["input -> ack p50 / p99", `${v(s.rttMs.p50, " ms")} / ${v(s.rttMs.p99, " ms")} (${s.rttMs.count} samples)`],
     [
       "input -> observer p50 / p99",
-      `${v(s.observerMs.p50, " ms")} / ${v(s.observerMs.p99, " ms")} (${s.observerMs.count} samples)`,
+      `${v(s.observerMs.p50, " ms")} / ${v(s.observerMs.p99, " ms")} (${s.observerMs.count} samples; ${s.observerMs.newInView} more on ships just come into view)`,
     ],
     ["bytes / bot / s", v(s.bytesPerBotPerS)],
     ["messages / bot / s", v(s.messagesPerBotPerS)],

@@ -55,9 +55,17 @@ export interface ZoneChild {
    * `gc` the process collects garbage first (it stalls the zone: not inside a measured window).
    */
   stats(opts?: { gc?: boolean }): Promise<ZoneStats>;
-  /** Our zone: its last ticks as [frame tick, tick start, send start, send end] (ms since the epoch). */
-  ticks(): Promise<number[][]>;
+  /**
+   * Our zone: its last ticks as [frame tick, tick start, send start, send end] and when each of the
+   * observers' inputs reached the room, by "bot-N:seq" (ms since the epoch).
+   */
+  ticks(): Promise<ZoneTicks>;
   stop(): Promise<void>;
+}
+
+export interface ZoneTicks {
+  ticks: number[][];
+  arrivals: Record<string, number>;
 }
 
 export async function startZoneChild(
@@ -71,6 +79,8 @@ export async function startZoneChild(
     process.execPath,
     [
       ...(script === ZONE_PROCESS ? ZONE_NODE_FLAGS : []),
+      // Development: V8 flags for the zone processes that NODE_OPTIONS does not take (to compare).
+      ...(process.env.STARLANE_BENCH_ZONE_FLAGS?.split(" ").filter(Boolean) ?? []),
       "--conditions=starlane-source",
       "--expose-gc",
       // A CPU profile of each zone process (a .cpuprofile per process, written when it exits).
@@ -121,7 +131,8 @@ export async function startZoneChild(
     },
     async ticks() {
       child.stdin!.write("ticks\n");
-      return ((await next()) as { ticks?: number[][] }).ticks ?? [];
+      const r = (await next()) as Partial<ZoneTicks>;
+      return { ticks: r.ticks ?? [], arrivals: r.arrivals ?? {} };
     },
     async stop() {
       child.stdin!.write("quit\n");

@@ -97,7 +97,7 @@ export const capacityGroup: BenchGroup = {
         ...row("observer_p99_ms_500"),
         value: nominal ? crowd.summary.observerMs.p99 : null,
         baseline: null,
-        note: `${nominal ? "" : `not measured at ${CROWD} bots (--steps: run at ${n}, ${crowd.summary.observerMs.p99} ms); `}input sent by bot A until full observer bot B sees A's ship acknowledge it (p50 ${crowd.summary.observerMs.p50} ms), ${n} bots in region 1-1 of one zone, cells for ~50 in view, ${Math.min(n, FULL_BOTS)} observers in a process of their own watching each other; where the time went: ${latencyText(crowd)}; ${loadOf(crowd)}; no baseline`,
+        note: `${nominal ? "" : `not measured at ${CROWD} bots (--steps: run at ${n}, ${crowd.summary.observerMs.p99} ms); `}input sent by bot A until full observer bot B sees A's ship acknowledge it (p50 ${crowd.summary.observerMs.p50} ms, ${crowd.summary.observerMs.count} samples; an ack B first sees on a ship that was not in its previous frame is not a sample: ${crowd.summary.observerMs.newInView} such), ${n} bots in region 1-1 of one zone, cells for ~50 in view, ${Math.min(n, FULL_BOTS)} observers in a process of their own watching each other; where the time went: ${latencyText(crowd)}; ${loadOf(crowd)}; no baseline`,
       },
       memoryRow(passing),
     ];

@@ -226,7 +226,7 @@ export async function trial(system: ZoneSystem, bots: number, o: TrialOptions): 
 }
 
 export const describeTrial = (t: Trial) =>
-  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w, i) => `${w.toFixed(1)} ms at ${(t.rates[i] ?? 0).toFixed(1)} Hz`).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms (${latencyText(t)}), ${cpuText(t)}, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
+  `${t.bots} bots joined ${t.summary.joined}, connected at end ${t.summary.connectedAtEnd}, tick p50 ${t.tickP50.toFixed(1)} ms p99 ${t.tickP99.toFixed(1)} ms (windows ${t.windows.map((w, i) => `${w.toFixed(1)} ms at ${(t.rates[i] ?? 0).toFixed(1)} Hz`).join(" / ")}), ${t.summary.bytesPerBotPerS} B/bot/s, observer p50 ${t.summary.observerMs.p50} p99 ${t.summary.observerMs.p99} ms (${t.summary.observerMs.count} samples, ${t.summary.observerMs.newInView} acks on ships new in view not counted; ${latencyText(t)}), ${cpuText(t)}, inputs lost ${t.summary.inputsLost} twice ${t.summary.inputsDuplicated}, errors ${JSON.stringify(t.summary.errorsByCode)}`;
 
 /** Where input-to-observer time goes, p50/p99 (ms). */
 export const latencyText = (t: Trial) => {
@@ -234,7 +234,7 @@ export const latencyText = (t: Trial) => {
   const pq = (x?: { p50: number; p99: number }) => (x ? `${f1(x.p50)}/${f1(x.p99)}` : "-");
   const s = t.latency.split;
   const split = s
-    ? `; per sample (${s.samples}): sent -> its tick starts ${pq(s.toTick)}, tick start -> send starts ${pq(s.tickToSend)}, send start -> observer has decoded it ${pq(s.sendToSeen)}, observers' process event-loop delay ${pq(s.observerLoop)}, tick start to tick start ${pq(s.tickGap)} (${Math.round(s.tickGap.short * 100)}% under 25 ms)`
+    ? `; per sample (${s.samples}): sent -> its tick starts ${pq(s.toTick)} (sent -> the room has it ${pq(s.toRoom)}, then waits ${pq(s.inRoom)}), tick start -> send starts ${pq(s.tickToSend)}, send start -> observer has decoded it ${pq(s.sendToSeen)}, observers' process event-loop delay ${pq(s.observerLoop)}, tick start to tick start ${pq(s.tickGap)} (${Math.round(s.tickGap.short * 100)}% under 25 ms)`
     : "";
   return `zone: an input waits in its queue ${pq(z?.inputWait)}, the send starts ${pq(z?.sendStart)} and ends ${pq(z?.sendEnd)} ms into the tick; bots' process event-loop delay ${pq(t.latency.botsLoop)}${split}`;
 };

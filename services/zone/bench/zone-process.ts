@@ -121,6 +121,22 @@ for (const name of ["sync", "send"] as const) {
     }
   };
 }
+// When each observer's input reached the room's handler (ms since the epoch), by "ship:seq": the
+// bench splits an observer sample's wait for its tick into the way here and the wait in the queue.
+// Observers are the first ships in (bot-0 .. bot-19, loadtest/src/bench/zone-trial.ts FULL_BOTS).
+const arrivals = new Map<string, number>();
+const OBSERVED = /^bot-1?\d$/;
+const inputHandlers = (
+  room as unknown as { onMessageEvents: { events: Record<string, ((...a: unknown[]) => void)[]> } }
+).onMessageEvents.events.input;
+for (const [i, handler] of (inputHandlers ?? []).entries()) {
+  inputHandlers![i] = (client, msg, ...rest) => {
+    const sub = (client as { auth?: { sub?: string } }).auth?.sub;
+    if (sub && OBSERVED.test(sub) && arrivals.size < 200_000)
+      arrivals.set(`${sub}:${(msg as { seq?: number })?.seq}`, epoch(performance.now()));
+    handler(client, msg, ...rest);
+  };
+}
 const queuedAt = new WeakMap<object, number>();
 let inputWait: number[] = [];
 const { push, shift } = InputQueue.prototype;
@@ -212,7 +228,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     phases.sync = phases.send = 0;
     for (const k of Object.keys(gcs)) delete gcs[k];
   } else if (line === "ticks") {
-    process.stdout.write(`${JSON.stringify({ ticks: tickTimes })}\n`);
+    process.stdout.write(`${JSON.stringify({ ticks: tickTimes, arrivals: Object.fromEntries(arrivals) })}\n`);
+    arrivals.clear();
   } else if (line === "quit") {
     break;
   }
