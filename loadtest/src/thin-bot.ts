@@ -30,6 +30,21 @@ const ROOM_DATA_BYTES = 17;
 const ROOM_STATE = 14;
 const RING = 1024;
 
+/**
+ * A thin bot's `input` message: ROOM_DATA, the type as a msgpack fixstr, then the msgpack map
+ * {seq, thrust, turn, fire} with `seq` as a uint32 at `INPUT_SEQ_AT` (encoded once per bot: the
+ * bench process sends 10,000 inputs/s at 1,000 bots, and encoding each was a tenth of its CPU).
+ */
+function inputMessage(turn: number): Uint8Array {
+  const type = [...new TextEncoder().encode("input")];
+  const body = pack({ seq: 0xffffffff, thrust: 0.4, turn, fire: false });
+  const bytes = Uint8Array.from([ROOM_DATA, 0xa0 | type.length, ...type, ...body]);
+  if (bytes[INPUT_SEQ_AT - 1] !== 0xce) throw new Error("thin bot: the input's seq is not where it was expected");
+  return bytes;
+}
+// ROOM_DATA, fixstr "input" (6), fixmap (1), fixstr "seq" (4), then 0xce and the uint32.
+const INPUT_SEQ_AT = 1 + 6 + 1 + 4 + 1;
+
 export interface ThinBotOptions {
   url: string;
   roomId: string;
@@ -62,10 +77,14 @@ export class ThinBot {
   #highestAck = -1;
   #stopInputs: () => void = () => {};
   #ring = Array.from({ length: RING }, () => ({ seq: -1, t: 0 }));
+  readonly #inputBytes: Uint8Array;
+  readonly #inputView: DataView;
 
   constructor(o: ThinBotOptions) {
     this.#o = o;
     this.name = this.shipId = o.shipId;
+    this.#inputBytes = inputMessage(o.turn);
+    this.#inputView = new DataView(this.#inputBytes.buffer);
   }
 
   sentAt(seq: number): number | undefined {
@@ -95,12 +114,12 @@ export class ThinBot {
       const ws = new WebSocketClass(
         `${this.#o.url.replace(/^http/, "ws")}/${seat.processId}/${seat.roomId}?sessionId=${seat.sessionId}`,
       );
-      ws.binaryType = "arraybuffer";
+      ws.binaryType = "nodebuffer"; // a Buffer is a Uint8Array: no copy into an ArrayBuffer per message
       this.#ws = ws;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("JOIN_NO_STATE")), this.#o.joinTimeoutMs ?? 20_000);
         ws.onmessage = (ev) => {
-          const b = new Uint8Array(ev.data as ArrayBuffer);
+          const b = ev.data as Buffer;
           this.own.bytes += b.length;
           m.bytes += b.length;
           m.messages++;
@@ -170,10 +189,9 @@ export class ThinBot {
     const ws = this.#ws;
     if (!ws || !this.connected || ws.readyState !== 1) return;
     const seq = ++this.#seq;
-    const body = pack({ seq, thrust: 0.4, turn: this.#o.turn, fire: false });
-    // ROOM_DATA, the type as a msgpack fixstr ("input"), the msgpack body.
-    const type = new TextEncoder().encode("input");
-    ws.send(Uint8Array.from([ROOM_DATA, 0xa0 | type.length, ...type, ...body]));
+    // The same bytes each time with the sequence written in (`ws` copies them to mask them).
+    this.#inputView.setUint32(INPUT_SEQ_AT, seq);
+    ws.send(this.#inputBytes);
     const slot = this.#ring[seq % RING]!;
     slot.seq = seq;
     slot.t = performance.now();
