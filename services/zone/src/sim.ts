@@ -1,7 +1,6 @@
 // One region's simulation: the rules in ./rules composed into a tick. `stepSim` is a deterministic
 // function of (state, inputs, dt): no clock, no randomness, no I/O, so tests drive it directly.
 import {
-  collide,
   flyAmong,
   type Region,
   regionBounds,
