@@ -125,14 +125,14 @@ for (const name of ["sync", "send"] as const) {
 // bench splits an observer sample's wait for its tick into the way here and the wait in the queue.
 // Observers are the first ships in (bot-0 .. bot-19, loadtest/src/bench/zone-trial.ts FULL_BOTS).
 const arrivals = new Map<string, number>();
-const OBSERVED = /^bot-1?\d$/;
+const OBSERVED = new Set(Array.from({ length: 20 }, (_, i) => `bot-${i}`));
 const inputHandlers = (
   room as unknown as { onMessageEvents: { events: Record<string, ((...a: unknown[]) => void)[]> } }
 ).onMessageEvents.events.input;
 for (const [i, handler] of (inputHandlers ?? []).entries()) {
   inputHandlers![i] = (client, msg, ...rest) => {
     const sub = (client as { auth?: { sub?: string } }).auth?.sub;
-    if (sub && OBSERVED.test(sub) && arrivals.size < 200_000)
+    if (sub && OBSERVED.has(sub) && arrivals.size < 200_000)
       arrivals.set(`${sub}:${(msg as { seq?: number })?.seq}`, epoch(performance.now()));
     handler(client, msg, ...rest);
   };
@@ -142,12 +142,14 @@ let inputWait: number[] = [];
 const { push, shift } = InputQueue.prototype;
 InputQueue.prototype.push = function (this: InputQueue, input) {
   const r = push.call(this, input);
-  if (r === "queued") queuedAt.set(input, performance.now());
+  // One input in 8 is timed (by sequence number): timing all 10,000/s at 1,000 bots cost 0.57 ms
+  // of CPU per tick in the profile, bookkeeping of this bench's own that the stock room does not carry.
+  if (r === "queued" && input.seq % 8 === 0) queuedAt.set(input, performance.now());
   return r;
 };
 InputQueue.prototype.shift = function (this: InputQueue) {
   const input = shift.call(this);
-  const at = input && queuedAt.get(input);
+  const at = input && input.seq % 8 === 0 ? queuedAt.get(input) : undefined;
   if (at !== undefined) inputWait.push(performance.now() - at);
   return input;
 };
