@@ -118,9 +118,8 @@ if (process.argv[1] === SELF) {
     stop.abort();
     go();
   })();
-  // The steady phase's samples as [sent, seen] (ms since the epoch), the frame's tick, the ship's number
-  // (bot-N) and the input's sequence, and this
-  // process's own event-loop delay over the same time.
+  // The steady phase's samples as [sent, seen] (ms since the epoch), the frame's tick, the ship's
+  // number (bot-N) and the input's sequence; and this process's own event-loop delay over that time.
   const observations: number[][] = [];
   let steady = false;
   const loop = monitorEventLoopDelay({ resolution: 1 });
