@@ -43,6 +43,8 @@ function startZone(system: ZoneSystem, bots: number, cell: number) {
     // measured that). The thin bots' circles reach ~640 units out of the region: a ship is handed
     // off only 1,000 units past the border, so it stays in this room.
     STARLANE_ZONE_HANDOFF_HYSTERESIS: "1000",
+    // The observers (bot-0 .. bot-(n-1)): the zone stamps when their inputs arrive.
+    BENCH_OBSERVERS: String(Math.min(bots, FULL_BOTS)),
   });
 }
 

@@ -123,9 +123,9 @@ for (const name of ["sync", "send"] as const) {
 }
 // When each observer's input reached the room's handler (ms since the epoch), by "ship:seq": the
 // bench splits an observer sample's wait for its tick into the way here and the wait in the queue.
-// Observers are the first ships in (bot-0 .. bot-19, loadtest/src/bench/zone-trial.ts FULL_BOTS).
+// The bench names how many observers there are (BENCH_OBSERVERS): ships bot-0 .. bot-(n-1).
 const arrivals = new Map<string, number>();
-const OBSERVED = new Set(Array.from({ length: 20 }, (_, i) => `bot-${i}`));
+const OBSERVED = new Set(Array.from({ length: Number(env.BENCH_OBSERVERS ?? 0) }, (_, i) => `bot-${i}`));
 const inputHandlers = (
   room as unknown as { onMessageEvents: { events: Record<string, ((...a: unknown[]) => void)[]> } }
 ).onMessageEvents.events.input;

@@ -97,6 +97,27 @@ function blankSource(kind: Source["kind"]): Source {
   }
 }
 
+/** A ship as shown (owned here, or a neighbour's ghost), written into its reused source record. */
+function showShip(
+  r: Extract<Source, { kind: 0 }>,
+  id: string,
+  s: { name: string; x: number; y: number; vx: number; vy: number; heading: number; ack: number; hull: number },
+  alive: boolean,
+  ghost: boolean,
+): void {
+  r.key = r.id = id;
+  r.name = s.name;
+  r.x = s.x;
+  r.y = s.y;
+  r.vx = s.vx;
+  r.vy = s.vy;
+  r.heading = s.heading;
+  r.ack = s.ack;
+  r.hull = Math.ceil(s.hull);
+  r.alive = alive;
+  r.ghost = ghost;
+}
+
 export class Mirror {
   readonly #o: MirrorOptions;
   readonly #grid: CellGrid;
@@ -177,20 +198,7 @@ export class Mirror {
       return r as Extract<Source, { kind: K }>;
     };
     const sim = this.#o.sim;
-    for (const s of sim.ships.values()) {
-      const r = at(0);
-      r.key = r.id = s.id;
-      r.name = s.name;
-      r.x = s.x;
-      r.y = s.y;
-      r.vx = s.vx;
-      r.vy = s.vy;
-      r.heading = s.heading;
-      r.ack = s.ack;
-      r.hull = Math.ceil(s.hull);
-      r.alive = s.respawnIn <= 0;
-      r.ghost = false;
-    }
+    for (const s of sim.ships.values()) showShip(at(0), s.id, s, s.respawnIn <= 0, false);
     // Ghosts share the ships' keys (same key as when owned here): a ship crossing the border changes
     // owner without leaving any client's view.
     const shown = this.#ghostIds;
@@ -200,18 +208,7 @@ export class Mirror {
       if (sim.ships.has(g.id) || shown.has(g.id)) continue;
       shown.add(g.id);
       const w = ghostToWire(g);
-      const r = at(0);
-      r.key = r.id = g.id;
-      r.name = w.name;
-      r.x = w.x;
-      r.y = w.y;
-      r.vx = w.vx;
-      r.vy = w.vy;
-      r.heading = w.heading;
-      r.ack = w.ack;
-      r.hull = Math.ceil(w.hull);
-      r.alive = w.alive;
-      r.ghost = w.ghost;
+      showShip(at(0), g.id, w, w.alive, w.ghost);
     }
     for (const a of sim.asteroids.values()) {
       const r = at(1);
